@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+
+/**
+ * Every `fk` subcommand lives in its own file under `commands/` and exports `register(program)`.
+ * Adding a command = one file + one line here.
+ */
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMANDS: readonly RegisterCommand[] = [];
