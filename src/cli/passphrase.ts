@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../core/errors';
+
+/**
+ * Where the E2E passphrase comes from, first match wins:
+ *
+ * 1. `--passphrase-file PATH` (first line of the file, line ending stripped)
+ * 2. `FK_PASSPHRASE` (environment)
+ * 3. `FK_PASSPHRASE_FILE` (environment; same rules as the flag)
+ * 4. an interactive prompt, without echo, when stdin is a terminal
+ *
+ * Never a plain command-line value: flags show up in `ps` (STYLE §7). The one exception is the
+ * legacy `fk state --passphrase`, which the Flowkeeper oracle's interface requires.
+ */
+export interface PassphraseSources {
+  /** Value of `--passphrase-file`, if given. */
+  readonly passphraseFile?: string | undefined;
+  /** @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Terminal to prompt on; prompting happens only when `input.isTTY`. @default process.stdin */
+  readonly input?: PromptInput;
+  /** Where the prompt is written. @default process.stderr (stdout is for command output) */
+  readonly output?: NodeJS.WritableStream;
+  /** @default 'Passphrase: ' */
+  readonly prompt?: string;
+}
+
+/** The part of a TTY read stream the prompt uses; `process.stdin` satisfies it. */
+export interface PromptInput extends NodeJS.ReadableStream {
+  readonly isTTY?: boolean;
+  setRawMode?(raw: boolean): unknown;
+}
+
+/** The passphrase from the first available source, or null when there is none. */
+export async function resolvePassphrase(sources: PassphraseSources = {}): Promise<string | null> {
+  const env = sources.env ?? process.env;
+  if (sources.passphraseFile !== undefined) return readPassphraseFile(sources.passphraseFile, '--passphrase-file');
+  const fromEnv = env['FK_PASSPHRASE'];
+  if (fromEnv) return fromEnv;
+  const envFile = env['FK_PASSPHRASE_FILE'];
+  if (envFile) return readPassphraseFile(envFile, 'FK_PASSPHRASE_FILE');
+  const input = sources.input ?? process.stdin;
+  if (input.isTTY && input.setRawMode) {
+    return promptHidden(input, sources.output ?? process.stderr, sources.prompt ?? 'Passphrase: ');
+  }
+  return null;
+}
+
+/**
+ * Like {@link resolvePassphrase}, but throws `InputError FK_INPUT_INVALID` naming the sources when
+ * none is available; `purpose` says what needs it (`'to decrypt 'history.txt''`).
+ */
+export async function requirePassphrase(sources: PassphraseSources = {}, purpose = 'for encrypted history'): Promise<string> {
+  const passphrase = await resolvePassphrase(sources);
+  if (passphrase === null) {
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `a passphrase is needed ${purpose}: set FK_PASSPHRASE or FK_PASSPHRASE_FILE, pass --passphrase-file, or run on a terminal`,
+    );
+  }
+  return passphrase;
+}
+
+async function readPassphraseFile(path: string, source: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'error'})`;
+    throw new InputError('FK_INPUT_INVALID', `passphrase file '${path}' (${source}) ${what}`, { cause: err });
+  }
+  const first = text.split(/\r?\n/, 1)[0] ?? '';
+  if (first === '') throw new InputError('FK_INPUT_INVALID', `passphrase file '${path}' (${source}) is empty`);
+  return first;
+}
+
+/** Reads one line in raw mode so nothing is echoed. Enter ends it, Ctrl-C cancels, Backspace and Ctrl-U edit. */
+function promptHidden(input: PromptInput, output: NodeJS.WritableStream, prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = (): void => {
+      input.removeListener('data', onData);
+      input.removeListener('end', onEnd);
+      input.setRawMode?.(false);
+      input.pause();
+      output.write('\n');
+    };
+    const onEnd = (): void => {
+      finish();
+      reject(new InputError('FK_INPUT_INVALID', 'passphrase prompt: input closed'));
+    };
+    const onData = (chunk: Buffer | string): void => {
+      for (const ch of chunk.toString()) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          finish();
+          if (value === '') reject(new InputError('FK_INPUT_INVALID', 'passphrase prompt: empty passphrase'));
+          else resolve(value);
+          return;
+        }
+        if (ch === '\u0003') {
+          finish();
+          reject(new InputError('FK_INPUT_INVALID', 'passphrase prompt cancelled'));
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') value = Array.from(value).slice(0, -1).join('');
+        else if (ch === '\u0015') value = '';
+        else if (ch >= ' ') value += ch;
+      }
+    };
+    output.write(prompt);
+    input.setRawMode?.(true);
+    input.on('data', onData);
+    input.on('end', onEnd);
+    input.resume();
+  });
+}
