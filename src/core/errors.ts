@@ -47,8 +47,8 @@ export class InputError extends FkError {
 
 /** Position of a failing history line: 1-based physical line number and its sequence, when known. */
 export interface LinePosition {
-  readonly lineNumber: number | null;
-  readonly seq: number | null;
+  lineNumber: number | null;
+  seq: number | null;
 }
 
 /** A history line that cannot be read: bad syntax, unknown strategy, bad timestamp. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as state } from './state';
 
 /**
  * Every `fk` subcommand lives in its own file under `commands/` and exports `register(program)`.
@@ -6,4 +7,4 @@ import type { Command } from 'commander';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [];
+export const COMMANDS: readonly RegisterCommand[] = [state];
