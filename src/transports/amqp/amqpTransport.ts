@@ -1,0 +1,369 @@
+import * as amqp from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import { InputError, TransportError } from '../../core/errors';
+import { silentLogger, type Logger } from '../../core/logger';
+import type { PublishMeta, SubscribeHandlers, Transport, TransportStatus, Unsubscribe } from '../../core/transport';
+import { describeLoss, wrapConnectError, wrapOperationError } from './amqpErrors';
+import { MAX_ID_LENGTH, normalizeAmqpOptions, type AmqpTransportOptions, type NormalizedAmqpOptions } from './options';
+import { StreamSubscription } from './streamSubscription';
+
+/** One AMQP connection and its confirm channel; replaced as a whole on every reconnect. */
+interface Live {
+  readonly conn: ChannelModel;
+  pub: ConfirmChannel | null;
+  /** Set once by the first `error`/`close` of the connection or of one of its channels. */
+  lost: boolean;
+}
+
+interface PendingPublish {
+  readonly key: number;
+  readonly line: string;
+  readonly meta: PublishMeta;
+  readonly since: number;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+type Phase = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
+
+/** How often unconfirmed publishes are checked against `publishTimeoutMs`. */
+const SWEEP_INTERVAL_MS = 1000;
+
+/**
+ * The RabbitMQ transport: one user's history is one durable stream queue (see `topology.ts`).
+ *
+ * - `publish` uses a confirm channel and resolves on the broker's confirm. Offline, it rejects at
+ *   once (`FK_TRANSPORT_UNAVAILABLE`, retryable: the client is read-only while offline); lines
+ *   already sent but unconfirmed when the connection drops are sent again after the reconnect,
+ *   with the same id, and resolve then (readers drop the possible duplicate by id).
+ * - `subscribe` reads the stream from an offset, reports `onCaughtUp` once what existed has been
+ *   delivered (`tailProbe.ts`), and resumes after the last delivered entry after a reconnect.
+ * - Reconnecting is this transport's job (amqplib does not): `error` and `close` of the connection
+ *   and of every channel lead to one `scheduleReconnect()` with capped exponential backoff, and
+ *   every connect redeclares the topology before consuming. Status: `connecting`, `online`,
+ *   `offline` (with `retryInMs` while retrying), `closed`. A failed first `connect()` rejects and
+ *   does not retry on its own.
+ *
+ * @example
+ * const transport = createAmqpTransport({ url: 'amqp://alice:secret@localhost:5672/', history: 'alice' }, { logger });
+ * await transport.connect();
+ * const unsubscribe = await transport.subscribe(null, { onEntry: (e) => lines.push(e.line), onCaughtUp: () => ready() });
+ * await transport.publish(encryptedLine, { id: record.id, seq: record.seq });
+ */
+export function createAmqpTransport(options: AmqpTransportOptions, deps: { logger?: Logger } = {}): Transport {
+  const opts: NormalizedAmqpOptions = normalizeAmqpOptions(options);
+  const { topology, endpoint } = opts;
+  const log = (deps.logger ?? silentLogger).child({
+    component: 'amqp',
+    transport: 'amqp',
+    history: opts.history,
+    endpoint,
+  });
+
+  let phase: Phase = 'idle';
+  let live: Live | null = null;
+  let connecting: Promise<void> | null = null;
+  let closing: Promise<void> | null = null;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+  let sweepTimer: NodeJS.Timeout | null = null;
+  let attempt = 0;
+  let nextKey = 0;
+  const pending = new Map<number, PendingPublish>();
+  const subscriptions = new Set<StreamSubscription>();
+  const statusListeners = new Set<(s: TransportStatus) => void>();
+
+  /** Re-reads `phase` after an await (TypeScript keeps the narrowing from before it). */
+  const isClosed = (): boolean => phase === 'closed';
+
+  const emit = (status: TransportStatus): void => {
+    for (const listener of [...statusListeners]) {
+      try {
+        listener(status);
+      } catch (err) {
+        log.error({ err }, 'status listener failed');
+      }
+    }
+  };
+
+  const closedError = (op: string): TransportError =>
+    new TransportError('FK_TRANSPORT_CLOSED', `amqp transport for history '${opts.history}' is closed (${op})`);
+
+  const offlineError = (op: string): TransportError =>
+    new TransportError(
+      'FK_TRANSPORT_UNAVAILABLE',
+      `amqp transport for history '${opts.history}' at ${endpoint} is not connected (${op})`,
+      { retryable: true },
+    );
+
+  /** The funnel of every `error`/`close`: marks the connection lost, once. */
+  function onLost(l: Live, err: Error): void {
+    if (l.lost) return;
+    l.lost = true;
+    if (live !== l || phase !== 'online') return; // while (re)connecting, the awaiting code fails
+    live = null;
+    log.warn({ err }, 'connection lost');
+    for (const s of subscriptions) s.detach();
+    l.conn.close().catch(() => undefined); // only a channel may have died
+    phase = 'reconnecting';
+    scheduleReconnect(err);
+  }
+
+  /** Idempotent: at most one reconnect timer exists. */
+  function scheduleReconnect(err: unknown): void {
+    if (phase === 'closed' || reconnectTimer !== null) return;
+    attempt += 1;
+    const delayMs = Math.min(opts.retryHigh, opts.retryLow * 2 ** Math.min(attempt - 1, 30));
+    log.warn({ err, attempt, delayMs }, 'reconnect scheduled');
+    emit({ kind: 'offline', reason: describeLoss(err), retryInMs: delayMs });
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      void reconnect();
+    }, delayMs);
+  }
+
+  async function reconnect(): Promise<void> {
+    if (phase !== 'reconnecting') return;
+    emit({ kind: 'connecting' });
+    try {
+      const l = await openLive();
+      for (const s of subscriptions) await s.attach(l.conn, (err) => onLost(l, err));
+      if (l.lost) throw new Error('connection lost while resuming');
+      if (phase !== 'reconnecting') return; // closed meanwhile
+      phase = 'online';
+      attempt = 0;
+      log.info({ republished: pending.size }, 'reconnected');
+      for (const p of pending.values()) send(l, p);
+      emit({ kind: 'online' });
+    } catch (err) {
+      if (phase !== 'reconnecting') return;
+      dropLive();
+      scheduleReconnect(err);
+    }
+  }
+
+  function dropLive(): void {
+    const l = live;
+    live = null;
+    for (const s of subscriptions) s.detach();
+    if (l !== null) {
+      l.lost = true;
+      l.conn.close().catch(() => undefined);
+    }
+  }
+
+  /** Connects, opens the confirm channel and (re)declares the topology. */
+  async function openLive(): Promise<Live> {
+    let conn: ChannelModel;
+    try {
+      conn = await amqp.connect(opts.connect, {
+        timeout: opts.connectTimeoutMs,
+        clientProperties: { connection_name: `fk ${opts.history}` },
+      });
+    } catch (err) {
+      throw wrapConnectError(err, endpoint, opts.vhost);
+    }
+    const l: Live = { conn, pub: null, lost: false };
+    conn.on('error', (err: Error) => onLost(l, err));
+    conn.on('close', (err?: Error) => onLost(l, err ?? new Error('connection closed')));
+    conn.on('blocked', (reason: unknown) => log.warn({ reason: String(reason) }, 'connection blocked by broker'));
+    conn.on('unblocked', () => log.info({}, 'connection unblocked'));
+    if (phase === 'closed') {
+      await conn.close().catch(() => undefined);
+      throw closedError('connect');
+    }
+    live = l;
+    let step = `declare exchange`;
+    let resource = topology.exchange;
+    try {
+      const pub = await conn.createConfirmChannel();
+      // Prepended so `lost` is set before amqplib fails the unconfirmed callbacks on close:
+      // those publishes are then kept for re-publishing instead of being rejected as nacked.
+      pub.prependListener('close', () => onLost(l, new Error('publish channel closed')));
+      pub.on('error', (err: Error) => onLost(l, err));
+      l.pub = pub;
+      await pub.assertExchange(topology.exchange, topology.exchangeType, { durable: true, autoDelete: false });
+      step = 'declare queue';
+      resource = topology.queue;
+      await pub.assertQueue(topology.queue, { durable: true, arguments: { ...topology.queueArguments } });
+      step = 'bind queue';
+      await pub.bindQueue(topology.queue, topology.exchange, topology.routingKey);
+    } catch (err) {
+      live = null;
+      l.lost = true;
+      await conn.close().catch(() => undefined);
+      throw isClosed() ? closedError('connect') : wrapOperationError(err, step, resource, endpoint);
+    }
+    if (l.lost) {
+      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp connection to ${endpoint} lost while opening`, {
+        retryable: true,
+      });
+    }
+    return l;
+  }
+
+  function send(l: Live, p: PendingPublish): void {
+    const pub = l.pub;
+    if (pub === null || l.lost) return; // re-published after the reconnect
+    try {
+      pub.publish(
+        topology.exchange,
+        topology.routingKey,
+        Buffer.from(p.line, 'utf8'),
+        { persistent: true, messageId: p.meta.id, headers: { 'fk-seq': p.meta.seq }, contentType: 'text/plain' },
+        (err: unknown) => onConfirm(l, p, err),
+      );
+    } catch {
+      // The channel closed under us; onLost runs and the line is re-published after reconnect.
+    }
+  }
+
+  function onConfirm(l: Live, p: PendingPublish, err: unknown): void {
+    if (pending.get(p.key) !== p) return; // settled already (timeout, close)
+    if (err === null || err === undefined) {
+      pending.delete(p.key);
+      p.resolve();
+    } else if (!l.lost) {
+      // A nack: the broker could not store it. The caller decides whether to retry.
+      pending.delete(p.key);
+      p.reject(wrapOperationError(err, 'publish to', topology.exchange, endpoint));
+    }
+    // else: the connection dropped before the confirm; kept for re-publishing after reconnect.
+  }
+
+  function sweep(): void {
+    const now = Date.now();
+    for (const [key, p] of pending) {
+      if (now - p.since < opts.publishTimeoutMs) break; // insertion order is time order
+      pending.delete(key);
+      p.reject(
+        new TransportError(
+          'FK_TRANSPORT_TIMEOUT',
+          `amqp publish to '${topology.exchange}' at ${endpoint} not confirmed within ${opts.publishTimeoutMs} ms`,
+          { retryable: true, details: { id: p.meta.id, seq: p.meta.seq } },
+        ),
+      );
+    }
+    if (pending.size === 0 && sweepTimer !== null) {
+      clearInterval(sweepTimer);
+      sweepTimer = null;
+    }
+  }
+
+  function parsePosition(from: string | null): number | null {
+    if (from === null) return null;
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(from) || !Number.isSafeInteger(Number(from))) {
+      throw new InputError('FK_INPUT_INVALID', `amqp position '${from}' is not a stream offset`);
+    }
+    return Number(from);
+  }
+
+  return {
+    connect(): Promise<void> {
+      if (phase === 'closed') return Promise.reject(closedError('connect'));
+      if (phase === 'online') return Promise.resolve();
+      if (connecting !== null) return connecting;
+      if (phase === 'reconnecting') return Promise.reject(offlineError('connect while reconnecting'));
+      phase = 'connecting';
+      emit({ kind: 'connecting' });
+      connecting = (async () => {
+        try {
+          await openLive();
+          if (phase !== 'connecting') throw closedError('connect');
+          phase = 'online';
+          log.info({}, 'connected');
+          emit({ kind: 'online' });
+        } catch (err) {
+          if (phase === 'connecting') {
+            phase = 'idle';
+            dropLive();
+            log.warn({ err }, 'connect failed');
+            emit({ kind: 'offline', reason: describeLoss(err) });
+          }
+          throw err;
+        } finally {
+          connecting = null;
+        }
+      })();
+      return connecting;
+    },
+
+    publish(line: string, meta: PublishMeta): Promise<void> {
+      if (phase === 'closed') return Promise.reject(closedError('publish'));
+      const l = live;
+      if (phase !== 'online' || l === null) return Promise.reject(offlineError('publish'));
+      if (typeof meta.id !== 'string' || meta.id === '' || meta.id.length > MAX_ID_LENGTH) {
+        return Promise.reject(
+          new InputError('FK_INPUT_INVALID', `publish id must be 1-${MAX_ID_LENGTH} characters, got '${String(meta.id)}'`),
+        );
+      }
+      return new Promise<void>((resolve, reject) => {
+        const p: PendingPublish = { key: nextKey++, line, meta, since: Date.now(), resolve, reject };
+        pending.set(p.key, p);
+        sweepTimer ??= setInterval(sweep, SWEEP_INTERVAL_MS);
+        send(l, p);
+      });
+    },
+
+    async subscribe(from: string | null, handlers: SubscribeHandlers): Promise<Unsubscribe> {
+      if (phase === 'closed') throw closedError('subscribe');
+      const start = parsePosition(from);
+      const l = live;
+      if (phase !== 'online' || l === null) throw offlineError('subscribe');
+      const sub = new StreamSubscription(
+        {
+          queue: topology.queue,
+          prefetch: opts.prefetch,
+          caughtUpGraceMs: opts.caughtUpGraceMs,
+          probeTimeoutMs: opts.connectTimeoutMs,
+          dedupeWindow: opts.dedupeWindow,
+          log,
+        },
+        start,
+        handlers,
+      );
+      subscriptions.add(sub);
+      try {
+        await sub.attach(l.conn, (err) => onLost(l, err));
+      } catch (err) {
+        subscriptions.delete(sub);
+        await sub.stop();
+        throw isClosed() ? closedError('subscribe') : wrapOperationError(err, 'consume', topology.queue, endpoint);
+      }
+      return async () => {
+        subscriptions.delete(sub);
+        await sub.stop();
+      };
+    },
+
+    close(): Promise<void> {
+      closing ??= (async () => {
+        phase = 'closed';
+        if (reconnectTimer !== null) clearTimeout(reconnectTimer);
+        if (sweepTimer !== null) clearInterval(sweepTimer);
+        reconnectTimer = null;
+        sweepTimer = null;
+        const subs = [...subscriptions];
+        subscriptions.clear();
+        const l = live;
+        live = null;
+        await Promise.all(subs.map((s) => s.stop()));
+        for (const p of pending.values()) p.reject(closedError('publish'));
+        pending.clear();
+        if (l !== null) {
+          l.lost = true;
+          await l.conn.close().catch(() => undefined);
+        }
+        log.info({}, 'closed');
+        emit({ kind: 'closed' });
+      })();
+      return closing;
+    },
+
+    onStatus(listener: (status: TransportStatus) => void): () => void {
+      statusListeners.add(listener);
+      return () => {
+        statusListeners.delete(listener);
+      };
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Logger } from '../../core/logger';
+import type { SubscribeHandlers } from '../../core/transport';
+import { probeTail, streamOffset } from './tailProbe';
+
+/** Insertion-ordered set that forgets its oldest ids beyond `capacity`. */
+export class RecentIds {
+  readonly #ids = new Set<string>();
+  constructor(private readonly capacity: number) {}
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+  add(id: string): void {
+    this.#ids.add(id);
+    if (this.#ids.size > this.capacity) {
+      const oldest = this.#ids.values().next();
+      if (oldest.done !== true) this.#ids.delete(oldest.value);
+    }
+  }
+}
+
+export interface StreamSubscriptionConfig {
+  readonly queue: string;
+  readonly prefetch: number;
+  readonly caughtUpGraceMs: number;
+  readonly probeTimeoutMs: number;
+  readonly dedupeWindow: number;
+  readonly log: Logger;
+}
+
+/**
+ * @internal
+ * One `subscribe` call, alive across reconnects. The transport `attach`es it to every new
+ * connection; it resumes after the last delivered offset, so nothing is skipped, and drops what
+ * it already delivered: offsets at or below the last one (a restarted stream consumer starts at
+ * a chunk boundary and may resend a chunk) and ids seen recently (a publish retried after a lost
+ * confirm is stored twice).
+ */
+export class StreamSubscription {
+  #lastOffset: number;
+  readonly #recent: RecentIds;
+  #channel: Channel | null = null;
+  #active = true;
+  #target = -1;
+  #caughtUpSent = false;
+  #unacked = 0;
+  readonly #ackEvery: number;
+
+  constructor(
+    private readonly config: StreamSubscriptionConfig,
+    from: number | null,
+    private readonly handlers: SubscribeHandlers,
+  ) {
+    this.#lastOffset = from ?? -1;
+    this.#recent = new RecentIds(config.dedupeWindow);
+    this.#ackEvery = Math.max(1, Math.floor(config.prefetch / 2));
+  }
+
+  /**
+   * Starts consuming on `conn` after the last delivered offset. `onLost` is called once if the
+   * channel fails later on. Rejects with the library error if the channel cannot be set up.
+   */
+  async attach(conn: ChannelModel, onLost: (err: Error) => void): Promise<void> {
+    if (!this.#active) return;
+    const { queue, prefetch, caughtUpGraceMs, probeTimeoutMs } = this.config;
+    const ch = await conn.createChannel();
+    // Until consuming has started, failures surface as this call's rejection, not as a loss.
+    let started = false;
+    ch.on('error', (err: Error) => {
+      if (started && this.#active) onLost(err);
+    });
+    ch.on('close', () => {
+      if (this.#channel === ch) this.#channel = null;
+      if (started && this.#active) onLost(new Error(`channel of stream '${queue}' closed`));
+    });
+    this.#channel = ch;
+    this.#unacked = 0;
+    const tail = await probeTail(conn, queue, caughtUpGraceMs, probeTimeoutMs);
+    this.#target = tail;
+    this.#caughtUpSent = false;
+    await ch.prefetch(prefetch);
+    const start = this.#lastOffset < 0 ? 'first' : this.#lastOffset + 1;
+    await ch.consume(queue, (msg) => this.#onMessage(ch, msg, onLost), {
+      noAck: false,
+      arguments: { 'x-stream-offset': start },
+    });
+    if (!this.#active) {
+      await ch.close().catch(() => undefined);
+      return;
+    }
+    started = true;
+    this.config.log.info({ start: String(start), tail }, 'subscribed');
+    this.#maybeCaughtUp();
+  }
+
+  /** Forgets the channel of a lost connection (it is dead already). */
+  detach(): void {
+    this.#channel = null;
+  }
+
+  /** Stops for good: no more entries; closes the channel when it is still open. */
+  async stop(): Promise<void> {
+    if (!this.#active) return;
+    this.#active = false;
+    const ch = this.#channel;
+    this.#channel = null;
+    if (ch !== null) await ch.close().catch(() => undefined);
+  }
+
+  #onMessage(ch: Channel, msg: ConsumeMessage | null, onLost: (err: Error) => void): void {
+    if (!this.#active || ch !== this.#channel) return;
+    if (msg === null) {
+      onLost(new Error(`consumer of stream '${this.config.queue}' cancelled by the broker`));
+      return;
+    }
+    this.#ack(ch, msg);
+    const offset = streamOffset(msg);
+    if (offset === null) {
+      this.config.log.warn({ queue: this.config.queue }, 'delivery without stream offset dropped');
+      return;
+    }
+    // The stream is in order: an entry past the tail means everything up to it came already.
+    if (offset > this.#target) this.#maybeCaughtUp(true);
+    if (offset <= this.#lastOffset) return;
+    this.#lastOffset = offset;
+    const id = msg.properties.messageId as unknown;
+    const hasId = typeof id === 'string' && id !== '';
+    if (hasId) {
+      if (this.#recent.has(id)) {
+        this.config.log.debug({ position: String(offset) }, 'duplicate entry dropped');
+        this.#maybeCaughtUp();
+        return;
+      }
+      this.#recent.add(id);
+    }
+    const line = msg.content.toString('utf8');
+    const position = String(offset);
+    try {
+      this.handlers.onEntry(hasId ? { line, position, id } : { line, position });
+    } catch (err) {
+      // STYLE §4: one failing entry is logged and dropped; the subscription keeps running.
+      this.config.log.error({ err, position }, 'entry handler failed');
+    }
+    this.#maybeCaughtUp();
+  }
+
+  /** Streams need acks only to refill credit; acking in batches (`multiple`) keeps it cheap. */
+  #ack(ch: Channel, msg: ConsumeMessage): void {
+    if (++this.#unacked < this.#ackEvery) return;
+    this.#unacked = 0;
+    try {
+      ch.ack(msg, true);
+    } catch {
+      // The channel just closed; the transport reconnects and resumes by offset.
+    }
+  }
+
+  #maybeCaughtUp(pastTail = false): void {
+    if (this.#caughtUpSent || !this.#active || (!pastTail && this.#lastOffset < this.#target)) return;
+    this.#caughtUpSent = true;
+    try {
+      this.handlers.onCaughtUp?.();
+    } catch (err) {
+      this.config.log.error({ err }, 'caught-up handler failed');
+    }
+  }
+}
