@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as state } from './state';
+import { register as convert } from './convert';
 
 /**
  * Every `fk` subcommand lives in its own file under `commands/` and exports `register(program)`.
@@ -7,4 +8,4 @@ import { register as state } from './state';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [state];
+export const COMMANDS: readonly RegisterCommand[] = [state, convert];

@@ -1,0 +1,177 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, link, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { convertHistory } from '../../core/convert';
+import {
+  assertLogId,
+  createFernetCipher,
+  createSodiumCipher,
+  encryptedFormatOf,
+  findSodiumHeader,
+  formatSodiumHeader,
+  type Cipher,
+  type CipherFormat,
+} from '../../core/crypto';
+import { CryptoError, InputError } from '../../core/errors';
+import { getFernetKey, getSodiumKey, type KeyCacheOptions } from '../keyCache';
+import { requirePassphrase, type PromptInput } from '../passphrase';
+
+/** What the commands touch outside their arguments; tests replace it, `fk` uses the process's. */
+export interface ConvertDeps {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly stdin: PromptInput;
+  /** Key cache directory override; default: the XDG cache (see keyCache.ts). */
+  readonly keyCacheDir?: string;
+}
+
+interface CommonFlags {
+  in: string;
+  out: string;
+  passphraseFile?: string;
+  force?: boolean;
+  keyCache: boolean;
+}
+interface EncryptFlags extends CommonFlags {
+  format: CipherFormat;
+  logId?: string;
+}
+
+/**
+ * `fk encrypt` and `fk decrypt`: convert a whole history file between plain and encrypted forms.
+ * The input is never modified; the output is written to a temp file (mode 0600) and renamed into
+ * place, and an existing output is replaced only with `--force`.
+ */
+export function register(program: Command, deps: Partial<ConvertDeps> = {}): void {
+  const d: ConvertDeps = { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, ...deps };
+  const common = (cmd: Command): Command =>
+    cmd
+      .requiredOption('--in <file>', 'history to read (never modified)')
+      .requiredOption('--out <file>', 'file to write')
+      .option('--passphrase-file <path>', 'read the passphrase from the first line of this file (else FK_PASSPHRASE, FK_PASSPHRASE_FILE or a prompt)')
+      .option('--force', 'replace an existing output file')
+      .option('--no-key-cache', 'derive the key without reading or writing the key cache');
+
+  common(program.command('encrypt').description('encrypt a plain history (Fernet: Flowkeeper-compatible; sodium: for broker backends)'))
+    .addOption(new Option('--format <format>', 'envelope format').choices(['fernet', 'sodium']).default('fernet'))
+    .option('--log-id <id>', 'log id of a sodium history (default: a random UUID)')
+    .action((flags: EncryptFlags) => runEncrypt(flags, d));
+
+  common(program.command('decrypt').description('decrypt a Fernet or sodium history into a plain one')).action((flags: CommonFlags) =>
+    runDecrypt(flags, d),
+  );
+}
+
+async function runEncrypt(flags: EncryptFlags, d: ConvertDeps): Promise<void> {
+  const { lines, trailingNewline } = splitLines(await readInput(flags.in));
+  await assertOutputAllowed(flags);
+  const already = lines.findIndex((l) => encryptedFormatOf(l) !== null || findSodiumHeader([l]) !== null);
+  if (already >= 0) throw new InputError('FK_INPUT_INVALID', `line ${already + 1}: '${flags.in}' is already encrypted, decrypt it first`);
+  if (flags.format !== 'sodium' && flags.logId !== undefined) throw new InputError('FK_INPUT_INVALID', '--log-id applies to --format sodium only');
+  const passphrase = await requirePassphrase(passphraseSources(flags, d), `to encrypt '${flags.in}'`);
+  const cache = cacheOptions(flags, d);
+  let cipher: Cipher;
+  let header: string | undefined;
+  if (flags.format === 'fernet') {
+    cipher = createFernetCipher(await getFernetKey(passphrase, cache));
+  } else {
+    const logId = flags.logId ?? randomUUID();
+    assertLogId(logId);
+    const salt = new Uint8Array(randomBytes(16));
+    header = formatSodiumHeader({ logId, salt });
+    cipher = await createSodiumCipher({ key: await getSodiumKey(passphrase, salt, cache), logId });
+  }
+  const result = convertHistory(lines, { encrypt: cipher, ...(header === undefined ? {} : { header }) });
+  await writeOutput(flags, joinLines(result.lines, trailingNewline));
+  d.stdout.write(`encrypted ${result.records} records from '${flags.in}' to '${flags.out}' (${flags.format})\n`);
+}
+
+async function runDecrypt(flags: CommonFlags, d: ConvertDeps): Promise<void> {
+  const { lines, trailingNewline } = splitLines(await readInput(flags.in));
+  await assertOutputAllowed(flags);
+  const formats = new Set(lines.map(encryptedFormatOf).filter((f): f is CipherFormat => f !== null));
+  if (formats.size === 0) throw new InputError('FK_INPUT_INVALID', `'${flags.in}' holds no encrypted records`);
+  const found = findSodiumHeader(lines);
+  if (formats.has('sodium') && found === null) {
+    throw new CryptoError('FK_KEY_INVALID', `'${flags.in}' holds sodium records but no '# fk-sodium' header line`);
+  }
+  const passphrase = await requirePassphrase(passphraseSources(flags, d), `to decrypt '${flags.in}'`);
+  const cache = cacheOptions(flags, d);
+  const decrypt: Partial<Record<CipherFormat, Cipher>> = {};
+  if (formats.has('fernet')) decrypt.fernet = createFernetCipher(await getFernetKey(passphrase, cache));
+  if (found !== null) {
+    const { logId, salt } = found.header;
+    decrypt.sodium = await createSodiumCipher({ key: await getSodiumKey(passphrase, salt, cache), logId });
+  }
+  const result = convertHistory(lines, { decrypt, requireEncrypted: true });
+  await writeOutput(flags, joinLines(result.lines, trailingNewline));
+  d.stdout.write(`decrypted ${result.records} records from '${flags.in}' to '${flags.out}'\n`);
+}
+
+function passphraseSources(flags: CommonFlags, d: ConvertDeps): Parameters<typeof requirePassphrase>[0] {
+  return { passphraseFile: flags.passphraseFile, env: d.env, input: d.stdin, output: d.stderr };
+}
+
+function cacheOptions(flags: CommonFlags, d: ConvertDeps): KeyCacheOptions {
+  return { env: d.env, disabled: !flags.keyCache, ...(d.keyCacheDir === undefined ? {} : { cacheDir: d.keyCacheDir }) };
+}
+
+async function readInput(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError('FK_INPUT_INVALID', `input file '${path}' ${code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'error'})`}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Lines without terminators (CRLF is read as LF) and whether the text ended with a newline. */
+function splitLines(text: string): { lines: string[]; trailingNewline: boolean } {
+  if (text === '') return { lines: [], trailingNewline: false };
+  const lines = text.split(/\r?\n/);
+  const trailingNewline = lines[lines.length - 1] === '';
+  if (trailingNewline) lines.pop();
+  return { lines, trailingNewline };
+}
+
+function joinLines(lines: readonly string[], trailingNewline: boolean): string {
+  return lines.length === 0 ? '' : lines.join('\n') + (trailingNewline ? '\n' : '');
+}
+
+async function assertOutputAllowed(flags: CommonFlags): Promise<void> {
+  const out = await realpath(flags.out).catch(() => resolve(flags.out));
+  if (out === (await realpath(flags.in))) throw new InputError('FK_INPUT_INVALID', `--out '${flags.out}' is the input file; the input is never modified`);
+  if (!flags.force && (await stat(flags.out).then(() => true, () => false))) {
+    throw new InputError('FK_INPUT_INVALID', `output file '${flags.out}' exists; pass --force to replace it`);
+  }
+}
+
+/**
+ * Writes `text` next to the output as a 0600 temp file, then moves it into place: `rename` with
+ * `--force`, else `link` (which fails if the output appeared meanwhile) so nothing is clobbered.
+ */
+async function writeOutput(flags: CommonFlags, text: string): Promise<void> {
+  const tmp = join(dirname(resolve(flags.out)), `.${basename(flags.out)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
+    if (flags.force) {
+      await rename(tmp, flags.out);
+      return;
+    }
+    await link(tmp, flags.out).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EEXIST') throw err;
+      await copyFile(tmp, flags.out, constants.COPYFILE_EXCL); // filesystems without hard links
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new InputError('FK_INPUT_INVALID', `output file '${flags.out}' exists; pass --force to replace it`, { cause: err });
+    throw new InputError('FK_INPUT_INVALID', `cannot write '${flags.out}' (${code ?? 'error'})`, { cause: err });
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
