@@ -12,46 +12,52 @@ import type { Micros } from './clock';
 
 /** An ordered collection keyed by uid: insertion order, changed only by reorder/move. */
 export class OrderedMap<T extends { uid: string }> {
-  readonly #list: T[] = [];
-  readonly #map = new Map<string, T>();
+  private readonly list: T[] = [];
+  private readonly map = new Map<string, T>();
   get size(): number {
-    return this.#list.length;
+    return this.list.length;
   }
   get(uid: string): T | undefined {
-    return this.#map.get(uid);
+    return this.map.get(uid);
   }
   has(uid: string): boolean {
-    return this.#map.has(uid);
+    return this.map.has(uid);
   }
   values(): readonly T[] {
-    return this.#list;
+    return this.list;
   }
   add(item: T): void {
-    this.#list.push(item);
-    this.#map.set(item.uid, item);
+    this.list.push(item);
+    this.map.set(item.uid, item);
   }
   remove(uid: string): T | undefined {
-    const item = this.#map.get(uid);
+    const item = this.map.get(uid);
     if (item === undefined) return undefined;
-    this.#map.delete(uid);
-    this.#list.splice(this.#list.indexOf(item), 1);
+    this.map.delete(uid);
+    this.list.splice(this.list.indexOf(item), 1);
     return item;
   }
   indexOf(uid: string): number {
-    const item = this.#map.get(uid);
-    return item === undefined ? -1 : this.#list.indexOf(item);
+    const item = this.map.get(uid);
+    return item === undefined ? -1 : this.list.indexOf(item);
   }
-  /** Python `list.remove(x); list.insert(index, x)` semantics: an index past the end appends. */
+  /**
+   * Flowkeeper's reorder: the item leaves its place and is inserted at `index`, or `index - 1`
+   * when it moves down (the list shrank by one above it), with Python `list.insert` semantics
+   * (past the end appends, negative counts from the end).
+   */
   move(uid: string, index: number): void {
-    const item = this.#map.get(uid);
+    const item = this.map.get(uid);
     if (item === undefined) return;
-    this.#list.splice(this.#list.indexOf(item), 1);
-    const i = index < 0 ? Math.max(0, this.#list.length + index) : Math.min(index, this.#list.length);
-    this.#list.splice(i, 0, item);
+    const old = this.list.indexOf(item);
+    this.list.splice(old, 1);
+    let i = index > old ? index - 1 : index;
+    if (i < 0) i = Math.max(0, this.list.length + i);
+    this.list.splice(Math.min(i, this.list.length), 0, item);
   }
   clear(): void {
-    this.#list.length = 0;
-    this.#map.clear();
+    this.list.length = 0;
+    this.map.clear();
   }
 }
 

@@ -12,8 +12,6 @@ import { formatHistoryInstant, parseInstant } from './time';
  * by the caller before they get here.
  */
 
-const LINE_RE = /^\s*(-?\d+)\s*,\s*([^,]+?)\s*,\s*([^:]*?)\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\s*$/s;
-const PARAM_RE = /\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/gy;
 
 /** What a physical line holds: nothing (blank/comment) or a record. */
 export type ParsedLine = { readonly kind: 'empty' } | { readonly kind: 'record'; readonly record: StrategyRecord };
@@ -22,25 +20,72 @@ export const EMPTY_LINE: ParsedLine = { kind: 'empty' };
 
 /** True for lines that carry no record: blank or `#` comments. */
 export function isEmptyLine(text: string): boolean {
+  const c = text.charCodeAt(0);
+  if (c >= 48 && c <= 57) return false; // a digit: the common case, a record
   const t = text.trim();
   return t === '' || t.startsWith('#');
 }
 
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SEQ_RE = /^-?\d+$/;
+
+/** Splits `seq, when, user: Name(params)` into its five parts, or null. */
+function splitRecordLine(text: string): [string, string, string, string, string] | null {
+  const c1 = text.indexOf(',');
+  if (c1 < 0) return null;
+  const c2 = text.indexOf(',', c1 + 1);
+  if (c2 < 0) return null;
+  const colon = text.indexOf(':', c2 + 1);
+  if (colon < 0) return null;
+  const open = text.indexOf('(', colon + 1);
+  if (open < 0) return null;
+  let end = text.length - 1;
+  while (end > open && (text.charCodeAt(end) === 32 || text.charCodeAt(end) === 9)) end--;
+  if (text.charCodeAt(end) !== 41) return null;
+  const seq = text.slice(0, c1).trim();
+  const when = text.slice(c1 + 1, c2).trim();
+  const user = text.slice(c2 + 1, colon).trim();
+  const name = text.slice(colon + 1, open).trimStart();
+  if (!SEQ_RE.test(seq) || when === '' || !NAME_RE.test(name)) return null;
+  return [seq, when, user, name, text.slice(open + 1, end)];
+}
+
+/**
+ * Scans `"a", "b\\"c"` into parameters; null when the text is not a well-formed list.
+ * A hand-written scanner: this is the hottest loop of a replay.
+ */
 function parseParams(text: string): string[] | null {
   const params: string[] = [];
-  if (text.trim() === '') return params;
-  PARAM_RE.lastIndex = 0;
-  let pos = 0;
-  while (pos < text.length) {
-    PARAM_RE.lastIndex = pos;
-    const m = PARAM_RE.exec(text);
-    if (!m) return null;
-    params.push((m[1] as string).replace(/\\(.)/gs, '$1'));
-    pos = PARAM_RE.lastIndex;
-    if (m[2] === '') break;
-    if (pos >= text.length) return null; // trailing comma
+  const n = text.length;
+  let i = 0;
+  const skipWs = (): void => {
+    while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  };
+  skipWs();
+  if (i === n) return params;
+  for (;;) {
+    if (text.charCodeAt(i) !== 34) return null;
+    const start = ++i;
+    let escaped = false;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 92) {
+        escaped = true;
+        i += 2;
+      } else if (c === 34) break;
+      else i++;
+    }
+    if (i >= n) return null;
+    const raw = text.slice(start, i);
+    params.push(escaped ? raw.replace(/\\(.)/gs, '$1') : raw);
+    i++;
+    skipWs();
+    if (i === n) return params;
+    if (text.charCodeAt(i) !== 44) return null;
+    i++;
+    skipWs();
+    if (i === n) return null;
   }
-  return pos >= text.length ? params : null;
 }
 
 /**
@@ -50,29 +95,29 @@ function parseParams(text: string): string[] | null {
  */
 export function parseLine(text: string, lineNumber: number): ParsedLine {
   if (isEmptyLine(text)) return EMPTY_LINE;
-  const m = LINE_RE.exec(text);
-  const params = m ? parseParams(m[5] as string) : null;
+  const m = splitRecordLine(text);
+  const params = m ? parseParams(m[4]) : null;
   if (!m || params === null) {
     throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: bad syntax '${text.trim()}'`, {
       lineNumber,
       details: { pythonError: `Bad syntax: ${text}\n` },
     });
   }
-  const name = m[4] as string;
+  const name = m[3];
   if (!isStrategyName(name)) {
     throw new ParseError('FK_UNKNOWN_STRATEGY', `line ${lineNumber}: unknown strategy '${name}'`, {
       lineNumber,
       details: { pythonError: `Unknown strategy: ${name}` },
     });
   }
-  const when = parseInstant(m[2] as string);
+  const when = parseInstant(m[1]);
   if (when === null) {
-    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp '${m[2]}'`, {
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp '${m[1]}'`, {
       lineNumber,
-      details: { pythonError: `Invalid isoformat string: '${m[2]}'`, pythonName: 'ValueError' },
+      details: { pythonError: `Invalid isoformat string: '${m[1]}'`, pythonName: 'ValueError' },
     });
   }
-  return { kind: 'record', record: { seq: Number(m[1]), when, user: m[3] as string, name, params } };
+  return { kind: 'record', record: { seq: Number(m[0]), when, user: m[2], name, params } };
 }
 
 function quote(p: string): string {

@@ -30,6 +30,49 @@ export function daysFromCivil(y: number, m: number, d: number): number {
  * `Z` or `±HH:MM` offsets). A timestamp without offset is taken as UTC. Returns null when invalid.
  */
 export function parseInstant(text: string): Micros | null {
+  return parseFlowkeeperInstant(text) ?? parseIsoInstant(text);
+}
+
+const dayCache = new Map<string, number>();
+
+function digits(s: string, from: number, count: number): number {
+  let v = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** Fast path for what Flowkeeper writes: `YYYY-MM-DD HH:MM:SS[.ffffff]+00:00`. */
+function parseFlowkeeperInstant(s: string): Micros | null {
+  const n = s.length;
+  if ((n !== 25 && n !== 32) || s.charCodeAt(10) !== 32 || !s.endsWith('+00:00')) return null;
+  const dateKey = s.slice(0, 10);
+  let days = dayCache.get(dateKey);
+  if (days === undefined) {
+    const full = parseIsoInstant(`${dateKey}T00:00:00+00:00`);
+    if (full === null) return null;
+    days = full / 86_400_000_000;
+    if (dayCache.size > 10_000) dayCache.clear();
+    dayCache.set(dateKey, days);
+  }
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return null;
+  const h = digits(s, 11, 2);
+  const mi = digits(s, 14, 2);
+  const sec = digits(s, 17, 2);
+  if (h < 0 || mi < 0 || sec < 0 || h > 23 || mi > 59 || sec > 59) return null;
+  let frac = 0;
+  if (n === 32) {
+    if (s.charCodeAt(19) !== 46) return null;
+    frac = digits(s, 20, 6);
+    if (frac < 0) return null;
+  }
+  return (days * 86400 + h * 3600 + mi * 60 + sec) * 1_000_000 + frac;
+}
+
+function parseIsoInstant(text: string): Micros | null {
   const m = ISO_RE.exec(text.trim());
   if (!m) return null;
   const y = Number(m[1]);

@@ -4,6 +4,7 @@ import {
   backlogOf,
   categoryOf,
   fail,
+  notFound,
   param,
   parseIntParam,
   userOf,
@@ -39,6 +40,17 @@ export function renameWorkitem(ctx: StrategyContext): void {
   w.itemUpdated(ctx.record.when);
 }
 
+/**
+ * Unregisters a workitem from a category. Like Flowkeeper (a Python `set.remove`), this raises
+ * KeyError for a category that no longer exists or never registered the workitem (categories
+ * given to CreateWorkitem are not registered), after whatever was already changed.
+ */
+function removeUsage(user: User, w: Workitem, uid: string): void {
+  const c = categoryOf(user, uid);
+  if (!c.uses.has(w.uid)) notFound('usage of category', uid);
+  c.uses.delete(w.uid);
+}
+
 /** A tracker simply stops (it completes); a normal pomodoro is voided with an interruption (design point 8). */
 function endRunning(ctx: StrategyContext, user: User, p: Pomodoro, reason: string): void {
   if (p.type === 'normal') voidPomodoro(user, p, ctx.record.when, reason, false, ctx.newId);
@@ -49,7 +61,7 @@ function endRunning(ctx: StrategyContext, user: User, p: Pomodoro, reason: strin
 export function removeWorkitem(ctx: StrategyContext, user: User, w: Workitem): void {
   const running = w.runningPomodoro();
   if (running) endRunning(ctx, user, running, VOID_ON_DELETE);
-  for (const c of w.categories) categoryOf(user, c).uses.delete(w.uid);
+  for (const c of [...w.categories]) removeUsage(user, w, c);
   removeTags(user, w);
   w.backlog.workitems.remove(w.uid);
   user.workitems.delete(w.uid);
@@ -118,7 +130,7 @@ export function updateWorkitemCategories(ctx: StrategyContext): void {
   const added = param(ctx, 2);
   if (removed !== '') {
     w.categories.delete(removed);
-    categoryOf(user, removed).uses.delete(w.uid);
+    removeUsage(user, w, removed);
   }
   if (added !== '') {
     const c = categoryOf(user, added);
