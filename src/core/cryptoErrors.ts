@@ -1,4 +1,4 @@
-import { CryptoError, InputError } from './errors';
+import { CryptoError, InputError, type ErrorDetails } from './errors';
 
 /**
  * Where a stored record sits, so a crypto failure can name it (`line 12: cannot decrypt …`).
@@ -25,9 +25,15 @@ export function describeLocation(loc: RecordLocation | undefined): string {
  * plaintext; callers pass constant phrases plus, at most, values that are stored in the clear
  * anyway (version, seq, user of an envelope).
  */
-export function decryptFailed(loc: RecordLocation | undefined, reason: string, cause?: unknown): CryptoError {
+export function decryptFailed(
+  loc: RecordLocation | undefined,
+  reason: string,
+  cause?: unknown,
+  details?: ErrorDetails,
+): CryptoError {
   return new CryptoError('FK_DECRYPT_FAILED', `${describeLocation(loc)}: ${reason}`, {
     cause,
+    ...(details === undefined ? {} : { details }),
     lineNumber: loc?.lineNumber ?? null,
     seq: loc?.seq ?? null,
   });

@@ -3,7 +3,7 @@ import { TextDecoder } from 'node:util';
 import { systemClock } from './clock';
 import type { Cipher, RecordBinding } from './crypto';
 import { assertOneLine, decryptFailed, keyInvalid, type RecordLocation } from './cryptoErrors';
-import { InputError } from './errors';
+import { InputError, type CryptoError } from './errors';
 
 /*
  * Flowkeeper's encrypted history lines: `+` followed by a Fernet token of the plain line.
@@ -93,28 +93,36 @@ export function createFernetCipher(key: Uint8Array | string, opts: FernetCipherO
   }
 
   function decryptLine(stored: string, where?: RecordLocation): string {
-    if (!stored.startsWith(FERNET_PREFIX)) throw decryptFailed(where, 'not a fernet record');
+    if (!stored.startsWith(FERNET_PREFIX)) throw fernetFailed(where, 'not a fernet record');
     const text = stored.slice(1).trimEnd();
-    if (text.length % 4 !== 0 || !TOKEN_PATTERN.test(text)) throw decryptFailed(where, 'malformed fernet token');
+    if (text.length % 4 !== 0 || !TOKEN_PATTERN.test(text)) throw fernetFailed(where, 'malformed fernet token');
     const token = Buffer.from(text, 'base64url');
     const ctLength = token.length - HEADER_BYTES - HMAC_BYTES;
-    if (ctLength < BLOCK || ctLength % BLOCK !== 0) throw decryptFailed(where, 'truncated fernet token');
-    if (token[0] !== VERSION) throw decryptFailed(where, `unsupported fernet version 0x${(token[0] ?? 0).toString(16)}`);
+    if (ctLength < BLOCK || ctLength % BLOCK !== 0) throw fernetFailed(where, 'truncated fernet token');
+    if (token[0] !== VERSION) throw fernetFailed(where, `unsupported fernet version 0x${(token[0] ?? 0).toString(16)}`);
     const body = token.subarray(0, token.length - HMAC_BYTES);
     const mac = createHmac('sha256', signingKey).update(body).digest();
     if (!timingSafeEqual(mac, token.subarray(token.length - HMAC_BYTES))) {
-      throw decryptFailed(where, 'cannot decrypt fernet record (wrong passphrase or tampered record)');
+      throw fernetFailed(where, 'cannot decrypt fernet record (wrong passphrase or tampered record)');
     }
     try {
       const aes = createDecipheriv('aes-128-cbc', encryptionKey, token.subarray(9, HEADER_BYTES));
       return utf8.decode(Buffer.concat([aes.update(token.subarray(HEADER_BYTES, body.length)), aes.final()]));
     } catch (err) {
       // Only reachable with a valid HMAC, i.e. a token made by someone holding the key.
-      throw decryptFailed(where, 'cannot decrypt fernet record (bad padding or encoding)', err);
+      throw fernetFailed(where, 'cannot decrypt fernet record (bad padding or encoding)', err);
     }
   }
 
   return { format: 'fernet', encryptLine, decryptLine };
+}
+
+/**
+ * Every Fernet failure is `cryptography.fernet.InvalidToken` (whose `str()` is empty) in
+ * Flowkeeper; `fk state` reports that name (shared/oracle/STATE-FORMAT.md, `exception`).
+ */
+function fernetFailed(where: RecordLocation | undefined, reason: string, cause?: unknown): CryptoError {
+  return decryptFailed(where, reason, cause, { pythonName: 'InvalidToken', pythonError: '' });
 }
 
 function checkKey(key: Uint8Array): Uint8Array {

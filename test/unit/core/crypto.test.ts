@@ -127,6 +127,7 @@ describe('fernet (Flowkeeper-compatible)', () => {
     const err = caught(() => wrong.decryptLine(fernetLines[2]!, { lineNumber: 3 }));
     expect(err.code).toBe('FK_DECRYPT_FAILED');
     expect(err.message).toMatch(/^line 3: cannot decrypt fernet record/);
+    expect(err.details).toMatchObject({ pythonName: 'InvalidToken' }); // what Flowkeeper raises, for `fk state`
     for (const secret of [PASSPHRASE, encodeFernetKey(key), WORKITEM_NAME, fernetLines[2]!.slice(1, 30)]) {
       expect(err.message).not.toContain(secret);
     }
