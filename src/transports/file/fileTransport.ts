@@ -1,0 +1,277 @@
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { DomainError, TransportError } from '../../core/errors';
+import { silentLogger, type Logger } from '../../core/logger';
+import type { PublishMeta, SubscribeHandlers, Transport, TransportEntry, TransportStatus, Unsubscribe } from '../../core/transport';
+
+/** Options of the plain-file backend (Flowkeeper's own data file format). */
+export interface FileTransportOptions {
+  /** Path of the history file. Created (empty) on connect when missing. */
+  readonly path: string;
+  /** How often to look for lines appended by another process, besides file-system events. @default 1000 */
+  readonly pollMs?: number;
+  /**
+   * Refuse to append (FK_SEQUENCE_CONFLICT) when another process appended lines this transport
+   * has not delivered yet, so the client re-checks its action against them first. Only a plain
+   * log (no sequence numbers to protect) would turn this off. @default true
+   */
+  readonly exclusiveAppend?: boolean;
+  /** How long to wait for another writer's lock before giving up. @default 5000 */
+  readonly lockTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+export const DEFAULT_POLL_MS = 1000;
+export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+
+interface Subscription {
+  offset: number;
+  readonly handlers: SubscribeHandlers;
+  active: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The file backend: one line per record, exactly the format Flowkeeper desktop writes, so the
+ * desktop app and `fk` can share a data file. Earlier lines are never rewritten: `publish`
+ * appends under a lock file and only if nobody appended since we last read ("append only if
+ * unchanged"), otherwise it rejects with `FK_SEQUENCE_CONFLICT` after delivering the new lines,
+ * so the client re-checks and retries. Lines appended by another process (the desktop app) are
+ * noticed through file-system events plus polling and delivered to subscribers.
+ *
+ * Positions are byte offsets just past each line's newline.
+ */
+export function createFileTransport(options: FileTransportOptions): Transport {
+  const path = options.path;
+  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const exclusiveAppend = options.exclusiveAppend ?? true;
+  const log = (options.logger ?? silentLogger).child({ component: 'file', path });
+  const subs = new Set<Subscription>();
+  const statusListeners = new Set<(s: TransportStatus) => void>();
+  let state: 'new' | 'online' | 'closed' = 'new';
+  let watcher: FSWatcher | null = null;
+  let poll: NodeJS.Timeout | null = null;
+
+  const setStatus = (s: TransportStatus): void => statusListeners.forEach((l) => l(s));
+
+  function assertOnline(op: string): void {
+    if (state === 'closed') throw new TransportError('FK_TRANSPORT_CLOSED', `file backend '${path}' is closed (${op})`);
+    if (state !== 'online') throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `file backend '${path}' is not open (${op})`);
+  }
+
+  function size(): number {
+    try {
+      return statSync(path).size;
+    } catch (err) {
+      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot read history file '${path}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Reads complete lines from `offset`; the unterminated tail counts only when `final`. */
+  function readFrom(offset: number, final: boolean): { entries: TransportEntry[]; end: number } {
+    const total = size();
+    if (total < offset) {
+      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `history file '${path}' shrank from ${offset} to ${total} bytes: it was rewritten`);
+    }
+    if (total === offset) return { entries: [], end: offset };
+    const fd = openSync(path, 'r');
+    const buf = Buffer.allocUnsafe(total - offset);
+    try {
+      let got = 0;
+      while (got < buf.length) {
+        const n = readSync(fd, buf, got, buf.length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const entries: TransportEntry[] = [];
+    let start = 0;
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i];
+      if (c === 0x0a || c === 0x0d) {
+        let next = i + 1;
+        if (c === 0x0d && buf[next] === 0x0a) next++;
+        entries.push({ line: buf.toString('utf8', start, i), position: String(offset + next) });
+        start = next;
+        i = next - 1;
+      }
+    }
+    if (final && start < buf.length) {
+      entries.push({ line: buf.toString('utf8', start), position: String(offset + buf.length) });
+      start = buf.length;
+    }
+    return { entries, end: offset + start };
+  }
+
+  function deliver(sub: Subscription, final: boolean): void {
+    if (!sub.active) return;
+    const { entries, end } = readFrom(sub.offset, final);
+    sub.offset = end;
+    for (const e of entries) {
+      if (!sub.active) return;
+      sub.handlers.onEntry(e);
+    }
+  }
+
+  function deliverAll(): void {
+    for (const sub of subs) {
+      try {
+        deliver(sub, false);
+      } catch (err) {
+        log.error({ err }, 'reading appended lines failed');
+      }
+    }
+  }
+
+  async function lock(): Promise<() => void> {
+    const lockPath = `${path}.lock`;
+    const deadline = Date.now() + lockTimeoutMs;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      try {
+        const fd = openSync(lockPath, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return () => {
+          try {
+            unlinkSync(lockPath);
+          } catch {
+            /* already gone */
+          }
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot lock history file '${path}': ${(err as Error).message}`, { cause: err });
+        }
+        if (isStale(lockPath)) {
+          log.warn({ lockPath }, 'removing stale lock');
+          try {
+            unlinkSync(lockPath);
+          } catch {
+            /* raced with its owner */
+          }
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new TransportError('FK_TRANSPORT_TIMEOUT', `history file '${path}' is locked by another writer (${lockPath})`, { retryable: true });
+        }
+        await sleep(delay);
+      }
+    }
+  }
+
+  return {
+    async connect() {
+      if (state === 'closed') throw new TransportError('FK_TRANSPORT_CLOSED', `file backend '${path}' is closed (connect)`);
+      if (!existsSync(path)) {
+        try {
+          closeSync(openSync(path, 'a', 0o600));
+        } catch (err) {
+          throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot create history file '${path}': ${(err as Error).message}`, { cause: err });
+        }
+      }
+      size();
+      state = 'online';
+      setStatus({ kind: 'online' });
+    },
+
+    async publish(line: string, _meta: PublishMeta) {
+      assertOnline('publish');
+      if (/[\r\n]/.test(line)) throw new TransportError('FK_TRANSPORT_UNAVAILABLE', 'a history line cannot contain a line break');
+      const unlock = await lock();
+      try {
+        const known = Math.max(0, ...[...subs].filter((s) => s.active).map((s) => s.offset));
+        const fd = openSync(path, 'a+');
+        try {
+          const total = fstatSync(fd).size;
+          if (exclusiveAppend && subs.size > 0 && total !== known) {
+            // Someone appended since we last read: hand the news to the client and let it retry.
+            closeSync(fd);
+            deliverAll();
+            throw new DomainError('FK_SEQUENCE_CONFLICT', `history file '${path}' changed while appending; re-checking against the new lines`);
+          }
+          let prefix = '';
+          if (total > 0) {
+            const last = Buffer.alloc(1);
+            readSync(fd, last, 0, 1, total - 1);
+            if (last[0] !== 0x0a && last[0] !== 0x0d) prefix = '\n';
+          }
+          writeSync(fd, `${prefix}${line}\n`);
+          fsyncSync(fd);
+          closeSync(fd);
+        } catch (err) {
+          try {
+            closeSync(fd);
+          } catch {
+            /* closed above */
+          }
+          throw err;
+        }
+      } finally {
+        unlock();
+      }
+      deliverAll();
+    },
+
+    async subscribe(from: string | null, handlers: SubscribeHandlers): Promise<Unsubscribe> {
+      assertOnline('subscribe');
+      const offset = from === null ? 0 : Number(from);
+      if (!Number.isInteger(offset) || offset < 0) {
+        throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `file backend: bad position '${String(from)}'`);
+      }
+      const sub: Subscription = { offset, handlers, active: true };
+      subs.add(sub);
+      deliver(sub, true);
+      if (watcher === null) {
+        try {
+          watcher = watch(path, { persistent: false }, () => deliverAll());
+          watcher.on('error', (err) => log.warn({ err }, 'file watch failed; polling only'));
+        } catch (err) {
+          log.warn({ err }, 'file watch unavailable; polling only');
+        }
+      }
+      if (poll === null) {
+        poll = setInterval(deliverAll, pollMs);
+        poll.unref();
+      }
+      queueMicrotask(() => {
+        if (sub.active) handlers.onCaughtUp?.();
+      });
+      return async () => {
+        sub.active = false;
+        subs.delete(sub);
+      };
+    },
+
+    async close() {
+      if (state === 'closed') return;
+      state = 'closed';
+      for (const s of subs) s.active = false;
+      subs.clear();
+      watcher?.close();
+      watcher = null;
+      if (poll) clearInterval(poll);
+      poll = null;
+      setStatus({ kind: 'closed' });
+    },
+
+    onStatus(listener) {
+      statusListeners.add(listener);
+      return () => statusListeners.delete(listener);
+    },
+  };
+}
+
+/** A lock whose owner process no longer exists. */
+function isStale(lockPath: string): boolean {
+  try {
+    const pid = Number(readFileSync(lockPath, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return statSync(lockPath).mtimeMs < Date.now() - 30_000;
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

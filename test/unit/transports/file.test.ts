@@ -1,0 +1,75 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileTransport } from '../../../src/transports/file';
+import { collector, describeTransportContract } from '../../contract/transport.contract';
+
+const dirs: string[] = [];
+const tempFile = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'fk-file-'));
+  dirs.push(d);
+  return join(d, 'flowkeeper-data.txt');
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describeTransportContract('file', async () => {
+  const path = tempFile();
+  return [
+    createFileTransport({ path, pollMs: 20, exclusiveAppend: false }),
+    createFileTransport({ path, pollMs: 20, exclusiveAppend: false }),
+  ];
+});
+
+describe('file transport', () => {
+  it('appends after an unterminated last line without joining the two', async () => {
+    const path = tempFile();
+    writeFileSync(path, 'first line');
+    const t = createFileTransport({ path });
+    await t.connect();
+    const c = collector();
+    await t.subscribe(null, c);
+    await c.waitCaughtUp();
+    await t.publish('second line', { id: 'x', seq: 2 });
+    await c.waitFor(2);
+    expect(readFileSync(path, 'utf8')).toBe('first line\nsecond line\n');
+    await t.close();
+  });
+
+  it('notices lines appended by another process and delivers them', async () => {
+    const path = tempFile();
+    const t = createFileTransport({ path, pollMs: 20 });
+    await t.connect();
+    const c = collector();
+    await t.subscribe(null, c);
+    await c.waitCaughtUp();
+    appendFileSync(path, 'from the desktop app\r\nand another\n');
+    const got = await c.waitFor(2);
+    expect(got.map((e) => e.line)).toEqual(['from the desktop app', 'and another']);
+    await t.close();
+  });
+
+  it('refuses to append over lines it has not read yet, and delivers them first', async () => {
+    const path = tempFile();
+    const t = createFileTransport({ path, pollMs: 60_000 });
+    await t.connect();
+    const c = collector();
+    await t.subscribe(null, c);
+    await c.waitCaughtUp();
+    appendFileSync(path, 'someone else\n');
+    await expect(t.publish('mine', { id: 'm', seq: 1 })).rejects.toMatchObject({ code: 'FK_SEQUENCE_CONFLICT' });
+    expect(c.entries.map((e) => e.line)).toEqual(['someone else']);
+    await t.publish('mine', { id: 'm', seq: 2 });
+    expect(readFileSync(path, 'utf8')).toBe('someone else\nmine\n');
+    await t.close();
+  });
+
+  it('rejects a line with a line break, leaving the file untouched', async () => {
+    const path = tempFile();
+    writeFileSync(path, 'keep\n');
+    const t = createFileTransport({ path });
+    await t.connect();
+    await expect(t.publish('a\nb', { id: 'x', seq: 1 })).rejects.toMatchObject({ code: 'FK_TRANSPORT_UNAVAILABLE' });
+    expect(readFileSync(path, 'utf8')).toBe('keep\n');
+    await t.close();
+  });
+});
