@@ -12,6 +12,7 @@
 --   FK_PROSODY_PORT       c2s port                          default 5222
 --   FK_PROSODY_DOMAIN     the virtual host                  default localhost
 --   FK_PROSODY_STORAGE    "sql" (SQLite, needs lua-dbi-sqlite3) or "internal"   default sql
+--   FK_PROSODY_ALLOW_REGISTRATION  "true" enables in-band registration (tests)  default off
 --
 -- flowkeeper keeps a user's history in that user's own message archive (XEP-0313), see docs/xmpp.md.
 -- The settings marked [history] are what keeps that archive complete and forever; the client checks
@@ -52,7 +53,7 @@ modules_enabled = {
 	"time";
 	"version";
 	"uptime";
-	"register";     -- lets a user change the password; open registration stays off below
+	"register";     -- XEP-0077: password change; account creation only when allowed below
 	"posix";        -- pid file and daemonizing
 }
 modules_disabled = { "s2s"; "offline"; "tls" }
@@ -60,7 +61,10 @@ modules_disabled = { "s2s"; "offline"; "tls" }
 -- Tests run over loopback without TLS and authenticate with PLAIN or SCRAM.
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
-allow_registration = false
+-- In-band registration lets the tests create a fresh account (a fresh history) per test. Off unless
+-- FK_PROSODY_ALLOW_REGISTRATION=true (scripts/services.sh sets it for the loopback test server);
+-- mod_register_limits only allows it from loopback by default anyway.
+allow_registration = ENV_FK_PROSODY_ALLOW_REGISTRATION == "true"
 authentication = "internal_hashed"
 
 -- Bulk replay of a long history must not be throttled.
