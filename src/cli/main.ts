@@ -9,6 +9,13 @@ export function buildProgram(): Command {
   const program = new Command('fk')
     .description('Headless Flowkeeper: Pomodoro history on a file, RabbitMQ or XMPP')
     .version('0.1.0')
+    .option('--file <path>', 'Flowkeeper data file (default: $XDG_DATA_HOME/flowkeeper/flowkeeper-data.txt)')
+    .option('--backend <url>', 'a file path, amqp://user@host/vhost or xmpp://user@domain (env FK_BACKEND)')
+    .option('--user <identity>', 'who acts (env FK_USER, default user@local.host)')
+    .option('--encryption <mode>', 'auto | off | fernet (files) | sodium (brokers) (env FK_ENCRYPTION)')
+    .option('--passphrase-file <path>', 'file holding the end-to-end passphrase (or env FK_PASSPHRASE)')
+    .option('--config <path>', 'config file (default: $XDG_CONFIG_HOME/flowkeeper-headless/config.json)')
+    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (env FK_LOG_LEVEL)')
     .option('--debug', 'print stack traces of unexpected errors')
     .showHelpAfterError()
     .exitOverride();
@@ -22,8 +29,9 @@ export function reportError(err: unknown, debug: boolean): number {
   const code = exitCodeFor(err);
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`fk: ${message}\n`);
-  if (debug || !(err instanceof FkError)) {
-    if (err instanceof Error && err.stack && debug) process.stderr.write(`${err.stack}\n`);
+  if (err instanceof Error && err.stack && (debug || !(err instanceof FkError))) {
+    if (debug) process.stderr.write(`${err.stack}\n`);
+    else process.stderr.write('fk: this is a bug; run again with --debug for the stack trace\n');
   }
   return code;
 }

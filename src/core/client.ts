@@ -63,7 +63,7 @@ export interface Client {
    * accepted in the log (read-your-writes). Retries after a lost race; throws `DomainError`
    * for a rejected rule, `TransportError FK_READ_ONLY` while offline.
    */
-  execute(name: StrategyName, params: readonly string[]): Promise<StrategyRecord>;
+  execute(name: StrategyName, params: readonly string[], as?: { readonly user?: string }): Promise<StrategyRecord>;
   /** The first history error met, after which the client is read-only. */
   readonly historyError: FkError | null;
   readonly online: boolean;
@@ -231,14 +231,14 @@ export function createClient(opts: ClientOptions): Client {
     return state;
   }
 
-  async function attempt(name: StrategyName, params: readonly string[]): Promise<Outcome & { record: StrategyRecord }> {
+  async function attempt(name: StrategyName, params: readonly string[], user: string): Promise<Outcome & { record: StrategyRecord }> {
     if (historyError !== null) {
       throw new DomainError('FK_HISTORY_INVALID', `the history is invalid, refusing to append: ${historyError.message}`, {
         cause: historyError,
       });
     }
     if (!online) throw new TransportError('FK_READ_ONLY', 'the backend is offline: read-only until it reconnects', { retryable: true });
-    const record: StrategyRecord = { seq: state.started ? state.lastSeq + 1 : 1, when: clock.now(), user: opts.user, name, params };
+    const record: StrategyRecord = { seq: state.started ? state.lastSeq + 1 : 1, when: clock.now(), user, name, params };
     const scratch = { ...state, tenant: cloneTenant(state.tenant), skipped: [] };
     executeRecord(scratch, record, { now: record.when });
     const plain = formatRecord(record);
@@ -263,10 +263,10 @@ export function createClient(opts: ClientOptions): Client {
     return { ...o, record };
   }
 
-  async function execute(name: StrategyName, params: readonly string[]): Promise<StrategyRecord> {
+  async function execute(name: StrategyName, params: readonly string[], as: { readonly user?: string } = {}): Promise<StrategyRecord> {
     const run = async (): Promise<StrategyRecord> => {
       for (let i = 0; ; i++) {
-        const r = await attempt(name, params);
+        const r = await attempt(name, params, as.user ?? opts.user);
         if (r.accepted) {
           await flushCache();
           return r.record;

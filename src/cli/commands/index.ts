@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
-import { register as state } from './state';
+import { register as backlog } from './backlog';
+import { register as check } from './check';
 import { register as convert } from './convert';
+import { register as pomodoro } from './pomodoro';
+import { register as state } from './state';
+import { register as status } from './status';
+import { register as timer } from './timer';
+import { register as workitem } from './workitem';
 
 /**
  * Every `fk` subcommand lives in its own file under `commands/` and exports `register(program)`.
@@ -8,4 +14,4 @@ import { register as convert } from './convert';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [state, convert];
+export const COMMANDS: readonly RegisterCommand[] = [status, backlog, workitem, pomodoro, timer, state, check, convert];

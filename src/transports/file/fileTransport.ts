@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import { closeSync, existsSync, mkdirSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { DomainError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { PublishMeta, SubscribeHandlers, Transport, TransportEntry, TransportStatus, Unsubscribe } from '../../core/transport';
@@ -167,6 +168,7 @@ export function createFileTransport(options: FileTransportOptions): Transport {
       if (state === 'closed') throw new TransportError('FK_TRANSPORT_CLOSED', `file backend '${path}' is closed (connect)`);
       if (!existsSync(path)) {
         try {
+          mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
           closeSync(openSync(path, 'a', 0o600));
         } catch (err) {
           throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot create history file '${path}': ${(err as Error).message}`, { cause: err });

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { timerAt } from '../../core/timer';
+import { redactBackend } from '../config';
+import { print, printJson, withSession } from '../run';
+
+function mmss(seconds: number): string {
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('what runs now and how much time is left')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) =>
+      withSession(cmd, async (s, config) => {
+        const state = s.client.stateNow();
+        const user = state.tenant.users.get(config.user);
+        const now = Date.now() * 1000;
+        const timer = user ? timerAt(user, now) : null;
+        if (opts.json) {
+          printJson({ user: config.user, backend: redactBackend(config.backend), lastSeq: state.lastSeq, online: s.client.online, timer });
+          return;
+        }
+        if (!user) return print(`no history yet for '${config.user}'`);
+        if (!timer || timer.state === 'idle') return print('idle');
+        const what = `${timer.pomodoro} of '${timer.workitem?.name ?? ''}'`;
+        if (timer.state === 'work') print(`work: ${what}, ${mmss(timer.remainingSeconds ?? 0)} left (until ${timer.until})`);
+        else if (timer.state === 'rest') print(`rest after ${what}, ${mmss(timer.remainingSeconds ?? 0)} left (until ${timer.until})`);
+        else if (timer.state === 'long-break') print(`long break after ${what}, ${mmss(timer.elapsedSeconds ?? 0)} so far`);
+        else print(`tracking ${what}, ${mmss(timer.elapsedSeconds ?? 0)} so far`);
+      }),
+    );
+}

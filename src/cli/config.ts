@@ -1,0 +1,147 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../core/errors';
+
+/**
+ * Configuration of the CLI and daemon: flags > environment (`FK_*`) > config file > defaults,
+ * validated once (STYLE §7). Secrets never come from flags: the passphrase comes from
+ * FK_PASSPHRASE, a passphrase file or a prompt; broker passwords from the URL in FK_BACKEND or
+ * the config file, or FK_AMQP_PASSWORD / FK_XMPP_PASSWORD.
+ */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type EncryptionMode = 'auto' | 'off' | 'fernet' | 'sodium';
+
+export interface Config {
+  /** A file path (the embedded default) or `amqp://…` / `xmpp://…`. */
+  readonly backend: string;
+  /** The identity recorded in new strategies. */
+  readonly user: string;
+  readonly logLevel: LogLevel;
+  readonly encryption: EncryptionMode;
+  readonly passphraseFile: string | undefined;
+  /** Where derived keys and broker replicas are cached. */
+  readonly cacheDir: string;
+  /** Where the config file was read from, if any. */
+  readonly configFile: string | undefined;
+  /** The raw config-file object, for sections other modules own (e.g. `daemon`). */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+export interface ConfigFlags {
+  readonly backend?: string | undefined;
+  readonly file?: string | undefined;
+  readonly user?: string | undefined;
+  readonly logLevel?: string | undefined;
+  readonly encryption?: string | undefined;
+  readonly passphraseFile?: string | undefined;
+  readonly config?: string | undefined;
+}
+
+const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MODES: readonly EncryptionMode[] = ['auto', 'off', 'fernet', 'sodium'];
+
+export const DEFAULT_USER = 'user@local.host';
+
+function xdg(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const v = env[name];
+  return v && v.startsWith('/') ? v : join(homedir(), fallback);
+}
+
+/** Flowkeeper desktop's data file in the XDG data dir: the embedded default backend. */
+export function defaultDataFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(xdg(env, 'XDG_DATA_HOME', '.local/share'), 'flowkeeper', 'flowkeeper-data.txt');
+}
+
+export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(xdg(env, 'XDG_CONFIG_HOME', '.config'), 'flowkeeper-headless', 'config.json');
+}
+
+function readConfigFile(path: string, explicit: boolean): Record<string, unknown> {
+  if (!existsSync(path)) {
+    if (explicit) throw new InputError('FK_CONFIG_INVALID', `config file '${path}' does not exist`);
+    return {};
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InputError('FK_CONFIG_INVALID', `config file '${path}' is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new InputError('FK_CONFIG_INVALID', `config file '${path}' must hold a JSON object`);
+  }
+  return data as Record<string, unknown>;
+}
+
+function pickString(name: string, sources: ReadonlyArray<readonly [string, unknown]>): string | undefined {
+  for (const [where, v] of sources) {
+    if (v === undefined || v === null || v === '') continue;
+    if (typeof v !== 'string') throw new InputError('FK_CONFIG_INVALID', `${where} '${name}' must be a string, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  return undefined;
+}
+
+/** Resolves the configuration once; the result is frozen. */
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+  const explicit = flags.config ?? env.FK_CONFIG;
+  const configFile = explicit ?? defaultConfigFile(env);
+  const file = readConfigFile(configFile, explicit !== undefined);
+  if (flags.backend !== undefined && flags.file !== undefined) {
+    throw new InputError('FK_INPUT_INVALID', `give either --backend or --file, not both ('${flags.backend}', '${flags.file}')`);
+  }
+  const backend =
+    pickString('backend', [
+      ['option', flags.backend ?? flags.file],
+      ['environment variable', env.FK_BACKEND],
+      [`config file ${configFile}:`, file.backend],
+    ]) ?? defaultDataFile(env);
+  const user =
+    pickString('user', [
+      ['option', flags.user],
+      ['environment variable', env.FK_USER],
+      [`config file ${configFile}:`, file.user],
+    ]) ?? DEFAULT_USER;
+  if (!/^[^\s,:()"]+$/.test(user)) {
+    throw new InputError('FK_CONFIG_INVALID', `user must be an identity without spaces, commas, colons, quotes or parentheses, got '${user}'`);
+  }
+  const logLevel = (pickString('log-level', [
+    ['option', flags.logLevel],
+    ['environment variable', env.FK_LOG_LEVEL],
+    [`config file ${configFile}:`, file.logLevel],
+  ]) ?? 'warn') as LogLevel;
+  if (!LEVELS.includes(logLevel)) {
+    throw new InputError('FK_CONFIG_INVALID', `log level must be one of ${LEVELS.join(', ')}, got '${logLevel}'`);
+  }
+  const encryption = (pickString('encryption', [
+    ['option', flags.encryption],
+    ['environment variable', env.FK_ENCRYPTION],
+    [`config file ${configFile}:`, file.encryption],
+  ]) ?? 'auto') as EncryptionMode;
+  if (!MODES.includes(encryption)) {
+    throw new InputError('FK_CONFIG_INVALID', `encryption must be one of ${MODES.join(', ')}, got '${encryption}'`);
+  }
+  const passphraseFile = pickString('passphrase-file', [
+    ['option', flags.passphraseFile],
+    [`config file ${configFile}:`, file.passphraseFile],
+  ]);
+  const cacheDir = join(xdg(env, 'XDG_CACHE_HOME', '.cache'), 'flowkeeper-headless');
+  return Object.freeze({
+    backend,
+    user,
+    logLevel,
+    encryption,
+    passphraseFile,
+    cacheDir,
+    configFile: existsSync(configFile) ? configFile : undefined,
+    raw: Object.freeze({ ...file }),
+  });
+}
+
+/** Strips credentials from a backend URL for logs and messages. */
+export function redactBackend(backend: string): string {
+  return backend.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, cred: string) =>
+    `${scheme}${cred.includes(':') ? `${cred.split(':')[0]}:***` : cred}@`,
+  );
+}

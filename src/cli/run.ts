@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { DomainError, InputError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { ADMIN_USER, type Backlog, type User, type Workitem } from '../core/model';
+import type { ReplayState } from '../core/replay';
+import { loadConfig, type Config } from './config';
+import { createLogger } from './logger';
+import { openSession, type Session } from './session';
+
+/** Global flags every command inherits (see main.ts). */
+export interface GlobalFlags {
+  readonly backend?: string;
+  readonly file?: string;
+  readonly user?: string;
+  readonly logLevel?: string;
+  readonly encryption?: string;
+  readonly passphraseFile?: string;
+  readonly config?: string;
+  readonly json?: boolean;
+}
+
+export function configFrom(cmd: Command): Config {
+  const g = cmd.optsWithGlobals<GlobalFlags>();
+  return loadConfig({
+    backend: g.backend,
+    file: g.file,
+    user: g.user,
+    logLevel: g.logLevel,
+    encryption: g.encryption,
+    passphraseFile: g.passphraseFile,
+    config: g.config,
+  });
+}
+
+/** Opens the configured backend, runs `fn`, and always closes. */
+export async function withSession<T>(cmd: Command, fn: (s: Session, config: Config, logger: Logger) => Promise<T>): Promise<T> {
+  const config = configFrom(cmd);
+  const logger = createLogger(config.logLevel, { cmd: cmd.name() });
+  const session = await openSession(config, logger);
+  try {
+    return await fn(session, config, logger);
+  } finally {
+    await session.close();
+  }
+}
+
+/** The configured user, created (as Flowkeeper does for a new data file) when the history lacks it. */
+export async function ensureUser(session: Session, config: Config): Promise<User> {
+  const state = session.client.state;
+  let user = state.tenant.users.get(config.user);
+  if (user === undefined) {
+    if (config.user === ADMIN_USER) throw new InputError('FK_INPUT_INVALID', `'${ADMIN_USER}' is the system user; choose another --user`);
+    await session.client.execute('CreateUser', [config.user, config.user.split('@')[0] ?? config.user], { user: ADMIN_USER });
+    user = state.tenant.users.get(config.user);
+  }
+  if (user === undefined) throw new DomainError('FK_NOT_FOUND', `user '${config.user}' not found`);
+  return user;
+}
+
+export function userOf(state: ReplayState, config: Config): User {
+  const u = state.tenant.users.get(config.user);
+  if (u === undefined) throw new DomainError('FK_NOT_FOUND', `user '${config.user}' not found in the history (use --user)`);
+  return u;
+}
+
+function resolve<T extends { uid: string; name: string }>(what: string, items: Iterable<T>, ref: string): T {
+  const all = [...items];
+  const exact = all.find((x) => x.uid === ref);
+  if (exact) return exact;
+  const byName = all.filter((x) => x.name === ref);
+  if (byName.length === 1) return byName[0] as T;
+  const byPrefix = all.filter((x) => x.uid.startsWith(ref));
+  if (byName.length === 0 && byPrefix.length === 1 && ref.length >= 4) return byPrefix[0] as T;
+  const matches = byName.length > 1 ? byName : byPrefix;
+  if (matches.length > 1) {
+    throw new InputError('FK_INPUT_INVALID', `${what} '${ref}' is ambiguous: ${matches.slice(0, 5).map((m) => `${m.uid} (${m.name})`).join(', ')}`);
+  }
+  throw new DomainError('FK_NOT_FOUND', `${what} '${ref}' not found (give its uid, a unique uid prefix of 4+ characters, or its exact name)`);
+}
+
+export function resolveBacklog(user: User, ref: string): Backlog {
+  return resolve('backlog', user.backlogs.values(), ref);
+}
+
+export function resolveWorkitem(user: User, ref: string): Workitem {
+  return resolve('workitem', user.workitems.values(), ref);
+}
+
+/** `25m`, `90s`, `1h`, `1500` (seconds) → seconds. */
+export function parseDuration(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(h|m|min|s)?$/.exec(text.trim());
+  if (!m) throw new InputError('FK_INPUT_INVALID', `option '${option}' must be a duration like 25m, 90s, 1h or 1500, got '${text}'`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return unit === 'h' ? n * 3600 : unit === 's' ? n : n * 60;
+}
+
+export function positiveInt(text: string, what: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new InputError('FK_INPUT_INVALID', `${what} must be a positive integer, got '${text}'`);
+  return Number(text);
+}
+
+export function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function printJson(v: unknown): void {
+  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+}
