@@ -18,8 +18,10 @@ function replyCode(err: unknown): number | null {
   return typeof code === 'number' ? code : null;
 }
 
+/** Not `instanceof Error`: errors from another realm (node internals under jest's vm) fail it. */
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(err);
 }
 
 /** Wraps a failure of TCP connect + AMQP handshake to `endpoint` (`host:port/vhost`). */

@@ -3,6 +3,7 @@ import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { InputError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { PublishMeta, SubscribeHandlers, Transport, TransportStatus, Unsubscribe } from '../../core/transport';
+import { closeConnection } from './closeConnection';
 import { describeLoss, wrapConnectError, wrapOperationError } from './amqpErrors';
 import { MAX_ID_LENGTH, normalizeAmqpOptions, type AmqpTransportOptions, type NormalizedAmqpOptions } from './options';
 import { StreamSubscription } from './streamSubscription';
@@ -28,6 +29,8 @@ type Phase = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
 
 /** How often unconfirmed publishes are checked against `publishTimeoutMs`. */
 const SWEEP_INTERVAL_MS = 1000;
+/** Longest wait for the broker's close-ok before the socket is destroyed. */
+const MAX_CLOSE_WAIT_MS = 5000;
 
 /**
  * The RabbitMQ transport: one user's history is one durable stream queue (see `topology.ts`).
@@ -60,6 +63,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
     endpoint,
   });
 
+  const closeTimeoutMs = Math.min(opts.connectTimeoutMs, MAX_CLOSE_WAIT_MS);
   let phase: Phase = 'idle';
   let live: Live | null = null;
   let connecting: Promise<void> | null = null;
@@ -103,7 +107,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
     live = null;
     log.warn({ err }, 'connection lost');
     for (const s of subscriptions) s.detach();
-    l.conn.close().catch(() => undefined); // only a channel may have died
+    void closeConnection(l.conn, closeTimeoutMs); // only a channel may have died
     phase = 'reconnecting';
     scheduleReconnect(err);
   }
@@ -147,7 +151,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
     for (const s of subscriptions) s.detach();
     if (l !== null) {
       l.lost = true;
-      l.conn.close().catch(() => undefined);
+      void closeConnection(l.conn, closeTimeoutMs);
     }
   }
 
@@ -168,7 +172,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
     conn.on('blocked', (reason: unknown) => log.warn({ reason: String(reason) }, 'connection blocked by broker'));
     conn.on('unblocked', () => log.info({}, 'connection unblocked'));
     if (phase === 'closed') {
-      await conn.close().catch(() => undefined);
+      await closeConnection(conn, closeTimeoutMs);
       throw closedError('connect');
     }
     live = l;
@@ -190,7 +194,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
     } catch (err) {
       live = null;
       l.lost = true;
-      await conn.close().catch(() => undefined);
+      await closeConnection(conn, closeTimeoutMs);
       throw isClosed() ? closedError('connect') : wrapOperationError(err, step, resource, endpoint);
     }
     if (l.lost) {
@@ -351,7 +355,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
         pending.clear();
         if (l !== null) {
           l.lost = true;
-          await l.conn.close().catch(() => undefined);
+          await closeConnection(l.conn, closeTimeoutMs);
         }
         log.info({}, 'closed');
         emit({ kind: 'closed' });
