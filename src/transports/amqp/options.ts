@@ -176,6 +176,9 @@ function parseUrl(value: unknown): { connect: Omit<AmqpConnectParams, 'heartbeat
   }
   const port = url.port === '' ? (protocol === 'amqp' ? 5672 : 5671) : Number(url.port);
   const path = url.pathname.slice(1);
+  if (path.includes('/')) {
+    throw invalid(`option 'url' has vhost '${path}': percent-encode '/' in a vhost name as %2F`);
+  }
   let vhost: string;
   let username: string;
   let password: string;
@@ -185,9 +188,6 @@ function parseUrl(value: unknown): { connect: Omit<AmqpConnectParams, 'heartbeat
     password = decodeURIComponent(url.password);
   } catch {
     throw invalid(`option 'url' has a bad percent-encoding, got '${maskUrl(value)}'`);
-  }
-  if (vhost.includes('/') && vhost !== '/') {
-    throw invalid(`option 'url' has vhost '${vhost}': percent-encode '/' in a vhost name as %2F`);
   }
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const endpoint = `${url.hostname}:${port}/${vhost === '/' ? '' : vhost}`;
