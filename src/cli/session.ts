@@ -131,7 +131,12 @@ export interface Session {
 export async function openSession(
   config: Config,
   logger: Logger,
-  extra: { onRecord?: (r: StrategyRecord, s: ReplayState) => void; clock?: ClientOptions['clock'] } = {},
+  extra: {
+    onRecord?: (r: StrategyRecord, s: ReplayState) => void;
+    clock?: ClientOptions['clock'];
+    /** Keep the session open on a broken history (read-only), e.g. for a daemon that reports it. */
+    tolerateHistoryError?: boolean;
+  } = {},
 ): Promise<Session> {
   const kind = backendKind(config.backend);
   const transport = await createTransportFor(config, logger);
@@ -157,6 +162,8 @@ export async function openSession(
   });
   try {
     await client.start();
+    // Flowkeeper refuses to work on a broken history (design point 6): so do we.
+    if (client.historyError !== null && !extra.tolerateHistoryError) throw client.historyError;
   } catch (err) {
     await client.close().catch(() => undefined);
     throw err;

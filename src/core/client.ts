@@ -64,7 +64,10 @@ export interface Client {
    * for a rejected rule, `TransportError FK_READ_ONLY` while offline.
    */
   execute(name: StrategyName, params: readonly string[], as?: { readonly user?: string }): Promise<StrategyRecord>;
-  /** The first history error met, after which the client is read-only. */
+  /**
+   * The first history error met, after which the client is read-only. Not logged here: whoever
+   * owns the client (CLI, daemon) reports it once.
+   */
   readonly historyError: FkError | null;
   readonly online: boolean;
   onStatus(listener: (s: TransportStatus) => void): () => void;
@@ -135,7 +138,7 @@ export function createClient(opts: ClientOptions): Client {
       record = parsed.record;
     } catch (err) {
       historyError = err instanceof FkError ? err : new DomainError('FK_HISTORY_INVALID', String(err), { cause: err });
-      log.error({ err: historyError, line: lineNumber }, 'history unreadable');
+      log.debug({ err: historyError, line: lineNumber }, 'history unreadable');
       return;
     }
     if (sequencing === 'race' && state.started && record.seq <= state.lastSeq) {
@@ -150,7 +153,7 @@ export function createClient(opts: ClientOptions): Client {
       assertNextSeq(state, record, lineNumber);
     } catch (err) {
       historyError = err as FkError;
-      log.error({ err, seq: record.seq }, 'history sequence broken');
+      log.debug({ err, seq: record.seq }, 'history sequence broken');
       settle(entry, plain, { accepted: false, error: historyError });
       return;
     }
@@ -160,7 +163,7 @@ export function createClient(opts: ClientOptions): Client {
       const e = err instanceof FkError ? err : new DomainError('FK_ILLEGAL_STATE', String(err), { cause: err });
       if (sequencing === 'strict') {
         historyError = e;
-        log.error({ err: e, seq: record.seq }, 'history rule broken');
+        log.debug({ err: e, seq: record.seq }, 'history rule broken');
       } else log.warn({ err: e, seq: record.seq }, 'record rejected by rule, ignored');
       settle(entry, plain, { accepted: false, error: e });
       return;

@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FK, ROOT, assertBuilt } from '../support/cli';
+
+/**
+ * Runs the oracle's own checker (../shared/oracle/check.py, next to the repository as in CI)
+ * against the built `fk state`: every case must pass.
+ */
+const CHECK = join(ROOT, '..', 'shared', 'oracle', 'check.py');
+const available = existsSync(CHECK);
+if (!available && process.env.CI === 'true') throw new Error(`the oracle checker ${CHECK} is missing`);
+
+(available ? describe : describe.skip)('oracle check.py against fk state', () => {
+  it('reports every case passed', () => {
+    assertBuilt();
+    const r = spawnSync('python3', [CHECK, '--', process.execPath, FK, 'state'], { encoding: 'utf8', timeout: 120_000 });
+    const summary = r.stdout.trim().split('\n').pop() ?? '';
+    expect(r.stdout).not.toMatch(/^FAIL/m);
+    expect(summary).toMatch(/^\d+ passed, 0 failed$/);
+    expect(r.status).toBe(0);
+  }, 120_000);
+});
