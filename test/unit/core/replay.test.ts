@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalError, canonicalState } from '../../../src/core/canonical';
+import { canonicalError, canonicalJson, canonicalState, sortKeysDeep } from '../../../src/core/canonical';
 import { createFernetCipher, deriveFernetKey } from '../../../src/core/crypto';
 import { replay, type ReplayMode } from '../../../src/core/replay';
 import { splitLines } from '../../../src/core/serializer';
@@ -77,5 +77,14 @@ describe('generated histories', () => {
     const lines = generateHistory(20_000, 7);
     const s = replay(lines, { now: parseInstant('2030-01-01T00:00:00Z')! });
     expect(s.lastSeq).toBe(20_000);
+  });
+});
+
+describe('canonical JSON', () => {
+  it('is emitted with keys already sorted, byte-identical to a sorted-keys dump', () => {
+    const c = cases.find((x) => x.name === 'fixture-random')!;
+    const now = parseInstant('2030-01-01T00:00:00Z')!;
+    const state = canonicalState(replay(splitLines(readFileSync(join(FIX, c.history), 'utf8')), { now, mode: 'lenient' }), 'lenient', now);
+    expect(canonicalJson(state)).toBe(JSON.stringify(sortKeysDeep(state)));
   });
 });

@@ -1,0 +1,50 @@
+import type { BenchResult } from './replayBench';
+import { runReplayBench } from './replayBench';
+
+/**
+ * `npm run bench`: every benchmark of the project, printed as `name: value unit` lines.
+ * Broker benchmarks run against FK_BENCH_AMQP_URL / FK_TEST_AMQP_URL (default: the local
+ * RabbitMQ) and FK_TEST_XMPP_* when set; a missing broker is reported, not hidden.
+ */
+type Bench = { name: string; run: () => Promise<BenchResult[]> };
+
+function optional(name: string, load: () => Promise<BenchResult[]>): Bench {
+  return { name, run: load };
+}
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  const amqpUrl = process.env.FK_BENCH_AMQP_URL ?? process.env.FK_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+  const benches: Bench[] = [
+    { name: 'replay', run: () => runReplayBench() },
+    optional('crypto', async () => (await import('./cryptoBench')).runCryptoBench()),
+    optional('amqp', async () => (await import('./amqpBench')).runAmqpBench(amqpUrl)),
+    optional('xmpp', async () => {
+      const service = process.env.FK_TEST_XMPP_SERVICE;
+      if (!service) throw new Error('FK_TEST_XMPP_SERVICE is not set (npm test / scripts/services.sh start Prosody)');
+      const { runXmppBench } = await import('./xmppBench');
+      return runXmppBench({
+        service,
+        domain: process.env.FK_TEST_XMPP_DOMAIN ?? 'localhost',
+        username: process.env.FK_TEST_XMPP_USER ?? 'alice',
+        password: process.env.FK_TEST_XMPP_PASSWORD ?? 'alice-password',
+      });
+    }),
+    optional('daemon', async () => (await import('./daemonBench')).runDaemonBench()),
+    optional('tools', async () => (await import('./toolsBench')).runToolsBench()),
+  ];
+  let failed = 0;
+  for (const b of benches) {
+    if (only && b.name !== only) continue;
+    process.stdout.write(`# ${b.name}\n`);
+    try {
+      for (const r of await b.run()) process.stdout.write(`${r.name}: ${r.value} ${r.unit}\n`);
+    } catch (err) {
+      failed++;
+      process.stdout.write(`${b.name}: not measured: ${(err as Error).message}\n`);
+    }
+  }
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+void main();
