@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/services.sh
 npm run --silent build
 export FK_TEST_AMQP_URL="${FK_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}"
+[ -n "${FK_TEST_XMPP_SERVICE:-}" ] || export FK_TEST_XMPP_RESTART_CMD="${FK_TEST_XMPP_RESTART_CMD:-bash scripts/prosody.sh restart}"
 export FK_TEST_XMPP_SERVICE="${FK_TEST_XMPP_SERVICE:-xmpp://127.0.0.1:${FK_PROSODY_PORT:-5222}}"
 export FK_TEST_XMPP_DOMAIN="${FK_TEST_XMPP_DOMAIN:-${FK_PROSODY_DOMAIN:-localhost}}"
-export FK_TEST_XMPP_USERNAME="${FK_TEST_XMPP_USERNAME:-fk-test}" FK_TEST_XMPP_PASSWORD="${FK_TEST_XMPP_PASSWORD:-fk-test-pass}"
-export FK_TEST_XMPP_USERNAME2="${FK_TEST_XMPP_USERNAME2:-fk-test-2}" FK_TEST_XMPP_PASSWORD2="${FK_TEST_XMPP_PASSWORD2:-fk-test-2-pass}"
+export FK_TEST_XMPP_USER="${FK_TEST_XMPP_USER:-fk-test}" FK_TEST_XMPP_PASSWORD="${FK_TEST_XMPP_PASSWORD:-fk-test-pass}"
+export FK_TEST_XMPP_USER2="${FK_TEST_XMPP_USER2:-fk-test-2}" FK_TEST_XMPP_PASSWORD2="${FK_TEST_XMPP_PASSWORD2:-fk-test-2-pass}"
 npx jest --runInBand "$@"

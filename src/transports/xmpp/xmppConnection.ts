@@ -1,0 +1,213 @@
+import { client } from '@xmpp/client';
+import type { Client, Element } from '@xmpp/client';
+import { FkError, TransportError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import type { NormalizedXmppOptions } from './options';
+import { errorCondition } from './stanza';
+
+/**
+ * One `@xmpp/client` session with the parts both the transport and the notifier need: a
+ * connect that maps failures to our error catalog, IQ requests with our own timers (so `stop()`
+ * leaves no timer behind), and reconnection through `@xmpp/reconnect` with capped exponential
+ * backoff (the unit itself only knows a fixed delay).
+ */
+export interface ConnectionEvents {
+  /** Every inbound stanza, in stream order. */
+  readonly onStanza?: (stanza: Element) => void;
+  /** The session is back after a drop; `resumed` when XEP-0198 resumed it (server state kept). */
+  readonly onBack?: (resumed: boolean) => void;
+  /** The connection dropped; `retryInMs` is absent when no retry will happen (bad credentials). */
+  readonly onDown?: (reason: string, retryInMs: number | undefined) => void;
+  /** A reconnect attempt started. */
+  readonly onReconnecting?: () => void;
+}
+
+export interface XmppConnection {
+  /** `local@domain` as bound by the server; valid once `start()` resolved. */
+  readonly ownBare: string;
+  /** Connects and authenticates; rejects with a `TransportError` (FK_AUTH_FAILED, FK_TRANSPORT_*). */
+  start(): Promise<void>;
+  /** Sends an IQ and resolves with the result; an error reply rejects with its condition. */
+  request(iq: Element, what: string): Promise<Element>;
+  send(stanza: Element): Promise<void>;
+  /** Drops the current connection; reconnection (when enabled) takes over. */
+  drop(): void;
+  /** Ends the session and every timer; idempotent. */
+  stop(): Promise<void>;
+}
+
+function describeCause(err: unknown): string {
+  if (err instanceof Error) {
+    const e = err as Error & { code?: unknown; condition?: unknown };
+    if (typeof e.condition === 'string') return e.condition;
+    if (typeof e.code === 'string') return e.code;
+    return e.message;
+  }
+  return String(err);
+}
+
+/** Maps a failure of `@xmpp/client` to our catalog (STYLE §4: wrap at the boundary, keep `cause`). */
+export function toTransportError(err: unknown, opts: NormalizedXmppOptions): FkError {
+  if (err instanceof FkError) return err;
+  const account = `${opts.username}@${opts.domain}`;
+  const name = err instanceof Error ? err.name : '';
+  const cause = describeCause(err);
+  if (name === 'SASLError') {
+    return new TransportError('FK_AUTH_FAILED', `xmpp login as '${account}' at ${opts.service} failed: ${cause}`, {
+      cause: err,
+      retryable: false,
+      details: { account, condition: cause },
+    });
+  }
+  if (name === 'TimeoutError') {
+    return new TransportError('FK_TRANSPORT_TIMEOUT', `xmpp connect to ${opts.service} timed out`, { cause: err, retryable: true });
+  }
+  // Stream errors such as host-unknown name a configuration problem that retrying will not fix.
+  const permanent = name === 'StreamError' && ['host-unknown', 'not-authorized', 'policy-violation'].includes(cause);
+  return new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp connect to ${opts.service} as '${account}' failed: ${cause}`, {
+    cause: err,
+    retryable: !permanent,
+    details: { service: opts.service, reason: cause },
+  });
+}
+
+export function openXmppConnection(
+  opts: NormalizedXmppOptions,
+  log: Logger,
+  events: ConnectionEvents,
+  reconnect: boolean,
+): XmppConnection {
+  const xmpp: Client = client({
+    service: opts.service,
+    domain: opts.domain,
+    username: opts.username,
+    password: opts.password,
+    resource: opts.resource,
+  });
+  // Reconnection starts only once the first session is up: a failed connect() must fail, not loop.
+  xmpp.reconnect.stop();
+  let ownBare = '';
+  let started = false;
+  let stopping = false;
+  let attempt = 0;
+  let nextId = 0;
+  let abortStart: ((err: Error) => void) | null = null;
+  const requests = new Map<string, { resolve: (e: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+
+  const failRequests = (err: Error): void => {
+    for (const [id, r] of requests) {
+      clearTimeout(r.timer);
+      requests.delete(id);
+      r.reject(err);
+    }
+  };
+
+  xmpp.on('error', (err: unknown) => {
+    log.warn({ err }, 'xmpp connection error');
+    if (started && err instanceof Error && err.name === 'SASLError') {
+      // The password changed while we were away: retrying would only hammer the server.
+      xmpp.reconnect.stop();
+      events.onDown?.('authentication failed', undefined);
+    }
+  });
+  xmpp.on('stanza', (stanza: Element) => {
+    if (stanza.name === 'iq' && (stanza.attrs.type === 'result' || stanza.attrs.type === 'error')) {
+      const r = stanza.attrs.id === undefined ? undefined : requests.get(stanza.attrs.id);
+      if (r && stanza.attrs.id !== undefined) {
+        clearTimeout(r.timer);
+        requests.delete(stanza.attrs.id);
+        if (stanza.attrs.type === 'result') r.resolve(stanza);
+        else r.reject(Object.assign(new Error(errorCondition(stanza)), { name: 'StanzaError', condition: errorCondition(stanza) }));
+        return;
+      }
+    }
+    events.onStanza?.(stanza);
+  });
+  xmpp.on('disconnect', (info: { clean?: boolean; reason?: unknown } | undefined) => {
+    failRequests(new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp connection to ${opts.service} lost`, { retryable: true }));
+    if (!started || stopping) return;
+    const delay = Math.min(opts.retryHighMs, opts.retryLowMs * 2 ** Math.min(attempt, 30));
+    attempt++;
+    // Read by @xmpp/reconnect's own 'disconnect' listener, registered after this one.
+    xmpp.reconnect.delay = delay;
+    const reason = info?.reason === undefined ? 'connection lost' : describeCause(info.reason);
+    log.warn({ attempt, delayMs: delay, reason }, 'reconnect scheduled');
+    events.onDown?.(reason, delay);
+  });
+  xmpp.reconnect.on('reconnecting', () => events.onReconnecting?.());
+  xmpp.on('online', () => {
+    if (!started || stopping) return;
+    attempt = 0;
+    events.onBack?.(false);
+  });
+  xmpp.streamManagement.on('resumed', () => {
+    if (!started || stopping) return;
+    attempt = 0;
+    events.onBack?.(true);
+  });
+
+  return {
+    get ownBare() {
+      return ownBare;
+    },
+    async start() {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          xmpp.start(),
+          new Promise<never>((_, reject) => {
+            abortStart = reject;
+            timer = setTimeout(
+              () => reject(Object.assign(new Error('connect timed out'), { name: 'TimeoutError' })),
+              opts.connectTimeoutMs,
+            );
+          }),
+        ]);
+      } catch (err) {
+        await this.stop();
+        throw toTransportError(err, opts);
+      } finally {
+        clearTimeout(timer);
+        abortStart = null;
+      }
+      ownBare = (xmpp.jid?.bare().toString() ?? `${opts.username}@${opts.domain}`).toLowerCase();
+      started = true;
+      if (reconnect) xmpp.reconnect.start();
+    },
+    request(iq, what) {
+      const id = `fk${++nextId}`;
+      iq.attrs.id = id;
+      return new Promise<Element>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          requests.delete(id);
+          reject(new TransportError('FK_TRANSPORT_TIMEOUT', `xmpp ${what} got no answer within ${opts.requestTimeoutMs} ms`, { retryable: true }));
+        }, opts.requestTimeoutMs);
+        requests.set(id, { resolve, reject, timer });
+        xmpp.send(iq).catch((err: unknown) => {
+          clearTimeout(timer);
+          requests.delete(id);
+          reject(new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp ${what} could not be sent`, { cause: err, retryable: true }));
+        });
+      });
+    },
+    send: (stanza) => xmpp.send(stanza),
+    drop() {
+      xmpp.disconnect().catch((err: unknown) => log.debug({ err }, 'xmpp disconnect failed'));
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      xmpp.reconnect.stop();
+      abortStart?.(new TransportError('FK_TRANSPORT_CLOSED', `xmpp connection to ${opts.service} closed while connecting`));
+      failRequests(new TransportError('FK_TRANSPORT_CLOSED', `xmpp connection to ${opts.service} is closed`));
+      if (xmpp.status !== 'offline') {
+        try {
+          await xmpp.stop();
+        } catch (err) {
+          log.debug({ err }, 'xmpp stop failed');
+        }
+      }
+      xmpp.reconnect.stop();
+    },
+  };
+}
