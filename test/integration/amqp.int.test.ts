@@ -242,6 +242,33 @@ describeWith(amqpEndpoint(), 'amqp transport', ({ url }) => {
       if (direction === 'down') expect(stored).toBe(51);
       else expect(stored).toBe(31);
     });
+
+    it('rejects a publish never confirmed within publishTimeoutMs with FK_TRANSPORT_TIMEOUT', async () => {
+      const w = createAmqpTransport({ url: viaProxy(), history: freshHistory(), publishTimeoutMs: 500 });
+      opened.push(w);
+      await w.connect();
+      proxy.hold('down');
+      await expect(w.publish('slow', { id: 'slow', seq: 1 })).rejects.toMatchObject({
+        code: 'FK_TRANSPORT_TIMEOUT',
+        retryable: true,
+        details: { id: 'slow', seq: 1 },
+      });
+    });
+  });
+
+  it('fails with FK_TRANSPORT_TIMEOUT when the peer accepts TCP but never speaks AMQP', async () => {
+    const silent = net.createServer((socket) => socket.on('error', () => undefined));
+    const sockets = new Set<net.Socket>();
+    silent.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const t = make(freshHistory(), { url: `amqp://guest:guest@127.0.0.1:${port}`, connectTimeoutMs: 300 });
+      await expect(t.connect()).rejects.toMatchObject({ code: 'FK_TRANSPORT_TIMEOUT', retryable: true });
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   itCtl(

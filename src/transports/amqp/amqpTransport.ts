@@ -6,6 +6,7 @@ import type { PublishMeta, SubscribeHandlers, Transport, TransportStatus, Unsubs
 import { closeConnection } from './closeConnection';
 import { describeLoss, wrapConnectError, wrapOperationError } from './amqpErrors';
 import { MAX_ID_LENGTH, normalizeAmqpOptions, type AmqpTransportOptions, type NormalizedAmqpOptions } from './options';
+import { PendingPublishes, type PendingPublish } from './pendingPublishes';
 import { StreamSubscription } from './streamSubscription';
 
 /** One AMQP connection and its confirm channel; replaced as a whole on every reconnect. */
@@ -16,19 +17,8 @@ interface Live {
   lost: boolean;
 }
 
-interface PendingPublish {
-  readonly key: number;
-  readonly line: string;
-  readonly meta: PublishMeta;
-  readonly since: number;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-}
-
 type Phase = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
 
-/** How often unconfirmed publishes are checked against `publishTimeoutMs`. */
-const SWEEP_INTERVAL_MS = 1000;
 /** Longest wait for the broker's close-ok before the socket is destroyed. */
 const MAX_CLOSE_WAIT_MS = 5000;
 
@@ -69,10 +59,16 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
   let connecting: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
-  let sweepTimer: NodeJS.Timeout | null = null;
   let attempt = 0;
-  let nextKey = 0;
-  const pending = new Map<number, PendingPublish>();
+  const pending = new PendingPublishes(
+    opts.publishTimeoutMs,
+    (p) =>
+      new TransportError(
+        'FK_TRANSPORT_TIMEOUT',
+        `amqp publish to '${topology.exchange}' at ${endpoint} not confirmed within ${opts.publishTimeoutMs} ms`,
+        { retryable: true, details: { id: p.meta.id, seq: p.meta.seq } },
+      ),
+  );
   const subscriptions = new Set<StreamSubscription>();
   const statusListeners = new Set<(s: TransportStatus) => void>();
 
@@ -222,35 +218,10 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
   }
 
   function onConfirm(l: Live, p: PendingPublish, err: unknown): void {
-    if (pending.get(p.key) !== p) return; // settled already (timeout, close)
-    if (err === null || err === undefined) {
-      pending.delete(p.key);
-      p.resolve();
-    } else if (!l.lost) {
-      // A nack: the broker could not store it. The caller decides whether to retry.
-      pending.delete(p.key);
-      p.reject(wrapOperationError(err, 'publish to', topology.exchange, endpoint));
-    }
+    if (err === null || err === undefined) pending.settle(p);
+    // A nack: the broker could not store it. The caller decides whether to retry.
+    else if (!l.lost) pending.settle(p, wrapOperationError(err, 'publish to', topology.exchange, endpoint));
     // else: the connection dropped before the confirm; kept for re-publishing after reconnect.
-  }
-
-  function sweep(): void {
-    const now = Date.now();
-    for (const [key, p] of pending) {
-      if (now - p.since < opts.publishTimeoutMs) break; // insertion order is time order
-      pending.delete(key);
-      p.reject(
-        new TransportError(
-          'FK_TRANSPORT_TIMEOUT',
-          `amqp publish to '${topology.exchange}' at ${endpoint} not confirmed within ${opts.publishTimeoutMs} ms`,
-          { retryable: true, details: { id: p.meta.id, seq: p.meta.seq } },
-        ),
-      );
-    }
-    if (pending.size === 0 && sweepTimer !== null) {
-      clearInterval(sweepTimer);
-      sweepTimer = null;
-    }
   }
 
   function parsePosition(from: string | null): number | null {
@@ -295,17 +266,12 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       if (phase === 'closed') return Promise.reject(closedError('publish'));
       const l = live;
       if (phase !== 'online' || l === null) return Promise.reject(offlineError('publish'));
-      if (typeof meta.id !== 'string' || meta.id === '' || meta.id.length > MAX_ID_LENGTH) {
+      if (typeof meta.id !== 'string' || meta.id === '' || Buffer.byteLength(meta.id) > MAX_ID_LENGTH) {
         return Promise.reject(
-          new InputError('FK_INPUT_INVALID', `publish id must be 1-${MAX_ID_LENGTH} characters, got '${String(meta.id)}'`),
+          new InputError('FK_INPUT_INVALID', `publish id must be 1-${MAX_ID_LENGTH} bytes, got '${String(meta.id)}'`),
         );
       }
-      return new Promise<void>((resolve, reject) => {
-        const p: PendingPublish = { key: nextKey++, line, meta, since: Date.now(), resolve, reject };
-        pending.set(p.key, p);
-        sweepTimer ??= setInterval(sweep, SWEEP_INTERVAL_MS);
-        send(l, p);
-      });
+      return pending.add(line, meta, (p) => send(l, p));
     },
 
     async subscribe(from: string | null, handlers: SubscribeHandlers): Promise<Unsubscribe> {
@@ -343,16 +309,13 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       closing ??= (async () => {
         phase = 'closed';
         if (reconnectTimer !== null) clearTimeout(reconnectTimer);
-        if (sweepTimer !== null) clearInterval(sweepTimer);
         reconnectTimer = null;
-        sweepTimer = null;
         const subs = [...subscriptions];
         subscriptions.clear();
         const l = live;
         live = null;
         await Promise.all(subs.map((s) => s.stop()));
-        for (const p of pending.values()) p.reject(closedError('publish'));
-        pending.clear();
+        pending.rejectAll(() => closedError('publish'));
         if (l !== null) {
           l.lost = true;
           await closeConnection(l.conn, closeTimeoutMs);
