@@ -322,6 +322,17 @@ describeWith(amqpEndpoint(), 'amqp transport', ({ url }) => {
     expect((err as Error).message).not.toContain('definitely-wrong-pw');
   });
 
+  it('rejects a vhost the user cannot open with FK_ACCESS_DENIED', async () => {
+    const u = new URL(url);
+    u.pathname = `/fk-no-such-vhost-${randomUUID()}`;
+    const t = make(freshHistory(), { url: u.toString() });
+    await expect(t.connect()).rejects.toMatchObject({
+      code: 'FK_ACCESS_DENIED',
+      retryable: false,
+      message: expect.stringContaining("access to vhost 'fk-no-such-vhost-") as unknown,
+    });
+  });
+
   it('rejects an unreachable port with a retryable FK_TRANSPORT_UNAVAILABLE', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
