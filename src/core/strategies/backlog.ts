@@ -1,12 +1,12 @@
 import { Backlog } from '../model';
-import { backlogOf, fail, param, parseIntParam, userOf, type StrategyContext } from './context';
+import { alreadyExists, backlogOf, fail, param, parseIntParam, userOf, type StrategyContext } from './context';
 import { removeWorkitem } from './workitem';
 
 /** CreateBacklog("<backlog uid>", "<name>") */
 export function createBacklog(ctx: StrategyContext): void {
   const user = userOf(ctx);
   const uid = param(ctx, 0);
-  if (user.backlogs.has(uid)) fail(`Backlog ${uid} already exists`);
+  if (user.backlogs.has(uid)) alreadyExists('backlog', uid);
   user.backlogs.add(new Backlog(uid, param(ctx, 1), ctx.record.when, user));
   user.itemUpdated(ctx.record.when);
 }

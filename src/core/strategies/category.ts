@@ -1,12 +1,12 @@
 import { Category } from '../model';
-import { categoryOf, fail, param, parseIntParam, userOf, type StrategyContext } from './context';
+import { alreadyExists, categoryOf, fail, param, parseIntParam, userOf, type StrategyContext } from './context';
 
 /** CreateCategory("<category uid>", "<parent uid>", "<name>") */
 export function createCategory(ctx: StrategyContext): void {
   const user = userOf(ctx);
   const uid = param(ctx, 0);
   const parent = categoryOf(user, param(ctx, 1));
-  if (user.categories.has(uid)) fail(`Category ${uid} already exists`);
+  if (user.categories.has(uid)) alreadyExists('category', uid);
   const c = new Category(uid, param(ctx, 2), false, ctx.record.when, parent);
   parent.children.add(c);
   user.categories.set(uid, c);

@@ -26,6 +26,13 @@ export function fail(message: string, pythonName = 'Exception', pythonError?: st
   });
 }
 
+export function alreadyExists(what: string, uid: string): never {
+  throw new DomainError('FK_ALREADY_EXISTS', `${what} '${uid}' already exists`, {
+    pythonName: 'Exception',
+    details: { pythonError: `${what} ${uid} already exists` },
+  });
+}
+
 export function notFound(what: string, uid: string): never {
   throw new DomainError('FK_NOT_FOUND', `${what} '${uid}' not found`, {
     pythonName: 'KeyError',

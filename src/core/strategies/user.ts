@@ -1,11 +1,11 @@
 import { User } from '../model';
 import { formatDate } from '../time';
-import { fail, notFound, param, type StrategyContext } from './context';
+import { alreadyExists, fail, notFound, param, type StrategyContext } from './context';
 
 /** CreateUser("<identity>", "<name>") */
 export function createUser(ctx: StrategyContext): void {
   const identity = param(ctx, 0);
-  if (ctx.tenant.users.has(identity)) fail(`User ${identity} already exists`);
+  if (ctx.tenant.users.has(identity)) alreadyExists('user', identity);
   const u = new User(identity, param(ctx, 1), false, ctx.record.when, formatDate(ctx.now), ctx.tenant);
   ctx.tenant.users.add(u);
   ctx.tenant.itemUpdated(ctx.record.when);

@@ -1,6 +1,7 @@
 import { type Pomodoro, type User, Workitem, type WorkitemState } from '../model';
 import { sealTimer, stopTimer, voidPomodoro } from './timerOps';
 import {
+  alreadyExists,
   backlogOf,
   categoryOf,
   fail,
@@ -21,7 +22,7 @@ export function createWorkitem(ctx: StrategyContext): void {
   const user = userOf(ctx);
   const uid = param(ctx, 0);
   const b = backlogOf(user, param(ctx, 1));
-  if (user.workitems.has(uid)) fail(`Workitem ${uid} already exists`);
+  if (user.workitems.has(uid)) alreadyExists('workitem', uid);
   const w = new Workitem(uid, param(ctx, 2), ctx.record.when, b);
   const cats = ctx.record.params[3];
   if (cats !== undefined && cats !== '') for (const c of cats.split(',')) w.categories.add(c.trim());

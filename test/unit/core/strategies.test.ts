@@ -14,7 +14,7 @@ const backlogWithItem = [
 
 describe('backlogs and workitems', () => {
   it('rejects CreateBacklog with an existing uid', () => {
-    given(['CreateBacklog', 'b1', 'One']).when('CreateBacklog', 'b1', 'Two').thenThrows('FK_ILLEGAL_STATE');
+    given(['CreateBacklog', 'b1', 'One']).when('CreateBacklog', 'b1', 'Two').thenThrows('FK_ALREADY_EXISTS');
   });
 
   it('rejects CreateWorkitem in a backlog that does not exist', () => {
