@@ -8,7 +8,7 @@ import { historyTopology } from '../../src/transports/amqp/topology';
 import { collector, describeTransportContract } from '../contract/transport.contract';
 import { amqpEndpoint, describeWith } from '../support/brokers';
 import { closeConnectionsNamed, rabbitmqctl, rabbitmqctlAvailable } from '../support/rabbitmqctl';
-import { startTcpProxy, type TcpProxy } from '../support/tcpProxy';
+import { startFaultProxy, type FaultProxy } from '../support/faultProxy';
 
 jest.setTimeout(30_000);
 const HOOK_TIMEOUT = 60_000;
@@ -184,9 +184,9 @@ describeWith(amqpEndpoint(), 'amqp transport', ({ url }) => {
   });
 
   describe('in-flight publishes across a dropped connection', () => {
-    let proxy: TcpProxy;
+    let proxy: FaultProxy;
     beforeEach(async () => {
-      proxy = await startTcpProxy(base.hostname, Number(base.port || 5672));
+      proxy = await startFaultProxy(base.hostname, Number(base.port || 5672));
     }, HOOK_TIMEOUT);
     afterEach(async () => {
       await proxy.close();
