@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { canonicalError, canonicalJson, canonicalState } from '../../core/canonical';
-import { createFernetCipher, deriveFernetKey, encryptedFormatOf } from '../../core/crypto';
+import { join } from 'node:path';
+import { createFernetCipher, encryptedFormatOf } from '../../core/crypto';
+import { getFernetKey } from '../keyCache';
+import { configFrom } from '../run';
 import { InputError } from '../../core/errors';
 import { replay, type ReplayMode } from '../../core/replay';
 import { splitLines } from '../../core/serializer';
@@ -22,7 +25,7 @@ export function register(program: Command): void {
     .option('--now <iso8601>', 'pin the clock to this instant (default: the current time)')
     .option('--passphrase <passphrase>', 'end-to-end passphrase for encrypted lines (prefer FK_PASSPHRASE)')
     .option('--lenient', 'skip failing lines like the desktop app does, and list them')
-    .action((history: string, opts: { now?: string; passphrase?: string; lenient?: boolean }) => {
+    .action(async (history: string, opts: { now?: string; passphrase?: string; lenient?: boolean }, cmd: Command) => {
       const now = parseNow(opts.now);
       const mode: ReplayMode = opts.lenient ? 'lenient' : 'strict';
       let text: string;
@@ -36,7 +39,7 @@ export function register(program: Command): void {
         const lines = splitLines(text);
         const cipher =
           passphrase !== undefined && lines.some((l) => encryptedFormatOf(l) === 'fernet')
-            ? createFernetCipher(deriveFernetKey(passphrase))
+            ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(configFrom(cmd).cacheDir, 'keys') }))
             : undefined;
         const state = replay(lines, { mode, now, cipher });
         process.stdout.write(`${canonicalJson(canonicalState(state, mode, now))}\n`);

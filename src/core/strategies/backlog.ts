@@ -1,5 +1,6 @@
 import { Backlog } from '../model';
 import { alreadyExists, backlogOf, fail, param, parseIntParam, userOf, type StrategyContext } from './context';
+import { sealTimer } from './timerOps';
 import { removeWorkitem } from './workitem';
 
 /** CreateBacklog("<backlog uid>", "<name>") */
@@ -21,6 +22,7 @@ export function renameBacklog(ctx: StrategyContext): void {
 /** DeleteBacklog("<backlog uid>", "") — deletes its workitems too, voiding a running pomodoro. */
 export function deleteBacklog(ctx: StrategyContext): void {
   const user = userOf(ctx);
+  sealTimer(user, ctx.record.when);
   const b = backlogOf(user, param(ctx, 0));
   for (const w of [...b.workitems.values()]) removeWorkitem(ctx, user, w);
   user.backlogs.remove(b.uid);
