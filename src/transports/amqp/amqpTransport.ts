@@ -37,6 +37,10 @@ const MAX_CLOSE_WAIT_MS = 5000;
  *   `offline` (with `retryInMs` while retrying), `closed`. A failed first `connect()` rejects and
  *   does not retry on its own.
  *
+ * `deps.logger` (default: silent) gets one child `{ component: 'amqp', history, endpoint }`; it
+ * never sees payloads or credentials. Options are validated here (`normalizeAmqpOptions`), so a
+ * bad option throws `InputError FK_CONFIG_INVALID` synchronously.
+ *
  * @example
  * const transport = createAmqpTransport({ url: 'amqp://alice:secret@localhost:5672/', history: 'alice' }, { logger });
  * await transport.connect();
@@ -250,8 +254,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
         } catch (err) {
           if (phase === 'connecting') {
             phase = 'idle';
-            dropLive();
-            log.warn({ err }, 'connect failed');
+            dropLive(); // not logged: the caller gets the error (STYLE §6, no catch-log-rethrow)
             emit({ kind: 'offline', reason: describeLoss(err) });
           }
           throw err;
