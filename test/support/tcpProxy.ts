@@ -1,67 +1,62 @@
-import * as net from 'node:net';
+import { createServer, connect } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /**
- * A loopback TCP proxy for transport fault injection (STYLE §9: used sparingly, integration tier
- * only). It can hold the bytes of one direction (so, e.g., a broker's publish confirms never reach
- * the client) and drop every connection at an exact moment, which `rabbitmqctl` cannot do.
+ * A loopback TCP proxy for fault injection (STYLE §9: a fake TCP server, used sparingly):
+ * `dropAll()` cuts every connection as a network failure would, `refuse` makes new connections
+ * fail, and `holdDownstream` swallows server→client bytes (use it right before `dropAll()`, to lose
+ * what the server sent last).
  */
 export interface TcpProxy {
   readonly port: number;
-  /** Stops forwarding `'down'` (server → client) or `'up'` (client → server) bytes; they are buffered. */
-  hold(direction: 'up' | 'down'): void;
-  /** Resets every proxied connection; held bytes are discarded. New connections are forwarded normally. */
+  refuse: boolean;
+  holdDownstream: boolean;
   dropAll(): void;
-  /** Number of client connections accepted so far. */
-  readonly accepted: number;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
-  const sockets = new Set<net.Socket>();
-  const held = { up: false, down: false };
-  let accepted = 0;
-  const server = net.createServer((client) => {
-    accepted++;
-    const upstream = net.connect(targetPort, targetHost);
-    sockets.add(client);
-    sockets.add(upstream);
-    const kill = (): void => {
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const pairs = new Set<[Socket, Socket]>();
+  const proxy: TcpProxy = {
+    port: 0,
+    refuse: false,
+    holdDownstream: false,
+    dropAll() {
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      pairs.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        proxy.dropAll();
+        server.close(() => resolve());
+      }),
+  };
+  const server = createServer((client) => {
+    if (proxy.refuse) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(target);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    const end = (): void => {
       client.destroy();
       upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
+      pairs.delete(pair);
     };
-    client.on('data', (d) => {
-      if (!held.up) upstream.write(d);
-    });
+    client.on('data', (d) => upstream.write(d));
     upstream.on('data', (d) => {
-      if (!held.down) client.write(d);
+      if (!proxy.holdDownstream) client.write(d);
     });
-    client.on('error', kill);
-    upstream.on('error', kill);
-    client.on('close', kill);
-    upstream.on('close', kill);
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    port,
-    get accepted() {
-      return accepted;
-    },
-    hold(direction) {
-      held[direction] = true;
-    },
-    dropAll() {
-      held.up = false;
-      held.down = false;
-      for (const s of [...sockets]) s.resetAndDestroy();
-      sockets.clear();
-    },
-    async close() {
-      for (const s of [...sockets]) s.destroy();
-      sockets.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  (proxy as { port: number }).port = (server.address() as AddressInfo).port;
+  return proxy;
 }

@@ -66,6 +66,7 @@ declare module '@xmpp/client' {
     jid: JID | null;
     reconnect: Reconnect;
     streamManagement: StreamManagement;
+    iqCaller: { request(iq: Element, timeoutMs?: number): Promise<Element> };
     start(): Promise<JID>;
     stop(): Promise<unknown>;
     disconnect(): Promise<unknown>;
