@@ -109,8 +109,13 @@ function show(value: unknown): string {
   return typeof value === 'string' ? value : String(value);
 }
 
-function requireString(field: string, value: unknown, re: RegExp, expected: string): string {
-  if (typeof value !== 'string' || !re.test(value)) throw invalid(field, show(value), expected);
+/** A service URL as it may appear in a message: any `user:password@` part masked (STYLE §7). */
+function showService(value: unknown): string {
+  return show(value).replace(/^([a-z]+:\/\/)[^/@]*@/i, '$1***@');
+}
+
+function requireString(field: string, value: unknown, re: RegExp, expected: string, shown = show(value)): string {
+  if (typeof value !== 'string' || !re.test(value)) throw invalid(field, shown, expected);
   return value;
 }
 
@@ -142,6 +147,7 @@ export function normalizeXmppOptions(
     options.service,
     SERVICE_RE,
     'must be an xmpp://, xmpps://, ws:// or wss:// URL without credentials',
+    showService(options.service),
   );
   const domain = requireString(
     'domain',
