@@ -17,6 +17,7 @@ import type { ReplayState } from '../core/replay';
 import type { Transport, TransportEntry } from '../core/transport';
 import { createFileTransport } from '../transports/file';
 import { redactBackend, type Config } from './config';
+import { historyName } from './historyName';
 import { getFernetKey, getSodiumKey } from './keyCache';
 import { requirePassphrase, resolvePassphrase } from './passphrase';
 import { createReplicaCache } from './replicaCache';
@@ -45,10 +46,7 @@ export async function createTransportFor(config: Config, logger: Logger): Promis
   return createXmppTransportFromUrl(config, logger);
 }
 
-/** A per-user history name usable in queue names and node names. */
-export function historyName(user: string): string {
-  return user.replace(/[^A-Za-z0-9_.@-]/g, '_');
-}
+export { historyName };
 
 function withPassword(url: string, password: string | undefined): string {
   if (!password) return url;
