@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as backlog } from './backlog';
 import { register as check } from './check';
 import { register as convert } from './convert';
+import { register as daemon } from './daemon';
 import { register as pomodoro } from './pomodoro';
 import { register as state } from './state';
 import { register as status } from './status';
@@ -14,4 +15,4 @@ import { register as workitem } from './workitem';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [status, backlog, workitem, pomodoro, timer, state, check, convert];
+export const COMMANDS: readonly RegisterCommand[] = [status, backlog, workitem, pomodoro, timer, state, check, convert, daemon];
