@@ -1,0 +1,179 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseInstant } from '../../src/core/time';
+import { FK } from '../support/cli';
+import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../support/webhookReceiver';
+
+/**
+ * The real `fk daemon` process (built CLI; FK_TEST_CLI may point at another build), killed with
+ * SIGKILL in the middle of a pomodoro and restarted. Pomodoros are a few seconds long.
+ */
+const CLI = process.env.FK_TEST_CLI ?? FK;
+const SECRET = 'process-secret';
+const USER = 'alice@example.org';
+
+jest.setTimeout(60_000);
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
+});
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly logs: Array<Record<string, unknown>>;
+  port: number;
+  readonly exited: Promise<number | null>;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function sandbox(hook: WebhookReceiver) {
+  const dir = mkdtempSync(join(tmpdir(), 'fk-daemon-proc-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'config.json');
+  const data = join(dir, 'flowkeeper-data.txt');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      backend: data,
+      user: USER,
+      daemon: {
+        http: '127.0.0.1:0',
+        shutdownTimeoutMs: 2000,
+        dedupe: { dir: join(dir, 'seen') },
+        targets: [{ type: 'webhook', url: hook.url, secretEnv: 'FK_DAEMON_WEBHOOK_SECRET', retry: { minMs: 20, maxMs: 200 } }],
+      },
+    }),
+  );
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    XDG_STATE_HOME: join(dir, 'state'),
+    XDG_CACHE_HOME: join(dir, 'cache'),
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    FK_CONFIG: config,
+    FK_DAEMON_WEBHOOK_SECRET: SECRET,
+  };
+  const fk = (...args: string[]): string => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0) throw new Error(`fk ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+    return r.stdout;
+  };
+  return { dir, env, fk };
+}
+
+async function startDaemon(env: NodeJS.ProcessEnv): Promise<Running> {
+  const child = spawn(process.execPath, [CLI, 'daemon', '--late', 'drop'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  let buf = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    buf += chunk;
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const l of lines) {
+      try {
+        logs.push(JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: l });
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const r: Running = { child, logs, port: 0, exited };
+  await waitUntil(() => logs.some((l) => l.msg === 'daemon ready') || child.exitCode !== null, 'daemon ready', 20_000);
+  if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}: ${JSON.stringify(logs)}`);
+  r.port = Number(logs.find((l) => l.msg === 'http listening')?.port);
+  return r;
+}
+
+async function status(d: Running): Promise<{ outbox: { pending: number }; users: Array<{ lastSeq: number; timer: { state: string; since: string | null; until: string | null } | null }> }> {
+  return (await (await fetch(`http://127.0.0.1:${d.port}/status`)).json()) as never;
+}
+
+/** Waits until the daemon's outbox is empty (every delivery confirmed and marked). */
+async function settled(d: Running): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if ((await status(d)).outbox.pending === 0) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('outbox not drained');
+}
+
+const kinds = (hook: WebhookReceiver): string[] => hook.received.map((x) => x.event.type).filter((t) => !t.startsWith('daemon.'));
+
+describe('fk daemon process', () => {
+  it('killed -9 in the middle of a pomodoro and restarted: rings on time, loses nothing, sends nothing twice', async () => {
+    const hook = await startWebhookReceiver(SECRET);
+    cleanups.push(() => hook.close());
+    const sb = sandbox(hook);
+    const first = await startDaemon(sb.env);
+    sb.fk('backlog', 'create', 'Today');
+    sb.fk('workitem', 'add', 'Today', 'Write the report', '--pomodoros', '1');
+    sb.fk('start', 'Write the report', '--work', '6s', '--rest', '1s');
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'work.started'), 'work.started');
+    // Killed once the delivery is marked in the outbox: a kill between the webhook's 2xx and that
+    // mark would repeat the delivery (at least once; receivers dedupe by X-Fk-Id).
+    await settled(first);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await startDaemon(sb.env);
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'rest.finished'), 'rest.finished');
+    expect(kinds(hook)).toEqual(['work.started', 'work.finished', 'rest.finished']);
+    expect(new Set(hook.ids()).size).toBe(hook.received.length);
+    expect(hook.received.every((x) => x.signatureValid)).toBe(true);
+    const started = hook.received.find((x) => x.event.type === 'work.started')?.event;
+    const finished = hook.received.find((x) => x.event.type === 'work.finished');
+    const planned = (parseInstant(started?.at ?? '') as number) + 6_000_000;
+    expect(finished?.event.at).toBe(started?.endsAt);
+    expect(finished?.event.late).toBeUndefined();
+    // Never rung before its planned instant (the timer never fires early, nor in the past).
+    expect(finished?.receivedAtMs).toBeGreaterThanOrEqual(Math.floor(planned / 1000));
+    const online = hook.received.filter((x) => x.event.type === 'daemon.online');
+    expect(online).toHaveLength(2);
+    expect(new Set(online.map((x) => x.event.daemon)).size).toBe(1);
+
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(hook.received.some((x) => x.event.type === 'daemon.offline' && x.event.detail?.reason === 'shutdown')).toBe(true);
+  });
+
+  it('killed -9 while the webhook is down: on restart the outbox delivers once, and what rang meanwhile is applied silently', async () => {
+    const hook = await startWebhookReceiver(SECRET);
+    cleanups.push(() => hook.close());
+    hook.down();
+    const sb = sandbox(hook);
+    const first = await startDaemon(sb.env);
+    sb.fk('backlog', 'create', 'Today');
+    sb.fk('workitem', 'add', 'Today', 'Write the report', '--pomodoros', '1');
+    sb.fk('start', 'Write the report', '--work', '2s', '--rest', '60s');
+    const until = (JSON.parse(sb.fk('status', '--json')) as { timer: { until: string } }).timer.until;
+    await hook.waitFor(() => hook.refused >= 2, 'work.started refused');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // The work ends while no daemon runs.
+    const end = (parseInstant(until) as number) / 1000;
+    await waitUntil(() => Date.now() > end + 100, 'the planned end of the work', 10_000);
+
+    hook.up();
+    const second = await startDaemon(sb.env);
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'work.started'), 'work.started from the outbox');
+    await settled(second);
+    expect(kinds(hook)).toEqual(['work.started']);
+    const s = await status(second);
+    expect(s.users[0]?.timer).toMatchObject({ state: 'rest', since: until });
+
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(new Set(hook.ids()).size).toBe(hook.received.length);
+  });
+});
