@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
+import { client as xmppClient, xml, type Element } from '@xmpp/client';
 import { loadConfig, type Config } from '../../src/cli/config';
 import { resolveDaemonConfig } from '../../src/cli/daemon/daemonConfig';
 import { createDaemon, type Daemon } from '../../src/cli/daemon/runtime';
@@ -14,7 +15,8 @@ import { silentLogger } from '../../src/core/logger';
 import type { StrategyName } from '../../src/core/records';
 import { formatInstant, parseInstant } from '../../src/core/time';
 import { createFileTransport } from '../../src/transports/file';
-import { amqpEndpoint, describeWith } from '../support/brokers';
+import { amqpEndpoint, describeWith, xmppEndpoint } from '../support/brokers';
+import { registerXmppAccount } from '../support/xmppAccounts';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../support/webhookReceiver';
 
 jest.setTimeout(30_000);
@@ -297,5 +299,38 @@ describeWith(amqpEndpoint(), 'fk daemon on RabbitMQ (manual clock)', ({ url }) =
     expect(got.map((g) => g.id)).toEqual(got.map((g) => g.event.id));
     expect(got[1]?.event.at).toBe(formatInstant(T0 + 60 * S));
     expect(d.ready()).toBe(true);
+  });
+});
+
+describeWith(xmppEndpoint(), 'fk daemon XMPP target', (ep) => {
+  it('sends each event as a chat message to the configured JID', async () => {
+    const [sender, recipient] = [await registerXmppAccount(ep.service, ep.domain), await registerXmppAccount(ep.service, ep.domain)];
+    const rx = xmppClient({ service: ep.service, domain: ep.domain, username: recipient.username, password: recipient.password, resource: 'phone' });
+    const bodies: string[] = [];
+    rx.on('stanza', (st: Element) => {
+      const body = st.name === 'message' ? st.getChildText('body') : null;
+      if (body !== null) bodies.push(body);
+    });
+    rx.on('error', () => undefined);
+    await rx.start();
+    cleanups.push(async () => {
+      rx.reconnect.stop();
+      await rx.stop().catch(() => undefined);
+    });
+    await rx.send(xml('presence'));
+
+    const sb = sandbox({
+      targets: [{ type: 'xmpp', service: ep.service, domain: ep.domain, username: sender.username, password: sender.password, to: `${recipient.username}@${ep.domain}`, events: ['work.*'] }],
+    });
+    const clock = manualClock(T0);
+    const d = await startDaemon(sb, clock);
+    const w = await fileWriter(sb, clock);
+    await plan(w, sb.user);
+    await act(w, [d], 'StartTimer', 'w1', '60', '30');
+    clock.set(T0 + 60 * S);
+    d.tick();
+    await waitUntil(() => bodies.length >= 2, 'two chat messages');
+    expect(bodies).toEqual(["Work started: Pomodoro 1 of 'Write the report', 1:00", "Work finished: Pomodoro 1 of 'Write the report', rest 0:30"]);
+    await waitUntil(() => settled(d), 'outbox drained');
   });
 });
