@@ -95,6 +95,7 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
   let closed = false;
   let conflictSent = false;
   let offStatus: (() => void) | null = null;
+  let cancelRetry: (() => void) | null = null;
   const startedAt = clock.now();
   let mark: Micros = deps.watermark ?? startedAt;
   const held: DerivedEvent[] = [];
@@ -175,7 +176,14 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
         if (closed || !(err instanceof TransportError && err.retryable)) throw err;
         const delayMs = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1));
         log.warn({ err, attempt, delayMs }, 'backend unreachable, retrying');
-        await new Promise((r) => setTimeout(r, delayMs));
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, delayMs);
+          cancelRetry = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        cancelRetry = null;
         if (closed) throw err;
       }
     }
@@ -245,6 +253,7 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
     },
     async close() {
       closed = true;
+      cancelRetry?.();
       offStatus?.();
       held.length = 0;
       const s = session;
