@@ -95,4 +95,12 @@ describe('daemon configuration', () => {
     const m3 = fails({ users: [{ user: 'a@x', backend: 'amqp://u:topsecret@h/' }, { user: 'a@x', backend: 'amqp://u:topsecret@h/' }] }, /listed twice/);
     expect(m3).not.toContain('topsecret');
   });
+
+  it('accepts the example configuration shipped for Docker compose', () => {
+    const example = join(__dirname, '../../../../docker/daemon.example.json');
+    const env = { HOME: tmpdir(), FK_AMQP_PASSWORD: 'pw' };
+    const c = resolveDaemonConfig(loadConfig({ config: example }, env), {}, env);
+    expect(c.targets.map((t) => t.type)).toEqual(['stdout', 'amqp']);
+    expect(c.targets[1]).toMatchObject({ url: 'amqp://fk:pw@rabbitmq:5672/', exchange: 'fk.events' });
+  });
 });
