@@ -14,19 +14,27 @@ export function createReplicaCache(dir: string, key: string): ReplicaCache {
   const linesPath = join(dir, `${id}.lines`);
   const posPath = join(dir, `${id}.pos`);
   let count = 0;
+  /** An unreadable replica is removed, so the rebuilt one does not get appended after stale lines. */
+  const discard = (): null => {
+    rmSync(linesPath, { force: true });
+    rmSync(posPath, { force: true });
+    return null;
+  };
   return {
     async load() {
-      let pos: { position: string | null; count: number };
+      let pos: { position: unknown; count: unknown };
       let text: string;
       try {
-        pos = JSON.parse(readFileSync(posPath, 'utf8')) as { position: string | null; count: number };
+        pos = JSON.parse(readFileSync(posPath, 'utf8')) as { position: unknown; count: unknown };
         text = readFileSync(linesPath, 'utf8');
       } catch {
-        return null;
+        return discard();
       }
       const lines = text.split('\n');
       lines.pop();
-      if (typeof pos.count !== 'number' || lines.length < pos.count) return null;
+      if (typeof pos !== 'object' || pos === null) return discard();
+      if (typeof pos.count !== 'number' || !Number.isSafeInteger(pos.count) || pos.count < 0 || lines.length < pos.count) return discard();
+      if (typeof pos.position !== 'string' && pos.position !== null) return discard();
       count = pos.count;
       if (lines.length > pos.count) {
         writeFileSync(linesPath, lines.slice(0, pos.count).map((l) => `${l}\n`).join(''), { mode: 0o600 });
