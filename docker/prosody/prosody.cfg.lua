@@ -69,6 +69,8 @@ authentication = "internal_hashed"
 
 -- Bulk replay of a long history must not be throttled.
 limits = {}
+-- TCP_NODELAY: with Nagle on, small request/response exchanges wait for delayed ACKs (~40 ms each).
+network_settings = { nagle = false }
 
 -- [history] Storage. SQLite keeps paging by archive id indexed, so a page costs the same at
 -- record 100 and at record 100 000 (mod_storage_internal re-reads the whole archive per page).

@@ -66,6 +66,8 @@ declare module '@xmpp/client' {
     jid: JID | null;
     reconnect: Reconnect;
     streamManagement: StreamManagement;
+    /** The current socket (a `net.Socket` for xmpp://, a WebSocket wrapper for ws://). */
+    socket: { setNoDelay?: (noDelay: boolean) => unknown } | null;
     iqCaller: { request(iq: Element, timeoutMs?: number): Promise<Element> };
     start(): Promise<JID>;
     stop(): Promise<unknown>;

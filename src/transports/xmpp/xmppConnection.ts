@@ -110,6 +110,8 @@ export function openXmppConnection(
       events.onDown?.('authentication failed', undefined);
     }
   });
+  // Small request/response exchanges (publish → echo, page → next page) must not wait for Nagle.
+  xmpp.on('connect', () => xmpp.socket?.setNoDelay?.(true));
   xmpp.on('stanza', (stanza: Element) => {
     if (stanza.name === 'iq' && (stanza.attrs.type === 'result' || stanza.attrs.type === 'error')) {
       const r = stanza.attrs.id === undefined ? undefined : requests.get(stanza.attrs.id);
