@@ -8,6 +8,10 @@ import { register as state } from './state';
 import { register as status } from './status';
 import { register as timer } from './timer';
 import { register as workitem } from './workitem';
+import { register as exportHistory } from './export';
+import { register as importHistory } from './import';
+import { register as migrate } from './migrate';
+import { register as stats } from './stats';
 
 /**
  * Every `fk` subcommand lives in its own file under `commands/` and exports `register(program)`.
@@ -15,4 +19,4 @@ import { register as workitem } from './workitem';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [status, backlog, workitem, pomodoro, timer, state, check, convert, daemon];
+export const COMMANDS: readonly RegisterCommand[] = [status, backlog, workitem, pomodoro, timer, state, check, convert, daemon, exportHistory, importHistory, stats, migrate];

@@ -1,0 +1,59 @@
+import { Option, type Command } from 'commander';
+import { InputError } from '../../core/errors';
+import { computeStats } from '../../core/stats';
+import { writeOutputFile } from '../outputFile';
+import { printJson } from '../run';
+import { parseOffset, renderStatsSvg, renderStatsTable, type SvgMetric } from '../statsRender';
+import { parseNowOption, readToolSource } from '../toolsCommon';
+
+interface StatsFlags {
+  from?: string;
+  to?: string;
+  utcOffset: string;
+  json?: boolean;
+  svg?: string;
+  svgMetric: SvgMetric;
+  force?: boolean;
+  now?: string;
+}
+
+/**
+ * `fk stats`: pomodoros, focus time, trackers, interruptions and voided pomodoros per day, ISO
+ * week, tag and category (see core/stats.ts for the definitions), as a table, JSON, or an SVG
+ * bar chart. Reads the configured backend or a given file, without writing to it.
+ */
+export function register(program: Command): void {
+  program
+    .command('stats')
+    .description('productivity statistics per day, ISO week, tag and category (table, --json or --svg chart)')
+    .argument('[history]', 'history file (default: the configured backend)')
+    .option('--from <YYYY-MM-DD>', 'first day counted (inclusive)')
+    .option('--to <YYYY-MM-DD>', 'last day counted (inclusive)')
+    .option('--utc-offset <±HH:MM>', 'time zone the days are cut in', '+00:00')
+    .option('--json', 'print JSON instead of a table')
+    .option('--svg <file>', 'also write a bar chart of each day as SVG')
+    .addOption(new Option('--svg-metric <metric>', 'what the bars show').choices(['pomodoros', 'focus']).default('pomodoros'))
+    .option('--force', 'replace an existing SVG file')
+    .option('--now <iso8601>', 'replay the history at this instant (default: now)')
+    .action(async (file: string | undefined, flags: StatsFlags, cmd: Command) => {
+      const offset = parseOffset(flags.utcOffset);
+      if (offset === null) throw new InputError('FK_INPUT_INVALID', `option '--utc-offset' must look like +02:00, got '${flags.utcOffset}'`);
+      const now = parseNowOption(flags.now);
+      const { read, config } = await readToolSource(cmd, file, now);
+      if (!read.state.tenant.users.has(config.user)) {
+        const users = read.state.tenant.users.values().filter((u) => !u.isSystem).map((u) => u.identity);
+        throw new InputError('FK_INPUT_INVALID', `user '${config.user}' is not in '${read.where}' (use --user; it holds: ${users.join(', ') || 'no users'})`);
+      }
+      const stats = computeStats(read.state.tenant, {
+        user: config.user,
+        utcOffsetMinutes: offset,
+        ...(flags.from !== undefined ? { from: flags.from } : {}),
+        ...(flags.to !== undefined ? { to: flags.to } : {}),
+      });
+      if (flags.svg !== undefined) {
+        await writeOutputFile({ path: flags.svg, force: flags.force === true, inputs: [read.where] }, renderStatsSvg(stats, flags.svgMetric));
+      }
+      if (flags.json) printJson(stats);
+      else process.stdout.write(renderStatsTable(stats));
+    });
+}
