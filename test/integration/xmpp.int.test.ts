@@ -222,6 +222,25 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
     await t.close();
   });
 
+  it('stops retrying, and says why, when the password changed while disconnected', async () => {
+    const acc = await fresh();
+    const proxy = await startTcpProxy(hostPort(ep.service));
+    proxies.push(proxy);
+    const a = make(acc, { service: `xmpp://127.0.0.1:${proxy.port}` });
+    await a.connect();
+    const down = new Promise<TransportStatus>((resolve) =>
+      a.onStatus((s) => s.kind === 'offline' && s.reason === 'authentication failed' && resolve(s)),
+    );
+    const raw = await rawClient(ep, acc);
+    raws.push(raw.c);
+    const change = xml('query', { xmlns: 'jabber:iq:register' }, xml('username', {}, acc.username), xml('password', {}, `new-${acc.password}`));
+    await raw.c.iqCaller.request(xml('iq', { type: 'set' }, change)).catch(() => undefined);
+    proxy.dropAll();
+    const status = await down;
+    expect(status).toEqual({ kind: 'offline', reason: 'authentication failed' });
+    await expect(a.publish('x', { id: 'x', seq: 1 })).rejects.toMatchObject({ code: 'FK_TRANSPORT_UNAVAILABLE' });
+  });
+
   it('fails with FK_TRANSPORT_UNAVAILABLE when nothing listens', async () => {
     const proxy = await startTcpProxy(hostPort(ep.service));
     const port = proxy.port;

@@ -89,6 +89,7 @@ export function openXmppConnection(
   let ownBare = '';
   let started = false;
   let stopping = false;
+  let authFailed = false;
   let attempt = 0;
   let nextId = 0;
   let abortStart: ((err: Error) => void) | null = null;
@@ -106,8 +107,11 @@ export function openXmppConnection(
     log.warn({ err }, 'xmpp connection error');
     if (started && err instanceof Error && err.name === 'SASLError') {
       // The password changed while we were away: retrying would only hammer the server.
+      authFailed = true;
       xmpp.reconnect.stop();
+      log.error({ err }, 'reconnect stopped: authentication failed');
       events.onDown?.('authentication failed', undefined);
+      xmpp.disconnect().catch(() => undefined);
     }
   });
   // Small request/response exchanges (publish → echo, page → next page) must not wait for Nagle.
@@ -127,7 +131,7 @@ export function openXmppConnection(
   });
   xmpp.on('disconnect', (info: { clean?: boolean; reason?: unknown } | undefined) => {
     failRequests(new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp connection to ${opts.service} lost`, { retryable: true }));
-    if (!started || stopping) return;
+    if (!started || stopping || authFailed) return;
     const delay = Math.min(opts.retryHighMs, opts.retryLowMs * 2 ** Math.min(attempt, 30));
     attempt++;
     // Read by @xmpp/reconnect's own 'disconnect' listener, registered after this one.
