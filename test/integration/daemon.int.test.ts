@@ -147,9 +147,9 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
   });
 
   it.each([
-    ['drop', ['work.started', 'rest.finished']],
-    ['send', ['work.started', 'work.finished', 'rest.finished']],
-  ])('late: %s — a transition due while no daemon ran is applied on start, never rung in the past', async (late, expected) => {
+    ['drop', ['work.started', 'interruption.added', 'rest.finished']],
+    ['send', ['work.started', 'work.finished', 'interruption.added', 'rest.finished']],
+  ])('late: %s — a transition due while no daemon ran is applied on start, never rung in the past; actions meanwhile are sent', async (late, expected) => {
     const hook = await startWebhookReceiver(null);
     cleanups.push(() => hook.close());
     const sb = sandbox({ late, targets: [{ type: 'webhook', url: hook.url }] });
@@ -161,7 +161,9 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
     await hook.waitFor((r) => r.some((x) => x.event.type === 'work.started'), 'work.started');
     await first.stop();
 
-    clock.set(T0 + 1600 * S); // work ended at +1500 while no daemon ran
+    clock.set(T0 + 1550 * S); // work ended at +1500 while no daemon ran; then an action
+    await w.execute('AddInterruption', ['w1', 'doorbell', '']);
+    clock.set(T0 + 1600 * S);
     const second = await startDaemon(sb, clock);
     expect(second.status().users[0]?.timer).toMatchObject({ state: 'rest', since: formatInstant(T0 + 1500 * S) });
     expect(second.nextWakeAt()).toBe(T0 + 1800 * S);
@@ -172,6 +174,7 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
     expect(types(hook)).toEqual(expected);
     const finished = hook.received.find((x) => x.event.type === 'work.finished')?.event;
     if (late === 'send') expect(finished).toMatchObject({ late: true, at: formatInstant(T0 + 1500 * S) });
+    expect(hook.received.find((x) => x.event.type === 'interruption.added')?.event).toMatchObject({ late: true, reason: 'doorbell' });
     expect(hook.received.find((x) => x.event.type === 'rest.finished')?.event.late).toBeUndefined();
     expect(new Set(hook.ids()).size).toBe(hook.received.length);
   });

@@ -75,7 +75,8 @@ const RETRY_MAX_MS = 30_000;
  * (a record applied, or the timer sealed at its planned instant) is diffed against the snapshot
  * taken after the previous step (core/events.ts). Classification:
  * - while catching up at start: events up to the previous run's watermark were handled then and
- *   are skipped; events after it but in the past happened while no daemon ran: `late` policy;
+ *   are skipped; events after it but in the past happened while no daemon ran: transitions follow
+ *   the `late` policy, user actions are sent (marked late);
  * - a timer transition whose planned instant is still ahead (a record rang it early, within
  *   Flowkeeper's 1 s seal margin) is held and emitted at its instant;
  * - everything else is emitted now.
@@ -106,7 +107,9 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
     const now = clock.now();
     if (catchingUp && d.at <= now) {
       if (d.at <= mark) return;
-      if (deps.late === 'drop') {
+      // Happened while no daemon ran. A transition is applied silently unless late: send (the
+      // timer never fires in the past); a user action is a fact nobody was told about: sent.
+      if (d.source === 'timer' && deps.late === 'drop') {
         deps.onLateDropped?.(1);
         log.info({ id: d.event.id }, 'transition while the daemon was down applied silently');
         return;
@@ -129,7 +132,10 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
     for (const d of events) route(d);
     checkConflict();
     // A record may start, end or move the timer: re-arm the wake-up (after catch-up, once).
-    if (!catchingUp) deps.reschedule();
+    if (!catchingUp) {
+      advanceMark();
+      deps.reschedule();
+    }
   }
 
   function checkConflict(): void {
