@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../logger';
 import { configFrom, print, printJson, type GlobalFlags } from '../run';
-import { resolveDaemonConfig } from '../daemon/daemonConfig';
+import { resolveDaemonConfig, resolveDaemonHttp } from '../daemon/daemonConfig';
 import { onShutdown } from '../daemon/lifecycle';
 import type { DaemonFlags } from '../daemon/options';
 import { createDaemon } from '../daemon/runtime';
@@ -68,7 +68,7 @@ export function register(program: Command): void {
     .action(async (url: string | undefined, opts: { json?: boolean }, cmd: Command) => {
       let base = url;
       if (base === undefined) {
-        const http = daemonConfigFrom(cmd, {}).http ?? { host: '127.0.0.1', port: 8787 };
+        const http = resolveDaemonHttp(configFrom(cmd), {}) ?? { host: '127.0.0.1', port: 8787 };
         base = `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
       }
       const status = await fetchDaemonStatus(base);

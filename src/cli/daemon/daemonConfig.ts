@@ -71,6 +71,13 @@ function first<T>(...vs: Array<T | undefined>): T | undefined {
   return vs.find((v) => v !== undefined && v !== '');
 }
 
+/** Only the HTTP endpoint (what `fk daemon status` needs, without the targets' secrets). */
+export function resolveDaemonHttp(base: Config, flags: Pick<DaemonFlags, 'http'>, env: NodeJS.ProcessEnv = process.env): DaemonConfig['http'] {
+  const section = isObj(base.raw.daemon) ? base.raw.daemon : {};
+  const raw = first<unknown>(flags.http, env.FK_DAEMON_HTTP, section.http);
+  return raw === undefined ? { host: DEFAULT_HTTP_HOST, port: DEFAULT_HTTP_PORT } : parseHttp(raw, flags.http !== undefined ? '--http' : 'daemon.http');
+}
+
 /**
  * Resolves and validates the daemon configuration once: flags > FK_* environment > the `daemon`
  * section of the config file > defaults. Errors name the field and the offending value (secrets
@@ -92,8 +99,7 @@ export function resolveDaemonConfig(base: Config, flags: DaemonFlags, env: NodeJ
   if (ttlEnv !== undefined && !/^\d+$/.test(ttlEnv)) bad('FK_DAEMON_DEDUPE_TTL', 'a number of seconds', ttlEnv);
   const ttlSeconds = ttlEnv !== undefined ? Number(ttlEnv) : dr.int('ttlSeconds', 1);
   const late = parseLate(first(flags.late, env.FK_DAEMON_LATE, r.str('late')) ?? 'drop', flags.late !== undefined ? '--late' : 'daemon.late');
-  const httpRaw = first<unknown>(flags.http, env.FK_DAEMON_HTTP, section.http);
-  const http = httpRaw === undefined ? { host: DEFAULT_HTTP_HOST, port: DEFAULT_HTTP_PORT } : parseHttp(httpRaw, flags.http !== undefined ? '--http' : 'daemon.http');
+  const http = resolveDaemonHttp(base, flags, env);
   const shutdownEnv = env.FK_DAEMON_SHUTDOWN_TIMEOUT_MS;
   if (shutdownEnv !== undefined && !/^\d+$/.test(shutdownEnv)) bad('FK_DAEMON_SHUTDOWN_TIMEOUT_MS', 'a number of milliseconds', shutdownEnv);
   const shutdownTimeoutMs = shutdownEnv !== undefined ? Number(shutdownEnv) : (r.int('shutdownTimeoutMs', 0) ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);

@@ -12,6 +12,10 @@ export type { Target } from './target';
 
 /** JSON lines on stdout; confirmed once the line is handed to the stream. */
 export function createStdoutTarget(cfg: StdoutTargetConfig, out: NodeJS.WritableStream = process.stdout): Target {
+  // A closed pipe (EPIPE) reaches the write callback below; without a listener the stream's
+  // 'error' event would also crash the daemon.
+  const ignore = (): void => undefined;
+  out.on('error', ignore);
   return {
     name: cfg.name,
     type: 'stdout',
@@ -24,7 +28,7 @@ export function createStdoutTarget(cfg: StdoutTargetConfig, out: NodeJS.Writable
       });
     },
     async close() {
-      /* the process owns stdout */
+      out.removeListener('error', ignore);
     },
   };
 }
