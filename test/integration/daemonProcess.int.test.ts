@@ -142,6 +142,11 @@ describe('fk daemon process', () => {
     expect(online).toHaveLength(2);
     expect(new Set(online.map((x) => x.event.daemon)).size).toBe(1);
 
+    const human = sb.fk('daemon', 'status', `http://127.0.0.1:${second.port}`);
+    expect(human).toContain(`${USER} on `);
+    expect(human).toMatch(/: online, seq 5; idle/);
+    expect(human).toMatch(/target webhook \(webhook\): delivered \d+, failed attempts 0, pending 0/);
+
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(hook.received.some((x) => x.event.type === 'daemon.offline' && x.event.detail?.reason === 'shutdown')).toBe(true);
