@@ -31,7 +31,7 @@ export interface CompactOptions {
   /** Default pomodoro durations in seconds, as for `replay`. @default 1500 / 300 */
   readonly defaultWork?: number;
   readonly defaultRest?: number;
-  /** Most verification replays the search may spend (each is a full replay). @default 60 */
+  /** Most verification replays the search may spend (each is a full replay). @default 40 */
   readonly maxVerifications?: number;
   /** Called as the work advances (no I/O here: the CLI draws a progress bar from it). */
   readonly onProgress?: (p: CompactProgress) => void;
@@ -63,7 +63,7 @@ export interface CompactResult {
   readonly verifications: number;
 }
 
-export const DEFAULT_MAX_VERIFICATIONS = 60;
+export const DEFAULT_MAX_VERIFICATIONS = 40;
 /** The second instant of the final check: ten years later, every pending timer has rung. */
 const FAR_FUTURE_US = 10 * 366 * 86_400 * 1_000_000;
 
@@ -213,25 +213,29 @@ export function compactHistory(records: readonly StrategyRecord[], opts: Compact
         rules[u.rule].proposed++;
       }
     }
+    // Withdrawn proposals without finer children: some of them may still pass on their own.
+    const leaves: CompactGroup[] = [];
     while (trial.size > 0 && verifications < budget) {
       const v = verify(trial);
       if (v.ok) {
         accept(trial);
-        return;
+        break;
       }
       const withdraw = suspects(trial, v);
       if (withdraw.size === 0 || withdraw.size === trial.size) {
         bisect([...trial]);
-        return;
+        break;
       }
       for (const g of withdraw) {
         trial.delete(g);
+        if (g.children.length === 0) leaves.push(g);
         for (const c of g.children) {
           trial.add(c);
           rules[c.rule].proposed++;
         }
       }
     }
+    if (leaves.length > 0) bisect(leaves);
   };
 
   search(analysis.coarse);
