@@ -171,7 +171,15 @@ export function planImport(source: readonly SourceRecord[], target: ReplayState,
       if (role === 'categories') return p === '' ? p : p.split(',').map((c) => mapUid(r.user, c.trim(), 'category', false)).join(',');
       return mapUid(r.user, p, role, creates && i === 0);
     });
-    executeRecord(src, r, ropts);
+    try {
+      executeRecord(src, r, ropts);
+    } catch (err) {
+      throw new DomainError('FK_HISTORY_INVALID', `line ${lineNumber}: the imported history does not replay: ${err instanceof Error ? err.message : String(err)}`, {
+        lineNumber,
+        seq: r.seq,
+        cause: err,
+      });
+    }
     if (USER_RECORDS.has(r.name)) {
       skip('user records are not imported');
       continue;
@@ -189,11 +197,11 @@ export function planImport(source: readonly SourceRecord[], target: ReplayState,
       }
       const merged = mergeRule(targetUser(), name, params);
       if (merged === 'skip-missing') {
-        skip(`${params[0] ?? ''} is not in the target`);
+        skip('deletes something the target does not have');
         continue;
       }
       if (merged === 'skip-same') {
-        skip(`${params[0] ?? ''} already exists`);
+        skip('creates something the target already has, with the same name');
         continue;
       }
       if (merged !== null) [name, params] = merged;
