@@ -59,8 +59,11 @@ export interface DaemonStatus {
   readonly outbox: { readonly pending: number };
 }
 
-/** Longest single setTimeout; longer waits re-check (timers cap at 2^31-1 ms). */
-const MAX_SLEEP_MS = 3_600_000;
+/**
+ * Longest single setTimeout. Timers run on a monotonic clock and deadlines are wall-clock
+ * instants, so longer waits re-check once a minute (a clock step is noticed within that).
+ */
+const MAX_SLEEP_MS = 60_000;
 
 /**
  * The daemon's composition (issue 6): one session watcher per configured user/backend, one

@@ -67,6 +67,8 @@ export function watcherKey(config: Config): string {
   return `${config.user} ${redactBackend(config.backend)}`;
 }
 
+/** A transition found due more than this late (µs) while running counts as late. */
+const OVERDUE_US = 30_000_000;
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
@@ -105,8 +107,11 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
 
   function route(d: DerivedEvent): void {
     const now = clock.now();
-    if (catchingUp && d.at <= now) {
-      if (d.at <= mark) return;
+    // Overdue: found due much later than planned although the daemon ran (the machine slept,
+    // the clock jumped). Like a transition found at start, it is not rung in the past.
+    const overdue = d.source === 'timer' && now - d.at > OVERDUE_US;
+    if ((catchingUp || overdue) && d.at <= now) {
+      if (catchingUp && d.at <= mark) return;
       // Happened while no daemon ran. A transition is applied silently unless late: send (the
       // timer never fires in the past); a user action is a fact nobody was told about: sent.
       if (d.source === 'timer' && deps.late === 'drop') {
