@@ -9,13 +9,21 @@ import { tagsOf } from './strategies/tags';
  */
 const SEP = '\u0000';
 
+/** The list of users (membership and order). */
 export const USERS_KEY = 'users';
+/** A user's own fields (name, dates). */
 export const userKey = (u: string): string => `u${SEP}${u}${SEP}${u}`;
+/** A backlog's own fields. */
 export const backlogKey = (u: string, uid: string): string => `b${SEP}${u}${SEP}${uid}`;
+/** A workitem with its pomodoros, intervals and categories. */
 export const workitemKey = (u: string, uid: string): string => `w${SEP}${u}${SEP}${uid}`;
+/** A category's own fields and uses. */
 export const categoryKey = (u: string, uid: string): string => `c${SEP}${u}${SEP}${uid}`;
+/** A tag (by its lower-cased text). */
 export const tagKey = (u: string, tag: string): string => `t${SEP}${u}${SEP}${tag}`;
+/** A user's timer. */
 export const timerKey = (u: string): string => `timer${SEP}${u}${SEP}`;
+/** The child list of `key` (a user's backlogs, a backlog's workitems, a category's children). */
 export const orderKey = (key: string): string => `${key}${SEP}order`;
 
 /** The uid part of a key ('' for the timer and the user list). */

@@ -35,6 +35,7 @@ import { createReplayState, executeRecord, type ReplayOptions, type ReplayState 
 export type ImportMode = 'replay' | 'merge';
 
 export interface ImportOptions {
+  /** `replay`: fresh uids, any rejection aborts; `merge`: same uids, rejections are skipped. */
   readonly mode: ImportMode;
   /** The target user: every imported record is theirs. */
   readonly user: string;
@@ -44,7 +45,9 @@ export interface ImportOptions {
   readonly now: Micros;
   /** Records already in the target, for `merge`'s duplicate check. @default [] */
   readonly existing?: readonly StrategyRecord[];
+  /** Default pomodoro durations in seconds, as for `replay`. @default 1500 */
   readonly defaultWork?: number;
+  /** @default 300 */
   readonly defaultRest?: number;
 }
 
@@ -54,13 +57,16 @@ export interface SourceRecord {
   readonly lineNumber: number;
 }
 
+/** A record to append as the target user, at its original instant. */
 export interface PlannedRecord {
+  /** Line of the source it comes from. */
   readonly sourceLine: number;
   readonly when: Micros;
   readonly name: StrategyName;
   readonly params: readonly string[];
 }
 
+/** A source record the import leaves out, and why. */
 export interface ImportSkip {
   readonly sourceLine: number;
   readonly name: StrategyName;
@@ -68,7 +74,9 @@ export interface ImportSkip {
 }
 
 export interface ImportPlan {
+  /** What to append, in order. */
   readonly records: readonly PlannedRecord[];
+  /** What is left out (user records always; in merge mode also duplicates and rejections). */
   readonly skipped: readonly ImportSkip[];
   /** The scratch target state after the planned records: what the import will produce. */
   readonly result: ReplayState;

@@ -45,11 +45,13 @@ export interface StatsRow {
   readonly voided: number;
 }
 
+/** The result of {@link computeStats}: the options it ran with, then the figures. */
 export interface Stats {
   readonly user: string;
   readonly from: string | null;
   readonly to: string | null;
   readonly utcOffsetMinutes: number;
+  /** Everything in the range. */
   readonly total: StatsRow;
   /** Every day from the first to the last active one (or `from`..`to`), zeros included. */
   readonly days: readonly StatsRow[];
