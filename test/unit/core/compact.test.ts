@@ -78,6 +78,21 @@ describe('compactHistory', () => {
     }
   });
 
+  it('compacts an interleaved two-user history, dropping a deleted user entirely', () => {
+    const a = recordsOf(addChurn(generateHistory(600, 1, 'a@x'), 3));
+    const b = recordsOf(addChurn(generateHistory(600, 2, 'b@x'), 4)).map((r) => ({ ...r, when: r.when + 777 }));
+    const merged = [...a, ...b].sort((x, y) => x.when - y.when);
+    const end = (merged[merged.length - 1] as StrategyRecord).when;
+    const firstBacklog = a.find((r) => r.name === 'CreateBacklog')?.params[0] ?? '';
+    const input = [
+      ...merged,
+      { seq: 0, when: end + 1000, user: 'admin@local.host', name: 'DeleteUser' as const, params: ['b@x', ''] },
+      { seq: 0, when: end + 2000, user: 'a@x', name: 'RenameBacklog' as const, params: [firstBacklog, 'Renamed'] },
+    ].map((r, i) => ({ ...r, seq: i + 1 }));
+    const r = expectSameStateAndShorter(input, b.length);
+    expect(r.rules['deleted-user'].removed).toBe(b.length + 1);
+  });
+
   it('stays identical at a later instant too (pending timers ring the same way)', () => {
     const input = fixture('gen-s05-cut-work');
     const { records } = compactHistory(input, { now: parseInstant('2026-06-11T13:09:01.05Z') as number });
