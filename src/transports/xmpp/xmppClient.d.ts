@@ -47,6 +47,8 @@ declare module '@xmpp/client' {
 
   export interface StreamManagement extends EventEmitter {
     enabled: boolean;
+    /** Set when `<enable/>` went out, i.e. the server offered XEP-0198. */
+    enableSent: boolean;
   }
 
   export type ConnectionStatus =

@@ -141,10 +141,40 @@ export function openXmppConnection(
     events.onDown?.(reason, delay);
   });
   xmpp.reconnect.on('reconnecting', () => events.onReconnecting?.());
+  /**
+   * Resolves once XEP-0198 is enabled (or failed, or not offered). Until then we send nothing:
+   * @xmpp/stream-management 0.14 resets its inbound counter a few microtasks after `<enabled/>`
+   * arrives, and answers an `<r/>` that arrives in the same TCP chunk with the old session's count.
+   * Prosody then closes the stream ("client acknowledged more stanzas than sent"). Waiting keeps
+   * the server quiet until the reset has happened.
+   */
+  const streamManagementSettled = async (): Promise<void> => {
+    await new Promise<void>((r) => setImmediate(r));
+    const sm = xmpp.streamManagement;
+    if (!sm.enableSent || sm.enabled) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        xmpp.removeListener('nonza', onNonza);
+        xmpp.removeListener('disconnect', done);
+        setImmediate(resolve);
+      };
+      const onNonza = (el: Element): void => {
+        if (el.attrs.xmlns === 'urn:xmpp:sm:3' && (el.name === 'enabled' || el.name === 'failed')) done();
+      };
+      const timer = setTimeout(done, opts.requestTimeoutMs);
+      xmpp.on('nonza', onNonza);
+      xmpp.on('disconnect', done);
+    });
+  };
+
   xmpp.on('online', () => {
     if (!started || stopping) return;
     attempt = 0;
-    events.onBack?.(false);
+    streamManagementSettled().then(
+      () => !stopping && events.onBack?.(false),
+      () => undefined,
+    );
   });
   xmpp.streamManagement.on('resumed', () => {
     if (!started || stopping) return;
@@ -169,6 +199,7 @@ export function openXmppConnection(
             );
           }),
         ]);
+        await streamManagementSettled();
       } catch (err) {
         await this.stop();
         throw toTransportError(err, opts);
