@@ -1,6 +1,6 @@
 import type { Micros } from './clock';
 import type { Pomodoro, User } from './model';
-import type { StrategyRecord } from './records';
+import { WORKITEM_STRATEGIES, type StrategyRecord } from './records';
 import { createReplayState, executeRecord, type ReplayOptions } from './replay';
 import { sealTimer } from './strategies/timerOps';
 import { keyUid, recordKeys, timerKey, userKey } from './compactKeys';
@@ -78,21 +78,6 @@ interface Inst {
   readonly owned: number[];
 }
 
-const WORKITEM_STRATEGIES: ReadonlySet<string> = new Set([
-  'RenameWorkitem',
-  'CompleteWorkitem',
-  'RestoreWorkitem',
-  'ReorderWorkitem',
-  'MoveWorkitem',
-  'UpdateWorkitemCategories',
-  'AddPomodoro',
-  'RemovePomodoro',
-  'AddInterruption',
-  'StartTimer',
-  'StartWork',
-  'VoidPomodoro',
-  'DeleteWorkitem',
-]);
 
 /** Strategies that seal the user's timer before anything else: sealing first changes nothing. */
 const SEALING: ReadonlySet<string> = new Set([

@@ -1,7 +1,7 @@
 import type { Micros } from './clock';
 import { DomainError, FkError } from './errors';
 import { cloneTenant, type Category, type OrderedMap, type User } from './model';
-import type { StrategyName, StrategyRecord } from './records';
+import { WORKITEM_STRATEGIES, type StrategyName, type StrategyRecord } from './records';
 import { createReplayState, executeRecord, type ReplayOptions, type ReplayState } from './replay';
 
 /**
@@ -100,21 +100,8 @@ const ROLES: Readonly<Partial<Record<StrategyName, readonly Role[]>>> = {
   DeleteCategory: ['category'],
   ReorderCategory: ['category', 'index'],
 };
-const WORKITEM_FIRST: ReadonlySet<string> = new Set([
-  'RenameWorkitem',
-  'DeleteWorkitem',
-  'CompleteWorkitem',
-  'RestoreWorkitem',
-  'AddPomodoro',
-  'RemovePomodoro',
-  'AddInterruption',
-  'StartTimer',
-  'StartWork',
-  'VoidPomodoro',
-  'FinishTracking',
-]);
 
-const rolesOf = (name: StrategyName): readonly Role[] => ROLES[name] ?? (WORKITEM_FIRST.has(name) ? ['workitem'] : []);
+const rolesOf = (name: StrategyName): readonly Role[] => ROLES[name] ?? (WORKITEM_STRATEGIES.has(name) ? ['workitem'] : []);
 const signature = (when: Micros, name: string, params: readonly string[]): string => `${when}\u0000${name}\u0000${params.join('\u0000')}`;
 
 /** The uid that follows `uid` in the list holding it, after a reorder; null when it is last. */

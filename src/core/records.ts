@@ -35,6 +35,24 @@ export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 const NAME_SET: ReadonlySet<string> = new Set(STRATEGY_NAMES);
 
+/** Strategies whose first parameter is the uid of an existing workitem. */
+export const WORKITEM_STRATEGIES: ReadonlySet<StrategyName> = new Set<StrategyName>([
+  'RenameWorkitem',
+  'DeleteWorkitem',
+  'CompleteWorkitem',
+  'RestoreWorkitem',
+  'ReorderWorkitem',
+  'MoveWorkitem',
+  'UpdateWorkitemCategories',
+  'AddPomodoro',
+  'RemovePomodoro',
+  'AddInterruption',
+  'StartTimer',
+  'StartWork',
+  'VoidPomodoro',
+  'FinishTracking',
+]);
+
 export function isStrategyName(name: string): name is StrategyName {
   return NAME_SET.has(name);
 }
