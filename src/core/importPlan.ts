@@ -1,6 +1,7 @@
 import type { Micros } from './clock';
 import { DomainError, FkError } from './errors';
-import { cloneTenant, type Category, type OrderedMap, type User } from './model';
+import { cloneTenant } from './cloneTenant';
+import type { Category, OrderedMap, User } from './model';
 import { WORKITEM_STRATEGIES, type StrategyName, type StrategyRecord } from './records';
 import { createReplayState, executeRecord, type ReplayOptions, type ReplayState } from './replay';
 

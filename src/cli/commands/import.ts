@@ -6,7 +6,7 @@ import { planImport, type ImportMode, type ImportPlan } from '../../core/importP
 import { ADMIN_USER } from '../../core/model';
 import type { StrategyRecord } from '../../core/records';
 import { executeRecord, type ReplayState } from '../../core/replay';
-import { cloneTenant } from '../../core/model';
+import { cloneTenant } from '../../core/cloneTenant';
 import { createLogger } from '../logger';
 import { createProgress } from '../progress';
 import { configFrom, ensureUser, print, printJson } from '../run';
