@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './clock';
 import { encryptedFormatOf, type Cipher } from './crypto';
+import { createCheckModel } from './checkModel';
 import { CryptoError, DomainError, FkError, TransportError } from './errors';
 import { silentLogger, type Logger } from './logger';
-import { cloneTenant } from './model';
 import type { StrategyName, StrategyRecord } from './records';
 import { assertNextSeq, createReplayState, executeRecord, type ReplayState } from './replay';
 import { formatRecord, parseLine } from './serializer';
@@ -84,6 +84,8 @@ export function createClient(opts: ClientOptions): Client {
   const state = createReplayState(clock.now());
   const pending = new Map<string, { line: string; seq: number; settle: (o: Outcome) => void }>();
   const replayOpts = { now: clock.now(), mode: 'strict' as const };
+  /** What `execute` checks actions against: a copy kept in step with `state` (see checkModel.ts). */
+  const checks = createCheckModel(state, replayOpts);
   let historyError: FkError | null = null;
   let online = false;
   let position: string | null = null;
@@ -161,6 +163,7 @@ export function createClient(opts: ClientOptions): Client {
       executeRecord(state, record, replayOpts);
     } catch (err) {
       const e = err instanceof FkError ? err : new DomainError('FK_ILLEGAL_STATE', String(err), { cause: err });
+      checks.discard(); // the strategy may have changed the live model half-way
       if (sequencing === 'strict') {
         historyError = e;
         log.debug({ err: e, seq: record.seq }, 'history rule broken');
@@ -171,6 +174,7 @@ export function createClient(opts: ClientOptions): Client {
     state.lastSeq = state.started ? record.seq : 1;
     state.started = true;
     state.lastUser = record.user;
+    checks.followed(record, plain);
     log.debug({ seq: record.seq, name: record.name }, 'strategy applied');
     settle(entry, plain, { accepted: true });
     opts.onRecord?.(record, state);
@@ -225,12 +229,17 @@ export function createClient(opts: ClientOptions): Client {
     historyError = null;
     lineNumber = 0;
     position = null;
+    checks.discard();
     return start();
   }
 
   function stateNow(): ReplayState {
     const user = state.tenant.users.get(opts.user);
-    if (user) sealTimer(user, clock.now());
+    if (user) {
+      const now = clock.now();
+      sealTimer(user, now);
+      checks.sealed(opts.user, now);
+    }
     return state;
   }
 
@@ -242,9 +251,8 @@ export function createClient(opts: ClientOptions): Client {
     }
     if (!online) throw new TransportError('FK_READ_ONLY', 'the backend is offline: read-only until it reconnects', { retryable: true });
     const record: StrategyRecord = { seq: state.started ? state.lastSeq + 1 : 1, when: clock.now(), user, name, params };
-    const scratch = { ...state, tenant: cloneTenant(state.tenant), skipped: [] };
-    executeRecord(scratch, record, { now: record.when });
     const plain = formatRecord(record);
+    checks.check(record, plain);
     const stored = opts.cipher ? opts.cipher.encryptLine(plain, { seq: record.seq, user: record.user }) : plain;
     const id = newId();
     const outcome = new Promise<Outcome>((resolve) => {
