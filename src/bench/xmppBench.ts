@@ -103,7 +103,8 @@ async function timeReplay(env: XmppBenchEnv, from: string | null, expected: numb
  * lines to the account (pipelined, `PUBLISH_WINDOW` in flight), then measures the replay of exactly
  * those records through the transport and the raw archive fetch of the same range with a bare
  * client, in the same run; then publish→delivered latency (one record at a time, seen by a second
- * connected resource). A size whose estimated duration exceeds about two minutes is reported as
+ * connected resource). Replay and raw fetch are each run twice, interleaved, and the faster run
+ * counts. A size whose estimated duration exceeds about two minutes is reported as
  * skipped with its estimate. Results are returned, not printed (src/bench/index.ts prints).
  */
 export async function runXmppBench(env: XmppBenchEnv, sizes: readonly number[] = [10_000, 100_000]): Promise<BenchResult[]> {
@@ -116,7 +117,7 @@ export async function runXmppBench(env: XmppBenchEnv, sizes: readonly number[] =
     let rates: { publish: number; replay: number; raw: number } | null = null;
     for (const n of sizes) {
       if (rates !== null) {
-        const estimateMs = n / rates.publish + n / rates.replay + n / rates.raw;
+        const estimateMs = n / rates.publish + 2 * (n / rates.replay + n / rates.raw);
         if (estimateMs > BUDGET_MS) {
           out.push({ name: `xmpp ${n} records: skipped, estimated duration`, value: round(estimateMs / 1000), unit: 's' });
           continue;
@@ -136,10 +137,16 @@ export async function runXmppBench(env: XmppBenchEnv, sizes: readonly number[] =
       const publishMs = performance.now() - tp;
       out.push({ name: `xmpp ${n} records: publish (confirmed, ${PUBLISH_WINDOW} in flight)`, value: round((n / publishMs) * 1000), unit: 'records/s' });
 
-      const replayMs = await timeReplay(env, start, n);
-      const tr = performance.now();
-      const rows = await raw.fetchAll(start);
-      const rawMs = performance.now() - tr;
+      // Best of two, interleaved, so a WAL checkpoint or cold cache does not favour either side.
+      let replayMs = Infinity;
+      let rawMs = Infinity;
+      let rows = 0;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const tr = performance.now();
+        rows = await raw.fetchAll(start);
+        rawMs = Math.min(rawMs, performance.now() - tr);
+        replayMs = Math.min(replayMs, await timeReplay(env, start, n));
+      }
       out.push({ name: `xmpp ${n} records: replay through the transport`, value: round((n / replayMs) * 1000), unit: 'records/s' });
       out.push({ name: `xmpp ${n} records: raw archive fetch, bare client (${rows} archive rows)`, value: round((n / rawMs) * 1000), unit: 'records/s' });
       out.push({ name: `xmpp ${n} records: transport replay time / raw fetch time`, value: round(replayMs / rawMs, 2), unit: 'x' });
