@@ -11,6 +11,7 @@ export interface XmppChatMessage {
   readonly service: string;
   /** @default the host name of `service` */
   readonly domain?: string;
+  /** Local part of the sending account (a bot account, or the user's own). */
   readonly username: string;
   /** Never logged; masked in error messages. */
   readonly password: string;
@@ -18,9 +19,12 @@ export interface XmppChatMessage {
   readonly to: string;
   /** The text shown to the recipient. Not logged. */
   readonly body: string;
-  /** @default 10000 (connect) and 30000 (delivery) as for the transport */
+  /**
+   * Timeout of the connect and of the delivery check, each.
+   * @default 10000 for the connect, 30000 for the delivery check (the transport's defaults)
+   */
   readonly timeoutMs?: number;
-  /** @default silentLogger */
+  /** Logger; the body is never logged. @default silentLogger */
   readonly logger?: Logger;
 }
 
