@@ -23,8 +23,9 @@ const LATENCY_SAMPLES = 1000;
  * RabbitMQ stream throughput and latency on the given broker: fills a fresh stream with `n`
  * ~200-byte records through the transport (confirmed, windowed), then measures a bare amqplib
  * consumer's read rate, the transport's subscribe-from-start rate until caught up, and the
- * publish → delivered latency through two transports. Deletes its stream afterwards. Prints
- * nothing; the bench runner aggregates.
+ * publish → delivered latency through two transports. Deletes its stream afterwards. Then adds
+ * the client figures of `runAmqpClientBench` (replay vs raw, append and end-to-end latency).
+ * Prints nothing; the bench runner aggregates.
  */
 export async function runAmqpBench(url: string, n = 100_000): Promise<AmqpBenchResult[]> {
   const history = `bench-${randomUUID()}`;
@@ -81,14 +82,18 @@ export async function runAmqpBench(url: string, n = 100_000): Promise<AmqpBenchR
       { name: 'amqp.latency_p50', value: round(percentile(samples, 0.5)), unit: 'ms' },
       { name: 'amqp.latency_p99', value: round(percentile(samples, 0.99)), unit: 'ms' },
     );
-    return results;
   } finally {
     await Promise.all(transports.map((t) => t.close()));
     await deleteStream(url, queue, exchange);
   }
+  // The client on top of the transport (issue 4); loaded lazily, it imports the helpers above.
+  const { runAmqpClientBench } = await import('./amqpClientBench');
+  results.push(...(await runAmqpClientBench(url, n)));
+  return results;
 }
 
-async function publishWindowed(t: Transport, n: number, line: (i: number) => string): Promise<void> {
+/** @internal Publishes `n` lines through `t` with at most PUBLISH_WINDOW unconfirmed. */
+export async function publishWindowed(t: Transport, n: number, line: (i: number) => string): Promise<void> {
   let inFlight = 0;
   let failed: unknown = null;
   let wake: (() => void) | null = null;
@@ -111,8 +116,8 @@ async function publishWindowed(t: Transport, n: number, line: (i: number) => str
   if (failed !== null) throw failed;
 }
 
-/** Reads `queue` from the start with a bare amqplib consumer until `lastOffset`. */
-async function consumeRaw(url: string, queue: string, lastOffset: number): Promise<void> {
+/** @internal Reads `queue` from the start with a bare amqplib consumer until `lastOffset`. */
+export async function consumeRaw(url: string, queue: string, lastOffset: number): Promise<void> {
   const conn = await amqp.connect(url);
   try {
     const ch = await conn.createChannel();
@@ -138,7 +143,8 @@ async function consumeRaw(url: string, queue: string, lastOffset: number): Promi
   }
 }
 
-async function deleteStream(url: string, queue: string, exchange: string): Promise<void> {
+/** @internal Deletes a bench stream and its exchange. */
+export async function deleteStream(url: string, queue: string, exchange: string): Promise<void> {
   const conn = await amqp.connect(url);
   try {
     const ch = await conn.createChannel();
