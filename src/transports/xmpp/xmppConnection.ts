@@ -104,7 +104,9 @@ export function openXmppConnection(
   };
 
   xmpp.on('error', (err: unknown) => {
-    log.warn({ err }, 'xmpp connection error');
+    // Before the first session the error reaches the caller of connect(), who reports it once.
+    if (started) log.warn({ err }, 'xmpp connection error');
+    else log.debug({ err }, 'xmpp connection error');
     if (started && err instanceof Error && err.name === 'SASLError') {
       // The password changed while we were away: retrying would only hammer the server.
       authFailed = true;
