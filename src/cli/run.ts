@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DomainError, InputError } from '../core/errors';
+import { DomainError, FkError, InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { ADMIN_USER, type Backlog, type User, type Workitem } from '../core/model';
 import type { ReplayState } from '../core/replay';
@@ -50,7 +50,12 @@ export async function ensureUser(session: Session, config: Config): Promise<User
   let user = state.tenant.users.get(config.user);
   if (user === undefined) {
     if (config.user === ADMIN_USER) throw new InputError('FK_INPUT_INVALID', `'${ADMIN_USER}' is the system user; choose another --user`);
-    await session.client.execute('CreateUser', [config.user, config.user.split('@')[0] ?? config.user], { user: ADMIN_USER });
+    try {
+      await session.client.execute('CreateUser', [config.user, config.user.split('@')[0] ?? config.user], { user: ADMIN_USER });
+    } catch (err) {
+      // Another process created the same user a moment ago: that is what we wanted.
+      if (!(err instanceof FkError && err.code === 'FK_ALREADY_EXISTS')) throw err;
+    }
     user = state.tenant.users.get(config.user);
   }
   if (user === undefined) throw new DomainError('FK_NOT_FOUND', `user '${config.user}' not found`);

@@ -157,6 +157,7 @@ export async function openSession(
     ...(kind === 'file' ? {} : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
     ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),
     ...(extra.clock ? { clock: extra.clock } : {}),
+    delay: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
   try {
     await client.start();

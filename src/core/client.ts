@@ -40,8 +40,14 @@ export interface ClientOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly cache?: ReplicaCache;
-  /** How often an action is re-checked and re-sent after losing a race. @default 5 */
+  /** How often an action is re-checked and re-sent after losing a race. @default 10 */
   readonly maxRetries?: number;
+  /**
+   * Waits between retries after a lost race (jittered exponential backoff, 5 ms to 250 ms), so
+   * that two busy writers do not keep colliding. Core has no timers: the composition root passes
+   * one. @default no wait
+   */
+  readonly delay?: (ms: number) => Promise<void>;
   /** Called after every accepted record (the daemon derives notifications from it). */
   readonly onRecord?: (record: StrategyRecord, state: ReplayState) => void;
   /** Ids for records and non-persisted objects. @default randomUUID */
@@ -80,7 +86,8 @@ export function createClient(opts: ClientOptions): Client {
   const sequencing = opts.sequencing ?? 'race';
   const requireEncryption = opts.requireEncryption ?? opts.cipher !== undefined;
   const newId = opts.newId ?? randomUUID;
-  const maxRetries = opts.maxRetries ?? 5;
+  const maxRetries = opts.maxRetries ?? 10;
+  const delay = opts.delay ?? (() => Promise.resolve());
   const state = createReplayState(clock.now());
   const pending = new Map<string, { line: string; seq: number; settle: (o: Outcome) => void }>();
   const replayOpts = { now: clock.now(), mode: 'strict' as const };
@@ -200,7 +207,9 @@ export function createClient(opts: ClientOptions): Client {
         for (const line of cached.lines) apply({ line, position: '' });
         if (historyError === null) position = cached.position;
         else {
-          log.warn({ err: historyError }, 'replica cache unusable, rebuilding from the backend');
+          // Not necessarily the cache's fault (a wrong passphrase fails here first): rebuild from
+          // the backend, which reports a real problem again, to the owner of the client.
+          log.info({ code: historyError.code }, 'replica cache unusable, rebuilding from the backend');
           await opts.cache.clear();
           return restartFromScratch();
         }
@@ -283,7 +292,9 @@ export function createClient(opts: ClientOptions): Client {
           return r.record;
         }
         if (r.error.code !== 'FK_SEQUENCE_CONFLICT' || i >= maxRetries) throw r.error;
-        log.info({ seq: r.record.seq, attempt: i + 1 }, 'lost a race, re-checking and retrying');
+        const waitMs = Math.round(Math.min(250, 5 * 2 ** i) * (0.5 + Math.random() / 2));
+        log.info({ seq: r.record.seq, attempt: i + 1, waitMs }, 'lost a race, re-checking and retrying');
+        await delay(waitMs);
       }
     };
     const result = queue.then(run, run);

@@ -50,15 +50,11 @@ export function parseSodiumHeader(line: string, lineNumber: number | null = null
  * Two headers that disagree throw `FK_KEY_INVALID`: a history has one log id and one salt.
  */
 export function findSodiumHeader(lines: readonly string[]): { header: SodiumHeader; lineNumber: number } | null {
-  let found: { header: SodiumHeader; lineNumber: number } | null = null;
+  // The first header wins: two clients starting a new broker history at the same moment may both
+  // write one, and every reader must agree on the same (first) one. Later headers are ignored.
   for (const [i, line] of lines.entries()) {
     const header = parseSodiumHeader(line, i + 1);
-    if (header === null) continue;
-    if (found === null) {
-      found = { header, lineNumber: i + 1 };
-    } else if (found.header.logId !== header.logId || !Buffer.from(found.header.salt).equals(header.salt)) {
-      throw keyInvalid(`line ${i + 1}: second fk-sodium header disagrees with the one on line ${found.lineNumber}`);
-    }
+    if (header !== null) return { header, lineNumber: i + 1 };
   }
-  return found;
+  return null;
 }
