@@ -21,13 +21,13 @@ async function main(): Promise<void> {
     optional('amqp', async () => (await import('./amqpBench')).runAmqpBench(amqpUrl)),
     optional('xmpp', async () => {
       const service = process.env.FK_TEST_XMPP_SERVICE;
-      if (!service) throw new Error('FK_TEST_XMPP_SERVICE is not set (npm test / scripts/services.sh start Prosody)');
+      if (!service) throw new Error('FK_TEST_XMPP_SERVICE is not set (scripts/services.sh starts the project Prosody on xmpp://127.0.0.1:5222)');
       const { runXmppBench } = await import('./xmppBench');
       return runXmppBench({
         service,
         domain: process.env.FK_TEST_XMPP_DOMAIN ?? 'localhost',
-        username: process.env.FK_TEST_XMPP_USER ?? 'alice',
-        password: process.env.FK_TEST_XMPP_PASSWORD ?? 'alice-password',
+        username: process.env.FK_TEST_XMPP_USER ?? 'fk-test',
+        password: process.env.FK_TEST_XMPP_PASSWORD ?? 'fk-test-pass',
       });
     }),
     optional('daemon', async () => (await import('./daemonBench')).runDaemonBench()),

@@ -51,9 +51,8 @@ export interface LinePosition {
   seq: number | null;
 }
 
-/** A history line that cannot be read: bad syntax, unknown strategy, bad timestamp. */
-export class ParseError extends FkError implements LinePosition {
-  override name = 'ParseError';
+/** Base of the errors that point at a history line: its 1-based number and its sequence. */
+export abstract class LineError extends FkError implements LinePosition {
   lineNumber: number | null;
   seq: number | null;
   constructor(code: FkErrorCode, message: string, options: FkErrorOptions & Partial<LinePosition> = {}) {
@@ -61,6 +60,11 @@ export class ParseError extends FkError implements LinePosition {
     this.lineNumber = options.lineNumber ?? null;
     this.seq = options.seq ?? null;
   }
+}
+
+/** A history line that cannot be read: bad syntax, unknown strategy, bad timestamp. */
+export class ParseError extends LineError {
+  override name = 'ParseError';
 }
 
 /**
@@ -68,10 +72,8 @@ export class ParseError extends FkError implements LinePosition {
  * `pythonName` is the exception class Flowkeeper itself raises in the same situation, kept so that
  * `fk state` reports the same failure as the desktop app.
  */
-export class DomainError extends FkError implements LinePosition {
+export class DomainError extends LineError {
   override name = 'DomainError';
-  lineNumber: number | null;
-  seq: number | null;
   readonly pythonName: string;
   constructor(
     code: FkErrorCode,
@@ -79,22 +81,13 @@ export class DomainError extends FkError implements LinePosition {
     options: FkErrorOptions & Partial<LinePosition> & { pythonName?: string } = {},
   ) {
     super(code, message, options);
-    this.lineNumber = options.lineNumber ?? null;
-    this.seq = options.seq ?? null;
     this.pythonName = options.pythonName ?? 'Exception';
   }
 }
 
 /** Encryption failures: wrong key, tampered or truncated record, plaintext where ciphertext is due. */
-export class CryptoError extends FkError implements LinePosition {
+export class CryptoError extends LineError {
   override name = 'CryptoError';
-  lineNumber: number | null;
-  seq: number | null;
-  constructor(code: FkErrorCode, message: string, options: FkErrorOptions & Partial<LinePosition> = {}) {
-    super(code, message, options);
-    this.lineNumber = options.lineNumber ?? null;
-    this.seq = options.seq ?? null;
-  }
 }
 
 /** A backend could not be reached or refused us. `retryable` says whether trying again may help. */
@@ -108,6 +101,6 @@ export class TransportError extends FkError {
 }
 
 /** True for errors that carry the position of a history line. */
-export function hasLinePosition(err: unknown): err is FkError & LinePosition {
-  return err instanceof ParseError || err instanceof DomainError || err instanceof CryptoError;
+export function hasLinePosition(err: unknown): err is LineError {
+  return err instanceof LineError;
 }
