@@ -3,8 +3,9 @@ import { runReplayBench } from './replayBench';
 
 /**
  * `npm run bench`: every benchmark of the project, printed as `name: value unit` lines.
- * Broker benchmarks run against FK_BENCH_AMQP_URL / FK_TEST_AMQP_URL (default: the local
- * RabbitMQ) and FK_TEST_XMPP_* when set; a missing broker is reported, not hidden.
+ * Broker benchmarks run against FK_BENCH_AMQP_URL / FK_TEST_AMQP_URL and FK_TEST_XMPP_* (default:
+ * the local RabbitMQ and the project's Prosody, which `npm run bench` starts through
+ * scripts/services.sh); a missing broker is reported as not measured, not hidden.
  */
 type Bench = { name: string; run: () => Promise<BenchResult[]> };
 
@@ -20,15 +21,16 @@ async function main(): Promise<void> {
     optional('crypto', async () => (await import('./cryptoBench')).runCryptoBench()),
     optional('amqp', async () => (await import('./amqpBench')).runAmqpBench(amqpUrl)),
     optional('xmpp', async () => {
-      const service = process.env.FK_TEST_XMPP_SERVICE;
-      if (!service) throw new Error('FK_TEST_XMPP_SERVICE is not set (scripts/services.sh starts the project Prosody on xmpp://127.0.0.1:5222)');
+      const service = process.env.FK_TEST_XMPP_SERVICE ?? 'xmpp://127.0.0.1:5222';
       const { runXmppBench } = await import('./xmppBench');
-      return runXmppBench({
+      const { runXmppClientBench } = await import('./xmppClientBench');
+      const env = {
         service,
         domain: process.env.FK_TEST_XMPP_DOMAIN ?? 'localhost',
         username: process.env.FK_TEST_XMPP_USER ?? 'fk-test',
         password: process.env.FK_TEST_XMPP_PASSWORD ?? 'fk-test-pass',
-      });
+      };
+      return [...(await runXmppBench(env)), ...(await runXmppClientBench(env))];
     }),
     optional('daemon', async () => (await import('./daemonBench')).runDaemonBench()),
     optional('tools', async () => (await import('./toolsBench')).runToolsBench()),
