@@ -17,7 +17,7 @@ export function buildProgram(): Command {
     .option('--config <path>', 'config file (default: $XDG_CONFIG_HOME/flowkeeper-headless/config.json)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (env FK_LOG_LEVEL)')
     .option('--debug', 'print stack traces of unexpected errors')
-    .showHelpAfterError()
+    .showHelpAfterError('(run fk --help for usage)')
     .exitOverride();
   for (const register of COMMANDS) register(program);
   return program;

@@ -22,7 +22,12 @@ export function register(program: Command): void {
       const rest = parseDuration(opts.rest, '--rest');
       if (work <= 0) throw new InputError('FK_INPUT_INVALID', `option '--work' must be longer than 0, got '${opts.work}'`);
       await withSession(cmd, async (s, config) => {
-        const w = resolveWorkitem(userOf(s.client.state, config), ref);
+        const user = userOf(s.client.stateNow(), config);
+        const w = resolveWorkitem(user, ref);
+        const running = user.timer.state === 'idle' ? null : user.timer.pomodoro;
+        if (running !== null) {
+          throw new DomainError('FK_ILLEGAL_STATE', `${running.name} of '${running.workitem.name}' is already running: 'fk stop' or 'fk void' it first`);
+        }
         let next = w.pomodoros.find((p) => p.state === 'new');
         if (next === undefined && opts.track) {
           await s.client.execute('AddPomodoro', [w.uid, '1', 'tracker']);
