@@ -6,10 +6,10 @@ import { performance } from 'node:perf_hooks';
 import { createReplicaCache } from '../cli/replicaCache';
 import { createClient, type Client, type ClientOptions } from '../core/client';
 import { createSodiumCipher, formatSodiumHeader, parseRecordBinding, type Cipher } from '../core/crypto';
-import type { StrategyRecord } from '../core/records';
 import { createAmqpTransport } from '../transports/amqp';
 import { historyTopology } from '../transports/amqp/topology';
 import { consumeRaw, deleteStream, publishWindowed, type AmqpBenchResult } from './amqpBench';
+import { createLatencyProbe, percentile } from './clientLatency';
 import { generateHistory } from './generate';
 
 /** Prefetch of the raw consumer and of every client's subscription (as in amqpBench.ts). */
@@ -91,25 +91,10 @@ export async function runAmqpClientBench(url: string, n = 100_000): Promise<Amqp
       { name: 'amqp.client.start_from_replica', value: round(warmMs), unit: 'ms' },
     );
 
-    let seen: ((r: StrategyRecord) => void) | null = null;
-    const reader = open({ onRecord: (r) => seen?.(r) });
+    const probe = createLatencyProbe();
+    const reader = open({ onRecord: probe.onRecord });
     await reader.start();
-    const backlog = lastBacklog(warm);
-    const append: number[] = [];
-    const e2e: number[] = [];
-    for (let i = 0; i < LATENCY_SAMPLES; i++) {
-      const uid = `bench-${i}`;
-      const arrived = new Promise<number>((resolve) => {
-        seen = (r) => {
-          if (r.params[0] === uid) resolve(performance.now());
-        };
-      });
-      t0 = performance.now();
-      await warm.execute('CreateWorkitem', [uid, backlog, `bench item ${i}`]);
-      append.push(performance.now() - t0);
-      e2e.push((await arrived) - t0);
-    }
-    seen = null;
+    const { append, e2e } = await probe.measure(warm, lastBacklog(warm), LATENCY_SAMPLES);
     results.push(
       { name: 'amqp.client.append_p50', value: round(percentile(append, 0.5)), unit: 'ms' },
       { name: 'amqp.client.append_p99', value: round(percentile(append, 0.99)), unit: 'ms' },
@@ -156,7 +141,3 @@ function lastBacklog(c: Client): string {
 
 const rate = (count: number, since: number): number => Math.round((count / (performance.now() - since)) * 1000);
 const round = (x: number): number => Math.round(x * 100) / 100;
-const percentile = (samples: readonly number[], p: number): number => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-};

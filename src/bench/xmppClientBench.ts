@@ -4,6 +4,7 @@ import { createClient, type Client } from '../core/client';
 import { createSodiumCipher, formatSodiumHeader, parseRecordBinding } from '../core/crypto';
 import type { StrategyRecord } from '../core/records';
 import { createXmppTransport } from '../transports/xmpp';
+import { createLatencyProbe, percentile } from './clientLatency';
 import { generateHistory } from './generate';
 import type { BenchResult } from './replayBench';
 import { registerXmppAccount } from './xmppAccounts';
@@ -48,36 +49,22 @@ export async function runXmppClientBench(env: XmppBenchEnv, n = 10_000): Promise
     await writer.close();
 
     const replayer = open();
-    let t0 = performance.now();
+    const t0 = performance.now();
     await replayer.start();
     const replayMs = performance.now() - t0;
     if (replayer.state.lastSeq !== n) throw new Error(`client replay ended at seq ${replayer.state.lastSeq} of ${n}`);
 
-    let seen: ((r: StrategyRecord) => void) | null = null;
-    const reader = open((r) => seen?.(r));
+    const probe = createLatencyProbe();
+    const reader = open(probe.onRecord);
     await reader.start();
     const backlogs = replayer.state.tenant.users.get(USER)?.backlogs.values() ?? [];
-    const backlog = backlogs[backlogs.length - 1]?.uid ?? '';
-    const append: number[] = [];
-    const e2e: number[] = [];
-    for (let i = 0; i < LATENCY_SAMPLES; i++) {
-      const uid = `bench-${i}`;
-      const arrived = new Promise<number>((resolve) => {
-        seen = (r) => {
-          if (r.params[0] === uid) resolve(performance.now());
-        };
-      });
-      t0 = performance.now();
-      await replayer.execute('CreateWorkitem', [uid, backlog, `bench item ${i}`]);
-      append.push(performance.now() - t0);
-      e2e.push((await arrived) - t0);
-    }
+    const { append, e2e } = await probe.measure(replayer, backlogs[backlogs.length - 1]?.uid ?? '', LATENCY_SAMPLES);
     return [
       { name: `xmpp.client ${n} records: replay to caught up`, value: Math.round((n / replayMs) * 1000), unit: 'records/s' },
-      { name: 'xmpp.client.append_p50', value: round(pct(append, 0.5)), unit: 'ms' },
-      { name: 'xmpp.client.append_p99', value: round(pct(append, 0.99)), unit: 'ms' },
-      { name: 'xmpp.client.e2e_p50', value: round(pct(e2e, 0.5)), unit: 'ms' },
-      { name: 'xmpp.client.e2e_p99', value: round(pct(e2e, 0.99)), unit: 'ms' },
+      { name: 'xmpp.client.append_p50', value: round(percentile(append, 0.5)), unit: 'ms' },
+      { name: 'xmpp.client.append_p99', value: round(percentile(append, 0.99)), unit: 'ms' },
+      { name: 'xmpp.client.e2e_p50', value: round(percentile(e2e, 0.5)), unit: 'ms' },
+      { name: 'xmpp.client.e2e_p99', value: round(percentile(e2e, 0.99)), unit: 'ms' },
     ];
   } finally {
     await Promise.all(clients.map((c) => c.close()));
@@ -85,7 +72,3 @@ export async function runXmppClientBench(env: XmppBenchEnv, n = 10_000): Promise
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
-const pct = (samples: readonly number[], p: number): number => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-};

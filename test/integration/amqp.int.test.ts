@@ -6,6 +6,7 @@ import type { Transport, TransportEntry, TransportStatus } from '../../src/core/
 import { createAmqpTransport, type AmqpTransportOptions } from '../../src/transports/amqp';
 import { historyTopology } from '../../src/transports/amqp/topology';
 import { collector, describeTransportContract } from '../contract/transport.contract';
+import { deleteHistories } from '../support/amqpStreams';
 import { amqpEndpoint, describeWith } from '../support/brokers';
 import { closeConnectionsNamed, rabbitmqctl, rabbitmqctlAvailable } from '../support/rabbitmqctl';
 import { startFaultProxy, type FaultProxy } from '../support/faultProxy';
@@ -83,19 +84,7 @@ describeWith(amqpEndpoint(), 'amqp transport', ({ url }) => {
     await Promise.all(opened.splice(0).map((t) => t.close()));
   }, HOOK_TIMEOUT);
 
-  afterAll(async () => {
-    const conn = await amqp.connect(url);
-    try {
-      const ch = await conn.createChannel();
-      for (const h of histories) {
-        const { queue, exchange } = historyTopology(h);
-        await ch.deleteQueue(queue);
-        await ch.deleteExchange(exchange);
-      }
-    } finally {
-      await conn.close();
-    }
-  }, HOOK_TIMEOUT);
+  afterAll(() => deleteHistories(url, histories), HOOK_TIMEOUT);
 
   /** Counts the messages of a history's stream up to `lastOffset`, with a bare amqplib consumer. */
   async function rawCount(history: string, lastOffset: number): Promise<number> {

@@ -1,5 +1,5 @@
 import { Backlog } from '../model';
-import { alreadyExists, backlogOf, fail, param, parseIntParam, userOf, type StrategyContext } from './context';
+import { alreadyExists, backlogOf, param, parseIntParam, userOf, type StrategyContext } from './context';
 import { sealTimer } from './timerOps';
 import { removeWorkitem } from './workitem';
 

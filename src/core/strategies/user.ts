@@ -1,6 +1,6 @@
 import { User } from '../model';
 import { formatDate } from '../time';
-import { alreadyExists, fail, notFound, param, type StrategyContext } from './context';
+import { alreadyExists, notFound, param, type StrategyContext } from './context';
 
 /** CreateUser("<identity>", "<name>") */
 export function createUser(ctx: StrategyContext): void {
