@@ -11,4 +11,10 @@ export FK_TEST_XMPP_SERVICE="${FK_TEST_XMPP_SERVICE:-xmpp://127.0.0.1:${FK_PROSO
 export FK_TEST_XMPP_DOMAIN="${FK_TEST_XMPP_DOMAIN:-${FK_PROSODY_DOMAIN:-localhost}}"
 export FK_TEST_XMPP_USER="${FK_TEST_XMPP_USER:-fk-test}" FK_TEST_XMPP_PASSWORD="${FK_TEST_XMPP_PASSWORD:-fk-test-pass}"
 export FK_TEST_XMPP_USER2="${FK_TEST_XMPP_USER2:-fk-test-2}" FK_TEST_XMPP_PASSWORD2="${FK_TEST_XMPP_PASSWORD2:-fk-test-2-pass}"
-npx jest --runInBand "$@"
+results="$(mktemp)"
+status=0
+npx jest --runInBand --json --outputFile="$results" "$@" || status=$?
+# One plain closing line that any CI reads: 'N passed, N failed, N skipped'.
+node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$results" || true
+rm -f "$results"
+exit "$status"
