@@ -15,6 +15,6 @@ results="$(mktemp)"
 status=0
 npx jest --runInBand --json --outputFile="$results" "$@" || status=$?
 # One plain closing line that any CI reads: 'N passed, N failed, N skipped'.
-node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$results" || true
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$results" || true
 rm -f "$results"
 exit "$status"
