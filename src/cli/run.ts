@@ -72,15 +72,23 @@ function resolve<T extends { uid: string; name: string }>(what: string, items: I
   const all = [...items];
   const exact = all.find((x) => x.uid === ref);
   if (exact) return exact;
-  const byName = all.filter((x) => x.name === ref);
-  if (byName.length === 1) return byName[0] as T;
-  const byPrefix = all.filter((x) => x.uid.startsWith(ref));
-  if (byName.length === 0 && byPrefix.length === 1 && ref.length >= 4) return byPrefix[0] as T;
-  const matches = byName.length > 1 ? byName : byPrefix;
-  if (matches.length > 1) {
-    throw new InputError('FK_INPUT_INVALID', `${what} '${ref}' is ambiguous: ${matches.slice(0, 5).map((m) => `${m.uid} (${m.name})`).join(', ')}`);
+  // the first rule with exactly one match wins; the most specific rule with several is ambiguous
+  const lower = ref.toLowerCase();
+  const rules: ReadonlyArray<(x: T) => boolean> = [
+    (x) => x.name === ref,
+    (x) => ref.length >= 4 && x.uid.startsWith(ref),
+    (x) => x.name.toLowerCase().startsWith(lower),
+  ];
+  let ambiguous: T[] = [];
+  for (const rule of rules) {
+    const matches = all.filter(rule);
+    if (matches.length === 1) return matches[0] as T;
+    if (matches.length > 1 && ambiguous.length === 0) ambiguous = matches;
   }
-  throw new DomainError('FK_NOT_FOUND', `${what} '${ref}' not found (give its uid, a unique uid prefix of 4+ characters, or its exact name)`);
+  if (ambiguous.length > 1) {
+    throw new InputError('FK_INPUT_INVALID', `${what} '${ref}' is ambiguous: ${ambiguous.slice(0, 5).map((m) => `${m.uid} (${m.name})`).join(', ')}`);
+  }
+  throw new DomainError('FK_NOT_FOUND', `${what} '${ref}' not found (give its uid, a unique uid prefix of 4+ characters, or its name or the start of it)`);
 }
 
 export function resolveBacklog(user: User, ref: string): Backlog {

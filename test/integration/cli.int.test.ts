@@ -96,3 +96,22 @@ describe('fk on the embedded default (a local Flowkeeper file)', () => {
     expect(wrong.stderr).toMatch(/^fk: .*line 1/);
   });
 });
+
+describe('naming backlogs and workitems', () => {
+  it('accepts a uid, a uid prefix, the exact name or a unique start of it, and says when a reference is ambiguous', () => {
+    const sb = sandbox();
+    try {
+      const b = sb.fk('backlog', 'create', 'Monday').stdout.trim();
+      const w1 = sb.fk('workitem', 'add', b.slice(0, 6), 'Write the report #writing', '--pomodoros', '1').stdout.trim();
+      sb.fk('workitem', 'add', 'mon', 'Write the summary', '--pomodoros', '1');
+      expect(sb.fk('start', 'write the r').status).toBe(0);
+      const list = JSON.parse(sb.fk('workitem', 'list', '--json').stdout) as Array<{ uid: string; state: string }>;
+      expect(list.find((w) => w.uid === w1)?.state).toBe('running');
+      const amb = sb.fk('workitem', 'rename', 'Write', 'x');
+      expect(amb.status).toBe(2);
+      expect(amb.stderr).toMatch(/^fk: workitem 'Write' is ambiguous: /);
+    } finally {
+      sb.cleanup();
+    }
+  });
+});

@@ -23,7 +23,7 @@ export function register(program: Command): void {
   backlog
     .command('rename')
     .description('rename a backlog')
-    .argument('<backlog>', 'uid, unique uid prefix or exact name')
+    .argument('<backlog>', 'uid, unique uid prefix, name or unique start of a name')
     .argument('<name>', 'new name')
     .action(async (ref: string, name: string, _o: unknown, cmd: Command) =>
       withSession(cmd, async (s, config) => {
@@ -35,7 +35,7 @@ export function register(program: Command): void {
   backlog
     .command('delete')
     .description('delete a backlog and its workitems (a running pomodoro is voided)')
-    .argument('<backlog>', 'uid, unique uid prefix or exact name')
+    .argument('<backlog>', 'uid, unique uid prefix, name or unique start of a name')
     .action(async (ref: string, _o: unknown, cmd: Command) =>
       withSession(cmd, async (s, config) => {
         const b = resolveBacklog(userOf(s.client.state, config), ref);

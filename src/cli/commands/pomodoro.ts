@@ -7,7 +7,7 @@ export function register(program: Command): void {
   pomodoro
     .command('add')
     .description('add pomodoros to a workitem')
-    .argument('<workitem>', 'uid, unique uid prefix or exact name')
+    .argument('<workitem>', 'uid, unique uid prefix, name or unique start of a name')
     .argument('[count]', 'how many', '1')
     .option('--tracker', 'add trackers (count-up timers for unfocused work) instead of pomodoros')
     .action(async (ref: string, count: string, opts: { tracker?: boolean }, cmd: Command) => {
@@ -21,7 +21,7 @@ export function register(program: Command): void {
   pomodoro
     .command('remove')
     .description('remove planned (new) pomodoros from the end of a workitem')
-    .argument('<workitem>', 'uid, unique uid prefix or exact name')
+    .argument('<workitem>', 'uid, unique uid prefix, name or unique start of a name')
     .argument('[count]', 'how many', '1')
     .action(async (ref: string, count: string, _o: unknown, cmd: Command) => {
       const n = positiveInt(count, 'count');

@@ -13,7 +13,7 @@ export function register(program: Command): void {
   program
     .command('start')
     .description("start the workitem's next planned pomodoro (or tracker)")
-    .argument('<workitem>', 'uid, unique uid prefix or exact name')
+    .argument('<workitem>', 'uid, unique uid prefix, name or unique start of a name')
     .option('--work <duration>', 'work time, e.g. 25m, 1500, 90s', '25m')
     .option('--rest <duration>', 'rest time; 0 starts a long break after the work', '5m')
     .option('--track', 'no pomodoro planned: track unfocused time with a new tracker')

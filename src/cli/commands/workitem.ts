@@ -9,7 +9,7 @@ export function register(program: Command): void {
 
   wi.command('add')
     .description('add a workitem to a backlog (#hashtags in the name become tags)')
-    .argument('<backlog>', 'uid, unique uid prefix or exact name of the backlog')
+    .argument('<backlog>', 'uid, unique uid prefix, name or unique start of a name of the backlog')
     .argument('<name>', 'workitem name')
     .option('--pomodoros <n>', 'also plan this many pomodoros')
     .option('--id <uid>', 'uid of the new workitem (default: a random UUID)')
@@ -31,7 +31,7 @@ export function register(program: Command): void {
       const user = userOf(s.client.state, config);
       await fn(resolveWorkitem(user, ref), user, s);
     });
-  const WI = ['<workitem>', 'uid, unique uid prefix or exact name'] as const;
+  const WI = ['<workitem>', 'uid, unique uid prefix, name or unique start of a name'] as const;
 
   wi.command('rename')
     .description('rename a workitem')
@@ -59,7 +59,7 @@ export function register(program: Command): void {
   wi.command('move')
     .description('move a workitem to another backlog')
     .argument(...WI)
-    .argument('<backlog>', 'target backlog: uid, unique uid prefix or exact name')
+    .argument('<backlog>', 'target backlog: uid, unique uid prefix, name or unique start of a name')
     .action(async (ref: string, bref: string, _o: unknown, cmd: Command) =>
       onWorkitem(cmd, ref, (w, u, s) => s.client.execute('MoveWorkitem', [w.uid, resolveBacklog(u, bref).uid])),
     );
@@ -73,7 +73,7 @@ export function register(program: Command): void {
 
   wi.command('list')
     .description('list workitems, of one backlog or of all')
-    .argument('[backlog]', 'uid, unique uid prefix or exact name')
+    .argument('[backlog]', 'uid, unique uid prefix, name or unique start of a name')
     .option('--json', 'print JSON')
     .action(async (bref: string | undefined, opts: { json?: boolean }, cmd: Command) =>
       withSession(cmd, async (s, config) => {
