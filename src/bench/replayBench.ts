@@ -26,9 +26,9 @@ export async function runReplayBench(sizes: readonly number[] = [3_000, 30_000, 
       const m = JSON.parse(r.stdout) as { replayMs: number; totalMs: number; replayRssMb: number; maxRssMb: number; heapMb: number };
       out.push({ name: `replay ${n} lines: time (read+parse+replay)`, value: m.replayMs, unit: 'ms' });
       out.push({ name: `replay ${n} lines: throughput`, value: Math.round((n / m.replayMs) * 1000), unit: 'events/s' });
-      out.push({ name: `replay ${n} lines: fk state total (incl. canonical JSON)`, value: m.totalMs, unit: 'ms' });
+      out.push({ name: `replay ${n} lines: replay + canonical JSON (streamed, as fk state)`, value: m.totalMs, unit: 'ms' });
       out.push({ name: `replay ${n} lines: peak RSS of the replay`, value: m.replayRssMb, unit: 'MB' });
-      out.push({ name: `replay ${n} lines: peak RSS incl. canonical JSON dump`, value: m.maxRssMb, unit: 'MB' });
+      out.push({ name: `replay ${n} lines: peak RSS incl. the canonical JSON`, value: m.maxRssMb, unit: 'MB' });
       out.push({ name: `replay ${n} lines: heap after replay`, value: m.heapMb, unit: 'MB' });
     }
   } finally {

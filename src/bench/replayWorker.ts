@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { canonicalJson, canonicalState } from '../core/canonical';
+import { writeCanonicalState } from '../core/canonical';
 import { replay } from '../core/replay';
 import { splitLines } from '../core/serializer';
 
@@ -11,7 +11,10 @@ const state = replay(splitLines(readFileSync(file, 'utf8')), { now });
 const t1 = process.hrtime.bigint();
 const heapMb = Math.round(process.memoryUsage().heapUsed / 1e6);
 const replayRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-const json = canonicalJson(canonicalState(state, 'strict', now));
+let bytes = 0;
+writeCanonicalState(state, 'strict', now, (chunk) => {
+  bytes += chunk.length;
+});
 const t2 = process.hrtime.bigint();
 process.stdout.write(
   JSON.stringify({
@@ -20,6 +23,6 @@ process.stdout.write(
     replayRssMb,
     maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     heapMb,
-    bytes: json.length,
+    bytes,
   }),
 );

@@ -130,9 +130,9 @@ function timer(t: Timer): Json {
   };
 }
 
-function user(u: User): Json {
+function user(u: User, backlogs: (u: User) => Json[] = (x) => x.backlogs.values().map(backlog)): Json {
   return {
-    backlogs: u.backlogs.values().map(backlog),
+    backlogs: backlogs(u),
     categories: category(u.rootCategory),
     create_date: inst(u.createDate),
     identity: u.identity,
@@ -154,9 +154,18 @@ function pythonParts(err: FkError): { exception: string; error: string } {
 
 /** The success object of `fk state`. */
 export function canonicalState(state: ReplayState, mode: ReplayMode, now: Micros): Json {
+  return top(state, mode, now, state.tenant.users.values().map((u) => user(u)));
+}
+
+function top(state: ReplayState, mode: ReplayMode, now: Micros, users: Json[]): Json {
   const ignored: { [k: string]: Json } =
     mode === 'lenient'
-      ? { ignored_errors: state.skipped.map((s) => ({ error: pythonParts(s.error).error, exception: pythonParts(s.error).exception, line: s.lineNumber, seq: s.seq })) }
+      ? {
+          ignored_errors: state.skipped.map((s) => {
+            const { error, exception } = pythonParts(s.error);
+            return { error, exception, line: s.lineNumber, seq: s.seq };
+          }),
+        }
       : {};
   return {
     format: 'fk-oracle-state/1',
@@ -164,8 +173,33 @@ export function canonicalState(state: ReplayState, mode: ReplayMode, now: Micros
     last_seq: state.lastSeq,
     mode,
     now: formatInstant(now),
-    users: state.tenant.users.values().map(user),
+    users,
   };
+}
+
+/** Splits the JSON of an object whose list-valued key is empty into the text before and after it. */
+function around(json: string, key: string): [string, string] {
+  const marker = `"${key}":[]`;
+  const at = json.indexOf(marker);
+  if (at < 0) throw new Error(`canonical writer: key '${key}' not found`);
+  return [json.slice(0, at + marker.length - 1), json.slice(at + marker.length - 1)];
+}
+
+/**
+ * Writes exactly `canonicalJson(canonicalState(…))` in pieces, one backlog at a time, so that the
+ * 20+ MB dump of a 100k-line history never exists as one object tree or one string. The same
+ * builders produce each piece, so the two cannot drift apart (a test compares them).
+ */
+export function writeCanonicalState(state: ReplayState, mode: ReplayMode, now: Micros, write: (chunk: string) => void): void {
+  const [head, tail] = around(JSON.stringify(top(state, mode, now, [])), 'users');
+  write(head);
+  state.tenant.users.values().forEach((u, i) => {
+    const [userHead, userTail] = around(JSON.stringify(user(u, () => [])), 'backlogs');
+    write(i === 0 ? userHead : `,${userHead}`);
+    u.backlogs.values().forEach((b, j) => write(j === 0 ? JSON.stringify(backlog(b)) : `,${JSON.stringify(backlog(b))}`));
+    write(userTail);
+  });
+  write(tail);
 }
 
 /** The error object of `fk state` (exit 3). */

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { canonicalError, canonicalJson, canonicalState } from '../../core/canonical';
+import { canonicalError, canonicalJson, writeCanonicalState } from '../../core/canonical';
 import { join } from 'node:path';
 import { createFernetCipher, encryptedFormatOf } from '../../core/crypto';
 import { getFernetKey } from '../keyCache';
@@ -17,6 +17,37 @@ function parseNow(text: string | undefined): number {
   return t;
 }
 
+/** Writes to stdout synchronously in ~1 MB pieces (a 100k-line state is over 20 MB of JSON). */
+function writeChunked(produce: (write: (chunk: string) => void) => void): void {
+  let parts: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    if (size === 0) return;
+    writeAll(parts.join(''));
+    parts = [];
+    size = 0;
+  };
+  produce((chunk) => {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= 1 << 20) flush();
+  });
+  parts.push('\n');
+  size += 1;
+  flush();
+}
+
+function writeAll(text: string): void {
+  const buf = Buffer.from(text, 'utf8');
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += writeSync(1, buf, off, buf.length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    }
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('state')
@@ -28,21 +59,21 @@ export function register(program: Command): void {
     .action(async (history: string, opts: { now?: string; passphrase?: string; lenient?: boolean }, cmd: Command) => {
       const now = parseNow(opts.now);
       const mode: ReplayMode = opts.lenient ? 'lenient' : 'strict';
-      let text: string;
+      let lines: string[] | null;
       try {
-        text = readFileSync(history, 'utf8');
+        lines = splitLines(readFileSync(history, 'utf8'));
       } catch (err) {
         throw new InputError('FK_INPUT_INVALID', `cannot read history file '${history}': ${(err as Error).message}`, { cause: err });
       }
       try {
         const passphrase = opts.passphrase ?? process.env.FK_PASSPHRASE;
-        const lines = splitLines(text);
         const cipher =
           passphrase !== undefined && lines.some((l) => encryptedFormatOf(l) === 'fernet')
             ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(configFrom(cmd).cacheDir, 'keys') }))
             : undefined;
         const state = replay(lines, { mode, now, cipher });
-        process.stdout.write(`${canonicalJson(canonicalState(state, mode, now))}\n`);
+        lines = null; // the text is not needed any more: let it go before the dump
+        writeChunked((write) => writeCanonicalState(state, mode, now, write));
       } catch (err) {
         process.stdout.write(`${canonicalJson(canonicalError(err))}\n`);
         process.exitCode = 3;

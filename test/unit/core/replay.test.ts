@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalError, canonicalJson, canonicalState, sortKeysDeep } from '../../../src/core/canonical';
+import { canonicalError, canonicalJson, canonicalState, sortKeysDeep, writeCanonicalState } from '../../../src/core/canonical';
 import { createFernetCipher, deriveFernetKey } from '../../../src/core/crypto';
 import { replay, type ReplayMode } from '../../../src/core/replay';
 import { splitLines } from '../../../src/core/serializer';
@@ -86,5 +86,24 @@ describe('canonical JSON', () => {
     const now = parseInstant('2030-01-01T00:00:00Z')!;
     const state = canonicalState(replay(splitLines(readFileSync(join(FIX, c.history), 'utf8')), { now, mode: 'lenient' }), 'lenient', now);
     expect(canonicalJson(state)).toBe(JSON.stringify(sortKeysDeep(state)));
+  });
+});
+
+describe('streamed canonical JSON', () => {
+  it.each(['fixture-random', 'broken-bad-syntax', 'fixture-test-tags'])('writes exactly the canonical JSON of %s in pieces', (name) => {
+    const c = cases.find((x) => x.name === name)!;
+    const now = parseInstant('2030-01-01T00:00:00Z')!;
+    for (const mode of ['strict', 'lenient'] as const) {
+      let state;
+      try {
+        state = replay(splitLines(readFileSync(join(FIX, c.history), 'utf8')), { now, mode });
+      } catch {
+        continue;
+      }
+      const pieces: string[] = [];
+      writeCanonicalState(state, mode, now, (p) => pieces.push(p));
+      expect(pieces.length).toBeGreaterThan(2);
+      expect(pieces.join('')).toBe(canonicalJson(canonicalState(state, mode, now)));
+    }
   });
 });
