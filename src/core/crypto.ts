@@ -7,7 +7,25 @@
  *
  * Byte layouts, KDF parameters and the threat model are in docs/encryption.md.
  */
-import sodium = require('libsodium-wrappers-sumo');
+import type * as Sodium from 'libsodium-wrappers-sumo';
+
+type SodiumModule = typeof Sodium;
+
+let sodiumModule: Promise<SodiumModule> | null = null;
+
+/**
+ * libsodium (with its WebAssembly) loads on first use: replaying a plain or Fernet history, the
+ * common case, does not pay its start-up time and memory.
+ */
+function loadSodium(): Promise<SodiumModule> {
+  sodiumModule ??= (async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require('libsodium-wrappers-sumo') as SodiumModule;
+    await mod.ready;
+    return mod;
+  })();
+  return sodiumModule;
+}
 import { randomBytes } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { assertOneLine, decryptFailed, keyInvalid, type RecordLocation } from './cryptoErrors';
@@ -100,7 +118,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export async function deriveSodiumKey(passphrase: string, salt: Uint8Array): Promise<Uint8Array> {
   if (passphrase.length === 0) throw keyInvalid('passphrase must not be empty');
   if (salt.length !== SALT_BYTES) throw keyInvalid(`sodium salt must be ${SALT_BYTES} bytes, got ${salt.length}`);
-  await sodium.ready;
+  const sodium = await loadSodium();
   return sodium.crypto_pwhash(
     KEY_BYTES,
     passphrase,
@@ -139,7 +157,7 @@ export interface SodiumCipherOptions {
 export async function createSodiumCipher(opts: SodiumCipherOptions): Promise<Cipher> {
   if (opts.key.length !== KEY_BYTES) throw keyInvalid(`sodium key must be ${KEY_BYTES} bytes, got ${opts.key.length}`);
   assertLogId(opts.logId);
-  await sodium.ready;
+  const sodium = await loadSodium();
   const key = new Uint8Array(opts.key);
   const logId = opts.logId;
   const random = opts.randomBytes ?? ((n: number) => randomBytes(n));
