@@ -117,12 +117,24 @@ export function createFileTransport(options: FileTransportOptions): Transport {
     }
   }
 
+  /** Set when the file can no longer be followed (rewritten, removed): reported once, not every poll. */
+  let broken: string | null = null;
+
   function deliverAll(): void {
     for (const sub of subs) {
       try {
         deliver(sub, false);
+        if (broken !== null) {
+          broken = null;
+          setStatus({ kind: 'online' });
+        }
       } catch (err) {
-        log.error({ err }, 'reading appended lines failed');
+        const reason = (err as Error).message;
+        if (broken !== reason) {
+          broken = reason;
+          log.error({ err }, 'cannot follow the history file');
+          setStatus({ kind: 'offline', reason });
+        }
       }
     }
   }

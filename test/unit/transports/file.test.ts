@@ -73,3 +73,24 @@ describe('file transport', () => {
     await t.close();
   });
 });
+
+describe('file transport when the history is rewritten under it', () => {
+  it('reports offline once, with the reason, instead of reading from a wrong offset', async () => {
+    const path = tempFile();
+    writeFileSync(path, 'one\ntwo\nthree\n');
+    const t = createFileTransport({ path, pollMs: 20 });
+    const statuses: string[] = [];
+    t.onStatus((s) => statuses.push(s.kind === 'offline' ? `offline: ${s.reason}` : s.kind));
+    await t.connect();
+    const c = collector();
+    await t.subscribe(null, c);
+    await c.waitFor(3);
+    writeFileSync(path, 'x\n');
+    await new Promise((r) => setTimeout(r, 200));
+    const offline = statuses.filter((s) => s.startsWith('offline'));
+    expect(offline).toHaveLength(1);
+    expect(offline[0]).toMatch(/shrank .* it was rewritten/);
+    expect(c.entries.map((e) => e.line)).toEqual(['one', 'two', 'three']);
+    await t.close();
+  });
+});
