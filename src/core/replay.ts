@@ -40,6 +40,13 @@ export interface ReplayState {
   started: boolean;
   lastUser: string | null;
   readonly skipped: SkippedLine[];
+  /**
+   * Lenient mode only: the sequence problems strict mode would have stopped at. The desktop app
+   * ignores them (and so does `fk state --lenient`); `fk check` reports them.
+   */
+  readonly sequenceProblems?: SkippedLine[];
+  /** The counter strict mode would hold (lenient mode, for `sequenceProblems`). */
+  strictSeq?: number;
 }
 
 export function createTenant(now: Micros): Tenant {
@@ -49,7 +56,7 @@ export function createTenant(now: Micros): Tenant {
 }
 
 export function createReplayState(now: Micros): ReplayState {
-  return { tenant: createTenant(now), lastSeq: 0, started: false, lastUser: null, skipped: [] };
+  return { tenant: createTenant(now), lastSeq: 0, started: false, lastUser: null, skipped: [], sequenceProblems: [] };
 }
 
 let idCounter = 0;
@@ -70,6 +77,26 @@ export function assertNextSeq(state: ReplayState, record: StrategyRecord, lineNu
       },
     );
   }
+}
+
+/**
+ * Lenient mode: remembers, without acting on it, where strict mode would have failed (the first
+ * record is never checked, the counter then restarts at 1), and carries on from the actual number.
+ */
+function noteSequence(state: ReplayState, record: StrategyRecord, lineNumber: number): void {
+  const problems = state.sequenceProblems;
+  if (problems === undefined) return;
+  if (state.started) {
+    const expected = (state.strictSeq ?? 0) + 1;
+    if (record.seq !== expected) {
+      try {
+        assertNextSeq({ ...state, lastSeq: expected - 1 }, record, lineNumber);
+      } catch (err) {
+        problems.push({ lineNumber, seq: record.seq, error: err as FkError });
+      }
+    }
+  }
+  state.strictSeq = state.started ? record.seq : 1;
 }
 
 /** Executes one record's strategy against the live model (no sequence check). */
@@ -120,6 +147,7 @@ export function applyLine(state: ReplayState, text: string, lineNumber: number, 
     if (parsed.kind === 'empty') return null;
     record = parsed.record;
     if (mode === 'strict') assertNextSeq(state, record, lineNumber);
+    else noteSequence(state, record, lineNumber);
     state.lastSeq = state.started || mode === 'lenient' ? record.seq : 1;
     state.started = true;
     state.lastUser = record.user;

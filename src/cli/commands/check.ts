@@ -34,20 +34,15 @@ export function register(program: Command): void {
           )
         : undefined;
       const now = Date.now() * 1000;
-      // Lenient replay finds every failing line; sequence problems are checked separately
-      // because lenient mode (like the desktop app) does not report them.
+      // Lenient replay finds every failing line and, on the side, every sequence problem strict
+      // mode (the default of fk state, and fk itself) would stop at.
       const state = replay(lines, { mode: 'lenient', now, ...(cipher ? { cipher } : {}) });
-      const problems = state.skipped.map((s) => ({ line: s.lineNumber, seq: s.seq, code: s.error.code, message: s.error.message }));
-      let expected: number | null = null;
-      lines.forEach((raw, i) => {
-        const m = /^\s*(\d+)\s*,/.exec(raw);
-        if (!m) return;
-        const seq = Number(m[1]);
-        if (expected !== null && seq !== expected) {
-          problems.push({ line: i + 1, seq, code: 'FK_SEQUENCE_CONFLICT', message: `line ${i + 1}: sequence ${seq}, expected ${expected}` });
-        }
-        expected = expected === null ? 2 : seq + 1;
-      });
+      const problems = [...state.skipped, ...(state.sequenceProblems ?? [])].map((s) => ({
+        line: s.lineNumber,
+        seq: s.seq,
+        code: s.error.code,
+        message: s.error.message,
+      }));
       problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
       if (opts.json) printJson({ file: path, records: state.lastSeq, problems });
       else if (problems.length === 0) print(`${path}: ok, ${lines.length} lines, last sequence ${state.lastSeq}`);

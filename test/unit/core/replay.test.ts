@@ -65,10 +65,14 @@ describe('sequence rules', () => {
     expect(() => replay([line(1, 1), '', '# note', line(3, 4)], { now })).toThrow(expect.objectContaining({ lineNumber: 4, seq: 3 }));
   });
 
-  it('lenient mode applies lines regardless of sequence, like the desktop app', () => {
-    const s = replay([line(1, 1), line(3, 2)], { now, mode: 'lenient' });
-    expect(s.lastSeq).toBe(3);
+  it('lenient mode applies lines regardless of sequence, like the desktop app, noting where strict mode would stop', () => {
+    const s = replay([line(5, 1), line(3, 2), line(4, 3), line(4, 4)], { now, mode: 'lenient' });
+    expect(s.lastSeq).toBe(4);
     expect(s.skipped).toEqual([]);
+    expect(s.sequenceProblems?.map((x) => [x.lineNumber, x.seq])).toEqual([
+      [2, 3],
+      [4, 4],
+    ]);
   });
 });
 
