@@ -79,6 +79,25 @@ describeWith(amqpEndpoint(), 'amqp transport', ({ url }) => {
     opened.push(t);
     return t;
   };
+  /**
+   * A writer and a reader on one fresh history, both watched, the reader caught up and having
+   * received `lines` from the writer. `writer` overrides how the writer is made.
+   */
+  const connectedPair = async (lines: string[], writer?: (h: string) => Transport) => {
+    const h = freshHistory();
+    const w = writer ? writer(h) : make(h);
+    const r = make(h);
+    const ws = statusLog(w);
+    const rs = statusLog(r);
+    await w.connect();
+    await r.connect();
+    const c = collector();
+    await r.subscribe(null, c);
+    await c.waitCaughtUp();
+    await publishAll(w, lines);
+    await c.waitFor(lines.length);
+    return { h, w, r, ws, rs, c };
+  };
 
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((t) => t.close()));
@@ -144,18 +163,7 @@ describeWith(amqpEndpoint(), 'amqp transport', ({ url }) => {
   });
 
   itCtl('reconnects after its connections are killed, and resumes without loss or duplicates', async () => {
-    const h = freshHistory();
-    const w = make(h);
-    const r = make(h);
-    const ws = statusLog(w);
-    const rs = statusLog(r);
-    await w.connect();
-    await r.connect();
-    const c = collector();
-    await r.subscribe(null, c);
-    await c.waitCaughtUp();
-    await publishAll(w, range('k', 1, 5));
-    await c.waitFor(5);
+    const { h, w, ws, rs, c } = await connectedPair(range('k', 1, 5));
     const wMark = ws.kinds.length;
     const rMark = rs.kinds.length;
 
@@ -191,18 +199,9 @@ describeWith(amqpEndpoint(), 'amqp transport', ({ url }) => {
       ['stored but unconfirmed (confirms lost)', 'down'],
       ['never reached the broker', 'up'],
     ] as const)('resolve once re-published, and readers see each exactly once: %s', async (_what, direction) => {
-      const h = freshHistory();
-      const w = createAmqpTransport({ url: viaProxy(), history: h, retryLow: 50, retryHigh: 200, caughtUpGraceMs: 100 });
-      opened.push(w);
-      const ws = statusLog(w);
-      const r = make(h);
-      await w.connect();
-      await r.connect();
-      const c = collector();
-      await r.subscribe(null, c);
-      await c.waitCaughtUp();
-      await publishAll(w, range('f', 1, 10));
-      await c.waitFor(10);
+      const { h, w, r, ws, c } = await connectedPair(range('f', 1, 10), (history) =>
+        make(history, { url: viaProxy(), retryLow: 50, retryHigh: 200 }),
+      );
 
       proxy.hold(direction);
       const settled: string[] = [];
@@ -263,18 +262,7 @@ describeWith(amqpEndpoint(), 'amqp transport', ({ url }) => {
   itCtl(
     'survives a broker restart: offline, read-only, then back online with delivery resumed',
     async () => {
-      const h = freshHistory();
-      const w = make(h);
-      const r = make(h);
-      const ws = statusLog(w);
-      const rs = statusLog(r);
-      await w.connect();
-      await r.connect();
-      const c = collector();
-      await r.subscribe(null, c);
-      await c.waitCaughtUp();
-      await publishAll(w, range('s', 1, 3));
-      await c.waitFor(3);
+      const { w, ws, rs, c } = await connectedPair(range('s', 1, 3));
       const wMark = ws.kinds.length;
       const rMark = rs.kinds.length;
       try {
