@@ -53,6 +53,17 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
     opened.push(t);
     return t;
   };
+  /** Two resources of a fresh account, both connected: `a` through a TCP proxy the test can cut, `b` direct. */
+  const proxiedPair = async (): Promise<{ proxy: TcpProxy; a: Transport; b: Transport }> => {
+    const acc = await fresh();
+    const proxy = await startTcpProxy(hostPort(ep.service));
+    proxies.push(proxy);
+    const a = make(acc, { service: `xmpp://127.0.0.1:${proxy.port}` });
+    const b = make(acc);
+    await a.connect();
+    await b.connect();
+    return { proxy, a, b };
+  };
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((t) => t.close()));
     await Promise.all(raws.splice(0).map((c) => c.stop().catch(() => undefined)));
@@ -113,13 +124,7 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
   });
 
   it('resumes after the TCP connection is cut: read-only while offline, no loss, no duplicate', async () => {
-    const acc = await fresh();
-    const proxy = await startTcpProxy(hostPort(ep.service));
-    proxies.push(proxy);
-    const a = make(acc, { service: `xmpp://127.0.0.1:${proxy.port}` });
-    const b = make(acc);
-    await a.connect();
-    await b.connect();
+    const { proxy, a, b } = await proxiedPair();
     const statuses: TransportStatus[] = [];
     a.onStatus((s) => statuses.push(s));
     const c = collector();
@@ -147,13 +152,7 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
   });
 
   it('confirms a publish whose echo was lost in a disconnect, and readers see it once', async () => {
-    const acc = await fresh();
-    const proxy = await startTcpProxy(hostPort(ep.service));
-    proxies.push(proxy);
-    const a = make(acc, { service: `xmpp://127.0.0.1:${proxy.port}` });
-    const b = make(acc);
-    await a.connect();
-    await b.connect();
+    const { proxy, a, b } = await proxiedPair();
     const c = collector();
     await b.subscribe(null, c);
     await c.waitCaughtUp();
@@ -176,13 +175,7 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
 
   const restart = process.env.FK_TEST_XMPP_RESTART_CMD;
   (restart ? it : it.skip)('recovers from a server restart (a new session): re-sends the unconfirmed publish once, readers see it once', async () => {
-    const acc = await fresh();
-    const proxy = await startTcpProxy(hostPort(ep.service));
-    proxies.push(proxy);
-    const a = make(acc, { service: `xmpp://127.0.0.1:${proxy.port}` });
-    const b = make(acc);
-    await a.connect();
-    await b.connect();
+    const { proxy, a, b } = await proxiedPair();
     const c = collector();
     await b.subscribe(null, c);
     await c.waitCaughtUp();
