@@ -71,6 +71,18 @@ async function plan(w: Pick<Client, 'execute'>, user: string, pomodoros = 2): Pr
   await w.execute('AddPomodoro', ['w1', String(pomodoros)]);
 }
 
+/** A daemon on a fresh file history forwarding to a local webhook, on a manual clock, with a writer that planned w1. */
+async function webhookDaemon(): Promise<{ hook: WebhookReceiver; sb: Sandbox; clock: ReturnType<typeof manualClock>; d: Daemon; w: Client }> {
+  const hook = await startWebhookReceiver(null);
+  cleanups.push(() => hook.close());
+  const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url }] });
+  const clock = manualClock(T0);
+  const d = await startDaemon(sb, clock);
+  const w = await fileWriter(sb, clock);
+  await plan(w, sb.user);
+  return { hook, sb, clock, d, w };
+}
+
 const seq = (d: Daemon): number => d.status().users[0]?.lastSeq ?? 0;
 const settled = (d: Daemon): boolean => d.status().outbox.pending === 0;
 const types = (r: WebhookReceiver): string[] => r.received.map((x) => x.event.type).filter((t) => !t.startsWith('daemon.'));
@@ -127,13 +139,7 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
   });
 
   it('holds a transition that a record rang early (seal margin) until its planned instant', async () => {
-    const hook = await startWebhookReceiver(null);
-    cleanups.push(() => hook.close());
-    const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url }] });
-    const clock = manualClock(T0);
-    const d = await startDaemon(sb, clock);
-    const w = await fileWriter(sb, clock);
-    await plan(w, sb.user);
+    const { hook, clock, d, w } = await webhookDaemon();
     await act(w, [d], 'StartTimer', 'w1', '60', '30');
     clock.set(T0 + 59.5 * S);
     await act(w, [d], 'AddInterruption', 'w1', 'phone', '');
@@ -180,13 +186,7 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
   });
 
   it('applies a transition found long overdue while running (the machine slept) like a late one', async () => {
-    const hook = await startWebhookReceiver(null);
-    cleanups.push(() => hook.close());
-    const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url }] });
-    const clock = manualClock(T0);
-    const d = await startDaemon(sb, clock);
-    const w = await fileWriter(sb, clock);
-    await plan(w, sb.user);
+    const { hook, clock, d, w } = await webhookDaemon();
     await act(w, [d], 'StartTimer', 'w1', '60', '300');
     clock.set(T0 + 120 * S); // woke up a minute after the planned end of the work
     d.tick();
