@@ -9,8 +9,7 @@ import { collector, describeTransportContract } from '../contract/transport.cont
 import { describeWith, xmppEndpoint } from '../support/brokers';
 import type { XmppEndpoint } from '../support/brokers';
 import { hostPort, registerXmppAccount } from '../support/xmppAccounts';
-import { startTcpProxy } from '../support/tcpProxy';
-import type { TcpProxy } from '../support/tcpProxy';
+import { startFaultProxy, type FaultProxy } from '../support/faultProxy';
 
 jest.setTimeout(30_000);
 const HOOK_MS = 60_000;
@@ -45,7 +44,7 @@ async function rawClient(ep: XmppEndpoint, acc: Account): Promise<{ c: Client; s
 
 describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
   const opened: Transport[] = [];
-  const proxies: TcpProxy[] = [];
+  const proxies: FaultProxy[] = [];
   const raws: Client[] = [];
   const fresh = (): Promise<Account> => registerXmppAccount(ep.service, ep.domain);
   const make = (acc: Account, extra: Partial<XmppTransportOptions> = {}): Transport => {
@@ -54,9 +53,9 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
     return t;
   };
   /** Two resources of a fresh account, both connected: `a` through a TCP proxy the test can cut, `b` direct. */
-  const proxiedPair = async (): Promise<{ proxy: TcpProxy; a: Transport; b: Transport }> => {
+  const proxiedPair = async (): Promise<{ proxy: FaultProxy; a: Transport; b: Transport }> => {
     const acc = await fresh();
-    const proxy = await startTcpProxy(hostPort(ep.service));
+    const proxy = await startFaultProxy(hostPort(ep.service).host, hostPort(ep.service).port);
     proxies.push(proxy);
     const a = make(acc, { service: `xmpp://127.0.0.1:${proxy.port}` });
     const b = make(acc);
@@ -156,12 +155,11 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
     const c = collector();
     await b.subscribe(null, c);
     await c.waitCaughtUp();
-    proxy.holdDownstream = true;
+    proxy.hold('down');
     const published = a.publish('lost echo', { id: 'e1', seq: 1 });
     await c.waitFor(1);
     const online = untilStatus(a, 'online');
     proxy.dropAll();
-    proxy.holdDownstream = false;
     await published;
     await online;
     await a.publish('after', { id: 'e2', seq: 2 });
@@ -183,7 +181,7 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
     await c.waitFor(1);
     // The server stores 'lost echo' but its confirmation never reaches `a`; the restart ends the
     // session, so `a` must send it again on the new one.
-    proxy.holdDownstream = true;
+    proxy.hold('down');
     const published = a.publish('lost echo', { id: 's2', seq: 2 });
     await c.waitFor(2);
     const online = Promise.all([untilStatus(a, 'online', 25_000), untilStatus(b, 'online', 25_000)]);
@@ -191,7 +189,6 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
       execFile('bash', ['-c', restart ?? ''], { cwd: `${__dirname}/../..` }, (err) => (err ? reject(err) : resolve())),
     );
     proxy.dropAll();
-    proxy.holdDownstream = false;
     await online;
     await published;
     await b.publish('after', { id: 's3', seq: 3 });
@@ -217,7 +214,7 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
 
   it('stops retrying, and says why, when the password changed while disconnected', async () => {
     const acc = await fresh();
-    const proxy = await startTcpProxy(hostPort(ep.service));
+    const proxy = await startFaultProxy(hostPort(ep.service).host, hostPort(ep.service).port);
     proxies.push(proxy);
     const a = make(acc, { service: `xmpp://127.0.0.1:${proxy.port}` });
     await a.connect();
@@ -235,7 +232,7 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
   });
 
   it('fails with FK_TRANSPORT_UNAVAILABLE when nothing listens', async () => {
-    const proxy = await startTcpProxy(hostPort(ep.service));
+    const proxy = await startFaultProxy(hostPort(ep.service).host, hostPort(ep.service).port);
     const port = proxy.port;
     await proxy.close();
     const t = make({ username: 'nobody', password: 'x' }, { service: `xmpp://127.0.0.1:${port}` });

@@ -13,6 +13,8 @@ export interface FaultProxy {
   dropAll(): void;
   /** Number of client connections accepted so far. */
   readonly accepted: number;
+  /** While true, new connections are closed at once (the server looks down). */
+  refuse: boolean;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,10 @@ export async function startFaultProxy(targetHost: string, targetPort: number): P
   const held = { up: false, down: false };
   let accepted = 0;
   const server = net.createServer((client) => {
+    if (proxy.refuse) {
+      client.destroy();
+      return;
+    }
     accepted++;
     const upstream = net.connect(targetPort, targetHost);
     sockets.add(client);
@@ -44,8 +50,9 @@ export async function startFaultProxy(targetHost: string, targetPort: number): P
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
-  return {
+  const proxy: FaultProxy = {
     port,
+    refuse: false,
     get accepted() {
       return accepted;
     },
@@ -64,4 +71,5 @@ export async function startFaultProxy(targetHost: string, targetPort: number): P
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }
