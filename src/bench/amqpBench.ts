@@ -4,13 +4,10 @@ import * as amqp from 'amqplib';
 import type { Transport } from '../core/transport';
 import { createAmqpTransport } from '../transports/amqp';
 import { historyTopology } from '../transports/amqp/topology';
+import { percentile, type BenchResult } from './results';
 
 /** One benchmark figure. */
-export interface AmqpBenchResult {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-}
+export type AmqpBenchResult = BenchResult;
 
 /** Unconfirmed publishes allowed at once while filling the stream. */
 const PUBLISH_WINDOW = 5000;
@@ -157,5 +154,3 @@ export async function deleteStream(url: string, queue: string, exchange: string)
 
 const rate = (count: number, since: number): number => Math.round((count / (performance.now() - since)) * 1000);
 const round = (x: number): number => Math.round(x * 100) / 100;
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;

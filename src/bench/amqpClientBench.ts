@@ -9,7 +9,8 @@ import { createSodiumCipher, formatSodiumHeader, parseRecordBinding, type Cipher
 import { createAmqpTransport } from '../transports/amqp';
 import { historyTopology } from '../transports/amqp/topology';
 import { consumeRaw, deleteStream, publishWindowed, type AmqpBenchResult } from './amqpBench';
-import { createLatencyProbe, percentile } from './clientLatency';
+import { createLatencyProbe } from './clientLatency';
+import { percentile } from './results';
 import { generateHistory } from './generate';
 
 /** Prefetch of the raw consumer and of every client's subscription (as in amqpBench.ts). */

@@ -34,9 +34,3 @@ export function createLatencyProbe(): {
     },
   };
 }
-
-/** The p-quantile (0..1) of samples. */
-export function percentile(samples: readonly number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-}

@@ -10,13 +10,10 @@ import {
   type RecordBinding,
 } from '../core/crypto';
 import { generateHistory } from './generate';
+import type { BenchResult } from './results';
 
 /** One benchmark figure. */
-export interface CryptoBenchResult {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-}
+export type CryptoBenchResult = BenchResult;
 
 /**
  * Throughput of both E2E formats over a realistic generated history (default 10 000 records):

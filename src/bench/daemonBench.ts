@@ -12,22 +12,15 @@ import type { FkEvent } from '../core/events';
 import { silentLogger } from '../core/logger';
 import { parseInstant } from '../core/time';
 import { createFileTransport } from '../transports/file';
+import { percentile, type BenchResult } from './results';
 
 /** One benchmark figure. */
-export interface DaemonBenchResult {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-}
+export type DaemonBenchResult = BenchResult;
 
 const POMODOROS = 40;
 const WORK_S = 0.15;
 const REST_S = 0.1;
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 const round = (v: number): number => Math.round(v * 100) / 100;
 
@@ -112,8 +105,8 @@ export async function runDaemonBench(): Promise<DaemonBenchResult[]> {
   }
   const sorted = [...latencies].sort((a, b) => a - b);
   return [
-    { name: 'daemon notification latency p50 (planned instant → webhook received)', value: round(percentile(sorted, 50)), unit: 'ms' },
-    { name: 'daemon notification latency p99', value: round(percentile(sorted, 99)), unit: 'ms' },
+    { name: 'daemon notification latency p50 (planned instant → webhook received)', value: round(percentile(sorted, 0.5)), unit: 'ms' },
+    { name: 'daemon notification latency p99', value: round(percentile(sorted, 0.99)), unit: 'ms' },
     { name: 'daemon notification latency max', value: round(sorted[sorted.length - 1] ?? NaN), unit: 'ms' },
     { name: 'daemon notification latency samples', value: sorted.length, unit: 'transitions' },
   ];

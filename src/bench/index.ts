@@ -1,4 +1,4 @@
-import type { BenchResult } from './replayBench';
+import type { BenchResult } from './results';
 import { runReplayBench } from './replayBench';
 
 /**

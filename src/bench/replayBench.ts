@@ -3,12 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateHistory } from './generate';
+import type { BenchResult } from './results';
 
-export interface BenchResult {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-}
+export type { BenchResult } from './results';
 
 /**
  * Replay throughput and peak memory of `fk state` (parse + replay + canonical dump) on generated

@@ -5,7 +5,7 @@ import type { Transport } from '../core/transport';
 import { createXmppTransport } from '../transports/xmpp';
 import { DEFAULT_PAGE_SIZE } from '../transports/xmpp/options';
 import { NS_MAM, NS_RSM, isLastPage, mamQuery, mamResultQueryId } from '../transports/xmpp/stanza';
-import type { BenchResult } from './replayBench';
+import { percentile, type BenchResult } from './results';
 import { generateHistory } from './generate';
 
 /** The account the benchmark writes to. Its archive grows by the records published here. */
@@ -24,8 +24,6 @@ const BUDGET_MS = Number(process.env.FK_BENCH_XMPP_BUDGET_S ?? 120) * 1000;
 const PUBLISH_WINDOW = 256;
 const LATENCY_SAMPLES = 200;
 
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
@@ -182,8 +180,8 @@ export async function runXmppBench(env: XmppBenchEnv, sizes: readonly number[] =
         await delivered;
       }
       latencies.sort((a, b) => a - b);
-      out.push({ name: 'xmpp publish→delivered latency p50 (other resource)', value: round(percentile(latencies, 50), 2), unit: 'ms' });
-      out.push({ name: 'xmpp publish→delivered latency p99 (other resource)', value: round(percentile(latencies, 99), 2), unit: 'ms' });
+      out.push({ name: 'xmpp publish→delivered latency p50 (other resource)', value: round(percentile(latencies, 0.5), 2), unit: 'ms' });
+      out.push({ name: 'xmpp publish→delivered latency p99 (other resource)', value: round(percentile(latencies, 0.99), 2), unit: 'ms' });
     } finally {
       await reader.close();
     }

@@ -4,9 +4,10 @@ import { createClient, type Client } from '../core/client';
 import { createSodiumCipher, formatSodiumHeader, parseRecordBinding } from '../core/crypto';
 import type { StrategyRecord } from '../core/records';
 import { createXmppTransport } from '../transports/xmpp';
-import { createLatencyProbe, percentile } from './clientLatency';
+import { createLatencyProbe } from './clientLatency';
+import { percentile } from './results';
 import { generateHistory } from './generate';
-import type { BenchResult } from './replayBench';
+import type { BenchResult } from './results';
 import { registerXmppAccount } from './xmppAccounts';
 import type { XmppBenchEnv } from './xmppBench';
 
