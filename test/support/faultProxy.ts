@@ -62,7 +62,13 @@ export async function startFaultProxy(targetHost: string, targetPort: number): P
     dropAll() {
       held.up = false;
       held.down = false;
-      for (const s of [...sockets]) s.resetAndDestroy();
+      // RST for established connections (an abrupt network failure). A socket still connecting
+      // is destroyed plainly: resetAndDestroy() on it waits for the connect, and when that never
+      // completes its handle is never closed, which made the test process spin at exit (seen).
+      for (const s of [...sockets]) {
+        if (s.connecting || s.pending) s.destroy();
+        else s.resetAndDestroy();
+      }
       sockets.clear();
     },
     async close() {
