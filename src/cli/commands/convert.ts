@@ -1,7 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { copyFile, link, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { convertHistory } from '../../core/convert';
 import {
@@ -16,6 +14,7 @@ import {
 } from '../../core/crypto';
 import { CryptoError, InputError } from '../../core/errors';
 import { getFernetKey, getSodiumKey, type KeyCacheOptions } from '../keyCache';
+import { assertOutputAllowed, writeOutputFile, type OutputTarget } from '../outputFile';
 import { requirePassphrase, type PromptInput } from '../passphrase';
 
 /** What the commands touch outside their arguments; tests replace it, `fk` uses the process's. */
@@ -67,7 +66,7 @@ export function register(program: Command, deps: Partial<ConvertDeps> = {}): voi
 
 async function runEncrypt(flags: EncryptFlags, d: ConvertDeps): Promise<void> {
   const { lines, trailingNewline } = splitLines(await readInput(flags.in));
-  await assertOutputAllowed(flags);
+  await assertOutputAllowed(outputOf(flags));
   const already = lines.findIndex((l) => encryptedFormatOf(l) !== null || findSodiumHeader([l]) !== null);
   if (already >= 0) throw new InputError('FK_INPUT_INVALID', `line ${already + 1}: '${flags.in}' is already encrypted, decrypt it first`);
   if (flags.format !== 'sodium' && flags.logId !== undefined) throw new InputError('FK_INPUT_INVALID', '--log-id applies to --format sodium only');
@@ -85,13 +84,13 @@ async function runEncrypt(flags: EncryptFlags, d: ConvertDeps): Promise<void> {
     cipher = await createSodiumCipher({ key: await getSodiumKey(passphrase, salt, cache), logId });
   }
   const result = convertHistory(lines, { encrypt: cipher, ...(header === undefined ? {} : { header }) });
-  await writeOutput(flags, joinLines(result.lines, trailingNewline));
+  await writeOutputFile(outputOf(flags), joinLines(result.lines, trailingNewline));
   d.stdout.write(`encrypted ${result.records} records from '${flags.in}' to '${flags.out}' (${flags.format})\n`);
 }
 
 async function runDecrypt(flags: CommonFlags, d: ConvertDeps): Promise<void> {
   const { lines, trailingNewline } = splitLines(await readInput(flags.in));
-  await assertOutputAllowed(flags);
+  await assertOutputAllowed(outputOf(flags));
   const formats = new Set(lines.map(encryptedFormatOf).filter((f): f is CipherFormat => f !== null));
   if (formats.size === 0) throw new InputError('FK_INPUT_INVALID', `'${flags.in}' holds no encrypted records`);
   const found = findSodiumHeader(lines);
@@ -107,7 +106,7 @@ async function runDecrypt(flags: CommonFlags, d: ConvertDeps): Promise<void> {
     decrypt.sodium = await createSodiumCipher({ key: await getSodiumKey(passphrase, salt, cache), logId });
   }
   const result = convertHistory(lines, { decrypt, requireEncrypted: true });
-  await writeOutput(flags, joinLines(result.lines, trailingNewline));
+  await writeOutputFile(outputOf(flags), joinLines(result.lines, trailingNewline));
   d.stdout.write(`decrypted ${result.records} records from '${flags.in}' to '${flags.out}'\n`);
 }
 
@@ -139,39 +138,12 @@ function splitLines(text: string): { lines: string[]; trailingNewline: boolean }
   return { lines, trailingNewline };
 }
 
+/** The output of a conversion: never the input, replaced only with --force. */
+function outputOf(flags: CommonFlags): OutputTarget {
+  return { path: flags.out, force: flags.force, inputs: [flags.in] };
+}
+
 function joinLines(lines: readonly string[], trailingNewline: boolean): string {
   return lines.length === 0 ? '' : lines.join('\n') + (trailingNewline ? '\n' : '');
 }
 
-async function assertOutputAllowed(flags: CommonFlags): Promise<void> {
-  const out = await realpath(flags.out).catch(() => resolve(flags.out));
-  if (out === (await realpath(flags.in))) throw new InputError('FK_INPUT_INVALID', `--out '${flags.out}' is the input file; the input is never modified`);
-  if (!flags.force && (await stat(flags.out).then(() => true, () => false))) {
-    throw new InputError('FK_INPUT_INVALID', `output file '${flags.out}' exists; pass --force to replace it`);
-  }
-}
-
-/**
- * Writes `text` next to the output as a 0600 temp file, then moves it into place: `rename` with
- * `--force`, else `link` (which fails if the output appeared meanwhile) so nothing is clobbered.
- */
-async function writeOutput(flags: CommonFlags, text: string): Promise<void> {
-  const tmp = join(dirname(resolve(flags.out)), `.${basename(flags.out)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
-    if (flags.force) {
-      await rename(tmp, flags.out);
-      return;
-    }
-    await link(tmp, flags.out).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST') throw err;
-      await copyFile(tmp, flags.out, constants.COPYFILE_EXCL); // filesystems without hard links
-    });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new InputError('FK_INPUT_INVALID', `output file '${flags.out}' exists; pass --force to replace it`, { cause: err });
-    throw new InputError('FK_INPUT_INVALID', `cannot write '${flags.out}' (${code ?? 'error'})`, { cause: err });
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-}
