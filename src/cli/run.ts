@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { DomainError, FkError, InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { ADMIN_USER, type Backlog, type User, type Workitem } from '../core/model';
-import type { ReplayState } from '../core/replay';
-import { loadConfig, type Config } from './config';
-import { createLogger } from './logger';
-import { openSession, type Session } from './session';
+import { ADMIN_USER, type Backlog, type User, type Workitem } from '../core/engine/model';
+import type { ReplayState } from '../core/engine/replay';
+import { loadConfig, type Config } from '../app/config';
+import { createLogger } from '../app/logger';
+import { openSession, type Session } from '../app/session';
 
 /** Global flags every command inherits (see main.ts). */
 export interface GlobalFlags {

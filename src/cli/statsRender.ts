@@ -1,4 +1,4 @@
-import type { Stats, StatsRow } from '../core/stats';
+import type { Stats, StatsRow } from '../tools/stats';
 
 /** Text table and SVG chart of `computeStats` results (no dependency: the SVG is written by hand). */
 

@@ -3,15 +3,15 @@ import type { Command } from 'commander';
 import type { Micros } from '../core/clock';
 import { createFernetCipher, type Cipher } from '../core/crypto';
 import { InputError } from '../core/errors';
-import type { StrategyRecord } from '../core/records';
-import { formatRecord } from '../core/serializer';
-import { parseInstant } from '../core/time';
-import type { Config } from './config';
-import { readBackendHistory, readHistoryFile, type HistoryRead } from './historySource';
-import { getFernetKey } from './keyCache';
-import { createLogger } from './logger';
-import { requirePassphrase } from './passphrase';
-import { createProgress } from './progress';
+import type { StrategyRecord } from '../core/engine/records';
+import { formatRecord } from '../core/engine/serializer';
+import { parseInstant } from '../core/engine/time';
+import type { Config } from '../app/config';
+import { readBackendHistory, readHistoryFile, type HistoryRead } from '../app/historySource';
+import { getFernetKey } from '../app/keyCache';
+import { createLogger } from '../app/logger';
+import { requirePassphrase } from '../app/passphrase';
+import { createProgress } from '../app/progress';
 import { configFrom } from './run';
 
 /** Helpers shared by the history tools (export, import, stats, migrate). */

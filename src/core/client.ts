@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './clock';
 import { encryptedFormatOf, type Cipher } from './crypto';
-import { createCheckModel } from './checkModel';
+import { createCheckModel } from './engine/checkModel';
 import { CryptoError, DomainError, FkError, TransportError } from './errors';
 import { silentLogger, type Logger } from './logger';
-import type { StrategyName, StrategyRecord } from './records';
-import { assertNextSeq, createReplayState, executeRecord, type ReplayState } from './replay';
-import { formatRecord, parseLine } from './serializer';
-import { sealTimer } from './strategies/timerOps';
+import type { StrategyName, StrategyRecord } from './engine/records';
+import { assertNextSeq, createReplayState, executeRecord, type ReplayState } from './engine/replay';
+import { formatRecord, parseLine } from './engine/serializer';
+import { sealTimer } from './engine/strategies/timerTransitions';
 import type { Transport, TransportEntry, TransportStatus, Unsubscribe } from './transport';
 
 /**

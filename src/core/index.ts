@@ -23,11 +23,11 @@ export {
   type FkErrorCode,
 } from './errors';
 export { silentLogger, type Logger } from './logger';
-export type { Tenant, User, Backlog, Workitem, Pomodoro, Interruption, Category, Tag, Timer } from './model';
-export { STRATEGY_NAMES, type StrategyName, type StrategyRecord } from './records';
-export { replay, type ReplayOptions, type ReplayMode, type ReplayState, type SkippedLine } from './replay';
-export { parseLine, formatRecord, splitLines } from './serializer';
-export { canonicalState, canonicalJson, canonicalError } from './canonical';
-export { timerAt, nextDeadline, type TimerView } from './timer';
-export { parseInstant, formatInstant } from './time';
+export type { Tenant, User, Backlog, Workitem, Pomodoro, Interruption, Category, Tag, Timer } from './engine/model';
+export { STRATEGY_NAMES, type StrategyName, type StrategyRecord } from './engine/records';
+export { replay, type ReplayOptions, type ReplayMode, type ReplayState, type SkippedLine } from './engine/replay';
+export { parseLine, formatRecord, splitLines } from './engine/serializer';
+export { canonicalState, canonicalJson, canonicalError } from './engine/canonical';
+export { timerAt, nextDeadline, type TimerView } from './notify/timerView';
+export { parseInstant, formatInstant } from './engine/time';
 export type { Transport, TransportEntry, TransportStatus, PublishMeta, SubscribeHandlers, Unsubscribe } from './transport';

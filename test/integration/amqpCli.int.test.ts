@@ -2,7 +2,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { historyName } from '../../src/cli/historyName';
+import { historyName } from '../../src/app/historyName';
 import { historyTopology } from '../../src/transports/amqp/topology';
 import { deleteHistories, readRawStream } from '../support/amqpStreams';
 import { amqpEndpoint, describeWith } from '../support/brokers';

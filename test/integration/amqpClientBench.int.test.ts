@@ -1,4 +1,4 @@
-import { runAmqpClientBench } from '../../src/bench/amqpClientBench';
+import { runAmqpClientBench } from '../../bench/amqpClientBench';
 import { amqpEndpoint, describeWith } from '../support/brokers';
 
 describeWith(amqpEndpoint(), 'runAmqpClientBench', ({ url }) => {

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseInstant } from '../../src/core/time';
+import { parseInstant } from '../../src/core/engine/time';
 import { FK } from '../support/cli';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../support/webhookReceiver';
 

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
-import { historyName } from '../../src/cli/session';
+import { historyName } from '../../src/app/session';
 import { historyTopology } from '../../src/transports/amqp/topology';
 import { amqpEndpoint, describeWith } from '../support/brokers';
 import { buildCli, runCli, type CliRun } from '../support/buildCli';

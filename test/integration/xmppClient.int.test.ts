@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { canonicalJson, canonicalState } from '../../src/core/canonical';
+import { canonicalJson, canonicalState } from '../../src/core/engine/canonical';
 import { createClient, type Client } from '../../src/core/client';
 import { manualClock } from '../../src/core/clock';
 import { createSodiumCipher, deriveSodiumKey, formatSodiumHeader } from '../../src/core/crypto';
-import { parseInstant } from '../../src/core/time';
+import { parseInstant } from '../../src/core/engine/time';
 import { createXmppTransport } from '../../src/transports/xmpp';
 import { describeWith, xmppEndpoint } from '../support/brokers';
 import { registerXmppAccount } from '../support/xmppAccounts';

@@ -1,8 +1,8 @@
 import type { Micros } from '../../src/core/clock';
 import { DomainError, FkError } from '../../src/core/errors';
-import type { StrategyName, StrategyRecord } from '../../src/core/records';
-import { createReplayState, executeRecord, sealAtEnd, type ReplayState } from '../../src/core/replay';
-import { parseInstant } from '../../src/core/time';
+import type { StrategyName, StrategyRecord } from '../../src/core/engine/records';
+import { createReplayState, executeRecord, sealAtEnd, type ReplayState } from '../../src/core/engine/replay';
+import { parseInstant } from '../../src/core/engine/time';
 
 /**
  * given/when/then over the strategies (STYLE §9, after emmett's DeciderSpecification):

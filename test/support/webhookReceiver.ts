@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FkEvent } from '../../src/core/events';
-import { verifySignature } from '../../src/cli/daemon/signature';
+import type { FkEvent } from '../../src/core/notify/notifications';
+import { verifySignature } from '../../src/daemon/signature';
 
 /** One POST the receiver got. */
 export interface Received {

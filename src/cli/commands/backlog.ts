@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { formatInstant } from '../../core/time';
+import { formatInstant } from '../../core/engine/time';
 import { ensureUser, print, printJson, resolveBacklog, userOf, withSession } from '../run';
 
 export function register(program: Command): void {

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createFernetCipher, encryptedFormatOf } from '../../core/crypto';
 import { InputError } from '../../core/errors';
-import { replay } from '../../core/replay';
-import { splitLines } from '../../core/serializer';
-import { getFernetKey } from '../keyCache';
-import { requirePassphrase } from '../passphrase';
+import { replay } from '../../core/engine/replay';
+import { splitLines } from '../../core/engine/serializer';
+import { getFernetKey } from '../../app/keyCache';
+import { requirePassphrase } from '../../app/passphrase';
 import { configFrom, print, printJson } from '../run';
 
 export function register(program: Command): void {

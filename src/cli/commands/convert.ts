@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { convertHistory } from '../../core/convert';
+import { convertHistory } from '../../tools/convert';
 import {
   assertLogId,
   createFernetCipher,
@@ -13,9 +13,9 @@ import {
   type CipherFormat,
 } from '../../core/crypto';
 import { CryptoError, InputError } from '../../core/errors';
-import { getFernetKey, getSodiumKey, type KeyCacheOptions } from '../keyCache';
+import { getFernetKey, getSodiumKey, type KeyCacheOptions } from '../../app/keyCache';
 import { assertOutputAllowed, writeOutputFile, type OutputTarget } from '../outputFile';
-import { requirePassphrase, type PromptInput } from '../passphrase';
+import { requirePassphrase, type PromptInput } from '../../app/passphrase';
 
 /** What the commands touch outside their arguments; tests replace it, `fk` uses the process's. */
 export interface ConvertDeps {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { compactHistory, type CompactResult } from '../../core/compact';
-import { createProgress } from '../progress';
+import { compactHistory, type CompactResult } from '../../tools/compact';
+import { createProgress } from '../../app/progress';
 import { assertOutputAllowed, writeOutputFile } from '../outputFile';
 import { print, printJson } from '../run';
 import { fernetForOutput, historyText, parseNowOption, percent, readToolSource, renumbered } from '../toolsCommon';

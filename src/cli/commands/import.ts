@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { manualClock } from '../../core/clock';
 import { DomainError, FkError, InputError } from '../../core/errors';
-import { planImport, type ImportMode, type ImportPlan } from '../../core/importPlan';
-import { ADMIN_USER } from '../../core/model';
-import type { StrategyRecord } from '../../core/records';
-import { executeRecord, type ReplayState } from '../../core/replay';
-import { cloneTenant } from '../../core/cloneTenant';
-import { createLogger } from '../logger';
-import { createProgress } from '../progress';
+import { planImport, type ImportMode, type ImportPlan } from '../../tools/importPlan';
+import { ADMIN_USER } from '../../core/engine/model';
+import type { StrategyRecord } from '../../core/engine/records';
+import { executeRecord, type ReplayState } from '../../core/engine/replay';
+import { cloneTenant } from '../../core/engine/cloneTenant';
+import { createLogger } from '../../app/logger';
+import { createProgress } from '../../app/progress';
 import { configFrom, ensureUser, print, printJson } from '../run';
-import { openSession } from '../session';
+import { openSession } from '../../app/session';
 import { readToolSource } from '../toolsCommon';
 
 interface ImportFlags {
@@ -26,7 +26,7 @@ interface ImportFlags {
  * the configured user appended through the client (so the target's sequencing and encryption
  * apply). The whole source is validated first (strict replay) and the whole import is checked
  * against a scratch copy of the target: a file with an error, or an import the target would
- * reject, stops before anything is appended, naming the source line. Rules: core/importPlan.ts.
+ * reject, stops before anything is appended, naming the source line. Rules: tools/importPlan.ts.
  */
 export function register(program: Command): void {
   program

@@ -6,7 +6,7 @@ import { register as daemon } from './daemon';
 import { register as pomodoro } from './pomodoro';
 import { register as state } from './state';
 import { register as status } from './status';
-import { register as timer } from './timer';
+import { register as timer } from './timerCommands';
 import { register as workitem } from './workitem';
 import { register as exportHistory } from './export';
 import { register as importHistory } from './import';

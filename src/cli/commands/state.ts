@@ -1,14 +1,14 @@
 import { readFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { canonicalError, canonicalJson, writeCanonicalState } from '../../core/canonical';
+import { canonicalError, canonicalJson, writeCanonicalState } from '../../core/engine/canonical';
 import { join } from 'node:path';
 import { createFernetCipher, encryptedFormatOf } from '../../core/crypto';
-import { getFernetKey } from '../keyCache';
+import { getFernetKey } from '../../app/keyCache';
 import { configFrom } from '../run';
 import { InputError } from '../../core/errors';
-import { replay, type ReplayMode } from '../../core/replay';
-import { splitLines } from '../../core/serializer';
-import { parseInstant } from '../../core/time';
+import { replay, type ReplayMode } from '../../core/engine/replay';
+import { splitLines } from '../../core/engine/serializer';
+import { parseInstant } from '../../core/engine/time';
 
 function parseNow(text: string | undefined): number {
   if (text === undefined) return Date.now() * 1000;

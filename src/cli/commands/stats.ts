@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { InputError } from '../../core/errors';
-import { computeStats } from '../../core/stats';
+import { computeStats } from '../../tools/stats';
 import { writeOutputFile } from '../outputFile';
 import { printJson } from '../run';
 import { parseOffset, renderStatsSvg, renderStatsTable, type SvgMetric } from '../statsRender';
@@ -19,7 +19,7 @@ interface StatsFlags {
 
 /**
  * `fk stats`: pomodoros, focus time, trackers, interruptions and voided pomodoros per day, ISO
- * week, tag and category (see core/stats.ts for the definitions), as a table, JSON, or an SVG
+ * week, tag and category (see tools/stats.ts for the definitions), as a table, JSON, or an SVG
  * bar chart. Reads the configured backend or a given file, without writing to it.
  */
 export function register(program: Command): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { timerAt } from '../../core/timer';
-import { redactBackend } from '../config';
+import { timerAt } from '../../core/notify/timerView';
+import { redactBackend } from '../../app/config';
 import { print, printJson, withSession } from '../run';
 
 function mmss(seconds: number): string {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import type { User, Workitem } from '../../core/model';
-import type { Session } from '../session';
+import type { User, Workitem } from '../../core/engine/model';
+import type { Session } from '../../app/session';
 import { ensureUser, positiveInt, print, printJson, resolveBacklog, resolveWorkitem, userOf, withSession } from '../run';
 
 export function register(program: Command): void {

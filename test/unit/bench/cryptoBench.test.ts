@@ -1,4 +1,4 @@
-import { runCryptoBench } from '../../../src/bench/cryptoBench';
+import { runCryptoBench } from '../../../bench/cryptoBench';
 
 describe('runCryptoBench', () => {
   it('reports throughput, size and key derivation time for both formats', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { register } from '../../../src/cli/commands/convert';
-import { convertHistory } from '../../../src/core/convert';
+import { convertHistory } from '../../../src/tools/convert';
 import {
   createFernetCipher,
   createSodiumCipher,

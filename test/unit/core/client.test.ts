@@ -2,12 +2,12 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from '../../../src/core/client';
-import { canonicalState } from '../../../src/core/canonical';
+import { canonicalState } from '../../../src/core/engine/canonical';
 import { manualClock } from '../../../src/core/clock';
 import { createFernetCipher } from '../../../src/core/crypto';
-import { replay } from '../../../src/core/replay';
-import { splitLines } from '../../../src/core/serializer';
-import { parseInstant } from '../../../src/core/time';
+import { replay } from '../../../src/core/engine/replay';
+import { splitLines } from '../../../src/core/engine/serializer';
+import { parseInstant } from '../../../src/core/engine/time';
 import { createFileTransport } from '../../../src/transports/file';
 import { createMemoryHub, createMemoryTransport } from '../../../src/transports/memory';
 

@@ -1,0 +1,171 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
+import {
+  createFernetCipher,
+  createSodiumCipher,
+  encryptedFormatOf,
+  formatSodiumHeader,
+  parseSodiumHeader,
+  type Cipher,
+} from '../core/crypto';
+import { InputError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import type { StrategyRecord } from '../core/engine/records';
+import type { ReplayState } from '../core/engine/replay';
+import type { Transport, TransportEntry } from '../core/transport';
+import { createFileTransport } from '../transports/file';
+import { redactBackend, type Config } from './config';
+import { historyName } from './historyName';
+import { getFernetKey, getSodiumKey } from './keyCache';
+import { requirePassphrase, resolvePassphrase } from './passphrase';
+import { createReplicaCache } from './replicaCache';
+
+export type BackendKind = 'file' | 'amqp' | 'xmpp';
+
+export function backendKind(backend: string): BackendKind {
+  if (/^amqps?:\/\//i.test(backend)) return 'amqp';
+  if (/^xmpps?:\/\//i.test(backend)) return 'xmpp';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(backend)) {
+    throw new InputError('FK_CONFIG_INVALID', `unsupported backend '${redactBackend(backend)}': use a file path, amqp://… or xmpp://…`);
+  }
+  return 'file';
+}
+
+/** Builds the transport for a backend URL; broker transports are loaded only when used. */
+export async function createTransportFor(config: Config, logger: Logger): Promise<Transport> {
+  const kind = backendKind(config.backend);
+  if (kind === 'file') return createFileTransport({ path: config.backend, logger });
+  if (kind === 'amqp') {
+    const { createAmqpTransport } = await import('../transports/amqp');
+    const url = withPassword(config.backend, process.env.FK_AMQP_PASSWORD);
+    return createAmqpTransport({ url, history: historyName(config.user) }, { logger });
+  }
+  const { createXmppTransportFromUrl } = await import('./xmppBackend');
+  return createXmppTransportFromUrl(config, logger);
+}
+
+export { historyName };
+
+function withPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const u = new URL(url);
+  if (!u.password) u.password = password;
+  return u.toString();
+}
+
+/** Reads the first entry of a log (the sodium header, when there is one), without reading it all. */
+async function firstEntry(transport: Transport): Promise<TransportEntry | null> {
+  let resolve!: (e: TransportEntry | null) => void;
+  const got = new Promise<TransportEntry | null>((r) => (resolve = r));
+  const unsubscribe = await transport.subscribe(null, {
+    onEntry: (e) => resolve(e),
+    onCaughtUp: () => resolve(null),
+  });
+  const e = await got;
+  await unsubscribe();
+  return e;
+}
+
+/** The cipher a file history needs: Fernet when a passphrase is configured or lines are encrypted. */
+async function fileCipher(config: Config): Promise<{ cipher?: Cipher; requireEncryption: boolean }> {
+  if (config.encryption === 'off') return { requireEncryption: false };
+  if (config.encryption === 'sodium') {
+    throw new InputError('FK_CONFIG_INVALID', `encryption 'sodium' is for broker backends; a file uses Flowkeeper's format ('fernet')`);
+  }
+  let encrypted = false;
+  if (existsSync(config.backend)) {
+    const text = readFileSync(config.backend, 'utf8');
+    const first = text.split(/\r\n|\r|\n/).find((l) => l.trim() !== '' && !l.startsWith('#'));
+    encrypted = first !== undefined && encryptedFormatOf(first) === 'fernet';
+  }
+  const passphrase =
+    encrypted || config.encryption === 'fernet'
+      ? await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history '${config.backend}'`)
+      : await resolvePassphrase({ passphraseFile: config.passphraseFile, input: { isTTY: false } as never });
+  if (passphrase === null) return { requireEncryption: false };
+  const key = await getFernetKey(passphrase, { cacheDir: join(config.cacheDir, 'keys') });
+  return { cipher: createFernetCipher(key), requireEncryption: encrypted || config.encryption === 'fernet' };
+}
+
+/** The cipher of a broker history: our sodium envelope, keyed by the salt in the log's header. */
+async function brokerCipher(config: Config, transport: Transport): Promise<{ cipher?: Cipher; requireEncryption: boolean }> {
+  if (config.encryption === 'off') return { requireEncryption: false };
+  if (config.encryption === 'fernet') {
+    throw new InputError('FK_CONFIG_INVALID', `encryption 'fernet' is for files; broker backends use 'sodium'`);
+  }
+  let first = await firstEntry(transport);
+  let header = first ? parseSodiumHeader(first.line) : null;
+  if (first !== null && header === null) {
+    if (config.encryption === 'sodium') {
+      throw new InputError('FK_CONFIG_INVALID', `the history at '${redactBackend(config.backend)}' is not encrypted; use --encryption off to read it`);
+    }
+    return { requireEncryption: false };
+  }
+  const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${redactBackend(config.backend)}'`);
+  if (header === null) {
+    const line = formatSodiumHeader({ logId: randomUUID(), salt: new Uint8Array(randomBytes(16)) });
+    await transport.publish(line, { id: randomUUID(), seq: 0 });
+    first = await firstEntry(transport);
+    header = first ? parseSodiumHeader(first.line) : null;
+    if (header === null) throw new InputError('FK_CONFIG_INVALID', 'the history header could not be written');
+  }
+  const key = await getSodiumKey(passphrase, header.salt, { cacheDir: join(config.cacheDir, 'keys') });
+  return { cipher: await createSodiumCipher({ key, logId: header.logId }), requireEncryption: true };
+}
+
+export interface Session {
+  readonly client: Client;
+  readonly transport: Transport;
+  readonly kind: BackendKind;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects a client to the configured backend and catches up with the history: the single place
+ * that decides transport, sequencing rule, encryption and replica cache for a backend.
+ */
+export async function openSession(
+  config: Config,
+  logger: Logger,
+  extra: {
+    onRecord?: (r: StrategyRecord, s: ReplayState) => void;
+    clock?: ClientOptions['clock'];
+    /** Keep the session open on a broken history (read-only), e.g. for a daemon that reports it. */
+    tolerateHistoryError?: boolean;
+  } = {},
+): Promise<Session> {
+  const kind = backendKind(config.backend);
+  const transport = await createTransportFor(config, logger);
+  await transport.connect();
+  let enc: { cipher?: Cipher; requireEncryption: boolean };
+  try {
+    enc = kind === 'file' ? await fileCipher(config) : await brokerCipher(config, transport);
+  } catch (err) {
+    await transport.close();
+    throw err;
+  }
+  const sequencing: Sequencing = kind === 'file' ? 'strict' : 'race';
+  const client = createClient({
+    transport,
+    user: config.user,
+    sequencing,
+    logger,
+    requireEncryption: enc.requireEncryption,
+    ...(enc.cipher ? { cipher: enc.cipher } : {}),
+    ...(kind === 'file' ? {} : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
+    ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),
+    ...(extra.clock ? { clock: extra.clock } : {}),
+    delay: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
+  try {
+    await client.start();
+    // Flowkeeper refuses to work on a broken history (design point 6): so do we.
+    if (client.historyError !== null && !extra.tolerateHistoryError) throw client.historyError;
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
+  }
+  return { client, transport, kind, close: () => client.close() };
+}

@@ -1,0 +1,289 @@
+import type { Micros } from '../clock';
+
+/**
+ * The Flowkeeper data model.
+ *
+ * Deliberately mutable (a reasoned exception to STYLE §3, recorded in docs/design.md):
+ * Flowkeeper's strategies mutate in place and some of them fail half-way (e.g. `DeleteCategory`
+ * of `#root` deletes every category, then raises). Lenient replay must show exactly that partial
+ * state, and a 100k-line replay must stay well under half a second. Only `replay.ts` and the
+ * client own a live model; everything they hand out is a snapshot (`toCanonicalState`).
+ */
+
+/** An ordered collection keyed by uid: insertion order, changed only by reorder/move. */
+export class OrderedMap<T extends { uid: string }> {
+  private readonly list: T[] = [];
+  private readonly map = new Map<string, T>();
+  get size(): number {
+    return this.list.length;
+  }
+  get(uid: string): T | undefined {
+    return this.map.get(uid);
+  }
+  has(uid: string): boolean {
+    return this.map.has(uid);
+  }
+  values(): readonly T[] {
+    return this.list;
+  }
+  add(item: T): void {
+    this.list.push(item);
+    this.map.set(item.uid, item);
+  }
+  remove(uid: string): T | undefined {
+    const item = this.map.get(uid);
+    if (item === undefined) return undefined;
+    this.map.delete(uid);
+    this.list.splice(this.list.indexOf(item), 1);
+    return item;
+  }
+  indexOf(uid: string): number {
+    const item = this.map.get(uid);
+    return item === undefined ? -1 : this.list.indexOf(item);
+  }
+  /**
+   * Flowkeeper's reorder: the item leaves its place and is inserted at `index`, or `index - 1`
+   * when it moves down (the list shrank by one above it), with Python `list.insert` semantics
+   * (past the end appends, negative counts from the end).
+   */
+  move(uid: string, index: number): void {
+    const item = this.map.get(uid);
+    if (item === undefined) return;
+    const old = this.list.indexOf(item);
+    this.list.splice(old, 1);
+    let i = index > old ? index - 1 : index;
+    if (i < 0) i = Math.max(0, this.list.length + i);
+    this.list.splice(Math.min(i, this.list.length), 0, item);
+  }
+  clear(): void {
+    this.list.length = 0;
+    this.map.clear();
+  }
+}
+
+/** Anything with a uid, dates and a parent to notify (Flowkeeper's `item_updated()` chain). */
+export abstract class Node {
+  lastModified: Micros;
+  constructor(
+    public uid: string,
+    public name: string,
+    public createDate: Micros,
+    public parent: Node | null,
+  ) {
+    this.lastModified = createDate;
+  }
+  /** Marks this node and every ancestor modified at `date`, keeping the latest date. */
+  itemUpdated(date: Micros): void {
+    for (let n: Node | null = this; n !== null; n = n.parent) {
+      if (date > n.lastModified) n.lastModified = date;
+    }
+  }
+}
+
+export type PomodoroType = 'normal' | 'tracker' | 'counter';
+export type PomodoroState = 'new' | 'work' | 'rest' | 'finished';
+export type WorkitemState = 'new' | 'running' | 'finished' | 'canceled';
+export type TimerState = 'idle' | 'work' | 'rest';
+
+export class Interruption extends Node {
+  constructor(
+    uid: string,
+    public reason: string | null,
+    public duration: number | null,
+    public isVoid: boolean,
+    when: Micros,
+    parent: Pomodoro,
+  ) {
+    super(uid, reason ?? '', when, parent);
+  }
+}
+
+export class Pomodoro extends Node {
+  state: PomodoroState = 'new';
+  dateWorkStarted: Micros | null = null;
+  dateRestStarted: Micros | null = null;
+  dateCompleted: Micros | null = null;
+  readonly interruptions: Interruption[] = [];
+  constructor(
+    uid: string,
+    name: string,
+    public type: PomodoroType,
+    public isPlanned: boolean,
+    public workDuration: number,
+    public restDuration: number,
+    when: Micros,
+    public workitem: Workitem,
+  ) {
+    super(uid, name, when, workitem);
+  }
+}
+
+export interface Interval {
+  started: Micros;
+  ended: Micros | null;
+  workDuration: number;
+  restDuration: number;
+}
+
+export class Workitem extends Node {
+  state: WorkitemState = 'new';
+  dateWorkStarted: Micros | null = null;
+  dateWorkEnded: Micros | null = null;
+  readonly categories = new Set<string>();
+  readonly intervals: Interval[] = [];
+  readonly pomodoros: Pomodoro[] = [];
+  constructor(
+    uid: string,
+    name: string,
+    when: Micros,
+    public backlog: Backlog,
+  ) {
+    super(uid, name, when, backlog);
+  }
+  isSealed(): boolean {
+    return this.state === 'finished' || this.state === 'canceled';
+  }
+  /** The pomodoro in work or rest, if any. */
+  runningPomodoro(): Pomodoro | undefined {
+    return this.pomodoros.find((p) => p.state === 'work' || p.state === 'rest');
+  }
+}
+
+export class Backlog extends Node {
+  dateWorkStarted: Micros | null = null;
+  readonly workitems = new OrderedMap<Workitem>();
+  constructor(
+    uid: string,
+    name: string,
+    when: Micros,
+    public user: User,
+  ) {
+    super(uid, name, when, user);
+  }
+}
+
+export class Category extends Node {
+  readonly uses = new Set<string>();
+  readonly children = new OrderedMap<Category>();
+  constructor(
+    uid: string,
+    name: string,
+    public isSystem: boolean,
+    when: Micros,
+    parent: Node,
+  ) {
+    super(uid, name, when, parent);
+  }
+}
+
+export class Tag extends Node {
+  readonly workitems = new Set<string>();
+}
+
+/** The per-user Pomodoro timer: raw fields, as Flowkeeper keeps them. */
+export class Timer extends Node {
+  state: TimerState = 'idle';
+  pomodoro: Pomodoro | null = null;
+  plannedDuration = 0;
+  remainingDuration = 0;
+  lastStateChange: Micros | null = null;
+  nextStateChange: Micros | null = null;
+  pomodoroInSeries = 0;
+  constructor(
+    when: Micros,
+    public lastDate: string,
+    parent: Node,
+  ) {
+    super('timer', 'timer', when, parent);
+  }
+}
+
+export class User extends Node {
+  readonly backlogs = new OrderedMap<Backlog>();
+  readonly workitems = new Map<string, Workitem>();
+  readonly categories = new Map<string, Category>();
+  readonly tags = new Map<string, Tag>();
+  readonly rootCategory: Category;
+  readonly timer: Timer;
+  constructor(
+    identity: string,
+    name: string,
+    public isSystem: boolean,
+    when: Micros,
+    today: string,
+    parent: Node,
+  ) {
+    super(identity, name, when, parent);
+    this.timer = new Timer(when, today, this);
+    this.rootCategory = buildSystemCategories(this, when);
+  }
+  get identity(): string {
+    return this.uid;
+  }
+}
+
+export class Tenant extends Node {
+  readonly users = new OrderedMap<User>();
+}
+
+export const ADMIN_USER = 'admin@local.host';
+
+/** Flowkeeper's built-in category tree, present in every user. */
+const SYSTEM_CATEGORIES: ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [string, string]>]>]> = [
+  [
+    '#workitem_groups',
+    'Item Groups',
+    [
+      ['#wg_123', '1-2-3 Rule', [['#wg_123_1', 'One large task'], ['#wg_123_2', 'Two medium tasks'], ['#wg_123_3', 'Three small tasks']]],
+      [
+        '#wg_ABCDE',
+        'ABCDE Method',
+        [
+          ['#wg_ABCDE_A', 'A - Most important'],
+          ['#wg_ABCDE_B', 'B - Important'],
+          ['#wg_ABCDE_C', 'C - Nice to do'],
+          ['#wg_ABCDE_D', 'D - Delegate'],
+          ['#wg_ABCDE_E', 'E - Eliminate'],
+        ],
+      ],
+      [
+        '#wg_Eisenhower',
+        'Eisenhower Matrix',
+        [
+          ['#wg_Eisenhower_UI', 'Urgent and Important'],
+          ['#wg_Eisenhower_NUI', 'Important but Not Urgent'],
+          ['#wg_Eisenhower_UNI', 'Urgent but Not Important'],
+          ['#wg_Eisenhower_NUNI', 'Not Urgent and Not Important'],
+        ],
+      ],
+      ['#wg_Pareto', 'Pareto Principle', [['#wg_Pareto_20', '20% Effort, 80% Outcomes'], ['#wg_Pareto_80', '80% Effort, 20% Outcomes']]],
+      ['#wg_MSW', 'Must, Should, Want', [['#wg_MSW_M', 'I must...'], ['#wg_MSW_S', 'I should...'], ['#wg_MSW_W', 'I want to...']]],
+    ],
+  ],
+  ['#workitem_shares', 'Workitem Shares', []],
+  ['#workitem_integrations', 'Workitem Integrations', []],
+  ['#workitem_tags', 'Workitem Tags', []],
+  ['#backlog_groups', 'Backlog Groups', []],
+  ['#backlog_shares', 'Backlog Shares', []],
+  ['#backlog_integrations', 'Backlog Integrations', []],
+  ['#backlog_tags', 'Backlog Tags', []],
+];
+
+function buildSystemCategories(user: User, when: Micros): Category {
+  const add = (uid: string, name: string, parent: Node): Category => {
+    const c = new Category(uid, name, true, when, parent);
+    user.categories.set(uid, c);
+    if (parent instanceof Category) parent.children.add(c);
+    return c;
+  };
+  const root = add('#root', 'Root category', user);
+  for (const [uid, name, groups] of SYSTEM_CATEGORIES) {
+    const top = add(uid, name, root);
+    for (const [guid, gname, leaves] of groups) {
+      const g = add(guid, gname, top);
+      for (const [luid, lname] of leaves) add(luid, lname, g);
+    }
+  }
+  return root;
+}
+

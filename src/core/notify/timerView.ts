@@ -1,0 +1,46 @@
+import type { Micros } from '../clock';
+import type { User } from '../engine/model';
+import { formatInstant } from '../engine/time';
+
+/** What the timer of a user shows at `now`: pure maths over the (sealed) model. */
+export interface TimerView {
+  readonly state: 'idle' | 'work' | 'rest' | 'long-break' | 'tracking';
+  readonly workitem: { readonly uid: string; readonly name: string } | null;
+  readonly pomodoro: string | null;
+  /** When the current phase started. */
+  readonly since: string | null;
+  /** When the current phase ends by itself; null for idle, trackers and long breaks. */
+  readonly until: string | null;
+  /** Seconds left in the phase (null where it does not end by itself). */
+  readonly remainingSeconds: number | null;
+  /** Seconds since the phase started. */
+  readonly elapsedSeconds: number | null;
+  readonly pomodoroInSeries: number;
+}
+
+/** The timer at `now`. Call on a model sealed at `now` (Client.stateNow) for a current answer. */
+export function timerAt(user: User, now: Micros): TimerView {
+  const t = user.timer;
+  const p = t.pomodoro;
+  if (t.state === 'idle' || p === null) {
+    return { state: 'idle', workitem: null, pomodoro: null, since: null, until: null, remainingSeconds: null, elapsedSeconds: null, pomodoroInSeries: t.pomodoroInSeries };
+  }
+  const since = t.lastStateChange;
+  const until = t.nextStateChange;
+  const state = p.type !== 'normal' ? 'tracking' : t.state === 'rest' && until === null ? 'long-break' : t.state;
+  return {
+    state,
+    workitem: { uid: p.workitem.uid, name: p.workitem.name },
+    pomodoro: p.name,
+    since: since === null ? null : formatInstant(since),
+    until: until === null ? null : formatInstant(until),
+    remainingSeconds: until === null ? null : Math.max(0, (until - now) / 1_000_000),
+    elapsedSeconds: since === null ? null : Math.max(0, (now - since) / 1_000_000),
+    pomodoroInSeries: t.pomodoroInSeries,
+  };
+}
+
+/** The next instant at which the timer changes by itself, or null. */
+export function nextDeadline(user: User): Micros | null {
+  return user.timer.pomodoro === null ? null : user.timer.nextStateChange;
+}
