@@ -194,9 +194,13 @@ export function createFileTransport(options: FileTransportOptions): Transport {
     async publish(line: string, _meta: PublishMeta) {
       assertOnline('publish');
       if (/[\r\n]/.test(line)) throw new TransportError('FK_TRANSPORT_UNAVAILABLE', 'a history line cannot contain a line break');
+      // The caller computed the line (its seq, its rule check) from what was delivered up to now.
+      // Lines that arrive while we wait for the lock are delivered too, so the position must be
+      // taken here, before the wait: comparing under the lock with a position read after it would
+      // let a stale line through (a duplicate seq, or an append to a history that turned invalid).
+      const known = Math.max(0, ...[...subs].filter((s) => s.active).map((s) => s.offset));
       const unlock = await lock();
       try {
-        const known = Math.max(0, ...[...subs].filter((s) => s.active).map((s) => s.offset));
         const fd = openSync(path, 'a+');
         try {
           const total = fstatSync(fd).size;
