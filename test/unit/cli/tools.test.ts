@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli, runCli, type CliRun } from '../../support/buildCli';
@@ -64,6 +65,20 @@ describe('fk export', () => {
     expect(read('out.txt')).toBe('keep me\n');
     expect(fk(['export', '--from', src, '--out', 'out.txt', '--force']).status).toBe(0);
     expect(read('out.txt')).toBe(read('src.txt')); // a full export of a Flowkeeper file is the same file
+  });
+
+  it('never replaces a FIFO or a symbolic link, even with --force', () => {
+    const src = copy(join(ORACLE, 'gen-s01.txt'), 'src.txt');
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    const r = fk(['export', '--from', src, '--out', 'pipe', '--force', ...NOW]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("fk: output 'pipe' is a FIFO: fk writes only regular files\n");
+    expect(lstatSync(join(dir, 'pipe')).isFIFO()).toBe(true);
+    symlinkSync(src, join(dir, 'ln.txt'));
+    const l = fk(['export', '--from', join(ORACLE, 'gen-s01.txt'), '--out', 'ln.txt', '--force', ...NOW]);
+    expect(l.status).toBe(2);
+    expect(l.stderr).toContain("output 'ln.txt' is a symbolic link");
+    expect(lstatSync(join(dir, 'ln.txt')).isSymbolicLink()).toBe(true);
   });
 
   it('refuses to write over its own source', () => {
@@ -159,5 +174,18 @@ describe('fk migrate', () => {
     const again = fk(['migrate', '--from', src, '--to', 'copy.txt'], { FK_PASSPHRASE: PASSPHRASE });
     expect(again.status).toBe(3);
     expect(again.stderr).toContain("target 'copy.txt' already holds 226 records");
+  });
+
+  it('migrates into an existing empty file, and never offers an option it does not have', () => {
+    const src = copy(join(ORACLE, 'gen-s01.txt'), 'src.txt');
+    writeFileSync(join(dir, 'empty.txt'), '\n# nothing yet\n');
+    const r = fk(['migrate', '--from', src, '--to', 'empty.txt', ...NOW]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(state(join(dir, 'empty.txt'))).toEqual(state(src));
+    const none = fk(['migrate', '--from', src, '--to', 'no/such/dir.txt', ...NOW]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^fk: cannot write 'no\/such\/dir.txt': directory '.*no\/such' does not exist\n$/);
+    expect(none.stderr).not.toContain('--force');
   });
 });
