@@ -4,6 +4,7 @@ import { COMMANDS } from './commands';
 import { exitCodeFor } from './exitCodes';
 import { FkError } from '../core/errors';
 import { commanderErrorText, errorLine } from './errorOutput';
+import { refuseControlCharacters } from './run';
 
 /** Builds the `fk` program; every command registers itself (see commands/index.ts). */
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--file <path>', 'Flowkeeper data file (default: $XDG_DATA_HOME/flowkeeper/flowkeeper-data.txt)')
     .option('--backend <url>', 'a file path, amqp://user@host/vhost or xmpp://user@domain (env FK_BACKEND)')
+    .option('--create', 'create a new history file even in a directory that does not exist yet')
     .option('--user <identity>', 'who acts (env FK_USER, default user@local.host)')
     .option('--encryption <mode>', 'auto | off | fernet (files) | sodium (brokers) (env FK_ENCRYPTION)')
     .option('--passphrase-file <path>', 'file holding the end-to-end passphrase (or env FK_PASSPHRASE)')
@@ -19,6 +21,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (env FK_LOG_LEVEL)')
     .option('--debug', 'print stack traces of unexpected errors')
     .configureOutput({ outputError: (text, write) => write(commanderErrorText(text)) })
+    .hook('preAction', refuseControlCharacters)
     .showHelpAfterError('(run fk --help for usage)')
     .exitOverride();
   for (const register of COMMANDS) register(program);
