@@ -50,6 +50,8 @@ export interface ClientOptions {
   readonly delay?: (ms: number) => Promise<void>;
   /** Called after every accepted record (the daemon derives notifications from it). */
   readonly onRecord?: (record: StrategyRecord, state: ReplayState) => void;
+  /** Called once when a log entry makes the history unusable (`historyError` is set). */
+  readonly onHistoryError?: (error: FkError) => void;
   /** Ids for records and non-persisted objects. @default randomUUID */
   readonly newId?: () => string;
 }
@@ -142,7 +144,7 @@ export function createClient(opts: ClientOptions): Client {
     let record: StrategyRecord;
     try {
       plain = decrypt(entry);
-      const parsed = parseLine(plain, lineNumber);
+      const parsed = parseLine(plain, lineNumber, { decrypted: plain !== entry.line });
       if (parsed.kind === 'empty') return;
       record = parsed.record;
     } catch (err) {
@@ -188,7 +190,9 @@ export function createClient(opts: ClientOptions): Client {
   }
 
   function onEntry(entry: TransportEntry): void {
+    const wasValid = historyError === null;
     apply(entry);
+    if (wasValid && historyError !== null) opts.onHistoryError?.(historyError);
     position = entry.position;
     if (opts.cache) cacheBuffer.push(entry.line);
   }
