@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands';
 import { exitCodeFor } from './exitCodes';
 import { FkError } from '../core/errors';
+import { commanderErrorText, errorLine } from './errorOutput';
 
 /** Builds the `fk` program; every command registers itself (see commands/index.ts). */
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .option('--config <path>', 'config file (default: $XDG_CONFIG_HOME/flowkeeper-headless/config.json)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (env FK_LOG_LEVEL)')
     .option('--debug', 'print stack traces of unexpected errors')
+    .configureOutput({ outputError: (text, write) => write(commanderErrorText(text)) })
     .showHelpAfterError('(run fk --help for usage)')
     .exitOverride();
   for (const register of COMMANDS) register(program);
@@ -28,7 +30,7 @@ export function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   const code = exitCodeFor(err);
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`fk: ${message}\n`);
+  process.stderr.write(errorLine(message));
   if (err instanceof Error && err.stack && (debug || !(err instanceof FkError))) {
     if (debug) process.stderr.write(`${err.stack}\n`);
     else process.stderr.write('fk: this is a bug; run again with --debug for the stack trace\n');

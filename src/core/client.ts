@@ -144,7 +144,7 @@ export function createClient(opts: ClientOptions): Client {
     let record: StrategyRecord;
     try {
       plain = decrypt(entry);
-      const parsed = parseLine(plain, lineNumber);
+      const parsed = parseLine(plain, lineNumber, { decrypted: plain !== entry.line });
       if (parsed.kind === 'empty') return;
       record = parsed.record;
     } catch (err) {

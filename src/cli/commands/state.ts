@@ -4,6 +4,7 @@ import { canonicalError, canonicalJson, writeCanonicalState } from '../../core/e
 import { join } from 'node:path';
 import { createFernetCipher, encryptedFormatOf } from '../../core/crypto';
 import { getFernetKey } from '../../app/keyCache';
+import { resolvePassphrase } from '../../app/passphrase';
 import { configFrom } from '../run';
 import { InputError } from '../../core/errors';
 import { replay, type ReplayMode } from '../../core/engine/replay';
@@ -54,9 +55,8 @@ export function register(program: Command): void {
     .description('replay a Flowkeeper history file and print its canonical state as JSON')
     .argument('<history>', 'Flowkeeper history file')
     .option('--now <iso8601>', 'pin the clock to this instant (default: the current time)')
-    .option('--passphrase <passphrase>', 'end-to-end passphrase for encrypted lines (prefer FK_PASSPHRASE)')
     .option('--lenient', 'skip failing lines like the desktop app does, and list them')
-    .action(async (history: string, opts: { now?: string; passphrase?: string; lenient?: boolean }, cmd: Command) => {
+    .action(async (history: string, opts: { now?: string; lenient?: boolean }, cmd: Command) => {
       const now = parseNow(opts.now);
       const mode: ReplayMode = opts.lenient ? 'lenient' : 'strict';
       let lines: string[] | null;
@@ -66,11 +66,11 @@ export function register(program: Command): void {
         throw new InputError('FK_INPUT_INVALID', `cannot read history file '${history}': ${(err as Error).message}`, { cause: err });
       }
       try {
-        const passphrase = opts.passphrase ?? process.env.FK_PASSPHRASE;
-        const cipher =
-          passphrase !== undefined && lines.some((l) => encryptedFormatOf(l) === 'fernet')
-            ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(configFrom(cmd).cacheDir, 'keys') }))
-            : undefined;
+        // Never a secret on argv (visible in ps): --passphrase-file, FK_PASSPHRASE or FK_PASSPHRASE_FILE.
+        const config = configFrom(cmd);
+        const encrypted = lines.some((l) => encryptedFormatOf(l) === 'fernet');
+        const passphrase = encrypted ? await resolvePassphrase({ passphraseFile: config.passphraseFile, input: { isTTY: false } as never }) : null;
+        const cipher = passphrase !== null ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(config.cacheDir, 'keys') })) : undefined;
         const state = replay(lines, { mode, now, cipher });
         lines = null; // the text is not needed any more: let it go before the dump
         writeChunked((write) => writeCanonicalState(state, mode, now, write));

@@ -143,7 +143,7 @@ export function applyLine(state: ReplayState, text: string, lineNumber: number, 
       }
       plain = opts.cipher.decryptLine(text, { lineNumber });
     }
-    const parsed = parseLine(plain, lineNumber);
+    const parsed = parseLine(plain, lineNumber, { decrypted: plain !== text });
     if (parsed.kind === 'empty') return null;
     record = parsed.record;
     if (mode === 'strict') assertNextSeq(state, record, lineNumber);
