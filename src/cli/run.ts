@@ -18,6 +18,7 @@ export interface GlobalFlags {
   readonly passphraseFile?: string;
   readonly config?: string;
   readonly json?: boolean;
+  readonly create?: boolean;
 }
 
 export function configFrom(cmd: Command): Config {
@@ -30,6 +31,7 @@ export function configFrom(cmd: Command): Config {
     encryption: g.encryption,
     passphraseFile: g.passphraseFile,
     config: g.config,
+    create: g.create,
   });
 }
 
@@ -70,6 +72,8 @@ export function userOf(state: ReplayState, config: Config): User {
 }
 
 function resolve<T extends { uid: string; name: string }>(what: string, items: Iterable<T>, ref: string): T {
+  // An empty reference is a prefix of every name: it must never pick one.
+  if (ref.trim() === '') throw new InputError('FK_INPUT_INVALID', `${what} reference must not be empty`);
   const all = [...items];
   const exact = all.find((x) => x.uid === ref);
   if (exact) return exact;
@@ -107,6 +111,36 @@ export function parseDuration(text: string, option: string): number {
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
   return unit === 'h' ? n * 3600 : unit === 's' ? n : n * 60;
+}
+
+/**
+ * A commander argument parser for names (backlog, workitem, category, …) and uids: refuses an
+ * empty or blank value, which Flowkeeper's own forms never let through.
+ */
+export function nameArg(what: string): (value: string) => string {
+  return (value) => {
+    if (value.trim() === '') throw new InputError('FK_INPUT_INVALID', `${what} must not be empty`);
+    return value;
+  };
+}
+
+/**
+ * Refuses control characters (a line break, an escape) in any argument or option value: a history
+ * line cannot hold a line break, and nothing fk takes on its command line needs one. Run before
+ * every action (main.ts registers it as commander's `preAction` hook).
+ */
+export function refuseControlCharacters(_program: Command, action: Command): void {
+  const values: Array<[string, unknown]> = [
+    ...action.args.map((a, i): [string, unknown] => [`argument ${i + 1}`, a]),
+    ...Object.entries(action.optsWithGlobals()).map(([k, v]): [string, unknown] => [`option '--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}'`, v]),
+  ];
+  for (const [where, v] of values) {
+    const bad = typeof v === 'string' ? /[\x00-\x1f\x7f]/.exec(v) : null;
+    if (bad !== null) {
+      const code = `\\x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
+      throw new InputError('FK_INPUT_INVALID', `${where} contains a control character (${code}): names and texts are single lines`);
+    }
+  }
 }
 
 export function positiveInt(text: string, what: string): number {

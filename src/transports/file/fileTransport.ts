@@ -1,14 +1,21 @@
-import { dirname } from 'node:path';
-import { closeSync, existsSync, mkdirSync, fstatSync, fsyncSync, openSync, readSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { DomainError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
+import { ensureHistoryFile, type CreateHistory } from './historyPath';
 import { lockFile } from './lockFile';
 import type { PublishMeta, SubscribeHandlers, Transport, TransportEntry, TransportStatus, Unsubscribe } from '../../core/transport';
 
 /** Options of the plain-file backend (Flowkeeper's own data file format). */
 export interface FileTransportOptions {
-  /** Path of the history file. Created (empty) on connect when missing. */
+  /** Path of the history file: a regular file (or a link to one); see `create` when missing. */
   readonly path: string;
+  /**
+   * When the file is missing, connect creates it if its directory exists (`'file'`), or with its
+   * directories (`'directories'`), or refuses (`false`). @default 'file'
+   */
+  readonly create?: CreateHistory;
+  /** Appended to the error about a missing directory (e.g. the option that allows creating it). */
+  readonly createHint?: string;
   /** How often to look for lines appended by another process, besides file-system events. @default 1000 */
   readonly pollMs?: number;
   /**
@@ -150,14 +157,7 @@ export function createFileTransport(options: FileTransportOptions): Transport {
   return {
     async connect() {
       if (state === 'closed') throw new TransportError('FK_TRANSPORT_CLOSED', `file backend '${path}' is closed (connect)`);
-      if (!existsSync(path)) {
-        try {
-          mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-          closeSync(openSync(path, 'a', 0o600));
-        } catch (err) {
-          throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot create history file '${path}': ${(err as Error).message}`, { cause: err });
-        }
-      }
+      ensureHistoryFile(path, options.create ?? 'file', options.createHint);
       size();
       state = 'online';
       setStatus({ kind: 'online' });
