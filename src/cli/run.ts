@@ -104,13 +104,20 @@ export function resolveWorkitem(user: User, ref: string): Workitem {
   return resolve('workitem', user.workitems.values(), ref);
 }
 
-/** `25m`, `90s`, `1h`, `1500` (seconds) → seconds. */
+/** The longest duration the CLI accepts (a pomodoro, a rest, an interruption): one day. */
+export const MAX_DURATION_SECONDS = 24 * 3600;
+/** The largest count the CLI accepts (pomodoros added or removed at once). */
+export const MAX_COUNT = 1000;
+
+/** `25m`, `90s`, `1h`, `1500` (seconds) → seconds, at most {@link MAX_DURATION_SECONDS}. */
 export function parseDuration(text: string, option: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(h|m|min|s)?$/.exec(text.trim());
   if (!m) throw new InputError('FK_INPUT_INVALID', `option '${option}' must be a duration like 25m, 90s, 1h or 1500, got '${text}'`);
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
-  return unit === 'h' ? n * 3600 : unit === 's' ? n : n * 60;
+  const seconds = unit === 'h' ? n * 3600 : unit === 's' ? n : n * 60;
+  if (!(seconds <= MAX_DURATION_SECONDS)) throw new InputError('FK_INPUT_INVALID', `option '${option}' must be at most 24h, got '${text}'`);
+  return seconds;
 }
 
 /**
@@ -143,8 +150,10 @@ export function refuseControlCharacters(_program: Command, action: Command): voi
   }
 }
 
-export function positiveInt(text: string, what: string): number {
+/** A count from 1 to `max` (default {@link MAX_COUNT}): a huge count would exhaust memory. */
+export function positiveInt(text: string, what: string, max: number = MAX_COUNT): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new InputError('FK_INPUT_INVALID', `${what} must be a positive integer, got '${text}'`);
+  if (Number(text) > max) throw new InputError('FK_INPUT_INVALID', `${what} must be at most ${max}, got '${text}'`);
   return Number(text);
 }
 

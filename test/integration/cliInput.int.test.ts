@@ -157,6 +157,23 @@ describe('bad input never creates, loses or corrupts a history (issue 13 §2)', 
     }
   });
 
+  it('counts and durations are bounded, so a typo cannot exhaust memory or overflow an instant', () => {
+    const data = join(sb.dir, 'h.txt');
+    expect(sb.fk('--file', data, 'backlog', 'create', 'Today').status).toBe(0);
+    expect(sb.fk('--file', data, 'workitem', 'add', 'Today', 'W').status).toBe(0);
+    const before = readFileSync(data, 'utf8');
+    for (const [args, message] of [
+      [['pomodoro', 'add', 'W', '4294967296'], "count must be at most 1000, got '4294967296'"],
+      [['workitem', 'add', 'Today', 'X', '--pomodoros', '1001'], "option '--pomodoros' must be at most 1000, got '1001'"],
+      [['start', 'W', '--track', '--work', '99999999999999999999'], "option '--work' must be at most 24h, got '99999999999999999999'"],
+      [['interrupt', 'x', '--duration', '25h'], "option '--duration' must be at most 24h, got '25h'"],
+    ] as const) {
+      const r = sb.fk('--file', data, ...args);
+      expect([args, r.status, r.stderr]).toEqual([args, 2, `fk: ${message}\n`]);
+    }
+    expect(readFileSync(data, 'utf8')).toBe(before);
+  });
+
   it('unknown keys in the config file are an error naming the key', () => {
     const cfg = join(sb.dir, 'config.json');
     writeFileSync(cfg, JSON.stringify({ user: 'me@x', backnd: '/tmp/x.txt' }));
