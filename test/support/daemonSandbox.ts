@@ -9,7 +9,7 @@ import { manualClock, type Micros } from '../../src/core/clock';
 import { silentLogger, type Logger } from '../../src/core/logger';
 import type { StrategyName } from '../../src/core/engine/records';
 import { parseInstant } from '../../src/core/engine/time';
-import { resolveDaemonConfig } from '../../src/daemon/daemonConfig';
+import { resolveDaemonConfig } from '../../src/daemon/options';
 import { createDaemon, type Daemon, type DaemonDeps } from '../../src/daemon/runtime';
 import { createFileTransport } from '../../src/transports/file';
 import { waitUntil, type WebhookReceiver } from './webhookReceiver';
