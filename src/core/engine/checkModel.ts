@@ -1,7 +1,7 @@
 import type { Micros } from '../clock';
 import { cloneTenant } from './cloneTenant';
 import type { StrategyRecord } from './records';
-import { executeRecord, type ReplayOptions, type ReplayState } from './replay';
+import { executeRecord, type HistoryState, type RecordContext } from './engine';
 import { sealTimer } from './strategies/timerTransitions';
 
 /**
@@ -24,24 +24,27 @@ import { sealTimer } from './strategies/timerTransitions';
  *
  * Cost: after the first action the client holds the model twice, and every accepted record is
  * executed twice (a few µs). The first action after start still pays one clone.
+ *
+ * A record's "now" (`RecordContext`) reaches only fields no rule reads (a tracker's planned
+ * duration, a new user's last date), so a check at the writer's instant and the live model's
+ * application at the arrival instant give the same verdict.
  */
 export interface CheckModel {
   /**
    * Runs `record` on the copy (cloning the live model first when there is none). Throws what the
    * strategy throws. `key` identifies the record when it comes back from the log (its plain line).
    */
-  check(record: StrategyRecord, key: string): void;
-  /** The live model has just executed `record` successfully; `key` is its plain line. */
-  followed(record: StrategyRecord, key: string): void;
+  check(record: StrategyRecord, key: string, ctx: RecordContext): void;
+  /** The live model has just executed `record` successfully with `ctx`; `key` is its plain line. */
+  followed(record: StrategyRecord, key: string, ctx: RecordContext): void;
   /** The live model sealed the timer of `user` at `now` (`sealTimer`). */
   sealed(user: string, now: Micros): void;
   /** The live model changed in a way the copy does not repeat. */
   discard(): void;
 }
 
-/** `opts` must be the options the live model executes records with. */
-export function createCheckModel(live: ReplayState, opts: ReplayOptions): CheckModel {
-  let copy: ReplayState | null = null;
+export function createCheckModel(live: HistoryState): CheckModel {
+  let copy: HistoryState | null = null;
   /** Key of the record the copy is ahead by, if any. */
   let ahead: string | null = null;
 
@@ -51,18 +54,18 @@ export function createCheckModel(live: ReplayState, opts: ReplayOptions): CheckM
   };
 
   return {
-    check(record, key) {
+    check(record, key, ctx) {
       if (ahead !== null) discard(); // the last checked record never came back (publish failed)
       copy ??= { ...live, tenant: cloneTenant(live.tenant), skipped: [] };
       try {
-        executeRecord(copy, record, opts);
+        executeRecord(copy, record, ctx);
       } catch (err) {
         discard();
         throw err;
       }
       ahead = key;
     },
-    followed(record, key) {
+    followed(record, key, ctx) {
       if (copy === null) return;
       if (ahead !== null) {
         if (ahead === key) ahead = null;
@@ -70,7 +73,7 @@ export function createCheckModel(live: ReplayState, opts: ReplayOptions): CheckM
         return;
       }
       try {
-        executeRecord(copy, record, opts);
+        executeRecord(copy, record, ctx);
       } catch {
         discard(); // cannot happen while the copy equals the live model; never trust it then
       }

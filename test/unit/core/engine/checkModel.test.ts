@@ -70,7 +70,7 @@ describe('checks against the kept copy (checkModel) agree with checks on a fresh
     const canon = (s: Parameters<typeof canonicalState>[0]): string => canonicalJson(canonicalState(s, 'strict', T0));
     expect(canon(reader.state)).toBe(canon(fresh));
     await Promise.all([...writers, reader].map((c) => c.close()));
-  });
+  }, 120_000); // 3,000 actions: seconds on a busy machine
 
   it('stays correct when a race is lost while a checked action is in flight', async () => {
     const hub = createMemoryHub();
