@@ -131,6 +131,8 @@ export async function openSession(
   logger: Logger,
   extra: {
     onRecord?: (r: StrategyRecord, s: ReplayState) => void;
+    /** Told once when a log entry makes the history unusable (a daemon reports it at once). */
+    onHistoryError?: ClientOptions['onHistoryError'];
     clock?: ClientOptions['clock'];
     /** Keep the session open on a broken history (read-only), e.g. for a daemon that reports it. */
     tolerateHistoryError?: boolean;
@@ -156,6 +158,7 @@ export async function openSession(
     ...(enc.cipher ? { cipher: enc.cipher } : {}),
     ...(kind === 'file' ? {} : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
     ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),
+    ...(extra.onHistoryError ? { onHistoryError: extra.onHistoryError } : {}),
     ...(extra.clock ? { clock: extra.clock } : {}),
     delay: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });

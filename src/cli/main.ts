@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { COMMANDS } from './commands';
+import { commandModulesFor } from './commands';
 import { exitCodeFor } from './exitCodes';
 import { FkError } from '../core/errors';
+import { commanderErrorText, errorLine } from './errorOutput';
 
-/** Builds the `fk` program; every command registers itself (see commands/index.ts). */
-export function buildProgram(): Command {
+/**
+ * Builds the `fk` program for `argv`: the global options, and the command `argv` names (all of
+ * them for help or an unknown name), each loaded on demand (see commands/index.ts).
+ */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('fk')
     .description('Headless Flowkeeper: Pomodoro history on a file, RabbitMQ or XMPP')
     .version('0.1.0')
@@ -17,10 +21,26 @@ export function buildProgram(): Command {
     .option('--config <path>', 'config file (default: $XDG_CONFIG_HOME/flowkeeper-headless/config.json)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (env FK_LOG_LEVEL)')
     .option('--debug', 'print stack traces of unexpected errors')
+    .configureOutput({ outputError: (text, write) => write(commanderErrorText(text)) })
     .showHelpAfterError('(run fk --help for usage)')
     .exitOverride();
-  for (const register of COMMANDS) register(program);
+  const name = commandName(program, argv);
+  const versionOnly = name === undefined && (argv.includes('-V') || argv.includes('--version'));
+  if (!versionOnly) for (const m of commandModulesFor(name)) (await m.load())(program);
   return program;
+}
+
+/** The first operand of `argv` after the global options (and their values), if any. */
+export function commandName(program: Command, argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') return argv[i + 1];
+    if (!arg.startsWith('-') || arg === '-') return arg;
+    const flag = arg.split('=')[0];
+    const opt = program.options.find((o) => o.long === flag || o.short === flag);
+    if (opt && (opt.required || opt.optional) && !arg.includes('=')) i++;
+  }
+  return undefined;
 }
 
 /** Prints `fk: <message>` and returns the exit code (STYLE §6). */
@@ -28,7 +48,7 @@ export function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   const code = exitCodeFor(err);
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`fk: ${message}\n`);
+  process.stderr.write(errorLine(message));
   if (err instanceof Error && err.stack && (debug || !(err instanceof FkError))) {
     if (debug) process.stderr.write(`${err.stack}\n`);
     else process.stderr.write('fk: this is a bug; run again with --debug for the stack trace\n');
@@ -37,8 +57,8 @@ export function reportError(err: unknown, debug: boolean): number {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv as string[]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -6,6 +6,7 @@ import type { ReplayState } from '../core/engine/replay';
 import { loadConfig, type Config } from '../app/config';
 import { createLogger } from '../app/logger';
 import { openSession, type Session } from '../app/session';
+import { escapeControl, escapeJsonControl } from '../app/terminalText';
 
 /** Global flags every command inherits (see main.ts). */
 export interface GlobalFlags {
@@ -113,10 +114,11 @@ export function positiveInt(text: string, what: string): number {
   return Number(text);
 }
 
+/** Prints command output; control characters from history data are made visible (see terminalText.ts). */
 export function print(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${escapeControl(line)}\n`);
 }
 
 export function printJson(v: unknown): void {
-  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+  process.stdout.write(`${escapeJsonControl(JSON.stringify(v, null, 2))}\n`);
 }

@@ -8,7 +8,6 @@ import { silentLogger, type Logger } from './logger';
 import type { StrategyName, StrategyRecord } from './engine/records';
 import type { ReplayState } from './engine/replay';
 import { formatRecord } from './engine/serializer';
-import { sealTimer } from './engine/strategies/timerTransitions';
 import { viewAt } from './engine/view';
 import type { Transport, TransportEntry, TransportStatus, Unsubscribe } from './transport';
 import { createReplicaFollower, type ReplicaCache } from './replicaFollower';
@@ -49,6 +48,8 @@ export interface ClientOptions {
   readonly delay?: (ms: number) => Promise<void>;
   /** Called after every accepted record (the daemon derives notifications from it). */
   readonly onRecord?: (record: StrategyRecord, state: ReplayState) => void;
+  /** Called once when a log entry makes the history unusable (`historyError` is set). */
+  readonly onHistoryError?: (error: FkError) => void;
   /** Ids for records and non-persisted objects. @default randomUUID */
   readonly newId?: () => string;
 }
@@ -71,12 +72,6 @@ export interface Client {
    * live model; read-only (it may be the live model itself when nothing is due).
    */
   view(now?: Micros): ReplayState;
-  /**
-   * @deprecated Seals the user's timer at the current time IN the live model: the clock then
-   * decides what a later-arriving, earlier-stamped record finds (issue 11 item 2). Use `view()`.
-   * Kept only until the daemon derives its notifications from views.
-   */
-  stateNow(): ReplayState;
   /**
    * Checks an action against the current state, publishes it and resolves once it is seen
    * accepted in the log (read-your-writes). Retries after a lost race; throws `DomainError`
@@ -131,8 +126,10 @@ export function createClient(opts: ClientOptions): Client {
 
   /** Applies one log entry through the record engine, at the current instant. */
   function apply(entry: TransportEntry): void {
+    const wasValid = state.error === null;
     const ctx = { now: clock.now(), newId };
     const out: LineOutcome = applyLine(state, entry.line, engine, ctx);
+    if (wasValid && state.error !== null) opts.onHistoryError?.(state.error);
     switch (out.kind) {
       case 'blank':
         return;
@@ -157,8 +154,10 @@ export function createClient(opts: ClientOptions): Client {
         settle(entry, out.plain, { accepted: false, error: out.error });
         return;
       case 'halted':
-        checks.discard();
-        log.debug({ code: out.error.code, line: state.lineNumber }, 'history invalid');
+        if (wasValid) {
+          checks.discard();
+          log.debug({ code: out.error.code, line: state.lineNumber }, out.record === null ? 'history unreadable' : 'history invalid');
+        }
         settle(entry, out.plain, { accepted: false, error: out.error });
         return;
     }
@@ -203,7 +202,10 @@ export function createClient(opts: ClientOptions): Client {
       reset();
       await follow(null);
     }
-    if (engine.policy === 'race') settleKey(state);
+    if (engine.policy === 'race' && state.error === null) {
+      const wrongKey = settleKey(state);
+      if (wrongKey !== null) opts.onHistoryError?.(wrongKey);
+    }
   }
 
   /** Subscribes from `from` and resolves once caught up (or once the cache proved stale). */
@@ -236,16 +238,6 @@ export function createClient(opts: ClientOptions): Client {
 
   function view(now?: Micros): ReplayState {
     return viewAt(state, opts.user, now ?? clock.now());
-  }
-
-  function stateNow(): ReplayState {
-    const user = state.tenant.users.get(opts.user);
-    if (user) {
-      const now = clock.now();
-      sealTimer(user, now);
-      checks.sealed(opts.user, now);
-    }
-    return state;
   }
 
   async function attempt(name: StrategyName, params: readonly string[], user: string): Promise<Outcome & { record: StrategyRecord }> {
@@ -308,7 +300,6 @@ export function createClient(opts: ClientOptions): Client {
     start,
     state,
     view,
-    stateNow,
     execute,
     get historyError() {
       return state.error;

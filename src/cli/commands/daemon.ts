@@ -53,11 +53,12 @@ export function register(program: Command): void {
         logger.fatal({ err }, 'daemon failed to start');
         throw err;
       } finally {
-        await d.stop();
+        await d.stop(); // bounded by shutdownTimeoutMs, even when a connection hangs while closing
         shutdown.dispose();
       }
-      // Everything is closed; a handle left open by a library must not keep a stopped daemon alive.
-      setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+      // Everything is closed or given up on; a handle left open (a connection that never finished
+      // closing) must not keep a stopped daemon alive.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
     });
 
   daemon

@@ -6,6 +6,7 @@ import { createFernetCipher, encryptedFormatOf } from '../../core/crypto';
 import { readBackendHistory } from '../../app/historySource';
 import { getFernetKey } from '../../app/keyCache';
 import { createLogger } from '../../app/logger';
+import { resolvePassphrase } from '../../app/passphrase';
 import { backendKind } from '../../app/session';
 import { configFrom } from '../run';
 import { InputError, TransportError } from '../../core/errors';
@@ -52,17 +53,17 @@ function writeAll(text: string): void {
 }
 
 /** Replays a history file through the record engine (`strict`, or `lenient` like the desktop app). */
-async function replayFile(history: string, mode: ReplayMode, now: number, passphrase: string | undefined, cacheDir: string): Promise<ReplayState> {
+async function replayFile(history: string, mode: ReplayMode, now: number, passphraseFile: string | undefined, cacheDir: string): Promise<ReplayState> {
   let lines: string[];
   try {
     lines = splitLines(readFileSync(history, 'utf8'));
   } catch (err) {
     throw new InputError('FK_INPUT_INVALID', `cannot read history file '${history}': ${(err as Error).message}`, { cause: err });
   }
-  const cipher =
-    passphrase !== undefined && lines.some((l) => encryptedFormatOf(l) === 'fernet')
-      ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(cacheDir, 'keys') }))
-      : undefined;
+  // Never a secret on argv (visible in ps): --passphrase-file, FK_PASSPHRASE or FK_PASSPHRASE_FILE.
+  const encrypted = lines.some((l) => encryptedFormatOf(l) === 'fernet');
+  const passphrase = encrypted ? await resolvePassphrase({ passphraseFile, input: { isTTY: false } as never }) : null;
+  const cipher = passphrase !== null ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(cacheDir, 'keys') })) : undefined;
   return replay(lines, { mode, now, ...(cipher ? { cipher } : {}) });
 }
 
@@ -72,9 +73,8 @@ export function register(program: Command): void {
     .description('replay a history (file or broker) and print its canonical state as JSON')
     .argument('[history]', 'history file or backend URL (default: the configured backend)')
     .option('--now <iso8601>', 'pin the clock to this instant (default: the current time)')
-    .option('--passphrase <passphrase>', 'end-to-end passphrase for encrypted lines (prefer FK_PASSPHRASE)')
     .option('--lenient', 'skip failing lines like the desktop app does, and list them (files)')
-    .action(async (history: string | undefined, opts: { now?: string; passphrase?: string; lenient?: boolean }, cmd: Command) => {
+    .action(async (history: string | undefined, opts: { now?: string; lenient?: boolean }, cmd: Command) => {
       const now = parseNow(opts.now);
       const mode: ReplayMode = opts.lenient ? 'lenient' : 'strict';
       const base = configFrom(cmd);
@@ -82,7 +82,7 @@ export function register(program: Command): void {
       let state: ReplayState;
       try {
         if (backendKind(config.backend) === 'file') {
-          state = await replayFile(config.backend, mode, now, opts.passphrase ?? process.env.FK_PASSPHRASE, config.cacheDir);
+          state = await replayFile(config.backend, mode, now, config.passphraseFile, config.cacheDir);
         } else {
           // A broker log is read with the race rule every client applies (lost races, rejected and
           // unauthentic records ignored), then sealed at `now` like a file.

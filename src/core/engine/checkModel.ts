@@ -1,8 +1,6 @@
-import type { Micros } from '../clock';
 import { cloneTenant } from './cloneTenant';
 import type { StrategyRecord } from './records';
 import { executeRecord, type HistoryState, type RecordContext } from './engine';
-import { sealTimer } from './strategies/timerTransitions';
 
 /**
  * @internal
@@ -11,15 +9,15 @@ import { sealTimer } from './strategies/timerTransitions';
  *
  * Deep-copying the tenant for every action costs O(history): about 90 ms per `execute` on a
  * 100k-record history, which dominated append latency. This copy is made once and then kept
- * equal to the live model by repeating every mutation the live model undergoes, with the same
- * options: accepted records (`followed`) and timer seals (`sealed`). Whatever it cannot repeat
- * exactly makes it drop the copy (`discard`); the next check clones again, so the worst case is
- * the old cost, never a stale answer:
+ * equal to the live model by repeating every record the live model accepts (`followed`; the live
+ * model changes by nothing else, never by the clock). Whatever it cannot repeat exactly makes it
+ * drop the copy (`discard`); the next check clones again, so the worst case is the old cost,
+ * never a stale answer:
  *
  * - a check that throws may have changed the copy half-way (strategies mutate in place);
  * - a passed check leaves the copy one record ahead ("speculative"): if that very record is the
  *   next one accepted, the copy is equal to the live model again; any other record first (a lost
- *   race), a failed publish, or a seal while ahead drops it;
+ *   race) or a failed publish drops it;
  * - a record the live model rejected may have changed it half-way: the owner calls `discard`.
  *
  * Cost: after the first action the client holds the model twice, and every accepted record is
@@ -37,8 +35,6 @@ export interface CheckModel {
   check(record: StrategyRecord, key: string, ctx: RecordContext): void;
   /** The live model has just executed `record` successfully with `ctx`; `key` is its plain line. */
   followed(record: StrategyRecord, key: string, ctx: RecordContext): void;
-  /** The live model sealed the timer of `user` at `now` (`sealTimer`). */
-  sealed(user: string, now: Micros): void;
   /** The live model changed in a way the copy does not repeat. */
   discard(): void;
 }
@@ -77,12 +73,6 @@ export function createCheckModel(live: HistoryState): CheckModel {
       } catch {
         discard(); // cannot happen while the copy equals the live model; never trust it then
       }
-    },
-    sealed(user, now) {
-      if (copy === null) return;
-      const u = copy.tenant.users.get(user);
-      if (ahead !== null || u === undefined) discard();
-      else sealTimer(u, now);
     },
     discard,
   };

@@ -298,7 +298,7 @@ export function applyLine(state: HistoryState, text: string, opts: EngineOptions
     if (plain === null) return BLANK;
     let parsed;
     try {
-      parsed = parseLine(plain, lineNumber);
+      parsed = parseLine(plain, lineNumber, { decrypted: plain !== text });
     } catch (err) {
       throw new LineFailure('parse', err);
     }

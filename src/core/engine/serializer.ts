@@ -88,33 +88,46 @@ function parseParams(text: string): string[] | null {
   }
 }
 
+/** What the reader of an error may be shown of the line. */
+export interface ParseLineOptions {
+  /**
+   * The line was decrypted: its content is the key holder's data and must not reach an error
+   * message, its details or a log. Errors then say what is wrong, not what the line holds.
+   * @default false
+   */
+  readonly decrypted?: boolean;
+}
+
+const HIDDEN = '(an encrypted record: its content is not shown)';
+
 /**
  * Parses one physical line (1-based `lineNumber` for messages). Throws `ParseError`:
  * `FK_PARSE_FAILED` for bad syntax or a bad timestamp, `FK_UNKNOWN_STRATEGY` for an unknown name.
  * As in Flowkeeper, `seq` of such errors is unknown (null).
  */
-export function parseLine(text: string, lineNumber: number): ParsedLine {
+export function parseLine(text: string, lineNumber: number, opts: ParseLineOptions = {}): ParsedLine {
   if (isEmptyLine(text)) return EMPTY_LINE;
+  const show = (part: string): string => (opts.decrypted ? HIDDEN : `'${part}'`);
   const m = splitRecordLine(text);
   const params = m ? parseParams(m[4]) : null;
   if (!m || params === null) {
-    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: bad syntax '${text.trim()}'`, {
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: bad syntax ${show(text.trim())}`, {
       lineNumber,
-      details: { pythonError: `Bad syntax: ${text}\n` },
+      details: { pythonError: `Bad syntax: ${opts.decrypted ? HIDDEN : text}\n` },
     });
   }
   const name = m[3];
   if (!isStrategyName(name)) {
-    throw new ParseError('FK_UNKNOWN_STRATEGY', `line ${lineNumber}: unknown strategy '${name}'`, {
+    throw new ParseError('FK_UNKNOWN_STRATEGY', `line ${lineNumber}: unknown strategy ${show(name)}`, {
       lineNumber,
-      details: { pythonError: `Unknown strategy: ${name}` },
+      details: { pythonError: `Unknown strategy: ${opts.decrypted ? HIDDEN : name}` },
     });
   }
   const when = parseInstant(m[1]);
   if (when === null) {
-    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp '${m[1]}'`, {
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp ${show(m[1])}`, {
       lineNumber,
-      details: { pythonError: `Invalid isoformat string: '${m[1]}'`, pythonName: 'ValueError' },
+      details: { pythonError: `Invalid isoformat string: ${show(m[1])}`, pythonName: 'ValueError' },
     });
   }
   return { kind: 'record', record: { seq: Number(m[0]), when, user: m[2], name, params } };

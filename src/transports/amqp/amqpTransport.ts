@@ -1,5 +1,6 @@
 import * as amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import { createBackoff } from '../../core/backoff';
 import { InputError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { PublishMeta, SubscribeHandlers, Transport, TransportStatus, Unsubscribe } from '../../core/transport';
@@ -63,7 +64,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
   let connecting: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
-  let attempt = 0;
+  const backoff = createBackoff({ minMs: opts.retryLow, maxMs: opts.retryHigh });
   const pending = new PendingPublishes(
     opts.publishTimeoutMs,
     (p) =>
@@ -115,9 +116,8 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
   /** Idempotent: at most one reconnect timer exists. */
   function scheduleReconnect(err: unknown): void {
     if (phase === 'closed' || reconnectTimer !== null) return;
-    attempt += 1;
-    const delayMs = Math.min(opts.retryHigh, opts.retryLow * 2 ** Math.min(attempt - 1, 30));
-    log.warn({ err, attempt, delayMs }, 'reconnect scheduled');
+    const delayMs = backoff.next();
+    log.warn({ err, attempt: backoff.attempt, delayMs }, 'reconnect scheduled');
     emit({ kind: 'offline', reason: describeLoss(err), retryInMs: delayMs });
     reconnectTimer = setTimeout(() => {
       reconnectTimer = null;
@@ -134,7 +134,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       if (l.lost) throw new Error('connection lost while resuming');
       if (phase !== 'reconnecting') return; // closed meanwhile
       phase = 'online';
-      attempt = 0;
+      backoff.reset();
       log.info({ republished: pending.size }, 'reconnected');
       for (const p of pending.values()) send(l, p);
       emit({ kind: 'online' });

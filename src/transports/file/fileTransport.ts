@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
-import { closeSync, existsSync, mkdirSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, fstatSync, fsyncSync, openSync, readSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { DomainError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
+import { lockFile } from './lockFile';
 import type { PublishMeta, SubscribeHandlers, Transport, TransportEntry, TransportStatus, Unsubscribe } from '../../core/transport';
 
 /** Options of the plain-file backend (Flowkeeper's own data file format). */
@@ -30,13 +31,11 @@ interface Subscription {
   active: boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
  * The file backend: one line per record, exactly the format Flowkeeper desktop writes, so the
  * desktop app and `fk` can share a data file. Earlier lines are never rewritten: `publish`
- * appends under a lock file and only if nobody appended since we last read ("append only if
- * unchanged"), otherwise it rejects with `FK_SEQUENCE_CONFLICT` after delivering the new lines,
+ * appends under `<file>.lock` (an OS lock that dies with its holder, see `lockFile.ts`) and only
+ * if nobody appended since the caller last read ("append only if unchanged"), otherwise it rejects with `FK_SEQUENCE_CONFLICT` after delivering the new lines,
  * so the client re-checks and retries. Lines appended by another process (the desktop app) are
  * noticed through file-system events plus polling and delivered to subscribers.
  *
@@ -140,39 +139,12 @@ export function createFileTransport(options: FileTransportOptions): Transport {
   }
 
   async function lock(): Promise<() => void> {
-    const lockPath = `${path}.lock`;
-    const deadline = Date.now() + lockTimeoutMs;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
-      try {
-        const fd = openSync(lockPath, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        return () => {
-          try {
-            unlinkSync(lockPath);
-          } catch {
-            /* already gone */
-          }
-        };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot lock history file '${path}': ${(err as Error).message}`, { cause: err });
-        }
-        if (isStale(lockPath)) {
-          log.warn({ lockPath }, 'removing stale lock');
-          try {
-            unlinkSync(lockPath);
-          } catch {
-            /* raced with its owner */
-          }
-          continue;
-        }
-        if (Date.now() > deadline) {
-          throw new TransportError('FK_TRANSPORT_TIMEOUT', `history file '${path}' is locked by another writer (${lockPath})`, { retryable: true });
-        }
-        await sleep(delay);
-      }
-    }
+    const held = await lockFile(`${path}.lock`, {
+      timeoutMs: lockTimeoutMs,
+      what: `history file '${path}'`,
+      onWait: (holder) => log.info({ holder }, 'waiting for the history lock'),
+    });
+    return () => held.release();
   }
 
   return {
@@ -194,9 +166,13 @@ export function createFileTransport(options: FileTransportOptions): Transport {
     async publish(line: string, _meta: PublishMeta) {
       assertOnline('publish');
       if (/[\r\n]/.test(line)) throw new TransportError('FK_TRANSPORT_UNAVAILABLE', 'a history line cannot contain a line break');
+      // The caller computed the line (its seq, its rule check) from what was delivered up to now.
+      // Lines that arrive while we wait for the lock are delivered too, so the position must be
+      // taken here, before the wait: comparing under the lock with a position read after it would
+      // let a stale line through (a duplicate seq, or an append to a history that turned invalid).
+      const known = Math.max(0, ...[...subs].filter((s) => s.active).map((s) => s.offset));
       const unlock = await lock();
       try {
-        const known = Math.max(0, ...[...subs].filter((s) => s.active).map((s) => s.offset));
         const fd = openSync(path, 'a+');
         try {
           const total = fstatSync(fd).size;
@@ -276,16 +252,4 @@ export function createFileTransport(options: FileTransportOptions): Transport {
       return () => statusListeners.delete(listener);
     },
   };
-}
-
-/** A lock whose owner process no longer exists. */
-function isStale(lockPath: string): boolean {
-  try {
-    const pid = Number(readFileSync(lockPath, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return statSync(lockPath).mtimeMs < Date.now() - 30_000;
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }

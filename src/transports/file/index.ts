@@ -1,1 +1,2 @@
 export { createFileTransport, type FileTransportOptions, DEFAULT_POLL_MS, DEFAULT_LOCK_TIMEOUT_MS } from './fileTransport';
+export { lockFile, tryLockFile, describeHolder, type HeldLock, type LockHolder, type LockWaitOptions, type TryLockResult } from './lockFile';

@@ -1,5 +1,6 @@
 import { client } from '@xmpp/client';
 import type { Client, Element } from '@xmpp/client';
+import { createBackoff } from '../../core/backoff';
 import { FkError, TransportError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import type { NormalizedXmppOptions } from './options';
@@ -90,7 +91,7 @@ export function openXmppConnection(
   let started = false;
   let stopping = false;
   let authFailed = false;
-  let attempt = 0;
+  const backoff = createBackoff({ minMs: opts.retryLowMs, maxMs: opts.retryHighMs });
   let nextId = 0;
   let abortStart: ((err: Error) => void) | null = null;
   const requests = new Map<string, { resolve: (e: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
@@ -134,12 +135,11 @@ export function openXmppConnection(
   xmpp.on('disconnect', (info: { clean?: boolean; reason?: unknown } | undefined) => {
     failRequests(new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp connection to ${opts.service} lost`, { retryable: true }));
     if (!started || stopping || authFailed) return;
-    const delay = Math.min(opts.retryHighMs, opts.retryLowMs * 2 ** Math.min(attempt, 30));
-    attempt++;
+    const delay = backoff.next();
     // Read by @xmpp/reconnect's own 'disconnect' listener, registered after this one.
     xmpp.reconnect.delay = delay;
     const reason = info?.reason === undefined ? 'connection lost' : describeCause(info.reason);
-    log.warn({ attempt, delayMs: delay, reason }, 'reconnect scheduled');
+    log.warn({ attempt: backoff.attempt, delayMs: delay, reason }, 'reconnect scheduled');
     events.onDown?.(reason, delay);
   });
   xmpp.reconnect.on('reconnecting', () => events.onReconnecting?.());
@@ -172,7 +172,7 @@ export function openXmppConnection(
 
   xmpp.on('online', () => {
     if (!started || stopping) return;
-    attempt = 0;
+    backoff.reset();
     streamManagementSettled().then(
       () => !stopping && events.onBack?.(false),
       () => undefined,
@@ -180,7 +180,7 @@ export function openXmppConnection(
   });
   xmpp.streamManagement.on('resumed', () => {
     if (!started || stopping) return;
-    attempt = 0;
+    backoff.reset();
     events.onBack?.(true);
   });
 
