@@ -3,8 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { commandModulesFor } from './commands';
 import { exitCodeFor } from './exitCodes';
 import { FkError } from '../core/errors';
-import { commanderErrorText, errorLine } from './errorOutput';
-import { refuseControlCharacters } from './run';
+import { commanderErrorText, errorLine, refuseControlCharacters } from './errorOutput';
 
 /**
  * Builds the `fk` program for `argv`: the global options, and the command `argv` names (all of
@@ -75,7 +74,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`fk: ${String(err)}\n`);
+      process.stderr.write(errorLine(String(err)));
       process.exitCode = 1;
     },
   );

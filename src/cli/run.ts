@@ -131,25 +131,6 @@ export function nameArg(what: string): (value: string) => string {
   };
 }
 
-/**
- * Refuses control characters (a line break, an escape) in any argument or option value: a history
- * line cannot hold a line break, and nothing fk takes on its command line needs one. Run before
- * every action (main.ts registers it as commander's `preAction` hook).
- */
-export function refuseControlCharacters(_program: Command, action: Command): void {
-  const values: Array<[string, unknown]> = [
-    ...action.args.map((a, i): [string, unknown] => [`argument ${i + 1}`, a]),
-    ...Object.entries(action.optsWithGlobals()).map(([k, v]): [string, unknown] => [`option '--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}'`, v]),
-  ];
-  for (const [where, v] of values) {
-    const bad = typeof v === 'string' ? /[\x00-\x1f\x7f]/.exec(v) : null;
-    if (bad !== null) {
-      const code = `\\x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
-      throw new InputError('FK_INPUT_INVALID', `${where} contains a control character (${code}): names and texts are single lines`);
-    }
-  }
-}
-
 /** A count from 1 to `max` (default {@link MAX_COUNT}): a huge count would exhaust memory. */
 export function positiveInt(text: string, what: string, max: number = MAX_COUNT): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new InputError('FK_INPUT_INVALID', `${what} must be a positive integer, got '${text}'`);
