@@ -6,7 +6,7 @@ import type { StrategyRecord } from './records';
 import { parseLine } from './serializer';
 import type { StrategyContext } from './strategies/context';
 import { STRATEGIES } from './strategies';
-import { sealTimer } from './strategies/timerTransitions';
+import { sealAtEndOfHistory } from './strategies/timerTransitions';
 import { formatDate } from './time';
 
 export type ReplayMode = 'strict' | 'lenient';
@@ -150,8 +150,9 @@ export function applyLine(state: ReplayState, text: string, lineNumber: number, 
     else noteSequence(state, record, lineNumber);
     state.lastSeq = state.started || mode === 'lenient' ? record.seq : 1;
     state.started = true;
-    state.lastUser = record.user;
     executeRecord(state, record, opts);
+    // Flowkeeper seals, at the end, the timer of the user of the last line that *executed*
+    state.lastUser = record.user;
     return record;
   } catch (err) {
     const e = at(err, lineNumber, record?.seq ?? null);
@@ -164,8 +165,7 @@ export function applyLine(state: ReplayState, text: string, lineNumber: number, 
 /** Seals the last line's user's timer at `now` (Flowkeeper does this after loading). */
 export function sealAtEnd(state: ReplayState, now: Micros): void {
   if (state.lastUser === null) return;
-  const user = state.tenant.users.get(state.lastUser);
-  if (user) sealTimer(user, now);
+  sealAtEndOfHistory(state.tenant, state.lastUser, now);
 }
 
 /**

@@ -18,7 +18,7 @@ describe('backlogs and workitems', () => {
   });
 
   it('rejects CreateWorkitem in a backlog that does not exist', () => {
-    given().when('CreateWorkitem', 'w1', 'nope', 'x').thenThrows('FK_NOT_FOUND', 'KeyError');
+    given().when('CreateWorkitem', 'w1', 'nope', 'x').thenThrows('FK_NOT_FOUND', 'Exception');
   });
 
   it('creates lower-cased tags from #hashtags, Unicode included, and drops empty tags on rename', () => {
