@@ -7,8 +7,8 @@ import type { Logger } from '../core/logger';
 export interface HttpHandlers {
   /** The process runs and is not shutting down. */
   healthy(): boolean;
-  /** Every session caught up and online. */
-  ready(): { ready: boolean; detail: unknown };
+  /** Every history followed (caught up, online, no conflict); the body says per session. */
+  ready(): { readonly ready: boolean };
   status(): unknown;
   metrics(): string;
 }

@@ -32,7 +32,16 @@ function timerLine(t: TimerView | null): string {
 
 interface StatusShape {
   daemon?: { id?: string; name?: string; startedAt?: string };
-  users?: Array<{ user: string; backend: string; online: boolean; caughtUp: boolean; lastSeq: number; historyError: { code: string } | null; timer: TimerView | null }>;
+  users?: Array<{
+    user: string;
+    backend: string;
+    online: boolean;
+    caughtUp: boolean;
+    lastSeq: number;
+    historyError: { code: string } | null;
+    timer: TimerView | null;
+    reason?: string | null;
+  }>;
   targets?: Array<{ name: string; type: string; pending?: number; delivered?: number; failed?: number }>;
   outbox?: { pending?: number };
 }
@@ -42,7 +51,14 @@ export function formatDaemonStatus(raw: unknown): string[] {
   const s = raw as StatusShape;
   const lines = [`daemon ${s.daemon?.name ?? '?'} (${s.daemon?.id ?? '?'}) since ${s.daemon?.startedAt ?? '?'}, outbox ${s.outbox?.pending ?? 0} pending`];
   for (const u of s.users ?? []) {
-    const state = u.historyError ? `history conflict (${u.historyError.code})` : !u.caughtUp ? 'catching up' : u.online ? 'online' : 'offline (read-only)';
+    const why = u.reason ? `: ${u.reason}` : '';
+    const state = u.historyError
+      ? `history conflict (${u.historyError.code})`
+      : !u.caughtUp
+        ? 'catching up'
+        : u.online
+          ? 'online'
+          : `offline (read-only${why})`;
     lines.push(`${u.user} on ${u.backend}: ${state}, seq ${u.lastSeq}; ${timerLine(u.timer)}`);
   }
   for (const t of s.targets ?? []) lines.push(`target ${t.name} (${t.type}): delivered ${t.delivered ?? 0}, failed attempts ${t.failed ?? 0}, pending ${t.pending ?? 0}`);

@@ -1,78 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
 import { client as xmppClient, xml, type Element } from '@xmpp/client';
-import { loadConfig, type Config } from '../../src/app/config';
-import { resolveDaemonConfig } from '../../src/daemon/daemonConfig';
-import { createDaemon, type Daemon } from '../../src/daemon/runtime';
-import { openSession, type Session } from '../../src/app/session';
-import { createClient, type Client } from '../../src/core/client';
-import { manualClock, type Micros } from '../../src/core/clock';
+import type { Daemon } from '../../src/daemon/runtime';
+import { manualClock } from '../../src/core/clock';
 import type { FkEvent } from '../../src/core/notify/notifications';
-import { silentLogger } from '../../src/core/logger';
-import type { StrategyName } from '../../src/core/engine/records';
-import { formatInstant, parseInstant } from '../../src/core/engine/time';
-import { createFileTransport } from '../../src/transports/file';
+import { formatInstant } from '../../src/core/engine/time';
 import { amqpEndpoint, describeWith, xmppEndpoint } from '../support/brokers';
+import { act, cleanups, fileWriter, plan, S, sandbox, sessionWriter, seq, settled, startDaemon, T0, types, type ManualClock, type Sandbox } from '../support/daemonSandbox';
 import { registerXmppAccount } from '../support/xmppAccounts';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../support/webhookReceiver';
 
 jest.setTimeout(30_000);
 
-const S = 1_000_000;
-const T0 = parseInstant('2026-06-10T10:00:00Z') as Micros;
 const SECRET = 'test-secret';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-/** A sandbox: its own XDG dirs and config file; daemons and writers on one history. */
-function sandbox(daemonSection: Record<string, unknown>, backend?: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'fk-daemon-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const env: NodeJS.ProcessEnv = { HOME: dir, XDG_STATE_HOME: join(dir, 'state'), XDG_CACHE_HOME: join(dir, 'cache'), XDG_CONFIG_HOME: join(dir, 'config') };
-  const user = `alice-${randomUUID().slice(0, 8)}@example.org`;
-  const data = backend ?? join(dir, 'flowkeeper-data.txt');
-  const configFor = (section: Record<string, unknown>): Config => {
-    const file = join(dir, `config-${randomUUID()}.json`);
-    writeFileSync(file, JSON.stringify({ backend: data, user, encryption: 'off', daemon: { http: '127.0.0.1:0', dedupe: { dir: join(dir, 'seen') }, ...daemonSection, ...section } }));
-    return loadConfig({ config: file }, env);
-  };
-  return { dir, env, user, data, configFor };
-}
-
-type Sandbox = ReturnType<typeof sandbox>;
-
-async function startDaemon(sb: Sandbox, clock: ReturnType<typeof manualClock>, section: Record<string, unknown> = {}): Promise<Daemon> {
-  const base = sb.configFor(section);
-  const config = resolveDaemonConfig(base, {}, sb.env);
-  const d = createDaemon({ config, logger: silentLogger, clock, autoTick: false });
-  await d.start();
-  cleanups.push(() => d.stop());
-  return d;
-}
-
-/** A second client on the same file: plays the desktop app / `fk` CLI writing the history. */
-async function fileWriter(sb: Sandbox, clock: ReturnType<typeof manualClock>): Promise<Client> {
-  const c = createClient({ transport: createFileTransport({ path: sb.data }), user: sb.user, clock, sequencing: 'strict' });
-  await c.start();
-  cleanups.push(() => c.close());
-  return c;
-}
-
-async function plan(w: Pick<Client, 'execute'>, user: string, pomodoros = 2): Promise<void> {
-  await w.execute('CreateUser', [user, 'Alice'], { user: 'admin@local.host' });
-  await w.execute('CreateBacklog', ['b1', 'Today']);
-  await w.execute('CreateWorkitem', ['w1', 'b1', 'Write the report']);
-  await w.execute('AddPomodoro', ['w1', String(pomodoros)]);
-}
-
 /** A daemon on a fresh file history forwarding to a local webhook, on a manual clock, with a writer that planned w1. */
-async function webhookDaemon(): Promise<{ hook: WebhookReceiver; sb: Sandbox; clock: ReturnType<typeof manualClock>; d: Daemon; w: Client }> {
+async function webhookDaemon(): Promise<{ hook: WebhookReceiver; sb: Sandbox; clock: ManualClock; d: Daemon; w: Awaited<ReturnType<typeof fileWriter>> }> {
   const hook = await startWebhookReceiver(null);
   cleanups.push(() => hook.close());
   const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url }] });
@@ -81,15 +25,6 @@ async function webhookDaemon(): Promise<{ hook: WebhookReceiver; sb: Sandbox; cl
   const w = await fileWriter(sb, clock);
   await plan(w, sb.user);
   return { hook, sb, clock, d, w };
-}
-
-const seq = (d: Daemon): number => d.status().users[0]?.lastSeq ?? 0;
-const settled = (d: Daemon): boolean => d.status().outbox.pending === 0;
-const types = (r: WebhookReceiver): string[] => r.received.map((x) => x.event.type).filter((t) => !t.startsWith('daemon.'));
-
-async function act(w: Client, d: Daemon[], name: StrategyName, ...params: string[]): Promise<void> {
-  const rec = await w.execute(name, params);
-  for (const x of d) await waitUntil(() => seq(x) >= rec.seq, `daemon at seq ${rec.seq}`);
 }
 
 describe('fk daemon runtime on a file history (manual clock)', () => {
@@ -307,8 +242,7 @@ describeWith(amqpEndpoint(), 'fk daemon on RabbitMQ (manual clock)', ({ url }) =
     const sb = sandbox({ targets: [{ type: 'amqp', url, exchange }] }, url);
     const clock = manualClock(T0);
     const d = await startDaemon(sb, clock);
-    const writer: Session = await openSession(sb.configFor({}), silentLogger, { clock });
-    cleanups.push(() => writer.close());
+    const writer = await sessionWriter(sb, clock);
     await plan(writer.client, sb.user);
     const rec = await writer.client.execute('StartTimer', ['w1', '60', '30']);
     await waitUntil(() => seq(d) >= rec.seq, 'daemon caught the StartTimer');

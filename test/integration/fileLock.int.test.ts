@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tryLockFile } from '../../src/transports/file';
 import { FK, ROOT, assertBuilt, sandbox } from '../support/cli';
@@ -85,6 +85,32 @@ describe('the history lock (issue 11 item 9)', () => {
   });
 });
 
+describe('one lock per file, however it is named', () => {
+  it('a writer going through a symbolic link waits for the lock taken through the real path', async () => {
+    const sb = sandbox();
+    try {
+      const data = join(sb.dir, 'h.txt');
+      expect(sb.fk('--file', data, 'backlog', 'create', 'seed').status).toBe(0);
+      const link = join(sb.dir, 'link.txt');
+      symlinkSync(data, link);
+      const lock = tryLockFile(`${data}.lock`);
+      expect(lock.held).not.toBeNull();
+      const child = spawn(process.execPath, [FK, '--log-level', 'info', '--file', link, 'backlog', 'create', 'via-link'], {
+        env: sb.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const done = exited(child);
+      await waitForOutput(child, /waiting for the history lock/);
+      expect(readFileSync(data, 'utf8')).not.toContain('via-link');
+      lock.held?.release();
+      expect((await done).status).toBe(0);
+      expect(readFileSync(data, 'utf8')).toContain('via-link');
+    } finally {
+      sb.cleanup();
+    }
+  });
+});
+
 describe('a writer waiting for the lock (issue 11 item 8)', () => {
   it('refuses, and says why, when the history turned invalid while it waited', async () => {
     const sb = sandbox();
@@ -106,6 +132,32 @@ describe('a writer waiting for the lock (issue 11 item 8)', () => {
       expect(r.status).toBe(3);
       expect(r.stderr).toMatch(/^fk: the history is invalid, refusing to append: line \d+: sequence 9 after/m);
       expect(readFileSync(data, 'utf8')).toBe(before);
+    } finally {
+      sb.cleanup();
+    }
+  });
+});
+
+describe('a write that fails half-way (disk full, file size limit)', () => {
+  it('leaves the history as it was and reports the failure, instead of half a line and exit 0', () => {
+    const sb = sandbox();
+    try {
+      const data = join(sb.dir, 'h.txt');
+      expect(sb.fk('--file', data, 'backlog', 'create', 'seed').status).toBe(0);
+      // Grow the file to just under 1 KiB, the limit set below, so the next append is cut short.
+      const size = readFileSync(data).length;
+      expect(sb.fk('--file', data, 'backlog', 'create', 'x'.repeat(1000 - size - 120)).status).toBe(0);
+      const before = readFileSync(data, 'utf8');
+      expect(before.length).toBeGreaterThan(900);
+      expect(before.length).toBeLessThan(1024);
+      const r = spawnSync('bash', ['-c', 'ulimit -f 1; exec "$0" "$@"', process.execPath, FK, '--file', data, 'backlog', 'create', 'y'.repeat(200)], {
+        env: sb.env,
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toMatch(/^fk: cannot append to history file '.*h\.txt': EFBIG/);
+      expect(r.status).toBe(4);
+      expect(readFileSync(data, 'utf8')).toBe(before);
+      expect(sb.fk('--file', data, 'check').status).toBe(0);
     } finally {
       sb.cleanup();
     }

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../app/logger';
 import { configFrom, print, printJson, type GlobalFlags } from '../run';
-import { resolveDaemonConfig, resolveDaemonHttp } from '../../daemon/daemonConfig';
 import { onShutdown } from '../../daemon/lifecycle';
-import type { DaemonFlags } from '../../daemon/options';
+import { resolveDaemonConfig, resolveDaemonHttp, type DaemonFlags } from '../../daemon/options';
 import { createDaemon } from '../../daemon/runtime';
 import { fetchDaemonStatus, formatDaemonStatus } from '../../daemon/statusClient';
 
@@ -53,11 +52,12 @@ export function register(program: Command): void {
         logger.fatal({ err }, 'daemon failed to start');
         throw err;
       } finally {
-        await d.stop();
+        await d.stop(); // bounded by shutdownTimeoutMs, even when a connection hangs while closing
         shutdown.dispose();
       }
-      // Everything is closed; a handle left open by a library must not keep a stopped daemon alive.
-      setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+      // Everything is closed or given up on; a handle left open (a connection that never finished
+      // closing) must not keep a stopped daemon alive.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
     });
 
   daemon

@@ -8,7 +8,7 @@ import { Backlog, Category, Interruption, type Node, Pomodoro, RefSet, Tag, Tena
 export function cloneTenant(src: Tenant): Tenant {
   const t = new Tenant(src.uid, src.name, src.createDate, null, src.naive);
   t.lastModified = src.lastModified;
-  for (const su of src.users.values()) t.users.add(new UserCloner(su, t).user);
+  for (const su of src.users.values()) t.users.add(cloneUser(su, t));
   return t;
 }
 
@@ -129,4 +129,9 @@ class UserCloner {
     tm.pomodoroInSeries = s.pomodoroInSeries;
     tm.lastDate = s.lastDate;
   }
+}
+
+/** Deep copy of one user (its whole subtree), attached to `tenant`. */
+export function cloneUser(src: User, tenant: Tenant): User {
+  return new UserCloner(src, tenant).user;
 }

@@ -50,12 +50,17 @@ const LINE_RE = new RegExp(
 /** Flowkeeper's unescaping: `\\"` then `\\\\`, each replaced everywhere in turn. */
 const unescape = (p: string): string => (p.includes('\\') ? p.replaceAll('\\"', '"').replaceAll('\\\\', '\\') : p);
 
-function badSyntax(text: string, lineNumber: number, why: string): ParseError {
-  return new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${why} '${text.trim()}'`, {
-    lineNumber,
-    details: { pythonError: `Bad syntax: ${text}\n` },
-  });
+/** What the reader of an error may be shown of the line. */
+export interface ParseLineOptions {
+  /**
+   * The line was decrypted: its content is the key holder's data and must not reach an error
+   * message, its details or a log. Errors then say what is wrong, not what the line holds.
+   * @default false
+   */
+  readonly decrypted?: boolean;
 }
+
+const HIDDEN = '(an encrypted record: its content is not shown)';
 
 /**
  * Parses one physical line (1-based `lineNumber` for messages) exactly as Flowkeeper's
@@ -63,35 +68,41 @@ function badSyntax(text: string, lineNumber: number, why: string): ParseError {
  * timestamp, a sequence number beyond 2^53 (JS numbers cannot hold it exactly) or parameters the
  * strategy cannot be built from; `FK_UNKNOWN_STRATEGY` for an unknown name.
  */
-export function parseLine(text: string, lineNumber: number): ParsedLine {
+export function parseLine(text: string, lineNumber: number, opts: ParseLineOptions = {}): ParsedLine {
   if (isEmptyLine(text)) return EMPTY_LINE;
+  const show = (part: string): string => (opts.decrypted ? HIDDEN : `'${part}'`);
   const m = LINE_RE.exec(text);
-  if (!m) throw badSyntax(text, lineNumber, 'bad syntax');
+  if (!m) {
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: bad syntax ${show(text.trim())}`, {
+      lineNumber,
+      details: { pythonError: `Bad syntax: ${opts.decrypted ? HIDDEN : text}\n` },
+    });
+  }
   const name = m[4] as string;
   if (!isStrategyName(name)) {
-    throw new ParseError('FK_UNKNOWN_STRATEGY', `line ${lineNumber}: unknown strategy '${name}'`, {
+    throw new ParseError('FK_UNKNOWN_STRATEGY', `line ${lineNumber}: unknown strategy ${show(name)}`, {
       lineNumber,
-      details: { pythonError: `Unknown strategy: ${name}` },
+      details: { pythonError: `Unknown strategy: ${opts.decrypted ? HIDDEN : name}` },
     });
   }
   const seq = Number(m[1]);
   if (!Number.isSafeInteger(seq)) {
-    const why = `sequence number ${m[1]} is beyond 2^53 - 1, which fk cannot hold exactly`;
+    const why = `sequence number ${show(m[1] as string)} is beyond 2^53 - 1, which fk cannot hold exactly`;
     throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${why}`, {
       lineNumber,
-      details: { pythonName: 'ValueError', pythonError: `sequence number too large: ${m[1]}` },
+      details: { pythonName: 'ValueError', pythonError: why },
     });
   }
   const stamp = parseHistoryTimestamp(m[2] as string);
   if (stamp === null) {
-    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp '${m[2]}'`, {
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp ${show(m[2] as string)}`, {
       lineNumber,
-      details: { pythonError: `Invalid isoformat string: '${m[2]}'`, pythonName: 'ValueError' },
+      details: { pythonError: `Invalid isoformat string: ${show(m[2] as string)}`, pythonName: 'ValueError' },
     });
   }
   const params: string[] = [unescape(m[5] ?? '')];
   for (let i = 6; i <= 8; i++) if (m[i] !== undefined) params.push(unescape(m[i] as string));
-  assertConstructible(name, params, lineNumber);
+  assertConstructible(name, params, lineNumber, opts.decrypted === true);
   const record: StrategyRecord =
     stamp.zone === 0
       ? { seq, when: stamp.t, user: m[3] as string, name, params }

@@ -24,8 +24,8 @@ const copy = (fixture: string, name: string): string => {
   return join(dir, name);
 };
 /** `fk state` of a file, without last_seq. */
-function state(file: string, extra: readonly string[] = []): Record<string, unknown> {
-  const r = fk(['state', file, ...NOW, ...extra]);
+function state(file: string, env: Record<string, string> = {}): Record<string, unknown> {
+  const r = fk(['state', file, ...NOW], env);
   expect(r.status).toBe(0);
   const s = JSON.parse(r.stdout) as Record<string, unknown>;
   delete s.last_seq;
@@ -93,7 +93,7 @@ describe('fk export', () => {
     const r = fk(['--file', src, 'export', '--out', 'out.txt', '--encrypt'], { FK_PASSPHRASE: PASSPHRASE });
     expect(r.status).toBe(0);
     expect(read('out.txt').trimEnd().split('\n').every((l) => l.startsWith('+'))).toBe(true);
-    const pass = ['--passphrase', PASSPHRASE];
+    const pass = { FK_PASSPHRASE: PASSPHRASE };
     expect(state(join(dir, 'out.txt'), pass)).toEqual(state(src, pass));
   });
 });
@@ -170,7 +170,7 @@ describe('fk migrate', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^migrated 226 records from .* \(plain\) to 'copy.txt' \(fernet\) .*final state verified identical/);
     expect(existsSync(join(dir, 'copy.txt'))).toBe(true);
-    expect(state(join(dir, 'copy.txt'), ['--passphrase', PASSPHRASE])).toEqual(state(src));
+    expect(state(join(dir, 'copy.txt'), { FK_PASSPHRASE: PASSPHRASE })).toEqual(state(src));
     const again = fk(['migrate', '--from', src, '--to', 'copy.txt'], { FK_PASSPHRASE: PASSPHRASE });
     expect(again.status).toBe(3);
     expect(again.stderr).toContain("target 'copy.txt' already holds 226 records");

@@ -102,12 +102,16 @@ const RULES: Readonly<Record<StrategyName, Rule>> = {
   FinishTracking: () => undefined,
 };
 
-/** Throws `ParseError` (no `seq`) where Flowkeeper's constructor for `name` would raise. */
-export function assertConstructible(name: StrategyName, params: readonly string[], lineNumber: number): void {
+/**
+ * Throws `ParseError` (no `seq`) where Flowkeeper's constructor for `name` would raise. For a
+ * decrypted line the parameters stay out of the error.
+ */
+export function assertConstructible(name: StrategyName, params: readonly string[], lineNumber: number, hide = false): void {
   RULES[name](params, (pythonName, pythonError, message) => {
-    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${name} ${message}`, {
+    const shown = hide ? 'has a parameter it cannot use (an encrypted record: its content is not shown)' : message;
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${name} ${shown}`, {
       lineNumber,
-      details: { pythonName, pythonError },
+      details: { pythonName, pythonError: hide ? shown : pythonError },
     });
   });
 }

@@ -8,7 +8,6 @@ import {
   intParam,
   isNaive,
   param,
-  type Stamp,
   type StrategyContext,
   userOf,
   whenOf,
@@ -65,12 +64,12 @@ export function removePomodoro(ctx: StrategyContext): void {
 }
 
 /** Adds an interruption to the running pomodoro of workitem `uid` (AddInterruption, also run by other strategies). */
-export function addInterruptionFor(user: User, uid: string, reason: string, us: number | null, when: Stamp): void {
+export function addInterruptionFor(ctx: StrategyContext, user: User, uid: string, reason: string, us: number | null): void {
+  const when = whenOf(ctx);
   const w = findWorkitem(user, uid);
   const p = w.runningPomodoro() ?? fail(`Workitem "${uid}" is not running`);
   const duration = us === null ? null : us / 1_000_000;
-  const uid2 = `${p.uid}/${p.interruptions.length}`;
-  p.interruptions.push(new Interruption(uid2, reason, duration, false, when.t, p, when.zone === null));
+  p.interruptions.push(new Interruption(ctx.newId(), reason, duration, false, when.t, p, when.zone === null));
   p.itemUpdated(when.t, when.zone === null);
 }
 
@@ -81,7 +80,7 @@ export function addInterruption(ctx: StrategyContext): void {
   autoSeal(user, when);
   const d = ctx.record.params[2] ?? '';
   const durationUs = d === '' ? null : secondsToTimedelta(floatParam(ctx, 2)).us;
-  addInterruptionFor(userOf(ctx), param(ctx, 0), param(ctx, 1), durationUs, when);
+  addInterruptionFor(ctx, userOf(ctx), param(ctx, 0), param(ctx, 1), durationUs);
 }
 
 /**
@@ -131,7 +130,7 @@ export function voidPomodoroStrategy(ctx: StrategyContext): void {
   const user = actingUser(ctx);
   const when = whenOf(ctx);
   autoSeal(user, when);
-  addInterruptionFor(userOf(ctx), param(ctx, 0), 'Pomodoro voided', null, when);
+  addInterruptionFor(ctx, userOf(ctx), param(ctx, 0), 'Pomodoro voided', null);
   stopTimer(user, when);
 }
 

@@ -225,3 +225,11 @@ export function sealAtEndOfHistory(tenant: Tenant, identity: string, now: number
 export function sealTimer(user: User, now: number): void {
   autoSeal(user, { t: now, zone: 0 });
 }
+
+/** True when `sealTimer(user, now)` would ring something (it then changes the model). */
+export function sealIsDue(user: User, now: number): boolean {
+  const timer = user.timer;
+  const due = timer.nextStateChange;
+  if (timer.state === 'idle' || due === null || timer.nextZone === null) return false;
+  return now + 1_000_000 >= due;
+}

@@ -100,7 +100,7 @@ export function completeWorkitem(ctx: StrategyContext): void {
   const running = w.runningPomodoro();
   if (running !== undefined) {
     const longBreak = running.type === 'normal' && running.state === 'rest' && running.restDuration === 0;
-    if (!longBreak && !w.isTracker()) addInterruptionFor(user, w.uid, INTERRUPTED_BY_COMPLETION, null, when);
+    if (!longBreak && !w.isTracker()) addInterruptionFor(ctx, user, w.uid, INTERRUPTED_BY_COMPLETION, null);
     stopTimer(user, when);
   }
   const target = param(ctx, 1);

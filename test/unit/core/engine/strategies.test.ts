@@ -186,7 +186,7 @@ describe('pomodoros and the timer', () => {
     given(...backlogWithItem).when('RemovePomodoro', 'w1', '3').thenThrows('FK_ILLEGAL_STATE');
   });
 
-  it('rejects a malformed number as Python would (ValueError)', () => {
-    given(...backlogWithItem).when('AddPomodoro', 'w1', 'two', 'normal').thenThrows('FK_ILLEGAL_STATE', 'ValueError');
+  it('rejects a malformed number as Python would, while building the strategy (an unparsed line)', () => {
+    given(...backlogWithItem).when('AddPomodoro', 'w1', 'two', 'normal').thenThrows('FK_PARSE_FAILED');
   });
 });
