@@ -1,14 +1,14 @@
-import { readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { canonicalError, canonicalJson, writeCanonicalState } from '../../core/engine/canonical';
 import { join } from 'node:path';
-import { createFernetCipher, encryptedFormatOf } from '../../core/crypto';
+import { createFernetCipher } from '../../core/crypto';
 import { getFernetKey } from '../../app/keyCache';
 import { resolvePassphrase } from '../../app/passphrase';
 import { configFrom } from '../run';
 import { InputError } from '../../core/errors';
 import { replay, type ReplayMode } from '../../core/engine/replay';
-import { splitLines } from '../../core/engine/serializer';
+import { anyLineStartsWith, linesOfFd } from '../../transports/file';
 import { parseInstant } from '../../core/engine/time';
 
 function parseNow(text: string | undefined): number {
@@ -59,20 +59,26 @@ export function register(program: Command): void {
     .action(async (history: string, opts: { now?: string; lenient?: boolean }, cmd: Command) => {
       const now = parseNow(opts.now);
       const mode: ReplayMode = opts.lenient ? 'lenient' : 'strict';
-      let lines: string[] | null;
+      // The file is streamed (one chunk at a time): memory is bounded by the state, not the file.
+      let fd: number;
       try {
-        lines = splitLines(readFileSync(history, 'utf8'));
+        fd = openSync(history, 'r');
+        if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
       } catch (err) {
         throw new InputError('FK_INPUT_INVALID', `cannot read history file '${history}': ${(err as Error).message}`, { cause: err });
       }
       try {
         // Never a secret on argv (visible in ps): --passphrase-file, FK_PASSPHRASE or FK_PASSPHRASE_FILE.
         const config = configFrom(cmd);
-        const encrypted = lines.some((l) => encryptedFormatOf(l) === 'fernet');
+        const encrypted = anyLineStartsWith(history, '+');
         const passphrase = encrypted ? await resolvePassphrase({ passphraseFile: config.passphraseFile, input: { isTTY: false } as never }) : null;
         const cipher = passphrase !== null ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(config.cacheDir, 'keys') })) : undefined;
-        const state = replay(lines, { mode, now, cipher });
-        lines = null; // the text is not needed any more: let it go before the dump
+        let state;
+        try {
+          state = replay(linesOfFd(fd), { mode, now, cipher });
+        } finally {
+          closeSync(fd);
+        }
         writeChunked((write) => writeCanonicalState(state, mode, now, write));
       } catch (err) {
         process.stdout.write(`${canonicalJson(canonicalError(err))}\n`);
