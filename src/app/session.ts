@@ -16,7 +16,7 @@ import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
 import type { Transport, TransportEntry } from '../core/transport';
 import { createFileTransport, firstRecordLine } from '../transports/file';
-import { redactBackend, type Config } from './config';
+import { historyCreation, redactBackend, type Config } from './config';
 import { historyName } from './historyName';
 import { getFernetKey, getSodiumKey } from './keyCache';
 import { requirePassphrase, resolvePassphrase } from './passphrase';
@@ -36,7 +36,10 @@ export function backendKind(backend: string): BackendKind {
 /** Builds the transport for a backend URL; broker transports are loaded only when used. */
 export async function createTransportFor(config: Config, logger: Logger): Promise<Transport> {
   const kind = backendKind(config.backend);
-  if (kind === 'file') return createFileTransport({ path: config.backend, logger });
+  if (kind === 'file') {
+    const create = historyCreation(config);
+    return createFileTransport({ path: config.backend, logger, create, createHint: 'pass --create to start a new history there' });
+  }
   if (kind === 'amqp') {
     const { createAmqpTransport } = await import('../transports/amqp');
     const url = withPassword(config.backend, process.env.FK_AMQP_PASSWORD);

@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { commandModulesFor } from './commands';
 import { exitCodeFor } from './exitCodes';
 import { FkError } from '../core/errors';
-import { commanderErrorText, errorLine } from './errorOutput';
+import { commanderErrorText, errorLine, refuseControlCharacters } from './errorOutput';
 
 /**
  * Builds the `fk` program for `argv`: the global options, and the command `argv` names (all of
@@ -15,6 +15,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .version('0.1.0')
     .option('--file <path>', 'Flowkeeper data file (default: $XDG_DATA_HOME/flowkeeper/flowkeeper-data.txt)')
     .option('--backend <url>', 'a file path, amqp://user@host/vhost or xmpp://user@domain (env FK_BACKEND)')
+    .option('--create', 'create a new history file even in a directory that does not exist yet')
     .option('--user <identity>', 'who acts (env FK_USER, default user@local.host)')
     .option('--encryption <mode>', 'auto | off | fernet (files) | sodium (brokers) (env FK_ENCRYPTION)')
     .option('--passphrase-file <path>', 'file holding the end-to-end passphrase (or env FK_PASSPHRASE)')
@@ -22,6 +23,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (env FK_LOG_LEVEL)')
     .option('--debug', 'print stack traces of unexpected errors')
     .configureOutput({ outputError: (text, write) => write(commanderErrorText(text)) })
+    .hook('preAction', refuseControlCharacters)
     .showHelpAfterError('(run fk --help for usage)')
     .exitOverride();
   const name = commandName(program, argv);
@@ -72,7 +74,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`fk: ${String(err)}\n`);
+      process.stderr.write(errorLine(String(err)));
       process.exitCode = 1;
     },
   );

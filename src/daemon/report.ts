@@ -1,10 +1,9 @@
 import type { Micros } from '../core/clock';
 import { formatInstant } from '../core/engine/time';
 import type { AcceptStats } from './acceptor';
-import { describeTargets } from './daemonConfig';
 import type { DeliveryLoop } from './delivery';
 import { renderPrometheus, type MetricFamily } from './metrics';
-import type { DaemonConfig } from './options';
+import { describeTargets, type DaemonConfig } from './options';
 import type { Outbox } from './outbox';
 import type { SessionWatcher, WatcherStatus } from './sessionWatcher';
 

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors';
+import { describeHolder, tryLockFile } from '../transports/file';
 import type { Checkpoint } from './eventRouter';
 
 /**
  * The small files of a daemon's state directory besides the outbox:
- * - `daemon.lock`: the pid of the daemon using the directory (one daemon per directory);
+ * - `daemon.lock`: held by the daemon using the directory (one daemon per directory), an OS lock
+ *   that dies with its holder (the file history's lock helper), naming it in the error;
  * - `daemon-id`: a stable id, so a restarted daemon recognises its own dedupe claims;
  * - `checkpoints.json`: per user/backend, up to where events were handled: the instant (timer
  *   transitions) and the last record's sequence (`{"at": µs, "seq": n}`; older files hold the
@@ -14,38 +16,15 @@ import type { Checkpoint } from './eventRouter';
  */
 export function acquireLock(stateDir: string, name: string): () => void {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const path = join(stateDir, 'daemon.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          unlinkSync(path);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new InputError('FK_CONFIG_INVALID', `daemon '${name}' already runs (pid ${pid}) on state directory '${stateDir}': give another --name or --state-dir`);
-      }
-      unlinkSync(path); // left by a daemon that was killed
-    }
+  const r = tryLockFile(join(stateDir, 'daemon.lock'));
+  if (r.held === null) {
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `daemon '${name}' already runs on state directory '${stateDir}' (${describeHolder(r.holder)}): give another --name or --state-dir`,
+    );
   }
-  throw new InputError('FK_CONFIG_INVALID', `cannot lock state directory '${stateDir}'`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  const held = r.held;
+  return () => held.release();
 }
 
 export function daemonIdOf(stateDir: string, name: string): string {

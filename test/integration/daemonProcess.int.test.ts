@@ -1,9 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseInstant } from '../../src/core/engine/time';
+import { amqpEndpoint, describeWith } from '../support/brokers';
 import { FK } from '../support/cli';
+import { startFaultProxy } from '../support/faultProxy';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../support/webhookReceiver';
 
 /**
@@ -23,6 +26,8 @@ beforeAll(() => {
 interface Running {
   readonly child: ChildProcess;
   readonly logs: Array<Record<string, unknown>>;
+  /** Lines the daemon wrote to stdout (the stdout target). */
+  readonly out: string[];
   port: number;
   readonly exited: Promise<number | null>;
 }
@@ -32,7 +37,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function sandbox(hook: WebhookReceiver) {
+function sandbox(hook: WebhookReceiver, over: { backend?: string; user?: string; targets?: unknown[] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'fk-daemon-proc-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'config.json');
@@ -40,13 +45,14 @@ function sandbox(hook: WebhookReceiver) {
   writeFileSync(
     config,
     JSON.stringify({
-      backend: data,
-      user: USER,
+      backend: over.backend ?? data,
+      user: over.user ?? USER,
+      encryption: 'off',
       daemon: {
         http: '127.0.0.1:0',
         shutdownTimeoutMs: 2000,
         dedupe: { dir: join(dir, 'seen') },
-        targets: [{ type: 'webhook', url: hook.url, secretEnv: 'FK_DAEMON_WEBHOOK_SECRET', retry: { minMs: 20, maxMs: 200 } }],
+        targets: over.targets ?? [{ type: 'webhook', url: hook.url, secretEnv: 'FK_DAEMON_WEBHOOK_SECRET', retry: { minMs: 20, maxMs: 200 } }],
       },
     }),
   );
@@ -67,9 +73,18 @@ function sandbox(hook: WebhookReceiver) {
   return { dir, env, fk };
 }
 
-async function startDaemon(env: NodeJS.ProcessEnv): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, 'daemon', '--late', 'drop'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+async function startDaemon(env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, [CLI, 'daemon', '--late', 'drop', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
+  const out: string[] = [];
+  let outBuf = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    outBuf += chunk;
+    const lines = outBuf.split('\n');
+    outBuf = lines.pop() ?? '';
+    out.push(...lines);
+  });
   let buf = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
@@ -88,7 +103,7 @@ async function startDaemon(env: NodeJS.ProcessEnv): Promise<Running> {
   cleanups.push(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  const r: Running = { child, logs, port: 0, exited };
+  const r: Running = { child, logs, out, port: 0, exited };
   await waitUntil(() => logs.some((l) => l.msg === 'daemon ready') || child.exitCode !== null, 'daemon ready', 20_000);
   if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}: ${JSON.stringify(logs)}`);
   r.port = Number(logs.find((l) => l.msg === 'http listening')?.port);
@@ -201,5 +216,49 @@ describe('fk daemon process', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(duplicates(hook, first, second)).toEqual([]);
+  });
+
+  it('with --http off and nothing armed, runs until told to stop (issue 11.6: it exited 0 by itself)', async () => {
+    const hook = await startWebhookReceiver(SECRET);
+    cleanups.push(() => hook.close());
+    const sb = sandbox(hook, { targets: [] });
+    const d = await startDaemon(sb.env, ['--http', 'off', '--stdout']);
+    sb.fk('backlog', 'create', 'Today');
+    sb.fk('workitem', 'add', 'Today', 'Write the report', '--pomodoros', '1');
+    sb.fk('start', 'Write the report', '--work', '60s', '--rest', '5s');
+    const started = (): boolean => d.out.some((l) => l.includes('"work.started"'));
+    await waitUntil(() => started() || d.child.exitCode !== null, 'work.started on stdout, or the daemon gone', 30_000);
+    expect({ exitCode: d.child.exitCode, started: started() }).toEqual({ exitCode: null, started: true });
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toBe(0);
+  });
+});
+
+const amqp = amqpEndpoint();
+describeWith(amqp, 'fk daemon process on RabbitMQ', ({ url }) => {
+  it.each([
+    ['hangs (no answer at all)', false],
+    ['drops while closing', true],
+  ])('SIGTERM while the broker connection %s: one signal, exit 0, bounded (issue 11.3)', async (_what, drop) => {
+    const base = new URL(url);
+    const proxy = await startFaultProxy(base.hostname, Number(base.port || 5672));
+    cleanups.push(() => proxy.close());
+    const viaProxy = new URL(url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const hook = await startWebhookReceiver(SECRET);
+    cleanups.push(() => hook.close());
+    const sb = sandbox(hook, { backend: viaProxy.toString(), user: `alice-${randomUUID().slice(0, 8)}@example.org` });
+    const d = await startDaemon(sb.env);
+    proxy.hold('down');
+    proxy.hold('up');
+    d.child.kill('SIGTERM');
+    if (drop) {
+      await waitUntil(() => d.logs.some((l) => l.msg === 'daemon stopping') || d.child.exitCode !== null, 'the daemon stopping');
+      proxy.dropAll();
+    }
+    // shutdownTimeoutMs is 2 s; before the fix it took 60 s and a second signal. 30 s detects a hang.
+    const hung = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000).unref());
+    expect(await Promise.race([d.exited, hung])).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tryLockFile } from '../../src/transports/file';
@@ -106,6 +106,32 @@ describe('a writer waiting for the lock (issue 11 item 8)', () => {
       expect(r.status).toBe(3);
       expect(r.stderr).toMatch(/^fk: the history is invalid, refusing to append: line \d+: sequence 9 after/m);
       expect(readFileSync(data, 'utf8')).toBe(before);
+    } finally {
+      sb.cleanup();
+    }
+  });
+});
+
+describe('a write that fails half-way (disk full, file size limit)', () => {
+  it('leaves the history as it was and reports the failure, instead of half a line and exit 0', () => {
+    const sb = sandbox();
+    try {
+      const data = join(sb.dir, 'h.txt');
+      expect(sb.fk('--file', data, 'backlog', 'create', 'seed').status).toBe(0);
+      // Grow the file to just under 1 KiB, the limit set below, so the next append is cut short.
+      const size = readFileSync(data).length;
+      expect(sb.fk('--file', data, 'backlog', 'create', 'x'.repeat(1000 - size - 120)).status).toBe(0);
+      const before = readFileSync(data, 'utf8');
+      expect(before.length).toBeGreaterThan(900);
+      expect(before.length).toBeLessThan(1024);
+      const r = spawnSync('bash', ['-c', 'ulimit -f 1; exec "$0" "$@"', process.execPath, FK, '--file', data, 'backlog', 'create', 'y'.repeat(200)], {
+        env: sb.env,
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toMatch(/^fk: cannot append to history file '.*h\.txt': EFBIG/);
+      expect(r.status).toBe(4);
+      expect(readFileSync(data, 'utf8')).toBe(before);
+      expect(sb.fk('--file', data, 'check').status).toBe(0);
     } finally {
       sb.cleanup();
     }

@@ -9,7 +9,7 @@ import { manualClock, type Micros } from '../../src/core/clock';
 import { silentLogger, type Logger } from '../../src/core/logger';
 import type { StrategyName } from '../../src/core/engine/records';
 import { parseInstant } from '../../src/core/engine/time';
-import { resolveDaemonConfig } from '../../src/daemon/daemonConfig';
+import { resolveDaemonConfig } from '../../src/daemon/options';
 import { createDaemon, type Daemon, type DaemonDeps } from '../../src/daemon/runtime';
 import { createFileTransport } from '../../src/transports/file';
 import { waitUntil, type WebhookReceiver } from './webhookReceiver';
@@ -90,4 +90,30 @@ export const types = (r: WebhookReceiver): string[] => r.received.map((x) => x.e
 export async function act(w: Pick<Client, 'execute'>, d: Daemon[], name: StrategyName, ...params: string[]): Promise<void> {
   const rec = await w.execute(name, params);
   for (const x of d) await waitUntil(() => seq(x) >= rec.seq, `daemon at seq ${rec.seq}`);
+}
+
+/** One captured log call: level, merged bindings and fields, message. */
+export interface LogLine {
+  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  readonly msg: string;
+  readonly fields: Record<string, unknown>;
+}
+
+/** A Logger that keeps every call (for asserting what an operator would see at warn/error). */
+export function captureLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & { readonly lines: LogLine[] } {
+  const at =
+    (level: LogLine['level']) =>
+    (a: object | string, b?: string): void => {
+      lines.push(typeof a === 'string' ? { level, msg: a, fields: { ...bindings } } : { level, msg: b ?? '', fields: { ...bindings, ...a } });
+    };
+  return {
+    lines,
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: (more) => captureLogger(lines, { ...bindings, ...more }),
+  };
 }

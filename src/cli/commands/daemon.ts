@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../app/logger';
 import { configFrom, print, printJson, type GlobalFlags } from '../run';
-import { resolveDaemonConfig, resolveDaemonHttp } from '../../daemon/daemonConfig';
 import { onShutdown } from '../../daemon/lifecycle';
-import type { DaemonFlags } from '../../daemon/options';
+import { resolveDaemonConfig, resolveDaemonHttp, type DaemonFlags } from '../../daemon/options';
 import { createDaemon } from '../../daemon/runtime';
 import { fetchDaemonStatus, formatDaemonStatus } from '../../daemon/statusClient';
 

@@ -1,15 +1,22 @@
-import { dirname } from 'node:path';
-import { closeSync, existsSync, mkdirSync, fstatSync, fsyncSync, openSync, readSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { DomainError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
+import { ensureHistoryFile, type CreateHistory } from './historyPath';
 import { lockFile } from './lockFile';
 import { readLinesFd } from './lineReader';
 import type { PublishMeta, SubscribeHandlers, Transport, TransportStatus, Unsubscribe } from '../../core/transport';
 
 /** Options of the plain-file backend (Flowkeeper's own data file format). */
 export interface FileTransportOptions {
-  /** Path of the history file. Created (empty) on connect when missing. */
+  /** Path of the history file: a regular file (or a link to one); see `create` when missing. */
   readonly path: string;
+  /**
+   * When the file is missing, connect creates it if its directory exists (`'file'`), or with its
+   * directories (`'directories'`), or refuses (`false`). @default 'file'
+   */
+  readonly create?: CreateHistory;
+  /** Appended to the error about a missing directory (e.g. the option that allows creating it). */
+  readonly createHint?: string;
   /** How often to look for lines appended by another process, besides file-system events. @default 1000 */
   readonly pollMs?: number;
   /**
@@ -118,6 +125,42 @@ export function createFileTransport(options: FileTransportOptions): Transport {
     }
   }
 
+  function openForAppend(): number {
+    try {
+      return openSync(path, 'a+');
+    } catch (err) {
+      throw fileError('cannot open history file', err);
+    }
+  }
+
+  /**
+   * Writes all of `bytes` and syncs, or leaves the file as it was: a short write (disk full, file
+   * size limit) must not leave half a line, which would make the history invalid for everyone.
+   */
+  function appendWhole(fd: number, before: number, bytes: Buffer): void {
+    try {
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } catch (err) {
+      try {
+        ftruncateSync(fd, before);
+        fsyncSync(fd);
+      } catch (undo) {
+        log.error({ err: undo }, 'could not remove a partly written line');
+      }
+      throw fileError('cannot append to history file', err);
+    }
+  }
+
+  function fileError(what: string, err: unknown): TransportError {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const denied = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
+    return new TransportError(denied ? 'FK_ACCESS_DENIED' : 'FK_TRANSPORT_UNAVAILABLE', `${what} '${path}': ${(err as Error).message}`, {
+      cause: err,
+      retryable: !denied,
+    });
+  }
+
   async function lock(): Promise<() => void> {
     const held = await lockFile(`${path}.lock`, {
       timeoutMs: lockTimeoutMs,
@@ -130,14 +173,7 @@ export function createFileTransport(options: FileTransportOptions): Transport {
   return {
     async connect() {
       if (state === 'closed') throw new TransportError('FK_TRANSPORT_CLOSED', `file backend '${path}' is closed (connect)`);
-      if (!existsSync(path)) {
-        try {
-          mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-          closeSync(openSync(path, 'a', 0o600));
-        } catch (err) {
-          throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot create history file '${path}': ${(err as Error).message}`, { cause: err });
-        }
-      }
+      ensureHistoryFile(path, options.create ?? 'file', options.createHint);
       size();
       state = 'online';
       setStatus({ kind: 'online' });
@@ -153,12 +189,11 @@ export function createFileTransport(options: FileTransportOptions): Transport {
       const known = Math.max(0, ...[...subs].filter((s) => s.active).map((s) => s.offset));
       const unlock = await lock();
       try {
-        const fd = openSync(path, 'a+');
+        const fd = openForAppend();
         try {
           const total = fstatSync(fd).size;
           if (exclusiveAppend && subs.size > 0 && total !== known) {
             // Someone appended since we last read: hand the news to the client and let it retry.
-            closeSync(fd);
             deliverAll();
             throw new DomainError('FK_SEQUENCE_CONFLICT', `history file '${path}' changed while appending; re-checking against the new lines`);
           }
@@ -168,16 +203,9 @@ export function createFileTransport(options: FileTransportOptions): Transport {
             readSync(fd, last, 0, 1, total - 1);
             if (last[0] !== 0x0a && last[0] !== 0x0d) prefix = '\n';
           }
-          writeSync(fd, `${prefix}${line}\n`);
-          fsyncSync(fd);
+          appendWhole(fd, total, Buffer.from(`${prefix}${line}\n`, 'utf8'));
+        } finally {
           closeSync(fd);
-        } catch (err) {
-          try {
-            closeSync(fd);
-          } catch {
-            /* closed above */
-          }
-          throw err;
         }
       } finally {
         unlock();

@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/app/config';
-import { resolveDaemonConfig } from '../../../src/daemon/daemonConfig';
-import type { DaemonFlags, WebhookTargetConfig } from '../../../src/daemon/options';
+import { resolveDaemonConfig, type DaemonFlags, type WebhookTargetConfig } from '../../../src/daemon/options';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

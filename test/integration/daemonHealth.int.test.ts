@@ -1,0 +1,82 @@
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { manualClock } from '../../src/core/clock';
+import type { Daemon } from '../../src/daemon/runtime';
+import { captureLogger, cleanups, fileWriter, plan, S, sandbox, seq, startDaemon, T0, types, type LogLine } from '../support/daemonSandbox';
+import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../support/webhookReceiver';
+
+jest.setTimeout(60_000);
+
+/**
+ * Issue 11.6: the daemon's health must not lie. A file history rewritten or shrunk under it (a
+ * desktop repair, a sync tool) is read anew by itself; a garbage line makes the user a conflict,
+ * visible in /readyz, in the logs at warn/error and as an event.
+ */
+async function fileDaemon(): Promise<{ hook: WebhookReceiver; d: Daemon; logs: LogLine[]; sb: ReturnType<typeof sandbox>; clock: ReturnType<typeof manualClock> }> {
+  const hook = await startWebhookReceiver(null);
+  cleanups.push(() => hook.close());
+  const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url, retry: { minMs: 10, maxMs: 100 } }] });
+  const clock = manualClock(T0);
+  const logger = captureLogger();
+  const d = await startDaemon(sb, clock, {}, { logger });
+  const w = await fileWriter(sb, clock);
+  await plan(w, sb.user);
+  await waitUntil(() => seq(d) >= 4, 'the daemon read the plan');
+  return { hook, d, logs: logger.lines, sb, clock };
+}
+
+const readyz = async (d: Daemon): Promise<{ status: number; body: { ready: boolean; sessions: Array<{ state: string; reason: string | null }> } }> => {
+  const r = await fetch(`http://127.0.0.1:${(d.http as { port: number }).port}/readyz`);
+  return { status: r.status, body: (await r.json()) as never };
+};
+
+const daemonEvents = (hook: WebhookReceiver): string[] => hook.received.map((x) => x.event.type).filter((t) => t.startsWith('daemon.'));
+
+describe('fk daemon health on a file history', () => {
+  it('re-opens a history shrunk under it (a repair) by itself and keeps following it', async () => {
+    const { hook, d, logs, sb, clock } = await fileDaemon();
+    const lines = readFileSync(sb.data, 'utf8');
+    const w = await fileWriter(sb, clock);
+    await w.execute('CreateBacklog', ['b2', 'Tomorrow']);
+    await waitUntil(() => seq(d) >= 5, 'the daemon at seq 5');
+
+    // A repair tool writes the history anew, shorter, and renames it in place.
+    clock.set(T0 + S);
+    writeFileSync(`${sb.data}.new`, lines);
+    renameSync(`${sb.data}.new`, sb.data);
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'daemon.offline'), 'daemon.offline');
+    expect(hook.received.find((x) => x.event.type === 'daemon.offline')?.event.detail?.reason).toMatch(/shrank|rewritten|removed/);
+    expect(logs.some((l) => l.level === 'warn' && l.msg.includes('not followed'))).toBe(true);
+    await hook.waitFor((r) => r.filter((x) => x.event.type === 'daemon.online').length === 2, 'daemon.online again');
+    expect(d.status().users[0]).toMatchObject({ state: 'online', lastSeq: 4, historyError: null });
+    expect((await readyz(d)).status).toBe(200);
+
+    const again = await fileWriter(sb, clock);
+    await again.execute('StartTimer', ['w1', '60', '30']);
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'work.started'), 'work.started after the rewrite');
+    expect(types(hook)).toEqual(['work.started']);
+    expect(daemonEvents(hook)).toEqual(['daemon.online', 'daemon.offline', 'daemon.online']);
+  });
+
+  it('a garbage line appended: conflict in /readyz, an error log and daemon.conflict; the repaired file is followed again', async () => {
+    const { hook, d, logs, sb, clock } = await fileDaemon();
+    const good = readFileSync(sb.data, 'utf8');
+    clock.set(T0 + S);
+    appendFileSync(sb.data, 'this is not a record\n');
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'daemon.conflict'), 'daemon.conflict');
+    const ready = await readyz(d);
+    expect(ready.status).toBe(503);
+    expect(ready.body.sessions[0]).toMatchObject({ state: 'conflict', reason: expect.stringMatching(/line 5/) });
+    expect(d.status().users[0]?.historyError).toMatchObject({ code: expect.any(String) });
+    expect(logs.some((l) => l.level === 'error' && l.msg.includes('history conflict'))).toBe(true);
+    expect(d.metrics()).toMatch(/fk_daemon_session_online\{[^}]+\} 0/);
+
+    // Repaired: the garbage line removed (the file shrinks).
+    clock.set(T0 + 2 * S);
+    writeFileSync(sb.data, good);
+    await waitUntil(() => d.ready(), 'ready again after the repair', 30_000);
+    const w = await fileWriter(sb, clock);
+    await w.execute('StartTimer', ['w1', '60', '30']);
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'work.started'), 'work.started after the repair');
+    expect(daemonEvents(hook)).toEqual(['daemon.online', 'daemon.offline', 'daemon.conflict', 'daemon.online']);
+  });
+});
