@@ -25,7 +25,8 @@ function cloneCategory(src: Category, parent: Node, user: User): Category {
   return c;
 }
 
-function cloneUser(src: User, tenant: Tenant): User {
+/** Deep copy of one user (its whole subtree), attached to `tenant`. */
+export function cloneUser(src: User, tenant: Tenant): User {
   const u = new User(src.uid, src.name, src.isSystem, src.createDate, src.timer.lastDate, tenant);
   copyDates(u, src);
   u.categories.clear();

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, realpathSync, fsyncSync, openSync, readSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { DomainError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import { ensureHistoryFile, type CreateHistory } from './historyPath';
@@ -162,7 +162,14 @@ export function createFileTransport(options: FileTransportOptions): Transport {
   }
 
   async function lock(): Promise<() => void> {
-    const held = await lockFile(`${path}.lock`, {
+    // Next to the real file: writers naming it through a symbolic link must share the lock.
+    let real = path;
+    try {
+      real = realpathSync(path);
+    } catch {
+      /* reported by the append itself */
+    }
+    const held = await lockFile(`${real}.lock`, {
       timeoutMs: lockTimeoutMs,
       what: `history file '${path}'`,
       onWait: (holder) => log.info({ holder }, 'waiting for the history lock'),

@@ -67,6 +67,12 @@ export function sealTimer(user: User, now: Micros): void {
   }
 }
 
+/** True when `sealTimer(user, now)` would ring something (it then changes the model). */
+export function sealIsDue(user: User, now: Micros): boolean {
+  const timer = user.timer;
+  return timer.pomodoro !== null && timer.nextStateChange !== null && now + SEAL_MARGIN_US >= timer.nextStateChange;
+}
+
 export function startPomodoro(user: User, w: Workitem, p: Pomodoro, work: number, rest: number, when: Micros, now: Micros): void {
   const timer = user.timer;
   p.state = 'work';
