@@ -69,15 +69,9 @@ interface Held {
   readonly sweep: NodeJS.Timeout;
 }
 
-/** Resolves true when `p` settles within `ms`, false otherwise (then `p` is left running). */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, ms))));
-  try {
-    return await Promise.race([p.then(() => true as const, () => true as const), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Resolves true when `p` settles before `deadline` does, false otherwise (`p` is left running). */
+function before(p: Promise<unknown>, deadline: Promise<void>): Promise<boolean> {
+  return Promise.race([p.then(() => true, () => true), deadline.then(() => false)]);
 }
 
 /**
@@ -189,7 +183,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       for (const t of config.targets) {
         const target = createTarget(t, deps.logger, deps.stdout);
         targets.push(target);
-        loops.set(t.name, startDeliveryLoop(target, h.outbox, deps.logger));
+        loops.set(t.name, startDeliveryLoop(target, h.outbox, deps.logger, { timers }));
       }
       log.info({ id: h.id, stateDir: config.stateDir, targets: describeTargets(config.targets), pending: h.outbox.depth(), late: config.late }, 'daemon starting');
       if (config.http !== null) {
@@ -227,35 +221,42 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     }
   }
 
+  /**
+   * The graceful stop, within `shutdownTimeoutMs` in every state: the outbox drains for the budget
+   * less a reserve (up to 1 s) kept for closing connections; a close still running at the end of
+   * the budget is given up on.
+   */
   async function shutdown(): Promise<void> {
-    const deadline = Date.now() + config.shutdownTimeoutMs;
-    // Closing connections gets the last part of the budget; draining the outbox the rest.
-    const closeReserve = Math.min(1000, config.shutdownTimeoutMs / 2);
-    const left = (): number => Math.max(100, deadline - Date.now());
+    const budget = config.shutdownTimeoutMs;
+    let budgetTimer: unknown = null;
+    const deadline = new Promise<void>((r) => (budgetTimer = timers.setTimeout(r, budget)));
     wakeups.stop();
     const h = held;
     log.info({ pending: h?.outbox.depth() ?? 0 }, 'daemon stopping');
     if (h !== null) {
       clearInterval(h.sweep);
       for (const w of watchers) {
-        if (w.caughtUp) h.acceptor.accept(daemonEvent('daemon.offline', w.config.user, h.id, clock.now(), { reason: 'shutdown', readOnly: true }).event);
+        if (!w.caughtUp) continue;
+        const offline = daemonEvent('daemon.offline', w.config.user, h.id, clock.now(), { reason: 'shutdown', readOnly: true });
+        h.acceptor.accept(offline.event);
       }
       h.acceptor.close();
     }
-    await within(endpoint?.close() ?? Promise.resolve(), left());
-    const drainMs = Math.max(0, deadline - closeReserve - Date.now());
-    const drained = await Promise.all([...loops.values()].map((l) => l.drain(drainMs)));
-    if (drained.some((d) => !d)) log.warn({ pending: h?.outbox.depth() ?? 0 }, 'outbox not drained; kept for the next start');
+    await before(endpoint?.close() ?? Promise.resolve(), deadline);
+    const drainMs = budget - Math.min(1000, budget / 2);
+    const drained = await before(Promise.all([...loops.values()].map((l) => l.drain(drainMs))).then((d) => d.every(Boolean)), deadline);
+    if (!drained) log.warn({ pending: h?.outbox.depth() ?? 0 }, 'outbox not drained; kept for the next start');
     saveCheckpoints(true);
     const closes: Array<[string, Promise<unknown>]> = [
       ...watchers.map((w): [string, Promise<unknown>] => [`session ${w.key}`, w.close()]),
-      ...[...loops.values()].map((l): [string, Promise<unknown>] => [`delivery ${l.target.name}`, l.stop(left())]),
+      ...[...loops.values()].map((l): [string, Promise<unknown>] => [`delivery ${l.target.name}`, l.stop(budget)]),
       ...targets.map((t): [string, Promise<unknown>] => [`target ${t.name}`, t.close()]),
     ];
     for (const [what, p] of closes) p.catch((err: unknown) => log.warn({ err, what }, 'close failed'));
-    const done = await Promise.all(closes.map(([, p]) => within(p, left())));
+    const done = await Promise.all(closes.map(([, p]) => before(p, deadline)));
+    timers.clearTimeout(budgetTimer);
     const hanging = closes.filter((_c, i) => !done[i]).map(([what]) => what);
-    if (hanging.length > 0) log.warn({ hanging, timeoutMs: config.shutdownTimeoutMs }, 'close timed out; stopping anyway');
+    if (hanging.length > 0) log.warn({ hanging, timeoutMs: budget }, 'close timed out; stopping anyway');
     if (h !== null) {
       h.outbox.compact();
       h.outbox.close();

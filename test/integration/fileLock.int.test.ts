@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tryLockFile } from '../../src/transports/file';
 import { FK, ROOT, assertBuilt, sandbox } from '../support/cli';
@@ -81,6 +81,32 @@ describe('the history lock (issue 11 item 9)', () => {
       expect(readFileSync(data, 'utf8')).toBe(before);
     } finally {
       h.kill('SIGKILL');
+    }
+  });
+});
+
+describe('one lock per file, however it is named', () => {
+  it('a writer going through a symbolic link waits for the lock taken through the real path', async () => {
+    const sb = sandbox();
+    try {
+      const data = join(sb.dir, 'h.txt');
+      expect(sb.fk('--file', data, 'backlog', 'create', 'seed').status).toBe(0);
+      const link = join(sb.dir, 'link.txt');
+      symlinkSync(data, link);
+      const lock = tryLockFile(`${data}.lock`);
+      expect(lock.held).not.toBeNull();
+      const child = spawn(process.execPath, [FK, '--log-level', 'info', '--file', link, 'backlog', 'create', 'via-link'], {
+        env: sb.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const done = exited(child);
+      await waitForOutput(child, /waiting for the history lock/);
+      expect(readFileSync(data, 'utf8')).not.toContain('via-link');
+      lock.held?.release();
+      expect((await done).status).toBe(0);
+      expect(readFileSync(data, 'utf8')).toContain('via-link');
+    } finally {
+      sb.cleanup();
     }
   });
 });

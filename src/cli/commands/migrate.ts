@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { canonicalJson, canonicalState } from '../../core/engine/canonical';
@@ -126,7 +126,7 @@ async function writeFileTarget(dst: Config, records: readonly StrategyRecord[]):
   }
   // Under the history lock, so no `fk` appends between the check and the write. A file that
   // exists but holds no record (empty, blank or comment lines) is replaced: nothing is lost.
-  const lock = await lockFile(`${dst.backend}.lock`, { timeoutMs: DEFAULT_LOCK_TIMEOUT_MS, what: `history file '${dst.backend}'` });
+  const lock = await lockFile(`${await realpath(dst.backend).catch(() => dst.backend)}.lock`, { timeoutMs: DEFAULT_LOCK_TIMEOUT_MS, what: `history file '${dst.backend}'` });
   try {
     await assertNoRecords(dst.backend);
     await writeOutputFile({ path: dst.backend, force: true, forceOption: null }, header + historyText(records, cipher));
