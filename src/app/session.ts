@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
 import {
@@ -15,7 +15,7 @@ import type { Logger } from '../core/logger';
 import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
 import type { Transport, TransportEntry } from '../core/transport';
-import { createFileTransport } from '../transports/file';
+import { createFileTransport, firstRecordLine } from '../transports/file';
 import { historyCreation, redactBackend, type Config } from './config';
 import { historyName } from './historyName';
 import { getFernetKey, getSodiumKey } from './keyCache';
@@ -79,9 +79,8 @@ async function fileCipher(config: Config): Promise<{ cipher?: Cipher; requireEnc
   }
   let encrypted = false;
   if (existsSync(config.backend)) {
-    const text = readFileSync(config.backend, 'utf8');
-    const first = text.split(/\r\n|\r|\n/).find((l) => l.trim() !== '' && !l.startsWith('#'));
-    encrypted = first !== undefined && encryptedFormatOf(first) === 'fernet';
+    const first = firstRecordLine(config.backend);
+    encrypted = first !== null && encryptedFormatOf(first) === 'fernet';
   }
   const passphrase =
     encrypted || config.encryption === 'fernet'
