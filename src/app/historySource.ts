@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Micros } from '../core/clock';
 import { createFernetCipher, createSodiumCipher, type Cipher, type SodiumHeader } from '../core/crypto';
@@ -7,7 +6,6 @@ import type { Logger } from '../core/logger';
 import type { StrategyRecord } from '../core/engine/records';
 import { applyLine, createHistoryState, settleKey, type EngineOptions, type HistoryEncryption } from '../core/engine/engine';
 import { sealAtEnd, type ReplayState } from '../core/engine/replay';
-import { splitLines } from '../core/engine/serializer';
 import type { Transport, TransportEntry } from '../core/transport';
 import { redactBackend, type Config } from './config';
 import { detectEncryption } from './historyEncryption';
@@ -15,6 +13,7 @@ import { getFernetKey, getSodiumKey } from './keyCache';
 import { requirePassphrase } from './passphrase';
 import type { Progress } from './progress';
 import { backendKind, createTransportFor } from './session';
+import { readLines } from '../transports/file';
 
 /**
  * Read-only access to a whole history, for the commands that read (state, check, export, import,
@@ -95,16 +94,16 @@ function scan(lines: readonly string[], engine: EngineOptions, opts: ReadOptions
  * `fk state` does: `strict` throws the first bad line, with its line number. The file is only read.
  */
 export async function readHistoryFile(path: string, opts: ReadOptions): Promise<HistoryRead> {
-  let text: string;
+  // Read line by line (no single string): a file over Node's string limit (~512 MiB) reads too.
+  const lines: string[] = [];
   try {
-    text = await readFile(path, 'utf8');
+    readLines(path, (text) => lines.push(text));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError('FK_INPUT_INVALID', `history file '${path}' ${code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'error'})`}`, {
       cause: err,
     });
   }
-  const lines = splitLines(text);
   const { encryption, header } = detectEncryption(lines);
   const cipher = await cipherFor(encryption, header, path, opts);
   return scan(lines, { policy: opts.policy ?? 'strict', encryption, ...(cipher ? { cipher } : {}) }, opts, path, header);

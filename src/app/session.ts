@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
 import { createFernetCipher, createSodiumCipher, formatSodiumHeader, type Cipher } from '../core/crypto';
@@ -7,9 +7,8 @@ import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
-import { splitLines } from '../core/engine/serializer';
 import type { Transport } from '../core/transport';
-import { createFileTransport } from '../transports/file';
+import { createFileTransport, readLines } from '../transports/file';
 import { historyCreation, redactBackend, type Config } from './config';
 import { detectEncryption, type DetectedEncryption } from './historyEncryption';
 import { historyName } from './historyName';
@@ -82,7 +81,10 @@ async function fileCipher(config: Config): Promise<{ cipher?: Cipher; requireEnc
   }
   let encrypted = false;
   if (existsSync(config.backend)) {
-    encrypted = detectEncryption(splitLines(readFileSync(config.backend, 'utf8'))).encryption === 'fernet';
+    // Only the head: up to the first record line that is not a sync server's seed.
+    const head: string[] = [];
+    readLines(config.backend, (text) => head.push(text) > 0 && !detectEncryption(head).decided);
+    encrypted = detectEncryption(head).encryption === 'fernet';
   }
   const passphrase =
     encrypted || config.encryption === 'fernet'

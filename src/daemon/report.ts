@@ -93,6 +93,14 @@ export function daemonMetrics(src: ReportSources): string {
     ['fk_daemon_sessions_online', 'Sessions whose history is followed.', 'gauge', one(src.watchers.filter((w) => w.followed).length)],
     ['fk_daemon_session_online', 'Whether a session’s history is followed (caught up, online, no conflict).', 'gauge', perUser((w) => (w.followed ? 1 : 0))],
     ['fk_daemon_last_seq', 'Last history sequence number applied.', 'gauge', perUser((_w, s) => s.lastSeq)],
+    [
+      'fk_daemon_records_ignored_total',
+      'History records every reader ignores, by reason (junk that fails authentication, lost races, rule rejections).',
+      'counter',
+      users.flatMap(({ s }) =>
+        Object.entries(s.ignored.counts).map(([reason, value]) => ({ labels: { user: s.user, backend: s.backend, reason }, value })),
+      ),
+    ],
   ];
   return renderPrometheus(families.map(([name, help, type, samples]) => ({ name, help, type, samples })));
 }

@@ -9,6 +9,7 @@ import { formatInstant } from '../core/engine/time';
 import { redactBackend, type Config } from '../app/config';
 import { backendKind, type Session } from '../app/session';
 import { createEventRouter, type Checkpoint } from './eventRouter';
+import { ignoredRecords, type IgnoredRecords } from './ignored';
 import type { LatePolicy } from './options';
 import { createRetryTimer, realTimers, type Timers } from './timers';
 
@@ -37,6 +38,8 @@ export interface WatcherStatus {
   readonly caughtUp: boolean;
   readonly lastSeq: number;
   readonly historyError: { readonly code: string; readonly message: string } | null;
+  /** Records this history's readers ignore (junk, lost races, rejected by a rule). */
+  readonly ignored: IgnoredRecords;
   readonly timer: TimerView | null;
   /** When the daemon wakes up next for this user (a transition or a held event). */
   readonly nextWakeAt: string | null;
@@ -263,6 +266,7 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
         caughtUp: announced && session !== null,
         lastSeq: session?.client.state.lastSeq ?? 0,
         historyError: err === null ? null : { code: err.code, message: err.message },
+        ignored: ignoredRecords(session?.client.state),
         timer: u === undefined ? null : timerAt(u, clock.now()),
         nextWakeAt: wake === null ? null : formatInstant(wake),
       };

@@ -41,6 +41,7 @@ interface StatusShape {
     historyError: { code: string } | null;
     timer: TimerView | null;
     reason?: string | null;
+    ignored?: { counts?: Record<string, number> };
   }>;
   targets?: Array<{ name: string; type: string; pending?: number; delivered?: number; failed?: number }>;
   outbox?: { pending?: number };
@@ -59,7 +60,9 @@ export function formatDaemonStatus(raw: unknown): string[] {
         : u.online
           ? 'online'
           : `offline (read-only${why})`;
-    lines.push(`${u.user} on ${u.backend}: ${state}, seq ${u.lastSeq}; ${timerLine(u.timer)}`);
+    const ignored = Object.entries(u.ignored?.counts ?? {}).filter(([k, n]) => k !== 'lostRaces' && n > 0);
+    const junk = ignored.length === 0 ? '' : `; ignored records: ${ignored.map(([k, n]) => `${k} ${n}`).join(', ')}`;
+    lines.push(`${u.user} on ${u.backend}: ${state}, seq ${u.lastSeq}; ${timerLine(u.timer)}${junk}`);
   }
   for (const t of s.targets ?? []) lines.push(`target ${t.name} (${t.type}): delivered ${t.delivered ?? 0}, failed attempts ${t.failed ?? 0}, pending ${t.pending ?? 0}`);
   return lines;

@@ -1,7 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyName } from '../../src/app/historyName';
+import { createAmqpTransport } from '../../src/transports/amqp';
+import { amqpEndpoint, describeWith } from '../support/brokers';
 import { manualClock } from '../../src/core/clock';
 import type { Daemon } from '../../src/daemon/runtime';
-import { captureLogger, cleanups, fileWriter, plan, S, sandbox, seq, startDaemon, T0, types, type LogLine } from '../support/daemonSandbox';
+import { captureLogger, cleanups, fileWriter, plan, S, sandbox, seq, sessionWriter, startDaemon, T0, types, type LogLine } from '../support/daemonSandbox';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../support/webhookReceiver';
 
 jest.setTimeout(60_000);
@@ -80,3 +85,38 @@ describe('fk daemon health on a file history', () => {
     expect(daemonEvents(hook)).toEqual(['daemon.online', 'daemon.offline', 'daemon.conflict', 'daemon.online']);
   });
 });
+
+describeWith(amqpEndpoint(), 'fk daemon on an encrypted RabbitMQ history with junk in it', ({ url }) => {
+  it('skips a record that fails authentication, shows it in /status, the metrics and a warn log, and keeps going (issue 11.4)', async () => {
+    const hook = await startWebhookReceiver(null);
+    cleanups.push(() => hook.close());
+    const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url, retry: { minMs: 10, maxMs: 100 } }] }, url);
+    const passphraseFile = join(sb.dir, 'passphrase');
+    writeFileSync(passphraseFile, 'correct horse battery staple\n', { mode: 0o600 });
+    const over = { encryption: 'sodium', passphraseFile };
+    const clock = manualClock(T0);
+    const w = (await sessionWriter(sb, clock, over)).client;
+    await plan(w, sb.user);
+    const logger = captureLogger();
+    const d = await startDaemon(sb, clock, {}, { over, logger });
+    // Anyone with write permission publishes junk in the envelope's shape.
+    const vandal = createAmqpTransport({ url, history: historyName(sb.user) });
+    cleanups.push(() => vandal.close());
+    await vandal.connect();
+    await vandal.publish(`!1 5 ${sb.user} AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, { id: randomUUID(), seq: 5 });
+    clock.set(T0 + S);
+    await w.execute('StartTimer', ['w1', '60', '30']);
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'work.started'), 'work.started after the junk');
+    const status = (await (await fetch(`http://127.0.0.1:${(d.http as { port: number }).port}/status`)).json()) as {
+      users: Array<{ state: string; lastSeq: number; ignored: { counts: Record<string, number>; recent: Array<Record<string, unknown>> } }>;
+    };
+    expect(status.users[0]).toMatchObject({ state: 'online', lastSeq: 5 });
+    expect(status.users[0]?.ignored.counts.unauthentic).toBe(1);
+    expect(status.users[0]?.ignored.recent).toEqual([expect.objectContaining({ reason: 'unauthentic', code: 'FK_DECRYPT_FAILED' })]);
+    expect(d.metrics()).toMatch(/fk_daemon_records_ignored_total\{user="[^"]+",backend="[^"]+",reason="unauthentic"\} 1/);
+    expect(logs(logger.lines, 'warn').some((l) => l.msg === 'record ignored' && l.fields.reason === 'unauthentic')).toBe(true);
+    expect(d.ready()).toBe(true);
+  });
+});
+
+const logs = (lines: LogLine[], level: LogLine['level']): LogLine[] => lines.filter((l) => l.level === level);

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,11 +65,16 @@ function sandbox(hook: WebhookReceiver, over: { backend?: string; user?: string;
     FK_CONFIG: config,
     FK_DAEMON_WEBHOOK_SECRET: SECRET,
   };
-  const fk = (...args: string[]): string => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 30_000 });
-    if (r.status !== 0) throw new Error(`fk ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-    return r.stdout;
-  };
+  // Asynchronous on purpose: the webhook receiver runs in this process, and a synchronous spawn
+  // blocked it for seconds under load, long enough for the daemon's request to time out and be
+  // retried: a genuine at-least-once duplicate (issue 15's "6 deliveries, 5 ids").
+  const fk = (...args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`fk ${args.join(' ')} failed (${String(err.code)}): ${stderr}`));
+        else resolve(stdout);
+      });
+    });
   return { dir, env, fk };
 }
 
@@ -148,9 +153,9 @@ describe('fk daemon process', () => {
     cleanups.push(() => hook.close());
     const sb = sandbox(hook);
     const first = await startDaemon(sb.env);
-    sb.fk('backlog', 'create', 'Today');
-    sb.fk('workitem', 'add', 'Today', 'Write the report', '--pomodoros', '1');
-    sb.fk('start', 'Write the report', '--work', '6s', '--rest', '1s');
+    await sb.fk('backlog', 'create', 'Today');
+    await sb.fk('workitem', 'add', 'Today', 'Write the report', '--pomodoros', '1');
+    await sb.fk('start', 'Write the report', '--work', '10s', '--rest', '1s');
     await hook.waitFor((r) => r.some((x) => x.event.type === 'work.started'), 'work.started');
     // Killed once the delivery is marked in the outbox: a kill between the webhook's 2xx and that
     // mark would repeat the delivery (at least once; receivers dedupe by X-Fk-Id).
@@ -165,7 +170,7 @@ describe('fk daemon process', () => {
     expect(hook.received.every((x) => x.signatureValid)).toBe(true);
     const started = hook.received.find((x) => x.event.type === 'work.started')?.event;
     const finished = hook.received.find((x) => x.event.type === 'work.finished');
-    const planned = (parseInstant(started?.at ?? '') as number) + 6_000_000;
+    const planned = (parseInstant(started?.at ?? '') as number) + 10_000_000;
     expect(finished?.event.at).toBe(started?.endsAt);
     expect(finished?.event.late).toBeUndefined();
     // Never rung before its planned instant (the timer never fires early, nor in the past).
@@ -174,7 +179,7 @@ describe('fk daemon process', () => {
     expect(online).toHaveLength(2);
     expect(new Set(online.map((x) => x.event.daemon)).size).toBe(1);
 
-    const human = sb.fk('daemon', 'status', `http://127.0.0.1:${second.port}`);
+    const human = await sb.fk('daemon', 'status', `http://127.0.0.1:${second.port}`);
     expect(human).toContain(`${USER} on `);
     expect(human).toMatch(/: online, seq 5; idle/);
     expect(human).toMatch(/target webhook \(webhook\): delivered \d+, failed attempts 0, pending 0/);
@@ -190,15 +195,15 @@ describe('fk daemon process', () => {
     hook.down();
     const sb = sandbox(hook);
     const first = await startDaemon(sb.env);
-    sb.fk('backlog', 'create', 'Today');
-    sb.fk('workitem', 'add', 'Today', 'Write the report', '--pomodoros', '1');
-    sb.fk('start', 'Write the report', '--work', '5s', '--rest', '60s');
+    await sb.fk('backlog', 'create', 'Today');
+    await sb.fk('workitem', 'add', 'Today', 'Write the report', '--pomodoros', '1');
+    await sb.fk('start', 'Write the report', '--work', '5s', '--rest', '60s');
     await statusUntil(first, (st) => st.users[0]?.lastSeq === 5 && st.outbox.pending >= 2, 'work.started in the outbox');
     const killedAt = Date.now();
     first.child.kill('SIGKILL');
     await first.exited;
     // The planned end of the work (`fk status` may run after it, in the rest).
-    const timer = (JSON.parse(sb.fk('status', '--json')) as { timer: { state: string; since: string; until: string } }).timer;
+    const timer = (JSON.parse(await sb.fk('status', '--json')) as { timer: { state: string; since: string; until: string } }).timer;
     const until = timer.state === 'work' ? timer.until : timer.since;
     const end = (parseInstant(until) as number) / 1000;
     // The work ends while no daemon runs (unless a very busy machine killed it after the end).
@@ -223,9 +228,9 @@ describe('fk daemon process', () => {
     cleanups.push(() => hook.close());
     const sb = sandbox(hook, { targets: [] });
     const d = await startDaemon(sb.env, ['--http', 'off', '--stdout']);
-    sb.fk('backlog', 'create', 'Today');
-    sb.fk('workitem', 'add', 'Today', 'Write the report', '--pomodoros', '1');
-    sb.fk('start', 'Write the report', '--work', '60s', '--rest', '5s');
+    await sb.fk('backlog', 'create', 'Today');
+    await sb.fk('workitem', 'add', 'Today', 'Write the report', '--pomodoros', '1');
+    await sb.fk('start', 'Write the report', '--work', '60s', '--rest', '5s');
     const started = (): boolean => d.out.some((l) => l.includes('"work.started"'));
     await waitUntil(() => started() || d.child.exitCode !== null, 'work.started on stdout, or the daemon gone', 30_000);
     expect({ exitCode: d.child.exitCode, started: started() }).toEqual({ exitCode: null, started: true });

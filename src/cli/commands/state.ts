@@ -1,8 +1,8 @@
-import { readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { canonicalError, canonicalJson, writeCanonicalState } from '../../core/engine/canonical';
 import { join } from 'node:path';
-import { createFernetCipher, encryptedFormatOf } from '../../core/crypto';
+import { createFernetCipher } from '../../core/crypto';
 import { readBackendHistory } from '../../app/historySource';
 import { getFernetKey } from '../../app/keyCache';
 import { createLogger } from '../../app/logger';
@@ -11,7 +11,7 @@ import { backendKind } from '../../app/session';
 import { configFrom } from '../run';
 import { InputError, TransportError } from '../../core/errors';
 import { replay, type ReplayMode, type ReplayState } from '../../core/engine/replay';
-import { splitLines } from '../../core/engine/serializer';
+import { anyLineStartsWith, linesOfFd } from '../../transports/file';
 import { parseInstant } from '../../core/engine/time';
 
 function parseNow(text: string | undefined): number {
@@ -54,17 +54,23 @@ function writeAll(text: string): void {
 
 /** Replays a history file through the record engine (`strict`, or `lenient` like the desktop app). */
 async function replayFile(history: string, mode: ReplayMode, now: number, passphraseFile: string | undefined, cacheDir: string): Promise<ReplayState> {
-  let lines: string[];
+  // Streamed one chunk at a time: memory is bounded by the state, not by the file.
+  let fd: number;
   try {
-    lines = splitLines(readFileSync(history, 'utf8'));
+    fd = openSync(history, 'r');
+    if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
   } catch (err) {
     throw new InputError('FK_INPUT_INVALID', `cannot read history file '${history}': ${(err as Error).message}`, { cause: err });
   }
-  // Never a secret on argv (visible in ps): --passphrase-file, FK_PASSPHRASE or FK_PASSPHRASE_FILE.
-  const encrypted = lines.some((l) => encryptedFormatOf(l) === 'fernet');
-  const passphrase = encrypted ? await resolvePassphrase({ passphraseFile, input: { isTTY: false } as never }) : null;
-  const cipher = passphrase !== null ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(cacheDir, 'keys') })) : undefined;
-  return replay(lines, { mode, now, ...(cipher ? { cipher } : {}) });
+  try {
+    // Never a secret on argv (visible in ps): --passphrase-file, FK_PASSPHRASE or FK_PASSPHRASE_FILE.
+    const encrypted = anyLineStartsWith(history, '+');
+    const passphrase = encrypted ? await resolvePassphrase({ passphraseFile, input: { isTTY: false } as never }) : null;
+    const cipher = passphrase !== null ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(cacheDir, 'keys') })) : undefined;
+    return replay(linesOfFd(fd), { mode, now, ...(cipher ? { cipher } : {}) });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function register(program: Command): void {

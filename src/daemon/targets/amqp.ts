@@ -1,9 +1,7 @@
-import * as amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { TransportError } from '../../core/errors';
 import type { FkEvent } from '../../core/notify/notifications';
 import type { Logger } from '../../core/logger';
-import { closeConnection } from '../../transports/amqp/closeConnection';
 import { redactBackend } from '../../app/config';
 import type { AmqpTargetConfig } from '../options';
 import type { Target } from './target';
@@ -22,6 +20,9 @@ export function routingKeyOf(event: FkEvent): string {
  * The connection is opened on first use and dropped on any error; the next attempt reconnects,
  * so reconnection rides on the delivery loop's backoff.
  */
+/** amqplib and the transport's helpers, loaded on first use (a daemon without an AMQP target never loads them). */
+const libs = async () => ({ amqp: await import('amqplib'), transport: await import('../../transports/amqp') });
+
 export function createAmqpTarget(cfg: AmqpTargetConfig, logger: Logger): Target {
   const log = logger.child({ component: 'amqp-target', target: cfg.name, endpoint: redactBackend(cfg.url) });
   let conn: ChannelModel | null = null;
@@ -33,10 +34,11 @@ export function createAmqpTarget(cfg: AmqpTargetConfig, logger: Logger): Target 
     const c = conn;
     conn = null;
     channel = null;
-    if (c) void closeConnection(c, 2000);
+    if (c) void libs().then(({ transport }) => transport.closeConnection(c, 2000));
   }
 
   async function open(): Promise<ConfirmChannel> {
+    const { amqp } = await libs();
     const c = await amqp.connect(cfg.url, { timeout: cfg.timeoutMs });
     conn = c;
     c.on('error', (err: unknown) => log.warn({ err }, 'connection error'));
@@ -98,7 +100,7 @@ export function createAmqpTarget(cfg: AmqpTargetConfig, logger: Logger): Target 
       const c = conn;
       conn = null;
       channel = null;
-      if (c) await closeConnection(c, 2000);
+      if (c) await (await libs()).transport.closeConnection(c, 2000);
     },
   };
 }

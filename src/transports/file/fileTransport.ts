@@ -3,7 +3,8 @@ import { DomainError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import { ensureHistoryFile, type CreateHistory } from './historyPath';
 import { lockFile } from './lockFile';
-import type { PublishMeta, SubscribeHandlers, Transport, TransportEntry, TransportStatus, Unsubscribe } from '../../core/transport';
+import { readLinesFd } from './lineReader';
+import type { PublishMeta, SubscribeHandlers, Transport, TransportStatus, Unsubscribe } from '../../core/transport';
 
 /** Options of the plain-file backend (Flowkeeper's own data file format). */
 export interface FileTransportOptions {
@@ -75,51 +76,30 @@ export function createFileTransport(options: FileTransportOptions): Transport {
     }
   }
 
-  /** Reads complete lines from `offset`; the unterminated tail counts only when `final`. */
-  function readFrom(offset: number, final: boolean): { entries: TransportEntry[]; end: number } {
-    const total = size();
-    if (total < offset) {
-      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `history file '${path}' shrank from ${offset} to ${total} bytes: it was rewritten`);
-    }
-    if (total === offset) return { entries: [], end: offset };
-    const fd = openSync(path, 'r');
-    const buf = Buffer.allocUnsafe(total - offset);
-    try {
-      let got = 0;
-      while (got < buf.length) {
-        const n = readSync(fd, buf, got, buf.length - got, offset + got);
-        if (n === 0) break;
-        got += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    const entries: TransportEntry[] = [];
-    let start = 0;
-    for (let i = 0; i < buf.length; i++) {
-      const c = buf[i];
-      if (c === 0x0a || c === 0x0d) {
-        let next = i + 1;
-        if (c === 0x0d && buf[next] === 0x0a) next++;
-        entries.push({ line: buf.toString('utf8', start, i), position: String(offset + next) });
-        start = next;
-        i = next - 1;
-      }
-    }
-    if (final && start < buf.length) {
-      entries.push({ line: buf.toString('utf8', start), position: String(offset + buf.length) });
-      start = buf.length;
-    }
-    return { entries, end: offset + start };
-  }
-
+  /**
+   * Delivers the complete lines after `sub.offset` (the unterminated tail too when `final`),
+   * streamed a chunk at a time: memory stays bounded by the longest line, not the file.
+   */
   function deliver(sub: Subscription, final: boolean): void {
     if (!sub.active) return;
-    const { entries, end } = readFrom(sub.offset, final);
-    sub.offset = end;
-    for (const e of entries) {
-      if (!sub.active) return;
-      sub.handlers.onEntry(e);
+    const total = size();
+    if (total < sub.offset) {
+      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `history file '${path}' shrank from ${sub.offset} to ${total} bytes: it was rewritten`);
+    }
+    if (total === sub.offset) return;
+    const fd = openSync(path, 'r');
+    try {
+      readLinesFd(
+        fd,
+        (line, end) => {
+          if (!sub.active) return;
+          sub.offset = end;
+          sub.handlers.onEntry({ line, position: String(end) });
+        },
+        { from: sub.offset, to: total, final },
+      );
+    } finally {
+      closeSync(fd);
     }
   }
 
