@@ -24,14 +24,20 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
   res.end(body);
 }
 
-const json = (res: ServerResponse, status: number, v: unknown): void => send(res, status, 'application/json', `${JSON.stringify(v, null, 2)}\n`);
+const json = (res: ServerResponse, status: number, v: unknown): void =>
+  send(res, status, 'application/json', `${JSON.stringify(v, null, 2)}\n`);
 
 /**
  * The daemon's local endpoint (node:http, GET only): `/healthz`, `/readyz`, `/status` (JSON) and
  * `/metrics` (Prometheus text). It exposes workitem names in `/status`, so it listens on
  * loopback unless configured otherwise.
  */
-export function startHttpServer(host: string, port: number, handlers: HttpHandlers, logger: Logger): Promise<HttpEndpoint> {
+export function startHttpServer(
+  host: string,
+  port: number,
+  handlers: HttpHandlers,
+  logger: Logger,
+): Promise<HttpEndpoint> {
   const log = logger.child({ component: 'http' });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -39,7 +45,9 @@ export function startHttpServer(host: string, port: number, handlers: HttpHandle
     try {
       switch (path) {
         case '/healthz':
-          return handlers.healthy() ? json(res, 200, { ok: true }) : json(res, 503, { ok: false, reason: 'shutting down' });
+          return handlers.healthy()
+            ? json(res, 200, { ok: true })
+            : json(res, 503, { ok: false, reason: 'shutting down' });
         case '/readyz': {
           const r = handlers.ready();
           return json(res, r.ready ? 200 : 503, r);
@@ -58,7 +66,14 @@ export function startHttpServer(host: string, port: number, handlers: HttpHandle
   });
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new InputError('FK_CONFIG_INVALID', `http endpoint ${host}:${port} cannot listen: ${err.code ?? err.message} (set daemon.http, FK_DAEMON_HTTP or --http; 'off' disables it)`, { cause: err })),
+      reject(
+        new InputError(
+          'FK_CONFIG_INVALID',
+          `http endpoint ${host}:${port} cannot listen: ${err.code ?? err.message} ` +
+            `(set daemon.http, FK_DAEMON_HTTP or --http; 'off' disables it)`,
+          { cause: err },
+        ),
+      ),
     );
     server.listen(port, host, () => {
       server.removeAllListeners('error');
