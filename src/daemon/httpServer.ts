@@ -17,12 +17,24 @@ export interface HttpEndpoint {
  * `/metrics` (Prometheus text). It exposes workitem names in `/status`, so it listens on
  * loopback unless configured otherwise.
  */
-export function startHttpServer(host: string, port: number, handlers: HttpHandlers, logger: Logger): Promise<HttpEndpoint> {
+export function startHttpServer(
+  host: string,
+  port: number,
+  handlers: HttpHandlers,
+  logger: Logger,
+): Promise<HttpEndpoint> {
   const log = logger.child({ component: 'http' });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => handleStatusRequest(req, res, handlers, log));
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new InputError('FK_CONFIG_INVALID', `http endpoint ${host}:${port} cannot listen: ${err.code ?? err.message} (set daemon.http, FK_DAEMON_HTTP or --http; 'off' disables it)`, { cause: err })),
+      reject(
+        new InputError(
+          'FK_CONFIG_INVALID',
+          `http endpoint ${host}:${port} cannot listen: ${err.code ?? err.message} ` +
+            `(set daemon.http, FK_DAEMON_HTTP or --http; 'off' disables it)`,
+          { cause: err },
+        ),
+      ),
     );
     server.listen(port, host, () => {
       server.removeAllListeners('error');
