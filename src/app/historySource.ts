@@ -104,9 +104,11 @@ export async function readHistoryFile(path: string, opts: ReadOptions): Promise<
       cause: err,
     });
   }
-  const { encryption, header } = detectEncryption(lines);
+  const { encryption, header, seeded } = detectEncryption(lines);
   const cipher = await cipherFor(encryption, header, path, opts);
-  return scan(lines, { policy: opts.policy ?? 'strict', encryption, ...(cipher ? { cipher } : {}) }, opts, path, header);
+  // A file a sync server writes follows the protocol's rule (the first record of a seq wins).
+  const policy = opts.policy ?? (seeded ? 'race' : 'strict');
+  return scan(lines, { policy, encryption, ...(cipher ? { cipher } : {}) }, opts, path, header);
 }
 
 /** Every entry of a backend's log, read once from the beginning until caught up. */

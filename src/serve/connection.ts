@@ -75,7 +75,8 @@ export function createConnection(socket: PeerSocket, remote: string, deps: Conne
     id,
     sent: 0,
     own: 0,
-    replaying: false,
+    // Live lines flow only after the first replay completed (its `Replay` follows Authenticate).
+    replaying: true,
     deliver(line) {
       if (socket.bufferedAmount > limits.maxBufferedBytes) {
         close(CLOSE.policy, 'too slow: output buffer full', 'slow-consumer');
