@@ -40,7 +40,9 @@ const sentLines = (steps: StepResult[]): string[] => steps.flatMap((s) => s.sent
 export function serveScenarios(fixture: () => ServeFixture, scenarios: readonly Scenario[]): void {
   let server: ServeProcess;
   let dir: string;
-  const has = (s: Scenario): typeof it => (scenarios.includes(s) ? it : it.skip);
+  // A scenario a backend does not run is not registered at all (no 'skipped' that looks like missing infrastructure).
+  const has = (s: Scenario): ((name: string, fn: () => Promise<void>, timeout?: number) => void) =>
+    scenarios.includes(s) ? it : () => undefined;
 
   beforeAll(async () => {
     assertBuilt();
