@@ -104,10 +104,10 @@ export async function readHistoryFile(path: string, opts: ReadOptions): Promise<
       cause: err,
     });
   }
-  const { encryption, header, seeded } = detectEncryption(lines);
+  const { encryption, header, served } = detectEncryption(lines);
   const cipher = await cipherFor(encryption, header, path, opts);
   // A file a sync server writes follows the protocol's rule (the first record of a seq wins).
-  const policy = opts.policy ?? (seeded ? 'race' : 'strict');
+  const policy = opts.policy ?? (served ? 'race' : 'strict');
   return scan(lines, { policy, encryption, ...(cipher ? { cipher } : {}) }, opts, path, header);
 }
 

@@ -167,9 +167,9 @@ export async function openSession(
     await transport.close();
     throw err;
   }
-  // A file a sync server writes (it opens with the seed) follows the protocol's rule, as its
+  // A file `fk serve` writes (its `# fk-serve` header) follows the protocol's rule, as its
   // clients do: the first record of a seq wins (docs/serve.md, racing encrypted clients).
-  const sequencing: Sequencing = kind === 'file' && !head?.seeded ? 'strict' : 'race';
+  const sequencing: Sequencing = kind === 'file' && !head?.served ? 'strict' : 'race';
   const client = createClient({
     transport,
     user: config.user,

@@ -154,9 +154,17 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
     return s + 1;
   }
 
-  async function append(member: HubMember, line: string): Promise<SubmitResult> {
+  /** Own lines each member submitted that wait in the queue (it counts them as known). */
+  const queuedOwn = new Map<HubMember, number>();
+
+  /**
+   * `known`: how many lines the member had when its line arrived (sent to it, plus its own, plus
+   * its own still queued). Taken on arrival, not when the queue gets to the line: a line stored
+   * and sent to it in between was not known when the client wrote.
+   */
+  async function append(member: HubMember, line: string, known: number): Promise<SubmitResult> {
     const expectedCount = lines.length + inFlight.length;
-    if (Math.max(member.sent, member.own) < expectedCount) {
+    if (known < expectedCount) {
       // It wrote without having every stored line: its seq is already taken.
       return { ok: false, code: 409, message: `Sequence conflict: the history has ${expectedCount} records and this client had not received them all` };
     }
@@ -209,7 +217,16 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
     slice: (from, max) => lines.slice(from, from + max),
     join: (m) => void members.add(m),
     leave: (m) => void members.delete(m),
-    submit: (member, line) => enqueue(() => append(member, line)),
+    submit(member, line) {
+      const queued = queuedOwn.get(member) ?? 0;
+      const known = Math.max(member.sent, member.own) + queued;
+      queuedOwn.set(member, queued + 1);
+      return enqueue(() => append(member, line, known)).finally(() => {
+        const left = (queuedOwn.get(member) ?? 1) - 1;
+        if (left > 0) queuedOwn.set(member, left);
+        else queuedOwn.delete(member);
+      });
+    },
     seed: (line) =>
       enqueue(async () => {
         if (lines.length > 0 || inFlight.length > 0) return false;

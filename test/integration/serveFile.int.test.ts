@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVED_HEADER } from '../../src/core/engine/seed';
 import { fileLayout } from '../../src/serve/backends/file';
 import { FK, assertBuilt } from '../support/cli';
 import { describeWithRealClient } from '../support/realClient';
@@ -32,7 +33,10 @@ describeWithRealClient('fk serve on the file backend, with the real Flowkeeper c
     },
     async stored(email) {
       const path = fileLayout(dir).history(email);
-      return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : [];
+      if (!existsSync(path)) return [];
+      const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+      expect(lines[0]).toBe(SERVED_HEADER);
+      return lines.slice(1);
     },
     fk: (email) => ({ args: ['--backend', fileLayout(dir).history(email), '--user', email], env: {} }),
   });

@@ -1,12 +1,22 @@
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyName } from '../../app/historyName';
+import { SERVED_HEADER } from '../../core/engine/seed';
 import { InputError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { createFileTransport } from '../../transports/file';
 import { watchedAccounts } from '../accountFile';
 import type { AccountAccess, ServeBackend } from '../backend';
 import { createPasswordHasher, DUMMY_HASH, type PasswordHasher } from '../passwordHasher';
+
+/** A new history file starts with the `# fk-serve` header: its readers apply the protocol's rule. */
+function createServedFile(path: string): void {
+  try {
+    writeFileSync(path, `${SERVED_HEADER}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
 
 /** Where the file backend keeps things, under its directory. */
 export function fileLayout(dir: string): { accounts: string; histories: string; history: (email: string) => string } {
@@ -18,6 +28,8 @@ export function fileLayout(dir: string): { accounts: string; histories: string; 
  * `--backend <dir>`: accounts in `<dir>/accounts` (Argon2id hashes, `fk serve user add`), one
  * history file per account in `<dir>/histories/<name>.txt` (the name as `app/historyName.ts`
  * makes it), in Flowkeeper's own file format: `fk --backend <that file> --user <e-mail>` reads it.
+ * Its first line is the `# fk-serve` header (a comment), so `fk` applies the protocol's
+ * sequencing rule to it (the first record of a seq wins) instead of the desktop file's.
  */
 export function createFileBackend(dir: string, logger: Logger, hasher: PasswordHasher = createPasswordHasher()): ServeBackend {
   const layout = fileLayout(dir);
@@ -39,7 +51,10 @@ export function createFileBackend(dir: string, logger: Logger, hasher: PasswordH
       const path = layout.history(email);
       const access: AccountAccess = {
         email,
-        openHistory: () => createFileTransport({ path, create: 'file', logger }),
+        openHistory: () => {
+          createServedFile(path);
+          return createFileTransport({ path, create: 'file', logger });
+        },
         deleteHistory: async () => {
           try {
             unlinkSync(path);
