@@ -2,7 +2,7 @@ import type { Micros } from '../core/clock';
 import { formatInstant } from '../core/engine/time';
 import type { AcceptStats } from './acceptor';
 import type { DeliveryLoop } from './delivery';
-import { renderPrometheus, type MetricFamily } from './metrics';
+import { renderPrometheus, type MetricFamily } from '../app/metrics';
 import { describeTargets, type DaemonConfig } from './options';
 import type { Outbox } from './outbox';
 import type { SessionWatcher, WatcherStatus } from './sessionWatcher';
