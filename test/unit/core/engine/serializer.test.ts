@@ -26,7 +26,7 @@ describe('serializer', () => {
     ['', 'CreateBacklog("b1", "")'],
     ['ünïcödé ✓ #тег', 'CreateBacklog("b1", "ünïcödé ✓ #тег")'],
   ])('escapes %j', (name, call) => {
-    const line = `7, 2026-06-10 12:54:22+00:00, a@b.c: ${call}`;
+    const line = `7, 2026-06-10 12:54:22+00:00, a@b.cd: ${call}`;
     const r = record(line);
     expect(r.params).toEqual(['b1', name]);
     expect(formatRecord(r)).toBe(line);
@@ -52,12 +52,12 @@ describe('serializer', () => {
   });
 
   it.each([
-    ['12, 2026-06-10 12:54:22+00:00, a@b.c: AddPomodoro "w1", "1"', 'FK_PARSE_FAILED'],
-    ['12, 2026-06-10 12:54:22+00:00, a@b.c: AddPomodoro("w1", "1"', 'FK_PARSE_FAILED'],
-    ['12, 2026-06-10 12:54:22+00:00, a@b.c: AddPomodoro("w1", 1)', 'FK_PARSE_FAILED'],
-    ['twelve, 2026-06-10 12:54:22+00:00, a@b.c: AddPomodoro("w1", "1")', 'FK_PARSE_FAILED'],
-    ['12, 2026-13-10 12:54:22+00:00, a@b.c: AddPomodoro("w1", "1")', 'FK_PARSE_FAILED'],
-    ['12, 2026-06-10 12:54:22+00:00, a@b.c: StartWrok("w1", "1")', 'FK_UNKNOWN_STRATEGY'],
+    ['12, 2026-06-10 12:54:22+00:00, a@b.cd: AddPomodoro "w1", "1"', 'FK_PARSE_FAILED'],
+    ['12, 2026-06-10 12:54:22+00:00, a@b.cd: AddPomodoro("w1", "1"', 'FK_PARSE_FAILED'],
+    ['12, 2026-06-10 12:54:22+00:00, a@b.cd: AddPomodoro("w1", 1)', 'FK_PARSE_FAILED'],
+    ['twelve, 2026-06-10 12:54:22+00:00, a@b.cd: AddPomodoro("w1", "1")', 'FK_PARSE_FAILED'],
+    ['12, 2026-13-10 12:54:22+00:00, a@b.cd: AddPomodoro("w1", "1")', 'FK_PARSE_FAILED'],
+    ['12, 2026-06-10 12:54:22+00:00, a@b.cd: StartWrok("w1", "1")', 'FK_UNKNOWN_STRATEGY'],
   ])('rejects %j with %s, naming the line and no sequence', (line, code) => {
     let err: unknown;
     try {
