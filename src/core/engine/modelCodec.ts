@@ -1,5 +1,5 @@
 import type { HistoryState } from './engine';
-import { Backlog, Category, Interruption, OrderedMap, Pomodoro, Tag, Tenant, Timer, User, Workitem } from './model';
+import { Backlog, Category, Interruption, OrderedMap, Pomodoro, RefSet, Tag, Tenant, Timer, User, Workitem, WorkitemIndex } from './model';
 
 /**
  * The one place the live model is written out and read back (state snapshots, see
@@ -30,6 +30,8 @@ const CLASSES: Readonly<Record<string, { prototype: object }>> = {
   G: Tag,
   M: Timer,
   O: OrderedMap,
+  R: RefSet,
+  X: WorkitemIndex,
 };
 
 export const MODEL_CODEC_VERSION = 1;

@@ -107,7 +107,7 @@ describe('file state snapshots', () => {
     expect(s.used).toBe(false);
     const full = await start();
     expect(sameGraph(c.state, full.state)).toBe('same');
-    expect(c.state.tenant.users.get(USER)?.workitems.size).toBeGreaterThan(0);
+    expect([...(c.state.tenant.users.get(USER)?.workitems.values() ?? [])].length).toBeGreaterThan(0);
     // rebuilt from the edited file, not the old one
     expect(readFileSync(snapshot, 'utf8')).not.toEqual('');
     const again = store();
