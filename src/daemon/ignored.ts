@@ -10,12 +10,25 @@ const RECENT = 20;
  * client logs each at warn.
  */
 export interface IgnoredRecords {
-  readonly counts: { readonly lostRaces: number; readonly rejected: number; readonly unauthentic: number; readonly unreadable: number };
+  readonly counts: {
+    readonly lostRaces: number;
+    readonly rejected: number;
+    readonly unauthentic: number;
+    readonly unreadable: number;
+  };
   /** The latest ones, oldest first: where and why, never the record's text (it may be junk or secret). */
-  readonly recent: ReadonlyArray<{ readonly line: number | null; readonly seq: number | null; readonly reason: string; readonly code: string }>;
+  readonly recent: ReadonlyArray<{
+    readonly line: number | null;
+    readonly seq: number | null;
+    readonly reason: string;
+    readonly code: string;
+  }>;
 }
 
-export const NONE_IGNORED: IgnoredRecords = { counts: { lostRaces: 0, rejected: 0, unauthentic: 0, unreadable: 0 }, recent: [] };
+export const NONE_IGNORED: IgnoredRecords = {
+  counts: { lostRaces: 0, rejected: 0, unauthentic: 0, unreadable: 0 },
+  recent: [],
+};
 
 export function ignoredRecords(state: HistoryState | null | undefined): IgnoredRecords {
   if (state === null || state === undefined) return NONE_IGNORED;

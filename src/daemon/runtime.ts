@@ -1,17 +1,21 @@
-import { join } from 'node:path';
 import { systemClock, type Clock, type Micros } from '../core/clock';
 import { daemonEvent } from '../core/notify/notifications';
 import type { Logger } from '../core/logger';
 import { openSession } from '../app/session';
 import { createAcceptor, type Acceptor } from './acceptor';
-import { createClaimStore } from './claims';
 import { startDeliveryLoop, type DeliveryLoop } from './delivery';
 import { startHttpServer, type HttpEndpoint } from './httpServer';
 import { describeTargets, type DaemonConfig } from './options';
-import { openOutbox, type Outbox } from './outbox';
-import { daemonMetrics, daemonStatus, readiness, type DaemonStatus, type Readiness, type ReportSources } from './report';
+import {
+  daemonMetrics,
+  daemonStatus,
+  readiness,
+  type DaemonStatus,
+  type Readiness,
+  type ReportSources,
+} from './report';
 import { createSessionWatcher, watcherKey, type OpenSession, type SessionWatcher } from './sessionWatcher';
-import { acquireLock, daemonIdOf, openCheckpoints, type Checkpoints } from './stateFiles';
+import { openDaemonState, type DaemonState } from './stateFiles';
 import { createTarget, type Target } from './targets';
 import { realTimers, type Timers } from './timers';
 import { createWakeups } from './wakeups';
@@ -60,18 +64,19 @@ export interface Daemon {
 }
 
 /** What a run holds open besides sessions and deliveries. */
-interface Held {
-  readonly id: string;
-  readonly outbox: Outbox;
-  readonly checkpoints: Checkpoints;
+interface Held extends DaemonState {
   readonly acceptor: Acceptor;
-  readonly release: () => void;
-  readonly sweep: NodeJS.Timeout;
 }
 
 /** Resolves true when `p` settles before `deadline` does, false otherwise (`p` is left running). */
 function before(p: Promise<unknown>, deadline: Promise<void>): Promise<boolean> {
-  return Promise.race([p.then(() => true, () => true), deadline.then(() => false)]);
+  return Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    deadline.then(() => false),
+  ]);
 }
 
 /**
@@ -142,37 +147,19 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     lateDropped,
   });
 
-  /** State directory, outbox, claims, acceptor; the hourly sweep also keeps the process alive. */
   function openState(): Held {
-    const release = acquireLock(config.stateDir, config.name);
-    try {
-      const id = daemonIdOf(config.stateDir, config.name);
-      const outbox = openOutbox(join(config.stateDir, 'outbox.jsonl'), {
-        ttlMs: config.dedupeTtlMs,
-        targets: config.targets.map((t) => t.name),
-        logger: deps.logger,
-      });
-      const claims = createClaimStore(config.dedupeDir, id, config.dedupeTtlMs, deps.logger);
-      claims.sweep();
-      const checkpoints = openCheckpoints(config.stateDir);
-      const acceptor = createAcceptor({
-        outbox,
-        claims,
-        targets,
-        kick: (name) => loops.get(name)?.kick(),
-        onAccepted: () => saveCheckpoints(false),
-        logger: log,
-      });
-      // Ref'd on purpose: a daemon runs until it is told to stop, even with nothing armed (11.6).
-      const sweep = setInterval(() => {
-        claims.sweep();
-        outbox.compact();
-      }, 3_600_000);
-      return { id, outbox, checkpoints, acceptor, release, sweep };
-    } catch (err) {
-      release();
-      throw err;
-    }
+    const state = openDaemonState(config, deps.logger);
+    const kick = (name: string): void => loops.get(name)?.kick();
+    const onAccepted = (): void => saveCheckpoints(false);
+    const acceptor = createAcceptor({
+      outbox: state.outbox,
+      claims: state.claims,
+      targets,
+      kick,
+      onAccepted,
+      logger: log,
+    });
+    return { ...state, acceptor };
   }
 
   async function start(this: Daemon): Promise<void> {
@@ -185,12 +172,26 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         targets.push(target);
         loops.set(t.name, startDeliveryLoop(target, h.outbox, deps.logger, { timers }));
       }
-      log.info({ id: h.id, stateDir: config.stateDir, targets: describeTargets(config.targets), pending: h.outbox.depth(), late: config.late }, 'daemon starting');
+      log.info(
+        {
+          id: h.id,
+          stateDir: config.stateDir,
+          targets: describeTargets(config.targets),
+          pending: h.outbox.depth(),
+          late: config.late,
+        },
+        'daemon starting',
+      );
       if (config.http !== null) {
         endpoint = await startHttpServer(
           config.http.host,
           config.http.port,
-          { healthy: () => stopping === null, ready: () => readiness(sources()), status: () => daemonStatus(sources()), metrics: () => daemonMetrics(sources()) },
+          {
+            healthy: () => stopping === null,
+            ready: () => readiness(sources()),
+            status: () => daemonStatus(sources()),
+            metrics: () => daemonMetrics(sources()),
+          },
           deps.logger,
         );
       }
@@ -237,14 +238,20 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       clearInterval(h.sweep);
       for (const w of watchers) {
         if (!w.caughtUp) continue;
-        const offline = daemonEvent('daemon.offline', w.config.user, h.id, clock.now(), { reason: 'shutdown', readOnly: true });
+        const offline = daemonEvent('daemon.offline', w.config.user, h.id, clock.now(), {
+          reason: 'shutdown',
+          readOnly: true,
+        });
         h.acceptor.accept(offline.event);
       }
       h.acceptor.close();
     }
     await before(endpoint?.close() ?? Promise.resolve(), deadline);
     const drainMs = budget - Math.min(1000, budget / 2);
-    const drained = await before(Promise.all([...loops.values()].map((l) => l.drain(drainMs))).then((d) => d.every(Boolean)), deadline);
+    const drained = await before(
+      Promise.all([...loops.values()].map((l) => l.drain(drainMs))).then((d) => d.every(Boolean)),
+      deadline,
+    );
     if (!drained) log.warn({ pending: h?.outbox.depth() ?? 0 }, 'outbox not drained; kept for the next start');
     saveCheckpoints(true);
     const closes: Array<[string, Promise<unknown>]> = [
