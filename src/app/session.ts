@@ -15,6 +15,7 @@ import { historyName } from './historyName';
 import { getFernetKey, getSodiumKey } from './keyCache';
 import { requirePassphrase, resolvePassphrase } from './passphrase';
 import { createReplicaCache } from './replicaCache';
+import { createFileSnapshotStore } from './snapshotStore';
 
 export type BackendKind = 'file' | 'amqp' | 'xmpp';
 
@@ -173,6 +174,11 @@ export async function openSession(
     requireEncryption: enc.requireEncryption,
     ...(enc.cipher ? { cipher: enc.cipher } : {}),
     ...(kind === 'file' ? {} : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
+    // A plaintext file's model is snapshotted (never an encrypted one: the snapshot is plaintext), unless
+    // the caller wants to see every record (onRecord) as it is replayed.
+    ...(kind === 'file' && !enc.cipher && !enc.requireEncryption && !extra.onRecord
+      ? { snapshots: createFileSnapshotStore({ dir: join(config.cacheDir, 'snapshots'), path: config.backend, user: config.user, logger }) }
+      : {}),
     ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),
     ...(extra.onHistoryError ? { onHistoryError: extra.onHistoryError } : {}),
     ...(extra.clock ? { clock: extra.clock } : {}),
