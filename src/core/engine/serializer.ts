@@ -2,7 +2,7 @@ import { ParseError } from '../errors';
 import { isStrategyName, type StrategyRecord } from './records';
 import { assertConstructible } from './strategies/construct';
 import { PY_SPACE_CLASS } from './strategies/pyNumbers';
-import { formatHistoryInstant, parseHistoryTimestamp } from './time';
+import { formatHistoryInstant, INEXACT, parseHistoryTimestamp } from './time';
 
 /**
  * Flowkeeper's line grammar, both ways:
@@ -94,6 +94,13 @@ export function parseLine(text: string, lineNumber: number, opts: ParseLineOptio
     });
   }
   const stamp = parseHistoryTimestamp(m[2] as string);
+  if (stamp === INEXACT) {
+    const why = `timestamp ${show(m[2] as string)} has microseconds fk cannot hold exactly (beyond the years 1684-2255)`;
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${why}`, {
+      lineNumber,
+      details: { pythonName: 'ValueError', pythonError: why },
+    });
+  }
   if (stamp === null) {
     throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp ${show(m[2] as string)}`, {
       lineNumber,

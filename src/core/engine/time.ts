@@ -241,7 +241,7 @@ function separatorAt(s: string): number {
  * date/time separator, `HHMM`, fractions of 1-6 digits (more are cut off), one stray character
  * before an offset, offsets `±HH[:MM[:SS[.ffffff]]]` under 24 h, and no offset at all (naive).
  */
-export function parseHistoryTimestamp(s: string): HistoryTimestamp | null {
+export function parseHistoryTimestamp(s: string): HistoryTimestamp | typeof INEXACT | null {
   const n = s.length;
   if (n < 7) return null;
   for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 127) return null;
@@ -287,9 +287,20 @@ export function parseHistoryTimestamp(s: string): HistoryTimestamp | null {
   if (year < 1 || month < 1 || month > 12 || day < 1) return null;
   const dim = month === 2 && isLeap(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
   if (day > dim || h > 23 || mi > 59 || sec > 59) return null;
-  const local = (daysFromCivil(year, month, day) * 86400 + h * 3600 + mi * 60 + sec) * 1_000_000 + us;
-  return { t: local - (zone ?? 0), zone };
+  const seconds = daysFromCivil(year, month, day) * 86400 + h * 3600 + mi * 60 + sec;
+  const t = seconds * 1_000_000 + us - (zone ?? 0);
+  if (Number.isSafeInteger(t)) return { t, zone };
+  const exact = BigInt(seconds) * 1_000_000n + BigInt(us - (zone ?? 0));
+  const near = Number(exact);
+  return BigInt(near) === exact ? { t: near, zone } : INEXACT;
 }
+
+/**
+ * A timestamp Python reads but a JS number cannot hold to the microsecond: beyond ±2^53 µs of
+ * 1970 (before 1684-09 or after 2255-06) only some microsecond counts are representable. fk
+ * refuses such a line rather than move its instant (docs/design.md, "Limits").
+ */
+export const INEXACT = 'inexact' as const;
 
 /** Why Python refused a duration or a date sum: its exception class and message, and ours. */
 export interface PyProblem {
@@ -367,6 +378,10 @@ export function addSecondsTo(t: Micros, zone: number | null, seconds: number): S
     const pythonError = 'date value out of range';
     const problem = { pythonName: 'OverflowError', pythonError, message: 'the date is out of range' };
     return { t, problem };
+  }
+  if (!Number.isSafeInteger(sum) && BigInt(sum) !== BigInt(t) + BigInt(d.us)) {
+    const message = 'the date is beyond what fk holds to the microsecond (years 1684-2255)';
+    return { t, problem: { pythonName: 'OverflowError', pythonError: message, message } };
   }
   return { t: sum, problem: null };
 }

@@ -142,5 +142,13 @@ describe('serializer', () => {
       });
       expect(fails(L('AddPomodoro("w1", "4294967296")'))).toMatchObject({ code: 'FK_PARSE_FAILED', lineNumber: 9 });
     });
+
+    it('holds timestamps exactly at the edges of Python\'s range, and refuses one it cannot hold to the microsecond', () => {
+      const at = (ts: string): string => formatInstant(record(`3, ${ts}, alice@example.org: CreateBacklog("b1", "x")`).when);
+      expect(at('9999-12-31 23:59:59.5+00:00')).toBe('9999-12-31T23:59:59.500000Z');
+      expect(at('0001-01-01 00:00:00-01:00')).toBe('0001-01-01T01:00:00.000000Z');
+      expect(at('2300-01-01 00:00:00.000002+00:00')).toBe('2300-01-01T00:00:00.000002Z');
+      expect(fails('3, 2300-01-01 00:00:00.000001+00:00, alice@example.org: CreateBacklog("b1", "x")').code).toBe('FK_PARSE_FAILED');
+    });
   });
 });
