@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../src/app/config';
-import { DEFAULT_RETRY, type DaemonConfig } from '../src/daemon/options';
+import { DEFAULTS, type DaemonConfig } from '../src/daemon/options';
 import { createDaemon } from '../src/daemon/runtime';
 import { createClient } from '../src/core/client';
 import type { FkEvent } from '../src/core/notify/notifications';
@@ -72,7 +72,7 @@ export async function runDaemonBench(): Promise<DaemonBenchResult[]> {
     shutdownTimeoutMs: 1000,
     logLevel: 'silent',
     users: [session],
-    targets: [{ type: 'webhook', name: 'bench', url, secret: 'bench', timeoutMs: 2000, headers: {}, events: ['work.finished', 'rest.finished'], retry: DEFAULT_RETRY, dedupeKey: null }],
+    targets: [{ type: 'webhook', name: 'bench', url, secret: 'bench', timeoutMs: 2000, headers: {}, events: ['work.finished', 'rest.finished'], retry: DEFAULTS.delivery.retry, dedupeKey: null }],
   };
   const daemon = createDaemon({ config, logger: silentLogger });
   const writer = createClient({ transport: createFileTransport({ path: data }), user, sequencing: 'strict' });

@@ -1,4 +1,5 @@
-import type { BenchResult } from './results';
+import { cpus, loadavg } from 'node:os';
+import { comparisonTable, type BenchResult, type Comparison } from './results';
 import { runReplayBench } from './replayBench';
 
 /**
@@ -17,6 +18,9 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const amqpUrl = process.env.FK_BENCH_AMQP_URL ?? process.env.FK_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
   const benches: Bench[] = [
+    optional('startup', async () => (await import('./processBench')).runStartupBench()),
+    optional('state', async () => (await import('./processBench')).runStateBench()),
+    optional('snapshot', async () => (await import('./processBench')).runSnapshotBench()),
     { name: 'replay', run: () => runReplayBench() },
     optional('crypto', async () => (await import('./cryptoBench')).runCryptoBench()),
     optional('amqp', async () => (await import('./amqpBench')).runAmqpBench(amqpUrl)),
@@ -32,20 +36,34 @@ async function main(): Promise<void> {
       };
       return [...(await runXmppBench(env)), ...(await runXmppClientBench(env))];
     }),
+    optional('clients', async () =>
+      (await import('./clientsBench')).runClientsBench({
+        amqpUrl,
+        xmpp: { service: process.env.FK_TEST_XMPP_SERVICE ?? 'xmpp://127.0.0.1:5222', domain: process.env.FK_TEST_XMPP_DOMAIN ?? 'localhost' },
+      }),
+    ),
     optional('daemon', async () => (await import('./daemonBench')).runDaemonBench()),
     optional('tools', async () => (await import('./toolsBench')).runToolsBench()),
   ];
   let failed = 0;
+  const comparisons: Comparison[] = [];
+  const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+  process.stdout.write(`# ${cpus().length} CPUs, load average at start: ${load()}\n`);
   for (const b of benches) {
     if (only && b.name !== only) continue;
     process.stdout.write(`# ${b.name}\n`);
     try {
-      for (const r of await b.run()) process.stdout.write(`${r.name}: ${r.value} ${r.unit}\n`);
+      for (const r of await b.run()) {
+        process.stdout.write(`${r.name}: ${r.value} ${r.unit}\n`);
+        if (r.comparison) comparisons.push(r.comparison);
+      }
     } catch (err) {
       failed++;
       process.stdout.write(`${b.name}: not measured: ${(err as Error).message}\n`);
     }
   }
+  process.stdout.write(`\n# summary: fk next to its baseline, A/B interleaved in this run (load average at end: ${load()})\n`);
+  process.stdout.write(`${comparisonTable(comparisons)}\n`);
   process.exitCode = failed > 0 ? 1 : 0;
 }
 

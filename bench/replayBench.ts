@@ -8,8 +8,10 @@ import type { BenchResult } from './results';
 export type { BenchResult } from './results';
 
 /**
- * Replay throughput and peak memory of `fk state` (parse + replay + canonical dump) on generated
- * histories of 3k, 30k and 100k lines, each in a fresh process so that peak RSS is its own.
+ * The engine alone (no CLI start-up): replay throughput and peak memory of parse + replay +
+ * canonical dump on generated histories of 3k, 30k and 100k lines, each in a fresh worker process
+ * so that peak RSS is its own. The whole `fk state` process next to Flowkeeper's core, like for
+ * like, is in processBench.ts.
  */
 export async function runReplayBench(sizes: readonly number[] = [3_000, 30_000, 100_000]): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'fk-bench-'));
@@ -21,12 +23,12 @@ export async function runReplayBench(sizes: readonly number[] = [3_000, 30_000, 
       const r = spawnSync(process.execPath, [join(__dirname, 'replayWorker.js'), file], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`replay worker failed: ${r.stderr}`);
       const m = JSON.parse(r.stdout) as { replayMs: number; totalMs: number; replayRssMb: number; maxRssMb: number; heapMb: number };
-      out.push({ name: `replay ${n} lines: time (read+parse+replay)`, value: m.replayMs, unit: 'ms' });
-      out.push({ name: `replay ${n} lines: throughput`, value: Math.round((n / m.replayMs) * 1000), unit: 'events/s' });
-      out.push({ name: `replay ${n} lines: replay + canonical JSON (streamed, as fk state)`, value: m.totalMs, unit: 'ms' });
-      out.push({ name: `replay ${n} lines: peak RSS of the replay`, value: m.replayRssMb, unit: 'MB' });
-      out.push({ name: `replay ${n} lines: peak RSS incl. the canonical JSON`, value: m.maxRssMb, unit: 'MB' });
-      out.push({ name: `replay ${n} lines: heap after replay`, value: m.heapMb, unit: 'MB' });
+      out.push({ name: `in-process replay ${n} lines: time (read+parse+replay)`, value: m.replayMs, unit: 'ms' });
+      out.push({ name: `in-process replay ${n} lines: throughput`, value: Math.round((n / m.replayMs) * 1000), unit: 'events/s' });
+      out.push({ name: `in-process replay ${n} lines: replay + canonical JSON (streamed, as fk state)`, value: m.totalMs, unit: 'ms' });
+      out.push({ name: `in-process replay ${n} lines: peak RSS of the replay`, value: m.replayRssMb, unit: 'MB' });
+      out.push({ name: `in-process replay ${n} lines: peak RSS incl. the canonical JSON`, value: m.maxRssMb, unit: 'MB' });
+      out.push({ name: `in-process replay ${n} lines: heap after replay`, value: m.heapMb, unit: 'MB' });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -26,6 +26,8 @@ export interface Config {
   readonly configFile: string | undefined;
   /** The raw config-file object, for sections other modules own (e.g. `daemon`). */
   readonly raw: Readonly<Record<string, unknown>>;
+  /** `--create`: a file backend may be created with missing directories (see `historyCreation`). @default false */
+  readonly create?: boolean;
 }
 
 export interface ConfigFlags {
@@ -36,7 +38,14 @@ export interface ConfigFlags {
   readonly encryption?: string | undefined;
   readonly passphraseFile?: string | undefined;
   readonly config?: string | undefined;
+  readonly create?: boolean | undefined;
 }
+
+/**
+ * The keys a config file may hold; anything else is an error naming it (a mistyped key must not be
+ * silently ignored). A module that owns a new section adds its key here.
+ */
+export const CONFIG_KEYS: readonly string[] = ['backend', 'user', 'logLevel', 'encryption', 'passphraseFile', 'daemon'];
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const MODES: readonly EncryptionMode[] = ['auto', 'off', 'fernet', 'sodium'];
@@ -70,6 +79,10 @@ function readConfigFile(path: string, explicit: boolean): Record<string, unknown
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new InputError('FK_CONFIG_INVALID', `config file '${path}' must hold a JSON object`);
+  }
+  const unknown = Object.keys(data).find((k) => !CONFIG_KEYS.includes(k));
+  if (unknown !== undefined) {
+    throw new InputError('FK_CONFIG_INVALID', `config file '${path}': unknown key '${unknown}' (known: ${CONFIG_KEYS.join(', ')})`);
   }
   return data as Record<string, unknown>;
 }
@@ -136,7 +149,17 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     cacheDir,
     configFile: existsSync(configFile) ? configFile : undefined,
     raw: Object.freeze({ ...file }),
+    create: flags.create === true,
   });
+}
+
+/**
+ * How a file backend is created when missing: with its directories for the default data file (as
+ * Flowkeeper desktop does on first start) or with `--create`; otherwise only the file, in an
+ * existing directory, since a missing directory most likely means a mistyped path.
+ */
+export function historyCreation(config: Config, env: NodeJS.ProcessEnv = process.env): 'file' | 'directories' {
+  return config.create === true || config.backend === defaultDataFile(env) ? 'directories' : 'file';
 }
 
 /** Strips credentials from a backend URL for logs and messages. */

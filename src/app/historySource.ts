@@ -1,48 +1,43 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fixedClock, type Micros } from '../core/clock';
-import { createClient } from '../core/client';
-import {
-  assertEncryptedLine,
-  createFernetCipher,
-  createSodiumCipher,
-  encryptedFormatOf,
-  findSodiumHeader,
-  parseSodiumHeader,
-  type Cipher,
-  type SodiumHeader,
-} from '../core/crypto';
-import { InputError, TransportError } from '../core/errors';
+import type { Micros } from '../core/clock';
+import { createFernetCipher, createSodiumCipher, type Cipher, type SodiumHeader } from '../core/crypto';
+import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { StrategyRecord } from '../core/engine/records';
-import { applyLine, createReplayState, executeRecord, sealAtEnd, type ReplayState } from '../core/engine/replay';
-import { splitLines } from '../core/engine/serializer';
+import { applyLine, createHistoryState, settleKey, type EngineOptions, type HistoryEncryption } from '../core/engine/engine';
+import { sealAtEnd, type ReplayState } from '../core/engine/replay';
 import type { Transport, TransportEntry } from '../core/transport';
 import { redactBackend, type Config } from './config';
+import { detectEncryption } from './historyEncryption';
 import { getFernetKey, getSodiumKey } from './keyCache';
 import { requirePassphrase } from './passphrase';
 import type { Progress } from './progress';
 import { backendKind, createTransportFor } from './session';
+import { readLines } from '../transports/file';
 
 /**
- * Read-only access to a whole history, for the tools (export, import, stats, migrate): unlike
- * `openSession`, it never writes (no sodium header on an empty broker log, no file created, no
- * replica cache) and it returns the records themselves, decrypted, in order.
+ * Read-only access to a whole history, for the commands that read (state, check, export, import,
+ * stats, migrate): unlike `openSession`, it never writes (no sodium header on an empty broker log,
+ * no file created, no replica cache). Every line goes through the record engine
+ * (`core/engine/engine.ts`): a file with Flowkeeper's `strict` rule (or `lenient`), a broker log
+ * with the `race` rule every client applies.
  */
-export type HistoryEncryption = 'plain' | 'fernet' | 'sodium';
+export type { HistoryEncryption };
 
 export interface HistoryRead {
-  /** The accepted records, in order (for a broker: without lost races and rejected records). */
+  /** The accepted records, in order (for a broker: without lost races and ignored records). */
   readonly records: readonly StrategyRecord[];
   /** Physical line (file) or entry number (broker) of each record, for messages. */
   readonly lineNumbers: readonly number[];
-  /** The replayed model, sealed at `now` like `fk state` does. */
+  /** The engine's state after the last line, sealed at `now` like `fk state` does (unless `seal: false`). */
   readonly state: ReplayState;
   readonly encryption: HistoryEncryption;
   /** The header of a sodium history (its salt and log id). */
   readonly sodiumHeader: SodiumHeader | null;
   /** Where it was read from, without credentials. */
   readonly where: string;
+  /** Physical lines (file) or entries (broker) read. */
+  readonly lines: number;
 }
 
 export interface ReadOptions {
@@ -50,10 +45,18 @@ export interface ReadOptions {
   readonly passphraseFile?: string | undefined;
   /** Base cache directory (`Config.cacheDir`); keys are cached under `keys/`. */
   readonly cacheDir: string;
-  /** The instant the history is replayed at. */
+  /** The instant every record is applied at and the history is sealed at. */
   readonly now: Micros;
   readonly progress?: Progress;
+  /** Files only: `strict` (default) throws the first bad line; `lenient` lists them (`fk check`). */
+  readonly policy?: 'strict' | 'lenient';
+  /** Throw the history's error (default), or return the state with `state.error` set (`fk check`). */
+  readonly throwOnError?: boolean;
+  /** Keep the records (default); `fk state` needs only the model. */
+  readonly keepRecords?: boolean;
 }
+
+export { detectEncryption };
 
 async function cipherFor(format: HistoryEncryption, header: SodiumHeader | null, where: string, opts: ReadOptions): Promise<Cipher | undefined> {
   if (format === 'plain') return undefined;
@@ -64,41 +67,46 @@ async function cipherFor(format: HistoryEncryption, header: SodiumHeader | null,
   return createSodiumCipher({ key: await getSodiumKey(passphrase, header.salt, cache), logId: header.logId });
 }
 
+/** Feeds stored lines through the record engine; collects what it accepted. */
+function scan(lines: readonly string[], engine: EngineOptions, opts: ReadOptions, where: string, header: SodiumHeader | null): HistoryRead {
+  const state = createHistoryState(opts.now);
+  const keep = opts.keepRecords ?? true;
+  const records: StrategyRecord[] = [];
+  const lineNumbers: number[] = [];
+  const ctx = { now: opts.now };
+  for (const line of lines) {
+    const out = applyLine(state, line, engine, ctx);
+    if (out.kind === 'applied' && keep) {
+      records.push(out.record);
+      lineNumbers.push(state.lineNumber);
+    }
+    if (state.error !== null && engine.policy === 'strict') break;
+    opts.progress?.update(state.lineNumber, lines.length);
+  }
+  if (engine.policy === 'race') settleKey(state);
+  if (state.error !== null && (opts.throwOnError ?? true)) throw state.error;
+  if (state.error === null) sealAtEnd(state, opts.now);
+  return { records, lineNumbers, state, encryption: engine.encryption ?? 'plain', sodiumHeader: header, where, lines: lines.length };
+}
+
 /**
- * Reads and strictly replays a history file (plain, Fernet or sodium), the way `fk state` does:
- * the first bad line throws, with its line number. The file is only read.
+ * Reads and replays a history file (plain, Fernet or sodium) through the record engine, the way
+ * `fk state` does: `strict` throws the first bad line, with its line number. The file is only read.
  */
 export async function readHistoryFile(path: string, opts: ReadOptions): Promise<HistoryRead> {
-  let text: string;
+  // Read line by line (no single string): a file over Node's string limit (~512 MiB) reads too.
+  const lines: string[] = [];
   try {
-    text = await readFile(path, 'utf8');
+    readLines(path, (text) => lines.push(text));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError('FK_INPUT_INVALID', `history file '${path}' ${code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'error'})`}`, {
       cause: err,
     });
   }
-  const lines = splitLines(text);
-  const formats = new Set(lines.map(encryptedFormatOf).filter((f) => f !== null));
-  if (formats.size > 1) throw new InputError('FK_INPUT_INVALID', `'${path}' mixes Fernet and sodium records`);
-  const format: HistoryEncryption = formats.has('fernet') ? 'fernet' : formats.has('sodium') ? 'sodium' : 'plain';
-  const header = findSodiumHeader(lines)?.header ?? null;
-  const cipher = await cipherFor(format, header, path, opts);
-  const now = opts.now;
-  const state = createReplayState(now);
-  const records: StrategyRecord[] = [];
-  const lineNumbers: number[] = [];
-  lines.forEach((line, i) => {
-    if (format !== 'plain') assertEncryptedLine(line, format, i + 1);
-    const r = applyLine(state, line, i + 1, { mode: 'strict', now, ...(cipher ? { cipher } : {}) });
-    if (r !== null) {
-      records.push(r);
-      lineNumbers.push(i + 1);
-    }
-    opts.progress?.update(i + 1, lines.length);
-  });
-  sealAtEnd(state, now);
-  return { records, lineNumbers, state, encryption: format, sodiumHeader: header, where: path };
+  const { encryption, header } = detectEncryption(lines);
+  const cipher = await cipherFor(encryption, header, path, opts);
+  return scan(lines, { policy: opts.policy ?? 'strict', encryption, ...(cipher ? { cipher } : {}) }, opts, path, header);
 }
 
 /** Every entry of a backend's log, read once from the beginning until caught up. */
@@ -118,28 +126,11 @@ async function readEntries(transport: Transport, progress?: Progress): Promise<T
   return entries;
 }
 
-/** A transport that serves a fixed list of entries: lets the client's acceptance rules run on a snapshot. */
-function snapshotTransport(entries: readonly TransportEntry[]): Transport {
-  return {
-    async connect() {},
-    async publish() {
-      throw new TransportError('FK_READ_ONLY', 'a history snapshot is read-only');
-    },
-    async subscribe(_from, handlers) {
-      for (const e of entries) handlers.onEntry(e);
-      queueMicrotask(() => handlers.onCaughtUp?.());
-      return async () => undefined;
-    },
-    async close() {},
-    onStatus: () => () => undefined,
-  };
-}
-
 /**
- * Reads the configured backend's whole history without writing anything. A file is replayed
- * strictly (`readHistoryFile`); a broker log is accepted with the client's `race` rules (lost
- * races and rejected records are ignored, as every client ignores them), then replayed strictly.
- * Throws `InputError` for a missing file, and the history's first error when it is invalid.
+ * Reads the configured backend's whole history without writing anything: a file as
+ * `readHistoryFile` does, a broker log with the `race` rule (lost races, rejected and
+ * unauthentic records are ignored, as every client ignores them). Throws `InputError` for a
+ * missing file, and the history's first error when it is invalid (unless `throwOnError: false`).
  */
 export async function readBackendHistory(config: Config, logger: Logger, opts: ReadOptions): Promise<HistoryRead> {
   const kind = backendKind(config.backend);
@@ -153,40 +144,14 @@ export async function readBackendHistory(config: Config, logger: Logger, opts: R
   } finally {
     await transport.close();
   }
-  const header = entries[0] ? parseSodiumHeader(entries[0].line, 1) : null;
-  const cipher = header !== null && config.encryption !== 'off' ? await cipherFor('sodium', header, where, opts) : undefined;
-  const accepted: StrategyRecord[] = [];
-  const lineNumbers: number[] = [];
-  const client = createClient({
-    transport: snapshotTransport(entries),
-    user: config.user,
-    sequencing: 'race',
-    logger,
-    requireEncryption: cipher !== undefined,
-    clock: fixedClock(opts.now),
-    onRecord: (r) => {
-      accepted.push(r);
-      lineNumbers.push(accepted.length);
-    },
-    ...(cipher ? { cipher } : {}),
-  });
-  await client.start();
-  const error = client.historyError;
-  await client.close();
-  if (error !== null) throw error;
-  const records = accepted.map((r, i) => (r.seq === i + 1 ? r : { ...r, seq: i + 1 }));
-  return { ...replayRecords(records, opts.now), lineNumbers, encryption: header ? 'sodium' : 'plain', sodiumHeader: header, where };
-}
-
-/** Strictly replays accepted records (already in order, renumbered) and seals at `now`. */
-export function replayRecords(records: readonly StrategyRecord[], now: Micros): { records: readonly StrategyRecord[]; state: ReplayState } {
-  const state = createReplayState(now);
-  records.forEach((r, i) => {
-    executeRecord(state, r, { now });
-    state.lastSeq = i + 1;
-    state.started = true;
-    state.lastUser = r.user;
-  });
-  sealAtEnd(state, now);
-  return { records, state };
+  const lines = entries.map((e) => e.line);
+  const { encryption, header } = detectEncryption(lines);
+  if (encryption !== 'plain' && config.encryption === 'off') {
+    throw new InputError('FK_CONFIG_INVALID', `the history at '${where}' is encrypted; --encryption off cannot read it`);
+  }
+  const cipher = await cipherFor(encryption, header, where, opts);
+  const read = scan(lines, { policy: 'race', encryption, ...(cipher ? { cipher } : {}) }, opts, where, header);
+  // Flowkeeper numbers a history from 1; a broker's first accepted record may carry another number.
+  const records = read.records.map((r, i) => (r.seq === i + 1 ? r : { ...r, seq: i + 1 }));
+  return { ...read, records };
 }

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
-import { randomBytes, scrypt } from 'node:crypto';
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { deriveFernetKey, deriveSodiumKey, type CipherFormat } from '../core/crypto';
@@ -10,11 +10,15 @@ import { InputError } from '../core/errors';
  * Derived E2E keys, cached per user so the slow KDFs (PBKDF2 480k for Fernet, Argon2id 256 MiB
  * for sodium) run once per passphrase and salt, not once per `fk` invocation.
  *
- * One file per (format, passphrase, salt) in a 0700 directory, each file 0600, holding only the
- * derived key: `{"v":1,"format":"fernet","key":"<base64url>"}`. The passphrase is never written.
- * The file name is an scrypt hash (N=2^14, r=8, p=1) of the passphrase, format and salt, so
- * listing the directory does not offer a fast passphrase-guessing oracle. The keys themselves
- * decrypt the histories: the directory is as sensitive as the passphrase.
+ * One file per (format, passphrase, salt) in a 0700 directory, each file 0600, holding the derived
+ * key and a check value: `{"v":2,"format":"fernet","key":"<base64url>","check":"<base64url>"}`.
+ * The passphrase is never written. An scrypt hash (N=2^14, r=8, p=1) of the passphrase, format and
+ * salt gives 64 bytes: the first 32 name the file, so listing the directory does not offer a fast
+ * passphrase-guessing oracle; the other 32 (never written) key an HMAC-SHA256 over the format and
+ * the key, the check. An entry whose check does not match (a wrong key that is otherwise well
+ * formed, one copied from another passphrase, an entry of version 1 without a check) is deleted
+ * and the key derived again, so a bad cache costs one derivation and is never trusted. The keys
+ * themselves decrypt the histories: the directory is as sensitive as the passphrase.
  */
 export interface KeyCacheOptions {
   /**
@@ -78,19 +82,30 @@ async function cachedKey(
   if (opts.disabled) return derive();
   const dir = opts.cacheDir ?? defaultKeyCacheDir(opts.env ?? process.env);
   if (!(await ensurePrivateDir(dir))) return derive();
-  const file = join(dir, `${format}-${await entryId(format, passphrase, salt)}.json`);
-  const hit = await readEntry(file, format);
+  const { id, checkKey } = await entryId(format, passphrase, salt);
+  const file = join(dir, `${format}-${id}.json`);
+  const hit = await readEntry(file, format, checkKey);
   if (hit) return hit;
   const key = await derive();
-  await writeEntry(dir, file, format, key);
+  await writeEntry(dir, file, format, key, checkKey);
   return key;
 }
 
-function entryId(format: CipherFormat, passphrase: string, salt: Uint8Array): Promise<string> {
+/**
+ * The entry's file name and the key of its check value, from one scrypt run. PBKDF2's output
+ * blocks do not depend on the length asked for, so the name is the same 32 bytes as version 1's.
+ */
+function entryId(format: CipherFormat, passphrase: string, salt: Uint8Array): Promise<{ id: string; checkKey: Buffer }> {
   const context = Buffer.concat([Buffer.from(`fk-key-cache v1\0${format}\0`, 'utf8'), salt]);
   return new Promise((resolve, reject) => {
-    scrypt(passphrase, context, 32, { N: 1 << 14, r: 8, p: 1 }, (err, out) => (err ? reject(err) : resolve(out.toString('hex'))));
+    scrypt(passphrase, context, 64, { N: 1 << 14, r: 8, p: 1 }, (err, out) =>
+      err ? reject(err) : resolve({ id: out.subarray(0, 32).toString('hex'), checkKey: out.subarray(32) }),
+    );
   });
+}
+
+function checkValue(checkKey: Buffer, format: CipherFormat, key: Uint8Array): Buffer {
+  return createHmac('sha256', checkKey).update(`fk-key-cache check v2\0${format}\0`).update(key).digest();
 }
 
 const POSIX = process.platform !== 'win32';
@@ -121,7 +136,7 @@ async function ensurePrivateDir(dir: string): Promise<boolean> {
  * or that does not hold a well-formed entry is deleted and counts as a miss, so it gets
  * re-created with 0600 instead of being trusted.
  */
-async function readEntry(file: string, format: CipherFormat): Promise<Uint8Array | null> {
+async function readEntry(file: string, format: CipherFormat, checkKey: Buffer): Promise<Uint8Array | null> {
   let handle;
   try {
     handle = await open(file, constants.O_RDONLY | (POSIX ? constants.O_NOFOLLOW : 0));
@@ -132,7 +147,7 @@ async function readEntry(file: string, format: CipherFormat): Promise<Uint8Array
   try {
     const st = await handle.stat();
     const isPrivate = !POSIX || (st.uid === process.getuid?.() && (st.mode & 0o077) === 0);
-    if (st.isFile() && isPrivate && st.size < 1024) key = parseEntry(await handle.readFile('utf8'), format);
+    if (st.isFile() && isPrivate && st.size < 1024) key = parseEntry(await handle.readFile('utf8'), format, checkKey);
   } finally {
     await handle.close();
   }
@@ -140,21 +155,25 @@ async function readEntry(file: string, format: CipherFormat): Promise<Uint8Array
   return key;
 }
 
-function parseEntry(text: string, format: CipherFormat): Uint8Array | null {
+function parseEntry(text: string, format: CipherFormat, checkKey: Buffer): Uint8Array | null {
   try {
-    const entry = JSON.parse(text) as { v?: unknown; format?: unknown; key?: unknown };
-    if (entry.v !== 1 || entry.format !== format || typeof entry.key !== 'string') return null;
+    const entry = JSON.parse(text) as { v?: unknown; format?: unknown; key?: unknown; check?: unknown };
+    if (entry.v !== 2 || entry.format !== format || typeof entry.key !== 'string' || typeof entry.check !== 'string') return null;
     const key = Buffer.from(entry.key, 'base64url');
-    return key.length === KEY_BYTES && key.toString('base64url') === entry.key ? new Uint8Array(key) : null;
+    if (key.length !== KEY_BYTES || key.toString('base64url') !== entry.key) return null;
+    const check = Buffer.from(entry.check, 'base64url');
+    const expected = checkValue(checkKey, format, key);
+    return check.length === expected.length && timingSafeEqual(check, expected) ? new Uint8Array(key) : null;
   } catch {
     return null;
   }
 }
 
 /** Writes via a 0600 temp file and rename, so a reader never sees half an entry. Failures only cost the cache. */
-async function writeEntry(dir: string, file: string, format: CipherFormat, key: Uint8Array): Promise<void> {
+async function writeEntry(dir: string, file: string, format: CipherFormat, key: Uint8Array, checkKey: Buffer): Promise<void> {
   const tmp = join(dir, `.${randomBytes(8).toString('hex')}.tmp`);
-  const body = JSON.stringify({ v: 1, format, key: Buffer.from(key).toString('base64url') });
+  const check = checkValue(checkKey, format, key).toString('base64url');
+  const body = JSON.stringify({ v: 2, format, key: Buffer.from(key).toString('base64url'), check });
   try {
     const handle = await open(tmp, 'wx', 0o600);
     try {

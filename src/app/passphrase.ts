@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../core/errors';
 
 /**
@@ -9,8 +9,8 @@ import { InputError } from '../core/errors';
  * 3. `FK_PASSPHRASE_FILE` (environment; same rules as the flag)
  * 4. an interactive prompt, without echo, when stdin is a terminal
  *
- * Never a plain command-line value: flags show up in `ps` (STYLE §7). The one exception is the
- * legacy `fk state --passphrase`, which the Flowkeeper oracle's interface requires.
+ * Never a plain command-line value: flags show up in `ps` (STYLE §7). A passphrase file that
+ * other users may read or write is used, with a warning (as ssh warns about a key file).
  */
 export interface PassphraseSources {
   /** Value of `--passphrase-file`, if given. */
@@ -23,6 +23,8 @@ export interface PassphraseSources {
   readonly output?: NodeJS.WritableStream;
   /** @default 'Passphrase: ' */
   readonly prompt?: string;
+  /** Where warnings go (a passphrase file others can read). @default `fk: warning: …` on stderr */
+  readonly warn?: (message: string) => void;
 }
 
 /** The part of a TTY read stream the prompt uses; `process.stdin` satisfies it. */
@@ -34,11 +36,12 @@ export interface PromptInput extends NodeJS.ReadableStream {
 /** The passphrase from the first available source, or null when there is none. */
 export async function resolvePassphrase(sources: PassphraseSources = {}): Promise<string | null> {
   const env = sources.env ?? process.env;
-  if (sources.passphraseFile !== undefined) return readPassphraseFile(sources.passphraseFile, '--passphrase-file');
+  const warn = sources.warn ?? ((m: string) => process.stderr.write(`fk: warning: ${m}\n`));
+  if (sources.passphraseFile !== undefined) return readPassphraseFile(sources.passphraseFile, '--passphrase-file', warn);
   const fromEnv = env['FK_PASSPHRASE'];
   if (fromEnv) return fromEnv;
   const envFile = env['FK_PASSPHRASE_FILE'];
-  if (envFile) return readPassphraseFile(envFile, 'FK_PASSPHRASE_FILE');
+  if (envFile) return readPassphraseFile(envFile, 'FK_PASSPHRASE_FILE', warn);
   const input = sources.input ?? process.stdin;
   if (input.isTTY && input.setRawMode) {
     return promptHidden(input, sources.output ?? process.stderr, sources.prompt ?? 'Passphrase: ');
@@ -61,9 +64,18 @@ export async function requirePassphrase(sources: PassphraseSources = {}, purpose
   return passphrase;
 }
 
-async function readPassphraseFile(path: string, source: string): Promise<string> {
+/** Files already warned about: one warning per file and process. */
+const warned = new Set<string>();
+
+async function readPassphraseFile(path: string, source: string, warn: (message: string) => void): Promise<string> {
   let text: string;
   try {
+    const st = await stat(path);
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0 && !warned.has(path)) {
+      warned.add(path);
+      const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+      warn(`passphrase file '${path}' (${source}) is accessible by other users (mode ${mode}): run chmod 600 '${path}'`);
+    }
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -1,26 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
-import {
-  createFernetCipher,
-  createSodiumCipher,
-  encryptedFormatOf,
-  formatSodiumHeader,
-  parseSodiumHeader,
-  type Cipher,
-} from '../core/crypto';
+import { createFernetCipher, createSodiumCipher, formatSodiumHeader, type Cipher } from '../core/crypto';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import type { SnapshotStore } from '../core/snapshots';
 import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
-import type { Transport, TransportEntry } from '../core/transport';
-import { createFileTransport } from '../transports/file';
-import { redactBackend, type Config } from './config';
+import type { Transport } from '../core/transport';
+import { createFileTransport, readLines } from '../transports/file';
+import { historyCreation, redactBackend, type Config } from './config';
+import { detectEncryption, type DetectedEncryption } from './historyEncryption';
 import { historyName } from './historyName';
 import { getFernetKey, getSodiumKey } from './keyCache';
 import { requirePassphrase, resolvePassphrase } from './passphrase';
 import { createReplicaCache } from './replicaCache';
+import { createFileSnapshotStore, createReplicaSnapshotStore } from './snapshotStore';
 
 export type BackendKind = 'file' | 'amqp' | 'xmpp';
 
@@ -36,7 +32,10 @@ export function backendKind(backend: string): BackendKind {
 /** Builds the transport for a backend URL; broker transports are loaded only when used. */
 export async function createTransportFor(config: Config, logger: Logger): Promise<Transport> {
   const kind = backendKind(config.backend);
-  if (kind === 'file') return createFileTransport({ path: config.backend, logger });
+  if (kind === 'file') {
+    const create = historyCreation(config);
+    return createFileTransport({ path: config.backend, logger, create, createHint: 'pass --create to start a new history there' });
+  }
   if (kind === 'amqp') {
     const { createAmqpTransport } = await import('../transports/amqp');
     const url = withPassword(config.backend, process.env.FK_AMQP_PASSWORD);
@@ -55,17 +54,25 @@ function withPassword(url: string, password: string | undefined): string {
   return u.toString();
 }
 
-/** Reads the first entry of a log (the sodium header, when there is one), without reading it all. */
-async function firstEntry(transport: Transport): Promise<TransportEntry | null> {
-  let resolve!: (e: TransportEntry | null) => void;
-  const got = new Promise<TransportEntry | null>((r) => (resolve = r));
+/**
+ * Reads the start of a log until its encryption is decided (a sodium header or a record line
+ * other than a sync server's seed), or to its end: never more than that.
+ */
+async function leadingEntries(transport: Transport): Promise<DetectedEncryption> {
+  const lines: string[] = [];
+  let resolve!: (d: DetectedEncryption) => void;
+  const got = new Promise<DetectedEncryption>((r) => (resolve = r));
   const unsubscribe = await transport.subscribe(null, {
-    onEntry: (e) => resolve(e),
-    onCaughtUp: () => resolve(null),
+    onEntry: (e) => {
+      lines.push(e.line);
+      const d = detectEncryption(lines);
+      if (d.decided) resolve(d);
+    },
+    onCaughtUp: () => resolve(detectEncryption(lines)),
   });
-  const e = await got;
+  const d = await got;
   await unsubscribe();
-  return e;
+  return d;
 }
 
 /** The cipher a file history needs: Fernet when a passphrase is configured or lines are encrypted. */
@@ -76,9 +83,10 @@ async function fileCipher(config: Config): Promise<{ cipher?: Cipher; requireEnc
   }
   let encrypted = false;
   if (existsSync(config.backend)) {
-    const text = readFileSync(config.backend, 'utf8');
-    const first = text.split(/\r\n|\r|\n/).find((l) => l.trim() !== '' && !l.startsWith('#'));
-    encrypted = first !== undefined && encryptedFormatOf(first) === 'fernet';
+    // Only the head: up to the first record line that is not a sync server's seed.
+    const head: string[] = [];
+    readLines(config.backend, (text) => head.push(text) > 0 && !detectEncryption(head).decided);
+    encrypted = detectEncryption(head).encryption === 'fernet';
   }
   const passphrase =
     encrypted || config.encryption === 'fernet'
@@ -89,30 +97,49 @@ async function fileCipher(config: Config): Promise<{ cipher?: Cipher; requireEnc
   return { cipher: createFernetCipher(key), requireEncryption: encrypted || config.encryption === 'fernet' };
 }
 
-/** The cipher of a broker history: our sodium envelope, keyed by the salt in the log's header. */
+/**
+ * The cipher of a broker history: our sodium envelope, keyed by the salt in the log's header; or
+ * Flowkeeper's Fernet for a history a sync server (`fk serve`) opened with its plaintext seed,
+ * since its protocol clients write Fernet lines and read nothing else.
+ */
 async function brokerCipher(config: Config, transport: Transport): Promise<{ cipher?: Cipher; requireEncryption: boolean }> {
   if (config.encryption === 'off') return { requireEncryption: false };
-  if (config.encryption === 'fernet') {
-    throw new InputError('FK_CONFIG_INVALID', `encryption 'fernet' is for files; broker backends use 'sodium'`);
-  }
-  let first = await firstEntry(transport);
-  let header = first ? parseSodiumHeader(first.line) : null;
-  if (first !== null && header === null) {
+  const where = redactBackend(config.backend);
+  const found = await leadingEntries(transport);
+  const fernet = found.encryption === 'fernet' || (!found.decided && (found.seeded || config.encryption === 'fernet'));
+  if (fernet) {
     if (config.encryption === 'sodium') {
-      throw new InputError('FK_CONFIG_INVALID', `the history at '${redactBackend(config.backend)}' is not encrypted; use --encryption off to read it`);
+      throw new InputError('FK_CONFIG_INVALID', `the history at '${where}' ${found.decided ? 'holds Fernet records' : "was opened by a sync server ('fk serve')"}: use --encryption fernet`);
+    }
+    const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
+    const key = await getFernetKey(passphrase, { cacheDir: join(config.cacheDir, 'keys') });
+    return { cipher: createFernetCipher(key), requireEncryption: true };
+  }
+  if (found.decided && found.header === null) {
+    if (config.encryption !== 'auto') {
+      throw new InputError('FK_CONFIG_INVALID', `the history at '${where}' is not encrypted; use --encryption off to read it`);
     }
     return { requireEncryption: false };
   }
-  const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${redactBackend(config.backend)}'`);
+  const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
+  let header = found.header;
   if (header === null) {
     const line = formatSodiumHeader({ logId: randomUUID(), salt: new Uint8Array(randomBytes(16)) });
     await transport.publish(line, { id: randomUUID(), seq: 0 });
-    first = await firstEntry(transport);
-    header = first ? parseSodiumHeader(first.line) : null;
+    header = (await leadingEntries(transport)).header;
     if (header === null) throw new InputError('FK_CONFIG_INVALID', 'the history header could not be written');
   }
   const key = await getSodiumKey(passphrase, header.salt, { cacheDir: join(config.cacheDir, 'keys') });
   return { cipher: await createSodiumCipher({ key, logId: header.logId }), requireEncryption: true };
+}
+
+/** Where a session's model snapshots live: anchored in the file, or in a broker's replica. */
+function snapshotStore(config: Config, kind: BackendKind, cipher: Cipher | undefined, logger: Logger): SnapshotStore {
+  const dir = join(config.cacheDir, 'snapshots');
+  const common = { dir, logger, ...(cipher ? { cipher } : {}) };
+  return kind === 'file'
+    ? createFileSnapshotStore({ ...common, path: config.backend, user: config.user })
+    : createReplicaSnapshotStore({ ...common, key: `${config.backend}\n${config.user}` });
 }
 
 export interface Session {
@@ -131,6 +158,8 @@ export async function openSession(
   logger: Logger,
   extra: {
     onRecord?: (r: StrategyRecord, s: ReplayState) => void;
+    /** Told once when a log entry makes the history unusable (a daemon reports it at once). */
+    onHistoryError?: ClientOptions['onHistoryError'];
     clock?: ClientOptions['clock'];
     /** Keep the session open on a broken history (read-only), e.g. for a daemon that reports it. */
     tolerateHistoryError?: boolean;
@@ -155,7 +184,10 @@ export async function openSession(
     requireEncryption: enc.requireEncryption,
     ...(enc.cipher ? { cipher: enc.cipher } : {}),
     ...(kind === 'file' ? {} : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
+    // Model snapshots, unless the caller wants to see every record (onRecord) as it is replayed.
+    ...(extra.onRecord ? {} : { snapshots: snapshotStore(config, kind, enc.cipher, logger) }),
     ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),
+    ...(extra.onHistoryError ? { onHistoryError: extra.onHistoryError } : {}),
     ...(extra.clock ? { clock: extra.clock } : {}),
     delay: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });

@@ -6,6 +6,7 @@ import type { ReplayState } from '../core/engine/replay';
 import { loadConfig, type Config } from '../app/config';
 import { createLogger } from '../app/logger';
 import { openSession, type Session } from '../app/session';
+import { escapeControl, escapeJsonControl } from '../app/terminalText';
 
 /** Global flags every command inherits (see main.ts). */
 export interface GlobalFlags {
@@ -17,6 +18,7 @@ export interface GlobalFlags {
   readonly passphraseFile?: string;
   readonly config?: string;
   readonly json?: boolean;
+  readonly create?: boolean;
 }
 
 export function configFrom(cmd: Command): Config {
@@ -29,6 +31,7 @@ export function configFrom(cmd: Command): Config {
     encryption: g.encryption,
     passphraseFile: g.passphraseFile,
     config: g.config,
+    create: g.create,
   });
 }
 
@@ -69,6 +72,8 @@ export function userOf(state: ReplayState, config: Config): User {
 }
 
 function resolve<T extends { uid: string; name: string }>(what: string, items: Iterable<T>, ref: string): T {
+  // An empty reference is a prefix of every name: it must never pick one.
+  if (ref.trim() === '') throw new InputError('FK_INPUT_INVALID', `${what} reference must not be empty`);
   const all = [...items];
   const exact = all.find((x) => x.uid === ref);
   if (exact) return exact;
@@ -99,24 +104,45 @@ export function resolveWorkitem(user: User, ref: string): Workitem {
   return resolve('workitem', user.workitems.values(), ref);
 }
 
-/** `25m`, `90s`, `1h`, `1500` (seconds) → seconds. */
+/** The longest duration the CLI accepts (a pomodoro, a rest, an interruption): one day. */
+export const MAX_DURATION_SECONDS = 24 * 3600;
+/** The largest count the CLI accepts (pomodoros added or removed at once). */
+export const MAX_COUNT = 1000;
+
+/** `25m`, `90s`, `1h`, `1500` (seconds) → seconds, at most {@link MAX_DURATION_SECONDS}. */
 export function parseDuration(text: string, option: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(h|m|min|s)?$/.exec(text.trim());
   if (!m) throw new InputError('FK_INPUT_INVALID', `option '${option}' must be a duration like 25m, 90s, 1h or 1500, got '${text}'`);
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
-  return unit === 'h' ? n * 3600 : unit === 's' ? n : n * 60;
+  const seconds = unit === 'h' ? n * 3600 : unit === 's' ? n : n * 60;
+  if (!(seconds <= MAX_DURATION_SECONDS)) throw new InputError('FK_INPUT_INVALID', `option '${option}' must be at most 24h, got '${text}'`);
+  return seconds;
 }
 
-export function positiveInt(text: string, what: string): number {
+/**
+ * A commander argument parser for names (backlog, workitem, category, …) and uids: refuses an
+ * empty or blank value, which Flowkeeper's own forms never let through.
+ */
+export function nameArg(what: string): (value: string) => string {
+  return (value) => {
+    if (value.trim() === '') throw new InputError('FK_INPUT_INVALID', `${what} must not be empty`);
+    return value;
+  };
+}
+
+/** A count from 1 to `max` (default {@link MAX_COUNT}): a huge count would exhaust memory. */
+export function positiveInt(text: string, what: string, max: number = MAX_COUNT): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new InputError('FK_INPUT_INVALID', `${what} must be a positive integer, got '${text}'`);
+  if (Number(text) > max) throw new InputError('FK_INPUT_INVALID', `${what} must be at most ${max}, got '${text}'`);
   return Number(text);
 }
 
+/** Prints command output; control characters from history data are made visible (see terminalText.ts). */
 export function print(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${escapeControl(line)}\n`);
 }
 
 export function printJson(v: unknown): void {
-  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+  process.stdout.write(`${escapeJsonControl(JSON.stringify(v, null, 2))}\n`);
 }

@@ -1,31 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { systemClock, type Clock } from './clock';
-import { encryptedFormatOf, type Cipher } from './crypto';
+import { systemClock, type Clock, type Micros } from './clock';
+import type { Cipher } from './crypto';
 import { createCheckModel } from './engine/checkModel';
-import { CryptoError, DomainError, FkError, TransportError } from './errors';
+import { applyLine, createHistoryState, settleKey, type EngineOptions, type HistoryEncryption, type LineOutcome } from './engine/engine';
+import { DomainError, FkError, InputError, TransportError } from './errors';
 import { silentLogger, type Logger } from './logger';
 import type { StrategyName, StrategyRecord } from './engine/records';
-import { assertNextSeq, createReplayState, executeRecord, type ReplayState } from './engine/replay';
-import { formatRecord, parseLine } from './engine/serializer';
-import { sealTimer } from './engine/strategies/timerTransitions';
+import type { ReplayState } from './engine/replay';
+import { formatRecord } from './engine/serializer';
+import { viewAt } from './engine/view';
 import type { Transport, TransportEntry, TransportStatus, Unsubscribe } from './transport';
+import { createReplicaFollower, type CachedEntry, type ReplicaCache } from './replicaFollower';
+import type { SnapshotStore } from './snapshots';
+
+export type { CachedEntry, ReplicaCache } from './replicaFollower';
 
 /**
- * How a client orders records it reads from a backend.
+ * How a client orders records it reads from a backend (the record engine's policies):
  * - `strict`: Flowkeeper's own rule for its data file: any gap, duplicate or out-of-order sequence
  *   makes the history invalid; the client stops and refuses to append.
  * - `race`: for brokers, which order but cannot "append only if unchanged". A record whose
  *   sequence is not above the last accepted one lost a race and is ignored, identically by every
- *   client; a record whose rule check fails is ignored too. A gap is still an error.
+ *   client; a record whose rule check fails, or that fails authentication, is ignored too. A gap
+ *   is still an error.
  */
 export type Sequencing = 'strict' | 'race';
-
-/** Local replica of the accepted log, so a restart does not download everything again. */
-export interface ReplicaCache {
-  load(): Promise<{ position: string | null; lines: string[] } | null>;
-  append(lines: readonly string[], position: string): Promise<void>;
-  clear(): Promise<void>;
-}
 
 export interface ClientOptions {
   readonly transport: Transport;
@@ -33,13 +32,15 @@ export interface ClientOptions {
   readonly user: string;
   /** Encrypts what we publish and decrypts what we read; omit for a plaintext history. */
   readonly cipher?: Cipher;
-  /** Reject plaintext records (a history that is meant to be encrypted). @default !!cipher */
+  /** The history must be encrypted in the cipher's format (else its first record decides). @default !!cipher */
   readonly requireEncryption?: boolean;
   /** @default 'race' */
   readonly sequencing?: Sequencing;
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly cache?: ReplicaCache;
+  /** Verified model snapshots (files): start from the latest and replay only what is newer. */
+  readonly snapshots?: SnapshotStore;
   /** How often an action is re-checked and re-sent after losing a race. @default 10 */
   readonly maxRetries?: number;
   /**
@@ -50,6 +51,8 @@ export interface ClientOptions {
   readonly delay?: (ms: number) => Promise<void>;
   /** Called after every accepted record (the daemon derives notifications from it). */
   readonly onRecord?: (record: StrategyRecord, state: ReplayState) => void;
+  /** Called once when a log entry makes the history unusable (`historyError` is set). */
+  readonly onHistoryError?: (error: FkError) => void;
   /** Ids for records and non-persisted objects. @default randomUUID */
   readonly newId?: () => string;
 }
@@ -60,10 +63,18 @@ type Outcome = { readonly accepted: true } | { readonly accepted: false; readonl
 export interface Client {
   /** Connects and catches up with the whole log (or the cached replica plus what is new). */
   start(): Promise<void>;
-  /** The live model; sealed up to `clock.now()` when read through `stateNow()`. */
+  /**
+   * The live model. It changes only by records read from the log, each applied at its own
+   * timestamp, never by the clock. Ignored records are in `state.counts` and `state.skipped`
+   * (`reason`: `rejected`, `unauthentic`, `unreadable`): the daemon's `/status` and metrics read them.
+   */
   readonly state: ReplayState;
-  /** Seals the user's timer at the current time and returns the live model. */
-  stateNow(): ReplayState;
+  /**
+   * The model as it looks at `now` (default: the clock) for this client's user: the live model
+   * with the user's due timer transitions rung on a copy (`engine/view.ts`). Never changes the
+   * live model; read-only (it may be the live model itself when nothing is due).
+   */
+  view(now?: Micros): ReplayState;
   /**
    * Checks an action against the current state, publishes it and resolves once it is seen
    * accepted in the log (read-your-writes). Retries after a lost race; throws `DomainError`
@@ -83,190 +94,200 @@ export interface Client {
 export function createClient(opts: ClientOptions): Client {
   const clock = opts.clock ?? systemClock;
   const log = (opts.logger ?? silentLogger).child({ component: 'client' });
-  const sequencing = opts.sequencing ?? 'race';
-  const requireEncryption = opts.requireEncryption ?? opts.cipher !== undefined;
   const newId = opts.newId ?? randomUUID;
   const maxRetries = opts.maxRetries ?? 10;
   const delay = opts.delay ?? (() => Promise.resolve());
-  const state = createReplayState(clock.now());
-  const pending = new Map<string, { line: string; seq: number; settle: (o: Outcome) => void }>();
-  const replayOpts = { now: clock.now(), mode: 'strict' as const };
+  const required = opts.requireEncryption ?? opts.cipher !== undefined;
+  const engine: EngineOptions = {
+    policy: opts.sequencing ?? 'race',
+    ...(opts.cipher ? { cipher: opts.cipher } : {}),
+    ...(required && opts.cipher ? { encryption: opts.cipher.format } : {}),
+  };
+  const writes: HistoryEncryption = opts.cipher?.format ?? 'plain';
+  const state = createHistoryState(clock.now());
+  const pending = new Map<string, { settle: (o: Outcome) => void }>();
   /** What `execute` checks actions against: a copy kept in step with `state` (see checkModel.ts). */
-  const checks = createCheckModel(state, replayOpts);
-  let historyError: FkError | null = null;
+  const checks = createCheckModel(state);
   let online = false;
+  /** Position of the last entry delivered (what a snapshot of the model covers). */
   let position: string | null = null;
   let unsubscribe: Unsubscribe | null = null;
   let queue: Promise<unknown> = Promise.resolve();
-  let caughtUp: (() => void) | null = null;
-  let cacheBuffer: string[] = [];
-  let lineNumber = 0;
+  const replica = opts.cache ? createReplicaFollower(opts.cache, log) : null;
 
   const offStatus = opts.transport.onStatus((s) => {
     online = s.kind === 'online';
     log.info({ status: s.kind }, 'transport status');
   });
 
-  function settle(entry: TransportEntry, plain: string, outcome: Outcome): void {
+  function settle(entry: TransportEntry, plain: string | null, outcome: Outcome): void {
     const key = entry.id ?? plain;
-    const p = pending.get(key);
+    const p = key === null || key === undefined ? undefined : pending.get(key);
     if (p) {
-      pending.delete(key);
+      pending.delete(key as string);
       p.settle(outcome);
     }
   }
 
-  function decrypt(entry: TransportEntry): string {
-    const format = encryptedFormatOf(entry.line);
-    if (format === null) {
-      if (requireEncryption && parseLine(entry.line, lineNumber).kind === 'record') {
-        throw new CryptoError('FK_DECRYPT_FAILED', `line ${lineNumber}: plaintext record in an encrypted history`, {
-          lineNumber,
-        });
-      }
-      return entry.line;
-    }
-    if (!opts.cipher) {
-      throw new CryptoError('FK_KEY_INVALID', `line ${lineNumber}: the history is encrypted and no passphrase was given`, {
-        lineNumber,
-      });
-    }
-    return opts.cipher.decryptLine(entry.line, { lineNumber });
-  }
-
-  /** Applies one log entry. Returns the plain line when it was accepted. */
+  /** Applies one log entry through the record engine, at the current instant. */
   function apply(entry: TransportEntry): void {
-    lineNumber++;
-    if (historyError !== null) return;
-    let plain: string;
-    let record: StrategyRecord;
-    try {
-      plain = decrypt(entry);
-      const parsed = parseLine(plain, lineNumber);
-      if (parsed.kind === 'empty') return;
-      record = parsed.record;
-    } catch (err) {
-      historyError = err instanceof FkError ? err : new DomainError('FK_HISTORY_INVALID', String(err), { cause: err });
-      log.debug({ err: historyError, line: lineNumber }, 'history unreadable');
-      return;
+    const wasValid = state.error === null;
+    const ctx = { now: clock.now(), newId };
+    const out: LineOutcome = applyLine(state, entry.line, engine, ctx);
+    if (wasValid && state.error !== null) opts.onHistoryError?.(state.error);
+    switch (out.kind) {
+      case 'blank':
+        return;
+      case 'applied':
+        if (state.counts.unauthentic > reported) logIgnored('unauthentic', null, null, 'FK_DECRYPT_FAILED');
+        checks.followed(out.record, out.plain, ctx);
+        log.debug({ seq: out.record.seq, name: out.record.name }, 'strategy applied');
+        settle(entry, out.plain, { accepted: true });
+        opts.onRecord?.(out.record, state);
+        return;
+      case 'lost-race':
+        log.debug({ seq: out.record.seq }, 'record lost a race, ignored');
+        settle(entry, out.plain, {
+          accepted: false,
+          error: new DomainError('FK_SEQUENCE_CONFLICT', `sequence ${out.record.seq} was taken by another client`, { seq: out.record.seq }),
+        });
+        return;
+      case 'skipped':
+        if (out.reason === 'rejected') checks.discard(); // the strategy may have changed the live model half-way
+        // Junk or a wrong key? Undecided until a record authenticates (`doubtful`): reported then.
+        if (state.doubtful.length === 0) logIgnored(out.reason, out.record?.seq ?? null, state.lineNumber, out.error.code);
+        settle(entry, out.plain, { accepted: false, error: out.error });
+        return;
+      case 'halted':
+        if (wasValid) {
+          checks.discard();
+          log.debug({ code: out.error.code, line: state.lineNumber }, out.record === null ? 'history unreadable' : 'history invalid');
+        }
+        settle(entry, out.plain, { accepted: false, error: out.error });
+        return;
     }
-    if (sequencing === 'race' && state.started && record.seq <= state.lastSeq) {
-      log.debug({ seq: record.seq }, 'record lost a race, ignored');
-      settle(entry, plain, {
-        accepted: false,
-        error: new DomainError('FK_SEQUENCE_CONFLICT', `sequence ${record.seq} was taken by another client`, { seq: record.seq }),
-      });
-      return;
-    }
-    try {
-      assertNextSeq(state, record, lineNumber);
-    } catch (err) {
-      historyError = err as FkError;
-      log.debug({ err, seq: record.seq }, 'history sequence broken');
-      settle(entry, plain, { accepted: false, error: historyError });
-      return;
-    }
-    try {
-      executeRecord(state, record, replayOpts);
-    } catch (err) {
-      const e = err instanceof FkError ? err : new DomainError('FK_ILLEGAL_STATE', String(err), { cause: err });
-      checks.discard(); // the strategy may have changed the live model half-way
-      if (sequencing === 'strict') {
-        historyError = e;
-        log.debug({ err: e, seq: record.seq }, 'history rule broken');
-      } else log.warn({ err: e, seq: record.seq }, 'record rejected by rule, ignored');
-      settle(entry, plain, { accepted: false, error: e });
-      return;
-    }
-    state.lastSeq = state.started ? record.seq : 1;
-    state.started = true;
-    state.lastUser = record.user;
-    checks.followed(record, plain);
-    log.debug({ seq: record.seq, name: record.name }, 'strategy applied');
-    settle(entry, plain, { accepted: true });
-    opts.onRecord?.(record, state);
   }
 
-  function onEntry(entry: TransportEntry): void {
-    apply(entry);
-    position = entry.position;
-    if (opts.cache) cacheBuffer.push(entry.line);
+  /** Unauthentic records already logged (those decided junk only later are logged together). */
+  let reported = 0;
+  function logIgnored(reason: string, seq: number | null, line: number | null, code: string): void {
+    const count = reason === 'unauthentic' ? state.counts.unauthentic - reported : 1;
+    if (reason === 'unauthentic') reported = state.counts.unauthentic;
+    // Never the message: it may quote the record.
+    log.warn({ seq, line, reason, code, count }, 'record ignored');
   }
 
-  async function flushCache(): Promise<void> {
-    if (!opts.cache || cacheBuffer.length === 0 || position === null) return;
-    const lines = cacheBuffer;
-    cacheBuffer = [];
-    await opts.cache.append(lines, position);
+  function reset(): void {
+    reported = 0;
+    Object.assign(state, createHistoryState(clock.now()));
+    checks.discard();
   }
 
   async function start(): Promise<void> {
-    if (opts.cache) {
-      const cached = await opts.cache.load();
-      if (cached) {
-        for (const line of cached.lines) apply({ line, position: '' });
-        if (historyError === null) position = cached.position;
-        else {
-          // Not necessarily the cache's fault (a wrong passphrase fails here first): rebuild from
-          // the backend, which reports a real problem again, to the owner of the client.
-          log.info({ code: historyError.code }, 'replica cache unusable, rebuilding from the backend');
-          await opts.cache.clear();
-          return restartFromScratch();
-        }
+    let from: string | null = null;
+    const restored = opts.snapshots && !replica ? await opts.snapshots.load().catch(() => null) : null;
+    if (restored) {
+      Object.assign(state, restored.state);
+      checks.discard();
+      from = restored.position;
+      position = from;
+    }
+    const restoredLines = state.lineNumber;
+    if (replica) {
+      const cached = await replica.load();
+      // A snapshot of a prefix of the replica saves applying that prefix (brokers).
+      const snap = opts.snapshots ? await opts.snapshots.load(cached).catch(() => null) : null;
+      if (snap) {
+        Object.assign(state, snap.state);
+        checks.discard();
       }
+      const skip = snap ? state.lineNumber : 0;
+      for (let i = skip; i < cached.length; i++) apply(cached[i] as CachedEntry);
+      if (state.error === null && opts.snapshots) {
+        await opts.snapshots.save(state, '', cached.length - skip, cached).catch((err: unknown) => log.warn({ err }, 'snapshot not saved'));
+      }
+      if (state.error !== null) {
+        // Not necessarily the cache's fault (a wrong passphrase fails here first): rebuild from
+        // the backend, which reports a real problem again, to the owner of the client.
+        log.info({ code: state.error.code }, 'replica cache unusable, rebuilding from the backend');
+        await replica.clear();
+        reset();
+      } else from = replica.resumeFrom();
     }
     await opts.transport.connect();
     online = true;
-    const ready = new Promise<void>((resolve) => {
-      caughtUp = resolve;
-    });
-    unsubscribe = await opts.transport.subscribe(position, {
-      onEntry,
+    const result = await follow(from);
+    if (result === 'cache-mismatch') {
+      log.info({}, 'replica cache does not match the backend, rebuilding from the backend');
+      if (unsubscribe) await unsubscribe();
+      unsubscribe = null;
+      await replica?.clear();
+      reset();
+      await follow(null);
+    }
+    if (engine.policy === 'race' && state.error === null) {
+      const wrongKey = settleKey(state);
+      if (wrongKey !== null) opts.onHistoryError?.(wrongKey);
+    }
+    if (opts.snapshots && !replica && state.error === null && position !== null) {
+      await opts.snapshots.save(state, position, state.lineNumber - restoredLines).catch((err: unknown) => log.warn({ err }, 'snapshot not saved'));
+    }
+  }
+
+  /** Subscribes from `from` and resolves once caught up (or once the cache proved stale). */
+  async function follow(from: string | null): Promise<'ok' | 'cache-mismatch'> {
+    let done!: (r: 'ok' | 'cache-mismatch') => void;
+    const ready = new Promise<'ok' | 'cache-mismatch'>((resolve) => (done = resolve));
+    let stale = false;
+    unsubscribe = await opts.transport.subscribe(from, {
+      onEntry: (entry) => {
+        if (stale) return;
+        position = entry.position;
+        const take = replica ? replica.offer(entry) : 'apply';
+        if (take === 'mismatch') {
+          stale = true;
+          done('cache-mismatch');
+        } else if (take === 'apply') apply(entry);
+      },
       onCaughtUp: () => {
-        flushCache().catch((err: unknown) => log.warn({ err }, 'replica cache write failed'));
-        caughtUp?.();
-        caughtUp = null;
+        if (stale) return;
+        if (replica?.verifying()) {
+          stale = true; // the backend holds fewer entries than the cache: another log now
+          done('cache-mismatch');
+          return;
+        }
+        void replica?.flush();
+        done('ok');
       },
     });
-    await ready;
+    return ready;
   }
 
-  async function restartFromScratch(): Promise<void> {
-    const fresh = createReplayState(clock.now());
-    Object.assign(state, { ...fresh, skipped: state.skipped });
-    (state as { tenant: unknown }).tenant = fresh.tenant;
-    historyError = null;
-    lineNumber = 0;
-    position = null;
-    checks.discard();
-    return start();
-  }
-
-  function stateNow(): ReplayState {
-    const user = state.tenant.users.get(opts.user);
-    if (user) {
-      const now = clock.now();
-      sealTimer(user, now);
-      checks.sealed(opts.user, now);
-    }
-    return state;
+  function view(now?: Micros): ReplayState {
+    return viewAt(state, opts.user, now ?? clock.now());
   }
 
   async function attempt(name: StrategyName, params: readonly string[], user: string): Promise<Outcome & { record: StrategyRecord }> {
-    if (historyError !== null) {
-      throw new DomainError('FK_HISTORY_INVALID', `the history is invalid, refusing to append: ${historyError.message}`, {
-        cause: historyError,
-      });
+    if (state.error !== null) {
+      throw new DomainError('FK_HISTORY_INVALID', `the history is invalid, refusing to append: ${state.error.message}`, { cause: state.error });
+    }
+    if (state.encryption !== null && state.encryption !== writes) {
+      // One rule for every command: a history is plain or encrypted as a whole, never mixed.
+      throw new InputError(
+        'FK_CONFIG_INVALID',
+        `the history is ${describe(state.encryption)} and this client writes ${describe(writes)} records: refusing to mix them ` +
+          (writes === 'plain' ? '(set the passphrase)' : "(use --encryption off, or encrypt the whole history with 'fk encrypt')"),
+      );
     }
     if (!online) throw new TransportError('FK_READ_ONLY', 'the backend is offline: read-only until it reconnects', { retryable: true });
     const record: StrategyRecord = { seq: state.started ? state.lastSeq + 1 : 1, when: clock.now(), user, name, params };
     const plain = formatRecord(record);
-    checks.check(record, plain);
+    checks.check(record, plain, { now: record.when, newId });
     const stored = opts.cipher ? opts.cipher.encryptLine(plain, { seq: record.seq, user: record.user }) : plain;
     const id = newId();
     const outcome = new Promise<Outcome>((resolve) => {
-      pending.set(id, { line: plain, seq: record.seq, settle: resolve });
-      pending.set(plain, { line: plain, seq: record.seq, settle: resolve });
+      pending.set(id, { settle: resolve });
+      pending.set(plain, { settle: resolve });
     });
     try {
       await opts.transport.publish(stored, { id, seq: record.seq });
@@ -288,7 +309,7 @@ export function createClient(opts: ClientOptions): Client {
       for (let i = 0; ; i++) {
         const r = await attempt(name, params, as.user ?? opts.user);
         if (r.accepted) {
-          await flushCache();
+          await replica?.flush();
           return r.record;
         }
         if (r.error.code !== 'FK_SEQUENCE_CONFLICT' || i >= maxRetries) throw r.error;
@@ -305,10 +326,10 @@ export function createClient(opts: ClientOptions): Client {
   return {
     start,
     state,
-    stateNow,
+    view,
     execute,
     get historyError() {
-      return historyError;
+      return state.error;
     },
     get online() {
       return online;
@@ -316,9 +337,13 @@ export function createClient(opts: ClientOptions): Client {
     onStatus: (l) => opts.transport.onStatus(l),
     async close() {
       offStatus();
-      await flushCache().catch(() => undefined);
+      await replica?.flush();
       if (unsubscribe) await unsubscribe();
       await opts.transport.close();
     },
   };
+}
+
+function describe(e: HistoryEncryption): string {
+  return e === 'plain' ? 'plaintext' : `${e}-encrypted`;
 }

@@ -1,6 +1,8 @@
+import { backoffDelay } from '../core/backoff';
 import type { Logger } from '../core/logger';
 import type { Outbox } from './outbox';
 import type { Target } from './targets';
+import { realTimers, type Timers } from './timers';
 
 /** Counters of one target since the daemon started. */
 export interface DeliveryStats {
@@ -23,35 +25,44 @@ export interface DeliveryLoop {
   stop(graceMs: number): Promise<void>;
 }
 
-/** Capped exponential backoff with ±20 % jitter, so daemons retrying one endpoint spread out. */
-export function backoffMs(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
-  return Math.max(1, Math.round(Math.min(maxMs, base * (0.8 + 0.4 * random()))));
+export interface DeliveryOptions {
+  /** @default realTimers */
+  readonly timers?: Timers;
+  /** Jitter source of the retry delays. @default Math.random */
+  readonly random?: () => number;
 }
+
+/** Retry delays spread ±20 %, so daemons retrying one endpoint do not retry in step. */
+const JITTER = 0.2;
 
 /**
  * Delivers a target's pending events in outbox order, one at a time (a failing head blocks the
  * ones behind it, so a target sees events in order). A confirmed delivery is marked in the outbox
- * before the next starts.
+ * before the next starts. A failure is retried after a capped exponential backoff
+ * (core/backoff.ts, `retry.minMs` doubling to `retry.maxMs`), for ever or up to `retry.maxAttempts`.
  */
-export function startDeliveryLoop(target: Target, outbox: Outbox, logger: Logger, onDelivered?: (id: string) => void): DeliveryLoop {
+export function startDeliveryLoop(
+  target: Target,
+  outbox: Outbox,
+  logger: Logger,
+  opts: DeliveryOptions = {},
+): DeliveryLoop {
+  const timers = opts.timers ?? realTimers;
   const log = logger.child({ component: 'delivery', target: target.name });
   const stats: DeliveryStats = { delivered: 0, failed: 0, dropped: 0, lastError: null };
   let stopped = false;
   let wake: (() => void) | null = null;
   let idle = false;
-  let sleepTimer: NodeJS.Timeout | null = null;
   const idleWaiters = new Set<() => void>();
 
   const sleep = (ms: number | null): Promise<void> =>
     new Promise((resolve) => {
+      const handle = ms === null ? null : timers.setTimeout(() => wake?.(), ms);
       wake = () => {
         wake = null;
-        if (sleepTimer) clearTimeout(sleepTimer);
-        sleepTimer = null;
+        if (handle !== null) timers.clearTimeout(handle);
         resolve();
       };
-      if (ms !== null) sleepTimer = setTimeout(() => wake?.(), ms);
     });
 
   const notifyIdle = (): void => {
@@ -77,7 +88,6 @@ export function startDeliveryLoop(target: Target, outbox: Outbox, logger: Logger
         stats.delivered++;
         attempts = 0;
         log.debug({ id: entry.id, type: entry.event.type }, 'event delivered');
-        onDelivered?.(entry.id);
       } catch (err) {
         stats.failed++;
         attempts++;
@@ -90,7 +100,7 @@ export function startDeliveryLoop(target: Target, outbox: Outbox, logger: Logger
           attempts = 0;
           continue;
         }
-        const delayMs = backoffMs(attempts, minMs, maxMs);
+        const delayMs = backoffDelay(attempts, { minMs, maxMs, jitter: JITTER }, opts.random);
         log.warn({ err, id: entry.id, attempt: attempts, delayMs }, 'delivery failed, retry scheduled');
         if (!stopped) await sleep(delayMs);
       }
@@ -109,12 +119,12 @@ export function startDeliveryLoop(target: Target, outbox: Outbox, logger: Logger
     drain(timeoutMs) {
       if (outbox.depth(target.name) === 0) return Promise.resolve(true);
       return new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
+        const handle = timers.setTimeout(() => {
           idleWaiters.delete(ok);
           resolve(false);
         }, timeoutMs);
         const ok = (): void => {
-          clearTimeout(timer);
+          timers.clearTimeout(handle);
           resolve(true);
         };
         idleWaiters.add(ok);
@@ -123,9 +133,9 @@ export function startDeliveryLoop(target: Target, outbox: Outbox, logger: Logger
     async stop(graceMs) {
       stopped = true;
       wake?.();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
+      let handle: unknown = null;
+      await Promise.race([done, new Promise<void>((r) => (handle = timers.setTimeout(r, graceMs)))]);
+      timers.clearTimeout(handle);
     },
   };
 }

@@ -1,29 +1,45 @@
 import type { Clock, Micros } from '../core/clock';
-import { TransportError } from '../core/errors';
-import { daemonEvent, deriveEvents, snapshotTimer, type DerivedEvent, type FkEvent, type TimerSnapshot } from '../core/notify/notifications';
+import { FkError, TransportError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import { daemonEvent, type FkEvent } from '../core/notify/notifications';
 import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
-import { nextDeadline, timerAt, type TimerView } from '../core/notify/timerView';
+import { timerAt, type TimerView } from '../core/notify/timerView';
 import { formatInstant } from '../core/engine/time';
 import { redactBackend, type Config } from '../app/config';
-import type { Session } from '../app/session';
-import type { LatePolicy } from './options';
+import { backendKind, type Session } from '../app/session';
+import { createEventRouter, type Checkpoint } from './eventRouter';
+import { ignoredRecords, type IgnoredRecords } from './ignored';
+import { DEFAULTS, type LatePolicy } from './options';
+import { createRetryTimer, realTimers, type Timers } from './timers';
 
-/** Opens a backend session (`openSession` from cli/session.ts, or a test's own). */
+/** Opens a backend session (`openSession` from app/session.ts, or a test's own). */
 export type OpenSession = (
   config: Config,
   logger: Logger,
-  extra: { onRecord?: (r: StrategyRecord, s: ReplayState) => void; clock?: Clock },
+  extra: {
+    onRecord?: (r: StrategyRecord, s: ReplayState) => void;
+    onHistoryError?: (err: FkError) => void;
+    clock?: Clock;
+    tolerateHistoryError?: boolean;
+  },
 ) => Promise<Session>;
+
+/** Whether a history is followed: what `/readyz` reports per session. */
+export type FollowState = 'connecting' | 'catching-up' | 'online' | 'offline' | 'conflict' | 'closed';
 
 export interface WatcherStatus {
   readonly user: string;
   readonly backend: string;
+  readonly state: FollowState;
+  /** Why it is offline (the backend's reason) or in conflict (the history error). */
+  readonly reason: string | null;
   readonly online: boolean;
   readonly caughtUp: boolean;
   readonly lastSeq: number;
   readonly historyError: { readonly code: string; readonly message: string } | null;
+  /** Records this history's readers ignore (junk, lost races, rejected by a rule). */
+  readonly ignored: IgnoredRecords;
   readonly timer: TimerView | null;
   /** When the daemon wakes up next for this user (a transition or a held event). */
   readonly nextWakeAt: string | null;
@@ -34,14 +50,15 @@ export interface SessionWatcher {
   readonly config: Config;
   /** Connects (retrying while the backend is unreachable), catches up, applies past transitions. */
   start(): Promise<void>;
-  /** Seals transitions that are due and releases held events due by now. */
+  /** Rings transitions that are due and releases held events due by now. */
   tick(): void;
   nextWakeAt(): Micros | null;
   /** Up to where this user's events are handled (persisted as the restart checkpoint). */
-  watermark(): Micros;
+  watermark(): Checkpoint;
   status(): WatcherStatus;
   readonly caughtUp: boolean;
-  readonly online: boolean;
+  /** Caught up, online and without a history error: the history is followed. */
+  readonly followed: boolean;
   close(): Promise<void>;
 }
 
@@ -53,13 +70,16 @@ export interface WatcherDeps {
   readonly daemonId: string;
   readonly late: LatePolicy;
   /** The checkpoint of the previous run; null on the first run (history before it is not news). */
-  readonly watermark: Micros | null;
+  readonly checkpoint: Checkpoint | null;
   /** Receives every event to forward. */
   readonly emit: (event: FkEvent) => void;
   /** Called when the next wake-up instant may have changed. */
   readonly reschedule: () => void;
-  /** Lateness counters. */
   readonly onLateDropped?: (n: number) => void;
+  /** Delays before re-opening an unreachable or rewritten history. @default DEFAULTS.session.retry */
+  readonly retry?: { readonly minMs: number; readonly maxMs: number };
+  /** @default realTimers */
+  readonly timers?: Timers;
 }
 
 /** Identifies a session in checkpoints and logs (user and backend, credentials stripped). */
@@ -67,146 +87,162 @@ export function watcherKey(config: Config): string {
   return `${config.user} ${redactBackend(config.backend)}`;
 }
 
-/** A transition found due more than this late (µs) while running counts as late. */
-const OVERDUE_US = 30_000_000;
-const RETRY_MIN_MS = 1000;
-const RETRY_MAX_MS = 30_000;
-
 /**
- * Keeps one user's history live and runs that user's timer with nobody at a desktop. Every step
- * (a record applied, or the timer sealed at its planned instant) is diffed against the snapshot
- * taken after the previous step (core/notify/notifications.ts). Classification:
- * - while catching up at start: events up to the previous run's watermark were handled then and
- *   are skipped; events after it but in the past happened while no daemon ran: transitions follow
- *   the `late` policy, user actions are sent (marked late);
- * - a timer transition whose planned instant is still ahead (a record rang it early, within
- *   Flowkeeper's 1 s seal margin) is held and emitted at its instant;
- * - everything else is emitted now.
- * The timer never fires in the past: a transition found due at start is applied silently.
+ * Keeps one user's history followed: opens the session (retrying while the backend is
+ * unreachable), feeds every record to the event router (eventRouter.ts), reports the backend
+ * going offline and coming back, and re-opens a file history that was rewritten or shrunk under
+ * it (desktop repair, sync tools) or that turned unreadable, by itself (issue 11.6). A history
+ * that stays unusable after a fresh read is a conflict: logged at error, `daemon.conflict` sent.
  */
 export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
   const { config, clock } = deps;
   const backend = redactBackend(config.backend);
+  const isFile = backendKind(config.backend) === 'file';
   const log = deps.logger.child({ component: 'watcher', user: config.user, backend });
+  const { late, checkpoint, emit, onLateDropped } = deps;
+  const router = createEventRouter({ clock, late, logger: log, checkpoint, emit, onLateDropped });
+  const retry = createRetryTimer({ ...(deps.retry ?? DEFAULTS.session.retry), jitter: 0.2 }, deps.timers ?? realTimers);
   let session: Session | null = null;
   /** The client's live model; known from the first record on, before `open` resolves. */
   let state: ReplayState | null = null;
-  let snap: TimerSnapshot = snapshotTimer(undefined);
-  let catchingUp = true;
-  let caughtUp = false;
-  let online = false;
+  let follow: FollowState = 'connecting';
+  let reason: string | null = null;
+  /** The history error already reported (a conflict is sent once per error). */
+  let reported: string | null = null;
   let closed = false;
-  let conflictSent = false;
   let offStatus: (() => void) | null = null;
-  let cancelRetry: (() => void) | null = null;
-  const startedAt = clock.now();
-  let mark: Micros = deps.watermark ?? startedAt;
-  const held: DerivedEvent[] = [];
+  /** Set once caught up the first time: from then on online/offline changes are events. */
+  let announced = false;
 
   const user = () => state?.tenant.users.get(config.user);
+  const emitDaemon = (
+    type: 'daemon.online' | 'daemon.offline' | 'daemon.conflict',
+    detail: Record<string, string | number | boolean | null>,
+  ) => deps.emit(daemonEvent(type, config.user, deps.daemonId, clock.now(), { backend, ...detail }).event);
 
-  function route(d: DerivedEvent): void {
-    const now = clock.now();
-    // Overdue: found due much later than planned although the daemon ran (the machine slept,
-    // the clock jumped). Like a transition found at start, it is not rung in the past.
-    const overdue = d.source === 'timer' && now - d.at > OVERDUE_US;
-    if ((catchingUp || overdue) && d.at <= now) {
-      if (catchingUp && d.at <= mark) return;
-      // Happened while no daemon ran. A transition is applied silently unless late: send (the
-      // timer never fires in the past); a user action is a fact nobody was told about: sent.
-      if (d.source === 'timer' && deps.late === 'drop') {
-        deps.onLateDropped?.(1);
-        log.info({ id: d.event.id }, 'transition while the daemon was down applied silently');
-        return;
+  async function openOnce(): Promise<Session> {
+    state = null;
+    router.beginCatchUp(announced ? router.watermark() : deps.checkpoint);
+    return deps.open(config, deps.logger, {
+      onRecord: (r, live) => {
+        state = live;
+        router.record(user(), r);
+        if (!router.catchingUp) deps.reschedule();
+      },
+      onHistoryError: (err) => onHistoryError(err),
+      clock,
+      tolerateHistoryError: true,
+    });
+  }
+
+  /** Opens (again), retrying a backend that cannot be reached; null once closed meanwhile. */
+  async function openWithRetry(): Promise<Session | null> {
+    for (;;) {
+      try {
+        const s = await openOnce();
+        retry.reset();
+        if (!closed) return s;
+        await s.close();
+        return null;
+      } catch (err) {
+        if (closed) return null;
+        if (!(err instanceof TransportError && err.retryable)) throw err;
+        const delayMs = retry.next();
+        log.warn({ err, delayMs }, 'backend unreachable, retrying');
+        if (!(await retry.wait(delayMs))) return null;
       }
-      deps.emit({ ...d.event, late: true });
-      return;
-    }
-    if (d.source === 'timer' && d.at > now) {
-      held.push(d);
-      held.sort((a, b) => a.at - b.at);
-      return;
-    }
-    deps.emit(d.event);
-  }
-
-  function step(record: StrategyRecord | null): void {
-    const u = user();
-    const events = deriveEvents(u, snap, record);
-    snap = snapshotTimer(u);
-    for (const d of events) route(d);
-    checkConflict();
-    // A record may start, end or move the timer: re-arm the wake-up (after catch-up, once).
-    if (!catchingUp) {
-      advanceMark();
-      deps.reschedule();
     }
   }
 
-  function checkConflict(): void {
-    const err = session?.client.historyError ?? null;
-    if (err === null || conflictSent) return;
-    conflictSent = true;
-    log.error({ err }, 'history conflict: this user is read-only until the history is repaired');
-    deps.emit(daemonEvent('daemon.conflict', config.user, deps.daemonId, clock.now(), { backend, code: err.code, seq: session?.client.state.lastSeq ?? null }).event);
-  }
-
-  function advanceMark(): void {
-    const now = clock.now();
-    const bound = held.length > 0 ? Math.min(now, (held[0] as DerivedEvent).at - 1) : now;
-    if (bound > mark) mark = bound;
-  }
-
-  function tick(): void {
-    if (closed || session === null) return;
-    const u = user();
-    const deadline = u === undefined ? null : nextDeadline(u);
-    if (deadline !== null && clock.now() >= deadline) {
-      session.client.stateNow();
-      step(null);
+  function attach(s: Session): void {
+    session = s;
+    state = s.client.state;
+    offStatus = s.client.onStatus((st) => onStatus(st.kind, st.kind === 'offline' ? st.reason : undefined));
+    router.endCatchUp(user());
+    const err = s.client.historyError;
+    follow = err !== null ? 'conflict' : s.client.online ? 'online' : 'offline';
+    log.info({ lastSeq: s.client.state.lastSeq, late: deps.late }, 'caught up');
+    if (err !== null) reportConflict(err);
+    else if (follow === 'online') {
+      reason = null;
+      reported = null;
+      emitDaemon('daemon.online', { lastSeq: s.client.state.lastSeq });
     }
-    const now = clock.now();
-    while (held.length > 0 && (held[0] as DerivedEvent).at <= now) deps.emit((held.shift() as DerivedEvent).event);
-    if (!catchingUp) advanceMark();
+    announced = true;
     deps.reschedule();
   }
 
-  async function openWithRetry(): Promise<Session> {
-    for (let attempt = 1; ; attempt++) {
-      snap = snapshotTimer(undefined);
-      state = null;
-      try {
-        return await deps.open(config, deps.logger, {
-          onRecord: (r, live) => {
-            state = live;
-            step(r);
-          },
-          clock,
-        });
-      } catch (err) {
-        if (closed || !(err instanceof TransportError && err.retryable)) throw err;
-        const delayMs = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1));
-        log.warn({ err, attempt, delayMs }, 'backend unreachable, retrying');
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, delayMs);
-          cancelRetry = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        cancelRetry = null;
-        if (closed) throw err;
-      }
+  function reportConflict(err: FkError): void {
+    follow = 'conflict';
+    reason = err.message;
+    if (reported === err.message) return;
+    reported = err.message;
+    log.error({ err }, 'history conflict: not followed until it is repaired');
+    emitDaemon('daemon.conflict', {
+      code: err.code,
+      seq: session?.client.state.lastSeq ?? state?.lastSeq ?? null,
+      reason: err.message,
+    });
+  }
+
+  function onHistoryError(err: FkError): void {
+    if (router.catchingUp) return; // reported once the (re)open finishes
+    if (!isFile) return reportConflict(err);
+    // A file may have been rewritten under us (read from a stale offset): read it anew first.
+    goOffline(`unreadable: ${err.message}`);
+    reopen(err.message);
+  }
+
+  function goOffline(why: string): void {
+    if (follow !== 'online') return;
+    follow = 'offline';
+    reason = why;
+    log.warn({ reason }, 'history not followed: the backend is offline (read-only)');
+    emitDaemon('daemon.offline', { reason, readOnly: true });
+  }
+
+  function onStatus(kind: string, why?: string): void {
+    if (closed || kind === 'connecting') return;
+    if (kind === 'offline') {
+      goOffline(why ?? kind);
+      // A file that was rewritten, shrunk or removed does not come back by itself (nor does a
+      // repaired one in conflict): read it anew.
+      if (isFile) reopen(why ?? kind);
+    } else if (kind === 'online' && follow === 'offline' && !reopening) {
+      follow = 'online';
+      reason = null;
+      log.info({}, 'backend back online');
+      emitDaemon('daemon.online', { lastSeq: session?.client.state.lastSeq ?? 0 });
     }
   }
 
-  function onStatus(kind: string, reason?: string): void {
-    const was = online;
-    online = kind === 'online';
-    if (!caughtUp || was === online || kind === 'connecting') return;
-    const at = clock.now();
-    if (online) deps.emit(daemonEvent('daemon.online', config.user, deps.daemonId, at, { backend, lastSeq: session?.client.state.lastSeq ?? 0 }).event);
-    else if (!closed) deps.emit(daemonEvent('daemon.offline', config.user, deps.daemonId, at, { backend, reason: reason ?? kind, readOnly: true }).event);
+  let reopening = false;
+  /** Closes the session and reads the history again from scratch (a file rewritten under us). */
+  function reopen(why: string): void {
+    if (reopening || closed) return;
+    reopening = true;
+    void (async () => {
+      try {
+        const old = session;
+        session = null;
+        offStatus?.();
+        offStatus = null;
+        await old?.close().catch((err: unknown) => log.warn({ err }, 'session close failed'));
+        const delayMs = retry.next();
+        log.warn({ reason: why, delayMs }, 're-opening the history');
+        if (!(await retry.wait(delayMs))) return;
+        const s = await openWithRetry();
+        if (s !== null) attach(s);
+      } catch (err) {
+        follow = 'offline';
+        reason = err instanceof Error ? err.message : String(err);
+        log.error({ err }, 'cannot re-open the history; retrying');
+        reopening = false;
+        reopen(reason);
+        return;
+      }
+      reopening = false;
+    })();
   }
 
   return {
@@ -214,59 +250,45 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
     config,
     async start() {
       const s = await openWithRetry();
-      if (closed) {
-        await s.close();
-        return;
-      }
-      session = s;
-      state = s.client.state;
-      online = s.client.online;
-      offStatus = s.client.onStatus((st) => onStatus(st.kind, st.kind === 'offline' ? st.reason : undefined));
-      // Transitions due while no daemon ran: applied now, stamped at their planned instants.
-      tick();
-      catchingUp = false;
-      caughtUp = true;
-      advanceMark();
-      log.info({ lastSeq: s.client.state.lastSeq, late: deps.late }, 'caught up');
-      deps.emit(daemonEvent('daemon.online', config.user, deps.daemonId, clock.now(), { backend, lastSeq: s.client.state.lastSeq }).event);
-      checkConflict();
+      if (s !== null) attach(s);
+    },
+    tick() {
+      if (closed || session === null) return;
+      router.tick(user());
       deps.reschedule();
     },
-    tick,
-    nextWakeAt() {
-      const u = user();
-      const deadline = u === undefined ? null : nextDeadline(u);
-      const h = held[0]?.at ?? null;
-      if (deadline === null) return h;
-      return h === null ? deadline : Math.min(deadline, h);
-    },
-    watermark: () => mark,
+    nextWakeAt: () => (session === null ? null : router.nextWakeAt(user())),
+    watermark: () => router.watermark(),
     status() {
       const u = user();
-      const wake = this.nextWakeAt();
+      const wake = session === null ? null : router.nextWakeAt(u);
       const err = session?.client.historyError ?? null;
       return {
         user: config.user,
         backend,
-        online,
-        caughtUp,
+        state: follow === 'connecting' && router.catchingUp && state !== null ? 'catching-up' : follow,
+        reason,
+        online: follow === 'online',
+        caughtUp: announced && session !== null,
         lastSeq: session?.client.state.lastSeq ?? 0,
         historyError: err === null ? null : { code: err.code, message: err.message },
+        ignored: ignoredRecords(session?.client.state),
         timer: u === undefined ? null : timerAt(u, clock.now()),
         nextWakeAt: wake === null ? null : formatInstant(wake),
       };
     },
     get caughtUp() {
-      return caughtUp;
+      return announced && session !== null;
     },
-    get online() {
-      return online && session !== null;
+    get followed() {
+      return session !== null && follow === 'online';
     },
     async close() {
       closed = true;
-      cancelRetry?.();
+      follow = 'closed';
+      retry.cancel();
       offStatus?.();
-      held.length = 0;
+      router.clear();
       const s = session;
       session = null;
       state = null;

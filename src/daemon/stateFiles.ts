@@ -1,49 +1,35 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Micros } from '../core/clock';
 import { InputError } from '../core/errors';
+import { describeHolder, tryLockFile } from '../transports/file';
+import type { Logger } from '../core/logger';
+import { createClaimStore, type ClaimStore } from './claims';
+import type { Checkpoint } from './eventRouter';
+import type { DaemonConfig } from './options';
+import { openOutbox, type Outbox } from './outbox';
 
 /**
  * The small files of a daemon's state directory besides the outbox:
- * - `daemon.lock`: the pid of the daemon using the directory (one daemon per directory);
+ * - `daemon.lock`: held by the daemon using the directory (one daemon per directory), an OS lock
+ *   that dies with its holder (the file history's lock helper), naming it in the error;
  * - `daemon-id`: a stable id, so a restarted daemon recognises its own dedupe claims;
- * - `checkpoints.json`: per user/backend, the instant up to which events were handled.
+ * - `checkpoints.json`: per user/backend, up to where events were handled: the instant (timer
+ *   transitions) and the last record's sequence (`{"at": µs, "seq": n}`; older files hold the
+ *   instant alone).
  */
 export function acquireLock(stateDir: string, name: string): () => void {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const path = join(stateDir, 'daemon.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          unlinkSync(path);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new InputError('FK_CONFIG_INVALID', `daemon '${name}' already runs (pid ${pid}) on state directory '${stateDir}': give another --name or --state-dir`);
-      }
-      unlinkSync(path); // left by a daemon that was killed
-    }
+  const r = tryLockFile(join(stateDir, 'daemon.lock'));
+  if (r.held === null) {
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `daemon '${name}' already runs on state directory '${stateDir}' (${describeHolder(r.holder)}): ` +
+        'give another --name or --state-dir',
+    );
   }
-  throw new InputError('FK_CONFIG_INVALID', `cannot lock state directory '${stateDir}'`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  const held = r.held;
+  return () => held.release();
 }
 
 export function daemonIdOf(stateDir: string, name: string): string {
@@ -58,27 +44,41 @@ export function daemonIdOf(stateDir: string, name: string): string {
 }
 
 export interface Checkpoints {
-  get(key: string): Micros | null;
-  set(key: string, at: Micros): void;
+  get(key: string): Checkpoint | null;
+  set(key: string, checkpoint: Checkpoint): void;
   /** Writes if something changed (atomically: temp file + rename). */
   save(): void;
 }
 
+function checkpointOf(v: unknown): Checkpoint | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return { at: v, seq: null };
+  if (v === null || typeof v !== 'object') return null;
+  const { at, seq } = v as { at?: unknown; seq?: unknown };
+  if (typeof at !== 'number' || !Number.isFinite(at)) return null;
+  return { at, seq: typeof seq === 'number' && Number.isInteger(seq) ? seq : null };
+}
+
 export function openCheckpoints(stateDir: string): Checkpoints {
   const path = join(stateDir, 'checkpoints.json');
-  let data: Record<string, number> = {};
+  let data: Record<string, Checkpoint> = {};
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    if (parsed !== null && typeof parsed === 'object') data = parsed as Record<string, number>;
+    if (parsed !== null && typeof parsed === 'object') {
+      for (const [k, v] of Object.entries(parsed)) {
+        const c = checkpointOf(v);
+        if (c !== null) data[k] = c;
+      }
+    }
   } catch {
-    /* first run, or a torn write: the outbox still deduplicates */
+    data = {}; // first run, or a torn write: the outbox still deduplicates
   }
   let dirty = false;
   return {
-    get: (key) => (typeof data[key] === 'number' ? (data[key] as number) : null),
-    set(key, at) {
-      if (data[key] === at) return;
-      data[key] = at;
+    get: (key) => data[key] ?? null,
+    set(key, c) {
+      const old = data[key];
+      if (old !== undefined && old.at === c.at && old.seq === c.seq) return;
+      data[key] = { at: c.at, seq: c.seq };
       dirty = true;
     },
     save() {
@@ -88,4 +88,41 @@ export function openCheckpoints(stateDir: string): Checkpoints {
       dirty = false;
     },
   };
+}
+
+/** What a running daemon holds in its state directory (and the shared dedupe directory). */
+export interface DaemonState {
+  readonly id: string;
+  readonly outbox: Outbox;
+  readonly claims: ClaimStore;
+  readonly checkpoints: Checkpoints;
+  /** The hourly sweep of claims and outbox; ref'd on purpose: it keeps the process alive (11.6). */
+  readonly sweep: NodeJS.Timeout;
+  /** Releases the state directory's lock. */
+  readonly release: () => void;
+}
+
+/** Locks the state directory and opens the daemon id, outbox, claims and checkpoints. */
+export function openDaemonState(config: DaemonConfig, logger: Logger): DaemonState {
+  const release = acquireLock(config.stateDir, config.name);
+  try {
+    const id = daemonIdOf(config.stateDir, config.name);
+    const outbox = openOutbox(join(config.stateDir, 'outbox.jsonl'), {
+      ttlMs: config.dedupeTtlMs,
+      targets: config.targets.map((t) => t.name),
+      logger,
+    });
+    const claims = createClaimStore(config.dedupeDir, id, config.dedupeTtlMs, logger);
+    claims.sweep();
+    const checkpoints = openCheckpoints(config.stateDir);
+    // A daemon runs until it is told to stop, even with nothing armed and no HTTP endpoint.
+    const sweep = setInterval(() => {
+      claims.sweep();
+      outbox.compact();
+    }, 3_600_000);
+    return { id, outbox, claims, checkpoints, sweep, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
 }

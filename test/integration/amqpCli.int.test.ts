@@ -81,9 +81,12 @@ describeWith(amqpEndpoint(), 'fk --backend amqp://… (end to end, encrypted)', 
     // The replica cache holds the stored lines, still encrypted.
     const replicas = join(laptop.sb.env.XDG_CACHE_HOME as string, 'flowkeeper-headless', 'replicas');
     const cached = readdirSync(replicas)
-      .filter((f) => f.endsWith('.lines'))
+      .filter((f) => f.endsWith('.replica'))
       .map((f) => readFileSync(join(replicas, f), 'utf8'))
-      .join('');
+      .join('')
+      .split('\n')
+      .map((l) => l.split('\t').slice(3).join('\t')) // index, position, checksum, stored line
+      .join('\n');
     expect(cached.split('\n')[0]).toMatch(/^# fk-sodium v1 log=/);
     expect(cached.split('\n').filter((l) => l.startsWith('!1 '))).toHaveLength(6);
     const raw = await readRawStream(url, historyName(user), 6);
@@ -101,7 +104,7 @@ describeWith(amqpEndpoint(), 'fk --backend amqp://… (end to end, encrypted)', 
       // with a replica of the right lines, and on a machine without one
       const r = who.fk(['backlog', 'create', 'Tomorrow'], { FK_PASSPHRASE: 'hunter2-not-it' });
       expect(r.status).toBe(4);
-      expect(lastLine(r.stderr)).toMatch(/^fk: line 2 \(seq 1\): cannot decrypt sodium record \(wrong passphrase\b/);
+      expect(lastLine(r.stderr)).toMatch(/^fk: wrong passphrase: none of the 2 encrypted records of this history decrypts with this key$/);
       expect(r.stderr).not.toContain('hunter2-not-it');
       expect(r.stdout).toBe('');
     }

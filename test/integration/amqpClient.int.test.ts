@@ -255,16 +255,18 @@ describeWith(amqpEndpoint(), 'client over RabbitMQ (race sequencing, sodium, rep
     }
   });
 
-  it('resumes from its replica cache after a restart; a corrupted cache is thrown away and rebuilt', async () => {
+  it('resumes from its replica cache after a restart, confirmed by the broker; a damaged or foreign replica is rebuilt', async () => {
     const h = await newHistory();
     const dir = mkdtempSync(join(tmpdir(), 'fk-replica-'));
     dirs.push(dir);
     const cache = (): ReplicaCache => createReplicaCache(dir, `${url}\n${USER}`);
-    const cacheFile = (ext: string): string => {
-      const f = readdirSync(dir).find((n) => n.endsWith(ext));
-      if (f === undefined) throw new Error(`no ${ext} file in the replica cache`);
+    const cacheFile = (): string => {
+      const f = readdirSync(dir).find((n) => n.endsWith('.replica'));
+      if (f === undefined) throw new Error('no .replica file in the replica cache');
       return join(dir, f);
     };
+    /** The stored lines the replica holds, in order (`index\tposition\tcrc\tline`). */
+    const cached = (): string => readFileSync(cacheFile(), 'utf8').split('\n').filter((l) => l !== '').map((l) => `${l.split('\t').slice(3).join('\t')}\n`).join('');
 
     const a = peer(h, { cache: cache() });
     await a.client.start();
@@ -272,7 +274,7 @@ describeWith(amqpEndpoint(), 'client over RabbitMQ (race sequencing, sodium, rep
     await a.client.execute('CreateBacklog', ['b1', 'Backlog']);
     for (let i = 0; i < 20; i++) await a.client.execute('CreateWorkitem', [`w${i}`, 'b1', `item ${i}`]);
     await a.client.close();
-    expect(readFileSync(cacheFile('.lines'), 'utf8').split('\n')).toHaveLength(24); // header + 22 + ''
+    expect(cached().split('\n')).toHaveLength(24); // header + 22 + ''
 
     const other = peer(h);
     await other.client.start();
@@ -280,34 +282,41 @@ describeWith(amqpEndpoint(), 'client over RabbitMQ (race sequencing, sodium, rep
 
     const again = peer(h, { cache: cache() });
     await again.client.start();
-    expect(again.tap.delivered).toBe(3); // only what is newer than the replica
+    expect(again.tap.delivered).toBe(4); // the last cached entry (it confirms the replica), then what is newer
     expect(again.seqs).toEqual(range(1, 25));
     expect(canon(again.client)).toBe(canon(other.client));
     await again.client.close();
     const stream = async (): Promise<string> =>
       (await readRawStream(url, h.name, Number(other.tap.lastPosition))).map((m) => `${m.body}\n`).join('');
-    expect(readFileSync(cacheFile('.lines'), 'utf8')).toBe(await stream());
+    expect(cached()).toBe(await stream());
 
-    // A damaged record inside the replica: it no longer decrypts, so the replica is rebuilt.
-    const lines = readFileSync(cacheFile('.lines'), 'utf8').split('\n');
+    // A damaged line inside the replica (its checksum fails): the replica ends before it, the rest comes from the broker.
+    const lines = readFileSync(cacheFile(), 'utf8').split('\n');
     lines[5] = `${(lines[5] as string).slice(0, -8)}AAAAAAAA`;
-    writeFileSync(cacheFile('.lines'), lines.join('\n'));
+    writeFileSync(cacheFile(), lines.join('\n'));
     const rebuilt = peer(h, { cache: cache() });
     await rebuilt.client.start();
     expect(rebuilt.client.historyError).toBeNull();
-    expect(rebuilt.tap.delivered).toBe(26);
+    expect(rebuilt.tap.delivered).toBe(22); // entries 5..26: the damaged one was the 6th
     expect(canon(rebuilt.client)).toBe(canon(other.client));
     await rebuilt.client.close();
-    expect(readFileSync(cacheFile('.lines'), 'utf8')).toBe(await stream());
+    expect(cached()).toBe(await stream());
 
-    // An unreadable position file: the whole replica goes, nothing stale is kept in front.
-    writeFileSync(cacheFile('.pos'), '{"position":');
-    const fresh = peer(h, { cache: cache() });
-    await fresh.client.start();
-    expect(fresh.tap.delivered).toBe(26);
-    expect(canon(fresh.client)).toBe(canon(other.client));
-    await fresh.client.close();
-    expect(readFileSync(cacheFile('.lines'), 'utf8')).toBe(await stream());
+    // A replica of another log under the same key (a history deleted and created again): the
+    // entry that should confirm it differs, so the client starts over from the broker.
+    const h2 = await newHistory();
+    const writer = peer(h2);
+    await writer.client.start();
+    await writer.client.execute('CreateUser', [USER, 'Alice'], { user: ADMIN });
+    await writer.client.execute('CreateBacklog', ['b2', 'Other']);
+    const foreign = peer(h2, { cache: cache() });
+    await foreign.client.start();
+    expect(foreign.client.historyError).toBeNull();
+    expect(foreign.seqs).toEqual([1, 2]);
+    expect(canon(foreign.client)).toBe(canon(writer.client));
+    await foreign.client.close();
+    const stream2 = (await readRawStream(url, h2.name, Number(writer.tap.lastPosition))).map((m) => `${m.body}\n`).join('');
+    expect(cached()).toBe(stream2);
   });
 
   itCtl('is read-only while its connection is down, then resumes with nothing lost or applied twice', async () => {

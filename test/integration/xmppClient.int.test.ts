@@ -52,6 +52,8 @@ describeWith(xmppEndpoint(), 'client over XMPP (archive order as the sequencer, 
     await headerWriter.close();
     await a.execute('CreateUser', [USER, 'Alice'], { user: 'admin@local.host' });
     await a.execute('CreateBacklog', ['b1', 'Race']);
+    // b checks its actions against what it has read: let it see the backlog first.
+    for (const until = Date.now() + 30_000; b.state.lastSeq < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
     const write = (c: Client, tag: string) =>
       Promise.all(Array.from({ length: 100 }, (_, i) => c.execute('CreateWorkitem', [`${tag}-${i}`, 'b1', `${tag} ${i}`])));
     await Promise.all([write(a, 'A'), write(b, 'B')]);

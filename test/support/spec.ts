@@ -1,7 +1,9 @@
 import type { Micros } from '../../src/core/clock';
 import { DomainError, FkError } from '../../src/core/errors';
 import type { StrategyName, StrategyRecord } from '../../src/core/engine/records';
-import { createReplayState, executeRecord, sealAtEnd, type ReplayState } from '../../src/core/engine/replay';
+import { applyLine, createHistoryState } from '../../src/core/engine/engine';
+import { sealAtEnd, type ReplayState } from '../../src/core/engine/replay';
+import { formatRecord } from '../../src/core/engine/serializer';
 import { parseInstant } from '../../src/core/engine/time';
 
 /**
@@ -10,6 +12,7 @@ import { parseInstant } from '../../src/core/engine/time';
  *   given(['CreateBacklog', 'b1', 'Today'], …).when('StartTimer', 'w1', '1500', '300').thenThrows('FK_ILLEGAL_STATE')
  *
  * Records are stamped one minute apart from 2026-06-10 10:00 UTC unless `at('…')` moves the clock.
+ * Each one goes through the record engine as a stored line (`strict`), applied at its own time.
  */
 export const USER = 'alice@example.org';
 export const T0 = parseInstant('2026-06-10T10:00:00Z') as Micros;
@@ -33,16 +36,14 @@ export interface Then {
 }
 
 export function given(...steps: Step[]): Spec {
-  const state = createReplayState(T0);
+  const state = createHistoryState(T0);
   let t = T0;
   let seq = 0;
   const run = (name: StrategyName, params: string[], user = USER): void => {
     t += MIN;
     const record: StrategyRecord = { seq: ++seq, when: t, user, name, params };
-    executeRecord(state, record, { now: t });
-    state.lastSeq = seq;
-    state.started = true;
-    state.lastUser = user;
+    const out = applyLine(state, formatRecord(record), { policy: 'strict' }, { now: t });
+    if (out.kind === 'halted') throw out.error;
   };
   run('CreateUser', [USER, 'Alice'], 'admin@local.host');
   for (const s of steps) {

@@ -80,6 +80,11 @@ describe('architecture', () => {
     expect(bad.map(([, , d]) => d)).toEqual([]);
   });
 
+  it('outside its folder, a transport is reached only through its index', () => {
+    const bad = edges().filter(([from, to, d]) => from !== to && to.startsWith('transports/') && !/\/transports\/[a-z]+['"]?$/.test(d.replace(/\/index$/, '')));
+    expect(bad.map(([, , d]) => d)).toEqual([]);
+  });
+
   it('core imports only I/O-free node built-ins, and libsodium only in core/crypto', () => {
     const allowedNode = new Set(['node:crypto', 'node:util']);
     const bad: string[] = [];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { formatInstant } from '../../core/engine/time';
-import { ensureUser, print, printJson, resolveBacklog, userOf, withSession } from '../run';
+import { ensureUser, nameArg, print, printJson, resolveBacklog, userOf, withSession } from '../run';
 
 export function register(program: Command): void {
   const backlog = program.command('backlog').description('create, rename, delete and list backlogs');
@@ -9,8 +9,8 @@ export function register(program: Command): void {
   backlog
     .command('create')
     .description('create a backlog')
-    .argument('<name>', 'backlog name')
-    .option('--id <uid>', 'uid of the new backlog (default: a random UUID)')
+    .argument('<name>', 'backlog name', nameArg('backlog name'))
+    .option('--id <uid>', 'uid of the new backlog (default: a random UUID)', nameArg("option '--id'"))
     .action(async (name: string, opts: { id?: string }, cmd: Command) =>
       withSession(cmd, async (s, config) => {
         await ensureUser(s, config);
@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .command('rename')
     .description('rename a backlog')
     .argument('<backlog>', 'uid, unique uid prefix, name or unique start of a name')
-    .argument('<name>', 'new name')
+    .argument('<name>', 'new name', nameArg('backlog name'))
     .action(async (ref: string, name: string, _o: unknown, cmd: Command) =>
       withSession(cmd, async (s, config) => {
         const b = resolveBacklog(userOf(s.client.state, config), ref);

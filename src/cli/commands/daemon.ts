@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../app/logger';
 import { configFrom, print, printJson, type GlobalFlags } from '../run';
-import { resolveDaemonConfig, resolveDaemonHttp } from '../../daemon/daemonConfig';
 import { onShutdown } from '../../daemon/lifecycle';
-import type { DaemonFlags } from '../../daemon/options';
+import { resolveDaemonConfig, resolveDaemonHttp, type DaemonFlags } from '../../daemon/options';
 import { createDaemon } from '../../daemon/runtime';
 import { fetchDaemonStatus, formatDaemonStatus } from '../../daemon/statusClient';
 
@@ -19,24 +18,43 @@ interface RunOptions {
 
 function daemonConfigFrom(cmd: Command, opts: RunOptions) {
   const g = cmd.optsWithGlobals<GlobalFlags & RunOptions>();
-  const flags: DaemonFlags = { ...opts, logLevel: g.logLevel, sessionFlags: g.backend !== undefined || g.file !== undefined || g.user !== undefined };
+  const flags: DaemonFlags = {
+    ...opts,
+    logLevel: g.logLevel,
+    sessionFlags: g.backend !== undefined || g.file !== undefined || g.user !== undefined,
+  };
   return resolveDaemonConfig(configFrom(cmd), flags);
 }
 
 /** `fk daemon` (= `fk daemon run`): the headless timer; `fk daemon status [url]` asks a running one. */
 export function register(program: Command): void {
-  const daemon = program.command('daemon').description('run the timer headless and forward notifications (see docs/daemon.md)');
+  const daemon = program
+    .command('daemon')
+    .description('run the timer headless and forward notifications (see docs/daemon.md)');
 
   daemon
     .command('run', { isDefault: true })
     .description('keep the histories live, ring the timer at its planned instants, forward events (default)')
     .option('--name <name>', 'daemon name: state directory and daemon events (env FK_DAEMON_NAME, default "default")')
-    .option('--state-dir <dir>', 'outbox and checkpoints (env FK_DAEMON_STATE_DIR, default $XDG_STATE_HOME/flowkeeper-headless/daemon/<name>)')
+    .option(
+      '--state-dir <dir>',
+      'outbox and checkpoints (env FK_DAEMON_STATE_DIR, default $XDG_STATE_HOME/flowkeeper-headless/daemon/<name>)',
+    )
     .option('--http <host:port>', "local endpoint, or 'off' (env FK_DAEMON_HTTP, default 127.0.0.1:8787)")
-    .option('--late <policy>', "transitions that happened while no daemon ran: 'drop' (apply silently) or 'send' (marked late) (env FK_DAEMON_LATE)")
+    .option(
+      '--late <policy>',
+      "transitions that happened while no daemon ran: 'drop' (apply silently) " +
+        "or 'send' (marked late) (env FK_DAEMON_LATE)",
+    )
     .option('--stdout', 'add a JSON-lines target on stdout (env FK_DAEMON_STDOUT=1)')
-    .option('--webhook <url>', 'add a webhook target; signing secret from env FK_DAEMON_WEBHOOK_SECRET (env FK_DAEMON_WEBHOOK_URL)')
-    .option('--events <list>', 'event filter of the targets given by flags, e.g. "work.*,rest.finished" (env FK_DAEMON_EVENTS)')
+    .option(
+      '--webhook <url>',
+      'add a webhook target; signing secret from env FK_DAEMON_WEBHOOK_SECRET (env FK_DAEMON_WEBHOOK_URL)',
+    )
+    .option(
+      '--events <list>',
+      'event filter of the targets given by flags, e.g. "work.*,rest.finished" (env FK_DAEMON_EVENTS)',
+    )
     .action(async (opts: RunOptions, cmd: Command) => {
       const config = daemonConfigFrom(cmd, opts);
       const logger = createLogger(config.logLevel, { cmd: 'daemon' });
@@ -53,11 +71,12 @@ export function register(program: Command): void {
         logger.fatal({ err }, 'daemon failed to start');
         throw err;
       } finally {
-        await d.stop();
+        await d.stop(); // bounded by shutdownTimeoutMs, even when a connection hangs while closing
         shutdown.dispose();
       }
-      // Everything is closed; a handle left open by a library must not keep a stopped daemon alive.
-      setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+      // Everything is closed or given up on; a handle left open (a connection that never finished
+      // closing) must not keep a stopped daemon alive.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
     });
 
   daemon

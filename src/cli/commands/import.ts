@@ -50,7 +50,7 @@ export function register(program: Command): void {
       const session = await openSession(config, logger, { clock, onRecord: (r) => existing.push(r) });
       try {
         if (session.client.historyError) throw session.client.historyError;
-        let target: ReplayState = session.client.stateNow();
+        let target: ReplayState = session.client.view();
         if (!target.tenant.users.has(config.user)) {
           if (flags.dryRun) target = withUser(target, config.user, realNow);
           else await ensureUser(session, config);

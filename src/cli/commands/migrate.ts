@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { canonicalJson, canonicalState } from '../../core/engine/canonical';
@@ -13,7 +13,8 @@ import { loadConfig, redactBackend, type Config, type EncryptionMode } from '../
 import { readBackendHistory, type HistoryEncryption, type HistoryRead } from '../../app/historySource';
 import { getSodiumKey } from '../../app/keyCache';
 import { createLogger } from '../../app/logger';
-import { writeOutputFile } from '../outputFile';
+import { assertOutputAllowed, writeOutputFile } from '../outputFile';
+import { DEFAULT_LOCK_TIMEOUT_MS, lockFile } from '../../transports/file';
 import { resolvePassphrase, requirePassphrase } from '../../app/passphrase';
 import { createProgress } from '../../app/progress';
 import { print, printJson, type GlobalFlags } from '../run';
@@ -112,9 +113,7 @@ function alreadyHolds(where: string, n: number): DomainError {
 
 /** A file target: written at once (temp file + rename), plain, Fernet or sodium. */
 async function writeFileTarget(dst: Config, records: readonly StrategyRecord[]): Promise<HistoryEncryption> {
-  const existing = await readFile(dst.backend, 'utf8').catch(() => '');
-  const held = splitLines(existing).filter((l) => l.trim() !== '' && !l.startsWith('#')).length;
-  if (held > 0) throw alreadyHolds(dst.backend, held);
+  await assertNoRecords(dst.backend);
   let cipher: Cipher | undefined;
   let header = '';
   if (dst.encryption === 'fernet') cipher = await fernetForOutput(dst, `to encrypt '${dst.backend}'`);
@@ -125,8 +124,23 @@ async function writeFileTarget(dst: Config, records: readonly StrategyRecord[]):
     cipher = await createSodiumCipher({ key: await getSodiumKey(passphrase, salt, { cacheDir: join(dst.cacheDir, 'keys') }), logId });
     header = `${formatSodiumHeader({ logId, salt })}\n`;
   }
-  await writeOutputFile({ path: dst.backend, force: existing !== '' }, header + historyText(records, cipher));
+  // Under the history lock, so no `fk` appends between the check and the write. A file that
+  // exists but holds no record (empty, blank or comment lines) is replaced: nothing is lost.
+  const lock = await lockFile(`${await realpath(dst.backend).catch(() => dst.backend)}.lock`, { timeoutMs: DEFAULT_LOCK_TIMEOUT_MS, what: `history file '${dst.backend}'` });
+  try {
+    await assertNoRecords(dst.backend);
+    await writeOutputFile({ path: dst.backend, force: true, forceOption: null }, header + historyText(records, cipher));
+  } finally {
+    lock.release();
+  }
   return cipher?.format ?? 'plain';
+}
+
+async function assertNoRecords(path: string): Promise<void> {
+  await assertOutputAllowed({ path, force: true, forceOption: null });
+  const existing = await readFile(path, 'utf8').catch(() => '');
+  const held = splitLines(existing).filter((l) => l.trim() !== '' && !l.startsWith('#')).length;
+  if (held > 0) throw alreadyHolds(path, held);
 }
 
 /** The first entry of a log (its sodium header, when encrypted). */

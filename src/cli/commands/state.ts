@@ -1,13 +1,17 @@
-import { readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { canonicalError, canonicalJson, writeCanonicalState } from '../../core/engine/canonical';
 import { join } from 'node:path';
-import { createFernetCipher, encryptedFormatOf } from '../../core/crypto';
+import { createFernetCipher } from '../../core/crypto';
+import { readBackendHistory } from '../../app/historySource';
 import { getFernetKey } from '../../app/keyCache';
+import { createLogger } from '../../app/logger';
+import { resolvePassphrase } from '../../app/passphrase';
+import { backendKind } from '../../app/session';
 import { configFrom } from '../run';
-import { InputError } from '../../core/errors';
-import { replay, type ReplayMode } from '../../core/engine/replay';
-import { splitLines } from '../../core/engine/serializer';
+import { InputError, TransportError } from '../../core/errors';
+import { replay, type ReplayMode, type ReplayState } from '../../core/engine/replay';
+import { anyLineStartsWith, linesOfFd } from '../../transports/file';
 import { parseInstant } from '../../core/engine/time';
 
 function parseNow(text: string | undefined): number {
@@ -48,35 +52,57 @@ function writeAll(text: string): void {
   }
 }
 
+/** Replays a history file through the record engine (`strict`, or `lenient` like the desktop app). */
+async function replayFile(history: string, mode: ReplayMode, now: number, passphraseFile: string | undefined, cacheDir: string): Promise<ReplayState> {
+  // Streamed one chunk at a time: memory is bounded by the state, not by the file.
+  let fd: number;
+  try {
+    fd = openSync(history, 'r');
+    if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
+  } catch (err) {
+    throw new InputError('FK_INPUT_INVALID', `cannot read history file '${history}': ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    // Never a secret on argv (visible in ps): --passphrase-file, FK_PASSPHRASE or FK_PASSPHRASE_FILE.
+    const encrypted = anyLineStartsWith(history, '+');
+    const passphrase = encrypted ? await resolvePassphrase({ passphraseFile, input: { isTTY: false } as never }) : null;
+    const cipher = passphrase !== null ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(cacheDir, 'keys') })) : undefined;
+    return replay(linesOfFd(fd), { mode, now, ...(cipher ? { cipher } : {}) });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('state')
-    .description('replay a Flowkeeper history file and print its canonical state as JSON')
-    .argument('<history>', 'Flowkeeper history file')
+    .description('replay a history (file or broker) and print its canonical state as JSON')
+    .argument('[history]', 'history file or backend URL (default: the configured backend)')
     .option('--now <iso8601>', 'pin the clock to this instant (default: the current time)')
-    .option('--passphrase <passphrase>', 'end-to-end passphrase for encrypted lines (prefer FK_PASSPHRASE)')
-    .option('--lenient', 'skip failing lines like the desktop app does, and list them')
-    .action(async (history: string, opts: { now?: string; passphrase?: string; lenient?: boolean }, cmd: Command) => {
+    .option('--lenient', 'skip failing lines like the desktop app does, and list them (files)')
+    .action(async (history: string | undefined, opts: { now?: string; lenient?: boolean }, cmd: Command) => {
       const now = parseNow(opts.now);
       const mode: ReplayMode = opts.lenient ? 'lenient' : 'strict';
-      let lines: string[] | null;
+      const base = configFrom(cmd);
+      const config = history === undefined ? base : { ...base, backend: history };
+      let state: ReplayState;
       try {
-        lines = splitLines(readFileSync(history, 'utf8'));
+        if (backendKind(config.backend) === 'file') {
+          state = await replayFile(config.backend, mode, now, config.passphraseFile, config.cacheDir);
+        } else {
+          // A broker log is read with the race rule every client applies (lost races, rejected and
+          // unauthentic records ignored), then sealed at `now` like a file.
+          const logger = createLogger(config.logLevel, { cmd: 'state' });
+          const read = await readBackendHistory(config, logger, { passphraseFile: config.passphraseFile, cacheDir: config.cacheDir, now, keepRecords: false });
+          state = read.state;
+        }
       } catch (err) {
-        throw new InputError('FK_INPUT_INVALID', `cannot read history file '${history}': ${(err as Error).message}`, { cause: err });
-      }
-      try {
-        const passphrase = opts.passphrase ?? process.env.FK_PASSPHRASE;
-        const cipher =
-          passphrase !== undefined && lines.some((l) => encryptedFormatOf(l) === 'fernet')
-            ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(configFrom(cmd).cacheDir, 'keys') }))
-            : undefined;
-        const state = replay(lines, { mode, now, cipher });
-        lines = null; // the text is not needed any more: let it go before the dump
-        writeChunked((write) => writeCanonicalState(state, mode, now, write));
-      } catch (err) {
+        // A replay error is part of the answer (canonical JSON, exit 3); not reaching the backend is not.
+        if (err instanceof InputError || err instanceof TransportError) throw err;
         process.stdout.write(`${canonicalJson(canonicalError(err))}\n`);
         process.exitCode = 3;
+        return;
       }
+      writeChunked((write) => writeCanonicalState(state, mode, now, write));
     });
 }

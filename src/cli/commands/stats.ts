@@ -1,3 +1,4 @@
+import { escapeControl } from '../../app/terminalText';
 import { Option, type Command } from 'commander';
 import { InputError } from '../../core/errors';
 import { computeStats } from '../../tools/stats';
@@ -54,6 +55,6 @@ export function register(program: Command): void {
         await writeOutputFile({ path: flags.svg, force: flags.force === true, inputs: [read.where] }, renderStatsSvg(stats, flags.svgMetric));
       }
       if (flags.json) printJson(stats);
-      else process.stdout.write(renderStatsTable(stats));
+      else process.stdout.write(escapeControl(renderStatsTable(stats)));
     });
 }

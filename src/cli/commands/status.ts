@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) =>
       withSession(cmd, async (s, config) => {
-        const state = s.client.stateNow();
+        const state = s.client.view();
         const user = state.tenant.users.get(config.user);
         const now = Date.now() * 1000;
         const timer = user ? timerAt(user, now) : null;

@@ -22,7 +22,7 @@ export function register(program: Command): void {
       const rest = parseDuration(opts.rest, '--rest');
       if (work <= 0) throw new InputError('FK_INPUT_INVALID', `option '--work' must be longer than 0, got '${opts.work}'`);
       await withSession(cmd, async (s, config) => {
-        const user = userOf(s.client.stateNow(), config);
+        const user = userOf(s.client.view(), config);
         const w = resolveWorkitem(user, ref);
         const running = user.timer.state === 'idle' ? null : user.timer.pomodoro;
         if (running !== null) {
@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .description('stop the timer: a tracker or long break completes, a pomodoro in progress is voided')
     .action(async (_o: unknown, cmd: Command) =>
       withSession(cmd, async (s, config) => {
-        runningWorkitem(userOf(s.client.stateNow(), config));
+        runningWorkitem(userOf(s.client.view(), config));
         await s.client.execute('StopTimer', ['', '']);
       }),
     );
@@ -58,7 +58,7 @@ export function register(program: Command): void {
     .option('--reason <text>', 'why it was voided', 'Pomodoro voided')
     .action(async (opts: { reason: string }, cmd: Command) =>
       withSession(cmd, async (s, config) => {
-        const w = runningWorkitem(userOf(s.client.stateNow(), config));
+        const w = runningWorkitem(userOf(s.client.view(), config));
         await s.client.execute('AddInterruption', [w.uid, opts.reason, '']);
         await s.client.execute('StopTimer', ['', '']);
       }),
@@ -72,7 +72,7 @@ export function register(program: Command): void {
     .action(async (reason: string, opts: { duration?: string }, cmd: Command) => {
       const duration = opts.duration === undefined ? '' : String(parseDuration(opts.duration, '--duration'));
       await withSession(cmd, async (s, config) => {
-        const w = runningWorkitem(userOf(s.client.stateNow(), config));
+        const w = runningWorkitem(userOf(s.client.view(), config));
         await s.client.execute('AddInterruption', [w.uid, reason, duration]);
       });
     });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { User, Workitem } from '../../core/engine/model';
 import type { Session } from '../../app/session';
-import { ensureUser, positiveInt, print, printJson, resolveBacklog, resolveWorkitem, userOf, withSession } from '../run';
+import { ensureUser, nameArg, positiveInt, print, printJson, resolveBacklog, resolveWorkitem, userOf, withSession } from '../run';
 
 export function register(program: Command): void {
   const wi = program.command('workitem').alias('wi').description('add, rename, complete, restore, move, delete and list workitems');
@@ -10,9 +10,9 @@ export function register(program: Command): void {
   wi.command('add')
     .description('add a workitem to a backlog (#hashtags in the name become tags)')
     .argument('<backlog>', 'uid, unique uid prefix, name or unique start of a name of the backlog')
-    .argument('<name>', 'workitem name')
+    .argument('<name>', 'workitem name', nameArg('workitem name'))
     .option('--pomodoros <n>', 'also plan this many pomodoros')
-    .option('--id <uid>', 'uid of the new workitem (default: a random UUID)')
+    .option('--id <uid>', 'uid of the new workitem (default: a random UUID)', nameArg("option '--id'"))
     .action(async (bref: string, name: string, opts: { pomodoros?: string; id?: string }, cmd: Command) =>
       withSession(cmd, async (s, config) => {
         const n = opts.pomodoros === undefined ? 0 : positiveInt(opts.pomodoros, "option '--pomodoros'");
@@ -36,7 +36,7 @@ export function register(program: Command): void {
   wi.command('rename')
     .description('rename a workitem')
     .argument(...WI)
-    .argument('<name>', 'new name')
+    .argument('<name>', 'new name', nameArg('workitem name'))
     .action(async (ref: string, name: string, _o: unknown, cmd: Command) =>
       onWorkitem(cmd, ref, (w, _u, s) => s.client.execute('RenameWorkitem', [w.uid, name])),
     );

@@ -1,85 +1,17 @@
 import type { Micros } from '../clock';
-import type { Pomodoro, PomodoroType, TimerState, User } from '../engine/model';
+import type { Pomodoro, TimerState, User } from '../engine/model';
 import type { StrategyRecord } from '../engine/records';
-import { formatInstant, secondsToMicros } from '../engine/time';
+import { addSecondsTo, formatInstant } from '../engine/time';
+import { eventId, type DerivedEvent, type FkEvent, type FkEventType } from './event';
+
+export * from './event';
 
 /**
- * Notification events the daemon forwards (issue 6). PURE: derived from the model before and
- * after one step (a record applied, or the timer sealed at a planned instant). They are never
- * written to the history (design point 4): the history holds only user actions, and every client
- * computes the same events from it, which is why their ids are stable across daemons and restarts.
+ * Derivation of the notification events (issue 6) from the model: PURE. A step is one record
+ * applied; the diff of the model before and after it gives the record's events and the
+ * transitions its seal rang. Transitions the timer rings by itself are projected from the model
+ * (`upcomingTransitions`) without sealing it: the live model changes only by records.
  */
-export const EVENT_TYPES = [
-  'work.started',
-  'work.finished',
-  'longbreak.started',
-  'rest.finished',
-  'pomodoro.voided',
-  'interruption.added',
-  'workitem.completed',
-  'daemon.online',
-  'daemon.offline',
-  'daemon.conflict',
-] as const;
-
-export type FkEventType = (typeof EVENT_TYPES)[number];
-
-const TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
-
-export function isEventType(name: string): name is FkEventType {
-  return TYPE_SET.has(name);
-}
-
-/** One notification, as forwarded (JSON). Optional fields appear only where they mean something. */
-export interface FkEvent {
-  /**
-   * Stable id: `<user>/<workitem uid>/<pomodoro name>/<type>@<instant>` (daemon events:
-   * `<user>/daemon/<daemon id>/<type>@<instant>`). Two daemons on one history derive the same id
-   * for the same happening, so forwarders deduplicate on it.
-   */
-  readonly id: string;
-  readonly type: FkEventType;
-  readonly user: string;
-  /** When it happened, ISO UTC: a transition's planned instant, or the record's `when`. */
-  readonly at: string;
-  readonly workitem: { readonly uid: string; readonly name: string } | null;
-  /** Flowkeeper's pomodoro name (`Pomodoro 2`): pomodoro uids are not part of the history. */
-  readonly pomodoro: string | null;
-  readonly pomodoroType?: PomodoroType;
-  /** Planned work and rest of the pomodoro, in seconds (rest 0 = a long break). */
-  readonly workSeconds?: number;
-  readonly restSeconds?: number;
-  /** When the phase that this event ends started (work for `work.finished`, rest for `rest.finished`). */
-  readonly startedAt?: string;
-  /** When the phase this event starts ends by itself; null when only StopTimer ends it. */
-  readonly endsAt?: string | null;
-  /** How long the phase that ended lasted (voided or completed), in seconds. */
-  readonly elapsedSeconds?: number;
-  readonly longBreak?: boolean;
-  /** `pomodoro.voided`: the phase it was in. */
-  readonly phase?: 'work' | 'rest';
-  /** `interruption.added`: the reason and duration (seconds) the user gave. */
-  readonly reason?: string | null;
-  readonly durationSeconds?: number | null;
-  /** `workitem.completed`: how it was sealed. */
-  readonly state?: 'finished' | 'canceled';
-  /** The history record that caused it, when one did (timer transitions have none). */
-  readonly seq?: number;
-  /** Set when it happened while no daemon was running (sent only with `late: 'send'`). */
-  readonly late?: true;
-  /** Daemon events: which daemon, and what about. */
-  readonly daemon?: string;
-  readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
-}
-
-/** An event plus what the runtime needs to schedule it. */
-export interface DerivedEvent {
-  readonly event: FkEvent;
-  /** `event.at` in microseconds. */
-  readonly at: Micros;
-  /** `timer`: a transition the timer rings by itself (held until its instant, subject to `late`). */
-  readonly source: 'timer' | 'record';
-}
 
 /** What the step's diff needs from the model before the step. Take one after every step. */
 export interface TimerSnapshot {
@@ -87,21 +19,48 @@ export interface TimerSnapshot {
   readonly pomodoro: Pomodoro | null;
   readonly state: TimerState;
   readonly dateRestStarted: Micros | null;
+  /** What the timer was going to ring by itself (`upcomingTransitions`) before the step. */
+  readonly upcoming: readonly DerivedEvent[];
 }
 
-export const IDLE_SNAPSHOT: TimerSnapshot = { pomodoro: null, state: 'idle', dateRestStarted: null };
+export const IDLE_SNAPSHOT: TimerSnapshot = { pomodoro: null, state: 'idle', dateRestStarted: null, upcoming: [] };
 
 export function snapshotTimer(user: User | undefined): TimerSnapshot {
-  if (user === undefined) return IDLE_SNAPSHOT;
+  if (user === undefined || user.timer.pomodoro === null) return IDLE_SNAPSHOT;
   const p = user.timer.pomodoro;
-  return { pomodoro: p, state: user.timer.state, dateRestStarted: p?.dateRestStarted ?? null };
+  return {
+    pomodoro: p,
+    state: user.timer.state,
+    dateRestStarted: p.dateRestStarted,
+    upcoming: upcomingTransitions(user),
+  };
+}
+
+/**
+ * The transitions the running pomodoro of `user` goes through by itself, in order, read from the
+ * model as the records left it (never sealed by a clock): a pomodoro in work rings its work end
+ * and then, after a short rest, its rest end; one in a short rest rings its rest end. Long breaks
+ * and trackers end only by a record. Instants are the ones `sealTimer` would stamp, so the events
+ * equal those a record's seal derives later (same ids).
+ */
+export function upcomingTransitions(user: User | undefined): DerivedEvent[] {
+  const t = user?.timer;
+  const p = t?.pomodoro ?? null;
+  if (user === undefined || t === undefined || p === null || p.type !== 'normal' || t.nextStateChange === null)
+    return [];
+  if (t.state === 'work') {
+    const w = t.nextStateChange;
+    const work = workEnded(user.identity, p, w);
+    // The rest end as the engine will stamp it (same arithmetic, same zone).
+    const end = addSecondsTo(w, t.nextZone, p.restDuration);
+    if (p.restDuration <= 0 || end.problem !== null) return [work];
+    return [work, completed(user.identity, p, w, end.t, null)];
+  }
+  if (t.state === 'rest') return [completed(user.identity, p, p.dateRestStarted, t.nextStateChange, null)];
+  return [];
 }
 
 const secs = (us: Micros): number => us / 1_000_000;
-
-export function eventId(user: string, workitemUid: string, pomodoro: string | null, type: FkEventType, at: Micros): string {
-  return `${user}/${workitemUid}/${pomodoro === null ? '' : `${pomodoro}/`}${type}@${formatInstant(at)}`;
-}
 
 function pomodoroEvent(
   user: string,
@@ -126,6 +85,46 @@ function pomodoroEvent(
 }
 
 /**
+ * Work ended by itself at `at`: `work.finished` (a short rest starts), or `longbreak.started` for
+ * a rest of 0. The same event whether the daemon saw the model sealed or only projected it.
+ */
+export function workEnded(user: string, p: Pomodoro, at: Micros): DerivedEvent {
+  const workStart = p.dateWorkStarted;
+  const started =
+    workStart === null ? {} : { startedAt: formatInstant(workStart), elapsedSeconds: secs(at - workStart) };
+  if (p.restDuration === 0)
+    return pomodoroEvent(user, p, 'longbreak.started', at, 'timer', { ...started, endsAt: null, longBreak: true });
+  const end = addSecondsTo(at, 0, p.restDuration);
+  const endsAt = end.problem === null ? formatInstant(end.t) : null;
+  return pomodoroEvent(user, p, 'work.finished', at, 'timer', { ...started, endsAt, longBreak: false });
+}
+
+/**
+ * The pomodoro completed at `at`: `rest.finished` (a short rest ended by itself, or StopTimer ended
+ * a long break: then `record` is set), or a tracker's `work.finished` (always a record).
+ */
+export function completed(
+  user: string,
+  p: Pomodoro,
+  restStart: Micros | null,
+  at: Micros,
+  record: StrategyRecord | null,
+): DerivedEvent {
+  // Rings by itself only at the end of a short rest; a long break or a tracker ends by StopTimer.
+  const source = p.type === 'normal' && p.restDuration > 0 ? 'timer' : 'record';
+  const seq = source === 'record' && record !== null ? { seq: record.seq } : {};
+  if (p.type !== 'normal') {
+    const workStart = p.dateWorkStarted;
+    const started =
+      workStart === null ? {} : { startedAt: formatInstant(workStart), elapsedSeconds: secs(at - workStart) };
+    return pomodoroEvent(user, p, 'work.finished', at, source, { ...started, endsAt: null, ...seq });
+  }
+  const started =
+    restStart === null ? {} : { startedAt: formatInstant(restStart), elapsedSeconds: secs(at - restStart) };
+  return pomodoroEvent(user, p, 'rest.finished', at, source, { ...started, longBreak: p.restDuration === 0, ...seq });
+}
+
+/**
  * The transitions the pomodoro that ran before the step went through during it, in order:
  * work → rest (`work.finished`, or `longbreak.started` for a rest of 0), rest → finished
  * (`rest.finished`; a tracker's stop is its `work.finished`), or back to new (`pomodoro.voided`,
@@ -136,28 +135,16 @@ function transitions(user: string, before: TimerSnapshot, record: StrategyRecord
   if (p === null || before.state === 'idle') return [];
   const out: DerivedEvent[] = [];
   const workStart = p.dateWorkStarted;
-  if (before.state === 'work' && p.type === 'normal' && p.dateRestStarted !== null && p.dateRestStarted !== before.dateRestStarted) {
-    const at = p.dateRestStarted;
-    const started = workStart === null ? {} : { startedAt: formatInstant(workStart), elapsedSeconds: secs(at - workStart) };
-    if (p.restDuration === 0) out.push(pomodoroEvent(user, p, 'longbreak.started', at, 'timer', { ...started, endsAt: null, longBreak: true }));
-    else {
-      const endsAt = formatInstant(at + secondsToMicros(p.restDuration));
-      out.push(pomodoroEvent(user, p, 'work.finished', at, 'timer', { ...started, endsAt, longBreak: false }));
-    }
+  if (
+    before.state === 'work' &&
+    p.type === 'normal' &&
+    p.dateRestStarted !== null &&
+    p.dateRestStarted !== before.dateRestStarted
+  ) {
+    out.push(workEnded(user, p, p.dateRestStarted));
   }
   if (p.state === 'finished' && p.dateCompleted !== null) {
-    const at = p.dateCompleted;
-    // Rings by itself only at the end of a short rest; a long break or a tracker ends by StopTimer.
-    const source = p.type === 'normal' && p.restDuration > 0 ? 'timer' : 'record';
-    const seq = source === 'record' && record !== null ? { seq: record.seq } : {};
-    if (p.type !== 'normal') {
-      const started = workStart === null ? {} : { startedAt: formatInstant(workStart), elapsedSeconds: secs(at - workStart) };
-      out.push(pomodoroEvent(user, p, 'work.finished', at, source, { ...started, endsAt: null, ...seq }));
-    } else {
-      const restStart = p.dateRestStarted;
-      const started = restStart === null ? {} : { startedAt: formatInstant(restStart), elapsedSeconds: secs(at - restStart) };
-      out.push(pomodoroEvent(user, p, 'rest.finished', at, source, { ...started, longBreak: p.restDuration === 0, ...seq }));
-    }
+    out.push(completed(user, p, p.dateRestStarted, p.dateCompleted, record));
   } else if (p.state === 'new' && record !== null) {
     const iv = p.workitem.intervals[p.workitem.intervals.length - 1];
     const at = iv?.ended ?? record.when;
@@ -188,11 +175,18 @@ function actions(u: User, record: StrategyRecord): DerivedEvent[] {
       const p = u.workitems.get(record.params[0] ?? '')?.runningPomodoro();
       const i = p?.interruptions[p.interruptions.length - 1];
       if (p === undefined || i === undefined || i.createDate !== record.when) return [];
-      return [pomodoroEvent(user, p, 'interruption.added', record.when, 'record', { reason: i.reason, durationSeconds: i.duration, seq: record.seq })];
+      return [
+        pomodoroEvent(user, p, 'interruption.added', record.when, 'record', {
+          reason: i.reason,
+          durationSeconds: i.duration,
+          seq: record.seq,
+        }),
+      ];
     }
     case 'CompleteWorkitem': {
       const w = u.workitems.get(record.params[0] ?? '');
-      if (w === undefined || (w.state !== 'finished' && w.state !== 'canceled') || w.dateWorkEnded !== record.when) return [];
+      if (w === undefined || (w.state !== 'finished' && w.state !== 'canceled') || w.dateWorkEnded !== record.when)
+        return [];
       const event: FkEvent = {
         id: eventId(user, w.uid, null, 'workitem.completed', record.when),
         type: 'workitem.completed',
@@ -215,39 +209,14 @@ function actions(u: User, record: StrategyRecord): DerivedEvent[] {
  * it. `record` is the record applied, or null when the timer was sealed (a transition at its
  * planned instant). Records of other users cause nothing here. Ordered by instant.
  */
-export function deriveEvents(user: User | undefined, before: TimerSnapshot, record: StrategyRecord | null): DerivedEvent[] {
+export function deriveEvents(
+  user: User | undefined,
+  before: TimerSnapshot,
+  record: StrategyRecord | null,
+): DerivedEvent[] {
   if (user === undefined) return [];
   if (record !== null && record.user !== user.identity) return [];
   const out = transitions(user.identity, before, record);
   if (record !== null) out.push(...actions(user, record));
   return out.sort((a, b) => a.at - b.at);
-}
-
-/** A daemon's own event (online, offline = read-only, conflict = history unusable). */
-export function daemonEvent(
-  type: 'daemon.online' | 'daemon.offline' | 'daemon.conflict',
-  user: string,
-  daemon: string,
-  at: Micros,
-  detail: Readonly<Record<string, string | number | boolean | null>> = {},
-): DerivedEvent {
-  const event: FkEvent = {
-    id: `${user}/daemon/${daemon}/${type}@${formatInstant(at)}`,
-    type,
-    user,
-    at: formatInstant(at),
-    workitem: null,
-    pomodoro: null,
-    daemon,
-    detail,
-  };
-  return { event, at, source: 'record' };
-}
-
-/**
- * Whether a filter lets an event type through: exact names, `prefix.*` or `*`.
- * An empty filter lets nothing through.
- */
-export function matchesFilter(filter: readonly string[], type: FkEventType): boolean {
-  return filter.some((f) => f === '*' || f === type || (f.endsWith('.*') && type.startsWith(f.slice(0, -1))));
 }

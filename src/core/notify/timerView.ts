@@ -1,6 +1,6 @@
 import type { Micros } from '../clock';
 import type { User } from '../engine/model';
-import { formatInstant } from '../engine/time';
+import { addSecondsTo, formatInstant, localDate } from '../engine/time';
 
 /** What the timer of a user shows at `now`: pure maths over the (sealed) model. */
 export interface TimerView {
@@ -18,16 +18,41 @@ export interface TimerView {
   readonly pomodoroInSeries: number;
 }
 
-/** The timer at `now`. Call on a model sealed at `now` (Client.stateNow) for a current answer. */
+/**
+ * The timer at `now`, from a model sealed at any earlier instant (or not at all): transitions due
+ * by `now` are projected, not applied (the model is not changed), with the instants and the
+ * series count `sealTimer` would give them.
+ */
 export function timerAt(user: User, now: Micros): TimerView {
   const t = user.timer;
   const p = t.pomodoro;
-  if (t.state === 'idle' || p === null) {
-    return { state: 'idle', workitem: null, pomodoro: null, since: null, until: null, remainingSeconds: null, elapsedSeconds: null, pomodoroInSeries: t.pomodoroInSeries };
+  let phase = t.state;
+  let since = t.lastStateChange;
+  let until = t.nextStateChange;
+  let series = t.pomodoroInSeries;
+  if (p !== null && p.type === 'normal' && phase === 'work' && until !== null && now >= until) {
+    // As the engine rings it (timerTransitions.ts): the rest and today's series count.
+    const w = until;
+    const end = addSecondsTo(w, t.nextZone, p.restDuration);
+    phase = 'rest';
+    since = w;
+    until = p.restDuration > 0 && end.problem === null ? end.t : null;
+    series = until === null ? 0 : (t.lastDate === localDate(w, t.nextZone) ? series : 0) + 1;
   }
-  const since = t.lastStateChange;
-  const until = t.nextStateChange;
-  const state = p.type !== 'normal' ? 'tracking' : t.state === 'rest' && until === null ? 'long-break' : t.state;
+  if (phase === 'rest' && until !== null && now >= until) phase = 'idle';
+  if (phase === 'idle' || p === null) {
+    return {
+      state: 'idle',
+      workitem: null,
+      pomodoro: null,
+      since: null,
+      until: null,
+      remainingSeconds: null,
+      elapsedSeconds: null,
+      pomodoroInSeries: series,
+    };
+  }
+  const state = p.type !== 'normal' ? 'tracking' : phase === 'rest' && until === null ? 'long-break' : phase;
   return {
     state,
     workitem: { uid: p.workitem.uid, name: p.workitem.name },
@@ -36,7 +61,7 @@ export function timerAt(user: User, now: Micros): TimerView {
     until: until === null ? null : formatInstant(until),
     remainingSeconds: until === null ? null : Math.max(0, (until - now) / 1_000_000),
     elapsedSeconds: since === null ? null : Math.max(0, (now - since) / 1_000_000),
-    pomodoroInSeries: t.pomodoroInSeries,
+    pomodoroInSeries: series,
   };
 }
 

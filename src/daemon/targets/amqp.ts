@@ -1,9 +1,7 @@
-import * as amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { TransportError } from '../../core/errors';
 import type { FkEvent } from '../../core/notify/notifications';
 import type { Logger } from '../../core/logger';
-import { closeConnection } from '../../transports/amqp/closeConnection';
 import { redactBackend } from '../../app/config';
 import type { AmqpTargetConfig } from '../options';
 import type { Target } from './target';
@@ -22,21 +20,29 @@ export function routingKeyOf(event: FkEvent): string {
  * The connection is opened on first use and dropped on any error; the next attempt reconnects,
  * so reconnection rides on the delivery loop's backoff.
  */
+/** amqplib and the transport's helpers, loaded on first use (a daemon without an AMQP target never loads them). */
+const libs = async () => ({ amqp: await import('amqplib'), transport: await import('../../transports/amqp') });
+
 export function createAmqpTarget(cfg: AmqpTargetConfig, logger: Logger): Target {
   const log = logger.child({ component: 'amqp-target', target: cfg.name, endpoint: redactBackend(cfg.url) });
   let conn: ChannelModel | null = null;
   let channel: Promise<ConfirmChannel> | null = null;
   const fail = (message: string, cause?: unknown): TransportError =>
-    new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp target '${cfg.name}' (${redactBackend(cfg.url)}): ${message}`, { retryable: true, ...(cause ? { cause } : {}) });
+    new TransportError(
+      'FK_TRANSPORT_UNAVAILABLE',
+      `amqp target '${cfg.name}' (${redactBackend(cfg.url)}): ${message}`,
+      { retryable: true, ...(cause ? { cause } : {}) },
+    );
 
   function reset(): void {
     const c = conn;
     conn = null;
     channel = null;
-    if (c) void closeConnection(c, 2000);
+    if (c) void libs().then(({ transport }) => transport.closeConnection(c, 2000));
   }
 
   async function open(): Promise<ConfirmChannel> {
+    const { amqp } = await libs();
     const c = await amqp.connect(cfg.url, { timeout: cfg.timeoutMs });
     conn = c;
     c.on('error', (err: unknown) => log.warn({ err }, 'connection error'));
@@ -79,7 +85,13 @@ export function createAmqpTarget(cfg: AmqpTargetConfig, logger: Logger): Target 
               cfg.exchange,
               routingKeyOf(event),
               Buffer.from(body),
-              { persistent: true, contentType: 'application/json', messageId: event.id, type: event.type, timestamp: Math.floor(Date.now() / 1000) },
+              {
+                persistent: true,
+                contentType: 'application/json',
+                messageId: event.id,
+                type: event.type,
+                timestamp: Math.floor(Date.now() / 1000),
+              },
               (err) => (err ? reject(fail('publish not confirmed', err)) : resolve()),
             );
           }),
@@ -98,7 +110,7 @@ export function createAmqpTarget(cfg: AmqpTargetConfig, logger: Logger): Target 
       const c = conn;
       conn = null;
       channel = null;
-      if (c) await closeConnection(c, 2000);
+      if (c) await (await libs()).transport.closeConnection(c, 2000);
     },
   };
 }

@@ -1,13 +1,22 @@
-import { dirname } from 'node:path';
-import { closeSync, existsSync, mkdirSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, realpathSync, fsyncSync, openSync, readSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { DomainError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
-import type { PublishMeta, SubscribeHandlers, Transport, TransportEntry, TransportStatus, Unsubscribe } from '../../core/transport';
+import { ensureHistoryFile, type CreateHistory } from './historyPath';
+import { lockFile } from './lockFile';
+import { readLinesFd } from './lineReader';
+import type { PublishMeta, SubscribeHandlers, Transport, TransportStatus, Unsubscribe } from '../../core/transport';
 
 /** Options of the plain-file backend (Flowkeeper's own data file format). */
 export interface FileTransportOptions {
-  /** Path of the history file. Created (empty) on connect when missing. */
+  /** Path of the history file: a regular file (or a link to one); see `create` when missing. */
   readonly path: string;
+  /**
+   * When the file is missing, connect creates it if its directory exists (`'file'`), or with its
+   * directories (`'directories'`), or refuses (`false`). @default 'file'
+   */
+  readonly create?: CreateHistory;
+  /** Appended to the error about a missing directory (e.g. the option that allows creating it). */
+  readonly createHint?: string;
   /** How often to look for lines appended by another process, besides file-system events. @default 1000 */
   readonly pollMs?: number;
   /**
@@ -30,13 +39,11 @@ interface Subscription {
   active: boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
  * The file backend: one line per record, exactly the format Flowkeeper desktop writes, so the
  * desktop app and `fk` can share a data file. Earlier lines are never rewritten: `publish`
- * appends under a lock file and only if nobody appended since we last read ("append only if
- * unchanged"), otherwise it rejects with `FK_SEQUENCE_CONFLICT` after delivering the new lines,
+ * appends under `<file>.lock` (an OS lock that dies with its holder, see `lockFile.ts`) and only
+ * if nobody appended since the caller last read ("append only if unchanged"), otherwise it rejects with `FK_SEQUENCE_CONFLICT` after delivering the new lines,
  * so the client re-checks and retries. Lines appended by another process (the desktop app) are
  * noticed through file-system events plus polling and delivered to subscribers.
  *
@@ -69,51 +76,30 @@ export function createFileTransport(options: FileTransportOptions): Transport {
     }
   }
 
-  /** Reads complete lines from `offset`; the unterminated tail counts only when `final`. */
-  function readFrom(offset: number, final: boolean): { entries: TransportEntry[]; end: number } {
-    const total = size();
-    if (total < offset) {
-      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `history file '${path}' shrank from ${offset} to ${total} bytes: it was rewritten`);
-    }
-    if (total === offset) return { entries: [], end: offset };
-    const fd = openSync(path, 'r');
-    const buf = Buffer.allocUnsafe(total - offset);
-    try {
-      let got = 0;
-      while (got < buf.length) {
-        const n = readSync(fd, buf, got, buf.length - got, offset + got);
-        if (n === 0) break;
-        got += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    const entries: TransportEntry[] = [];
-    let start = 0;
-    for (let i = 0; i < buf.length; i++) {
-      const c = buf[i];
-      if (c === 0x0a || c === 0x0d) {
-        let next = i + 1;
-        if (c === 0x0d && buf[next] === 0x0a) next++;
-        entries.push({ line: buf.toString('utf8', start, i), position: String(offset + next) });
-        start = next;
-        i = next - 1;
-      }
-    }
-    if (final && start < buf.length) {
-      entries.push({ line: buf.toString('utf8', start), position: String(offset + buf.length) });
-      start = buf.length;
-    }
-    return { entries, end: offset + start };
-  }
-
+  /**
+   * Delivers the complete lines after `sub.offset` (the unterminated tail too when `final`),
+   * streamed a chunk at a time: memory stays bounded by the longest line, not the file.
+   */
   function deliver(sub: Subscription, final: boolean): void {
     if (!sub.active) return;
-    const { entries, end } = readFrom(sub.offset, final);
-    sub.offset = end;
-    for (const e of entries) {
-      if (!sub.active) return;
-      sub.handlers.onEntry(e);
+    const total = size();
+    if (total < sub.offset) {
+      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `history file '${path}' shrank from ${sub.offset} to ${total} bytes: it was rewritten`);
+    }
+    if (total === sub.offset) return;
+    const fd = openSync(path, 'r');
+    try {
+      readLinesFd(
+        fd,
+        (line, end) => {
+          if (!sub.active) return;
+          sub.offset = end;
+          sub.handlers.onEntry({ line, position: String(end) });
+        },
+        { from: sub.offset, to: total, final },
+      );
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -139,53 +125,62 @@ export function createFileTransport(options: FileTransportOptions): Transport {
     }
   }
 
-  async function lock(): Promise<() => void> {
-    const lockPath = `${path}.lock`;
-    const deadline = Date.now() + lockTimeoutMs;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
-      try {
-        const fd = openSync(lockPath, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        return () => {
-          try {
-            unlinkSync(lockPath);
-          } catch {
-            /* already gone */
-          }
-        };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot lock history file '${path}': ${(err as Error).message}`, { cause: err });
-        }
-        if (isStale(lockPath)) {
-          log.warn({ lockPath }, 'removing stale lock');
-          try {
-            unlinkSync(lockPath);
-          } catch {
-            /* raced with its owner */
-          }
-          continue;
-        }
-        if (Date.now() > deadline) {
-          throw new TransportError('FK_TRANSPORT_TIMEOUT', `history file '${path}' is locked by another writer (${lockPath})`, { retryable: true });
-        }
-        await sleep(delay);
-      }
+  function openForAppend(): number {
+    try {
+      return openSync(path, 'a+');
+    } catch (err) {
+      throw fileError('cannot open history file', err);
     }
+  }
+
+  /**
+   * Writes all of `bytes` and syncs, or leaves the file as it was: a short write (disk full, file
+   * size limit) must not leave half a line, which would make the history invalid for everyone.
+   */
+  function appendWhole(fd: number, before: number, bytes: Buffer): void {
+    try {
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } catch (err) {
+      try {
+        ftruncateSync(fd, before);
+        fsyncSync(fd);
+      } catch (undo) {
+        log.error({ err: undo }, 'could not remove a partly written line');
+      }
+      throw fileError('cannot append to history file', err);
+    }
+  }
+
+  function fileError(what: string, err: unknown): TransportError {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const denied = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
+    return new TransportError(denied ? 'FK_ACCESS_DENIED' : 'FK_TRANSPORT_UNAVAILABLE', `${what} '${path}': ${(err as Error).message}`, {
+      cause: err,
+      retryable: !denied,
+    });
+  }
+
+  async function lock(): Promise<() => void> {
+    // Next to the real file: writers naming it through a symbolic link must share the lock.
+    let real = path;
+    try {
+      real = realpathSync(path);
+    } catch {
+      /* reported by the append itself */
+    }
+    const held = await lockFile(`${real}.lock`, {
+      timeoutMs: lockTimeoutMs,
+      what: `history file '${path}'`,
+      onWait: (holder) => log.info({ holder }, 'waiting for the history lock'),
+    });
+    return () => held.release();
   }
 
   return {
     async connect() {
       if (state === 'closed') throw new TransportError('FK_TRANSPORT_CLOSED', `file backend '${path}' is closed (connect)`);
-      if (!existsSync(path)) {
-        try {
-          mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-          closeSync(openSync(path, 'a', 0o600));
-        } catch (err) {
-          throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot create history file '${path}': ${(err as Error).message}`, { cause: err });
-        }
-      }
+      ensureHistoryFile(path, options.create ?? 'file', options.createHint);
       size();
       state = 'online';
       setStatus({ kind: 'online' });
@@ -201,12 +196,11 @@ export function createFileTransport(options: FileTransportOptions): Transport {
       const known = Math.max(0, ...[...subs].filter((s) => s.active).map((s) => s.offset));
       const unlock = await lock();
       try {
-        const fd = openSync(path, 'a+');
+        const fd = openForAppend();
         try {
           const total = fstatSync(fd).size;
           if (exclusiveAppend && subs.size > 0 && total !== known) {
             // Someone appended since we last read: hand the news to the client and let it retry.
-            closeSync(fd);
             deliverAll();
             throw new DomainError('FK_SEQUENCE_CONFLICT', `history file '${path}' changed while appending; re-checking against the new lines`);
           }
@@ -216,16 +210,9 @@ export function createFileTransport(options: FileTransportOptions): Transport {
             readSync(fd, last, 0, 1, total - 1);
             if (last[0] !== 0x0a && last[0] !== 0x0d) prefix = '\n';
           }
-          writeSync(fd, `${prefix}${line}\n`);
-          fsyncSync(fd);
+          appendWhole(fd, total, Buffer.from(`${prefix}${line}\n`, 'utf8'));
+        } finally {
           closeSync(fd);
-        } catch (err) {
-          try {
-            closeSync(fd);
-          } catch {
-            /* closed above */
-          }
-          throw err;
         }
       } finally {
         unlock();
@@ -280,16 +267,4 @@ export function createFileTransport(options: FileTransportOptions): Transport {
       return () => statusListeners.delete(listener);
     },
   };
-}
-
-/** A lock whose owner process no longer exists. */
-function isStale(lockPath: string): boolean {
-  try {
-    const pid = Number(readFileSync(lockPath, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return statSync(lockPath).mtimeMs < Date.now() - 30_000;
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }

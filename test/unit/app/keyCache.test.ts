@@ -101,10 +101,37 @@ describe('key cache', () => {
   it('re-derives over a corrupt entry', async () => {
     const d = countingDerive();
     await getFernetKey(PASSPHRASE, { cacheDir, derive: d.fernet });
-    writeFileSync(files()[0]!, '{"v":1,"format":"fernet","key":"short"}', { mode: 0o600 });
+    writeFileSync(files()[0]!, '{"v":2,"format":"fernet","key":"short","check":"x"}', { mode: 0o600 });
     const key = await getFernetKey(PASSPHRASE, { cacheDir, derive: d.fernet });
     expect(d.calls).toBe(2);
     expect(key).toHaveLength(32);
+  });
+
+  it('does not trust a well-formed entry holding a wrong key: it is re-derived and replaced', async () => {
+    const d = countingDerive();
+    const right = await getFernetKey(PASSPHRASE, { cacheDir, derive: d.fernet });
+    const file = files()[0]!;
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const wrong = Buffer.alloc(32, 7).toString('base64url');
+    writeFileSync(file, JSON.stringify({ ...entry, key: wrong }), { mode: 0o600 });
+    const key = await getFernetKey(PASSPHRASE, { cacheDir, derive: d.fernet });
+    expect(Buffer.from(key).equals(right)).toBe(true);
+    expect(d.calls).toBe(2);
+    // the replaced entry is trusted again
+    await getFernetKey(PASSPHRASE, { cacheDir, derive: d.fernet });
+    expect(d.calls).toBe(2);
+  });
+
+  it('does not trust an entry copied from another passphrase or salt', async () => {
+    const d = countingDerive();
+    await getSodiumKey('another passphrase', SALT, { cacheDir, derive: d.sodium });
+    const [other] = files();
+    const right = await getSodiumKey(PASSPHRASE, SALT, { cacheDir, derive: d.sodium });
+    const mine = files().find((f) => f !== other)!;
+    writeFileSync(mine, readFileSync(other!), { mode: 0o600 });
+    const key = await getSodiumKey(PASSPHRASE, SALT, { cacheDir, derive: d.sodium });
+    expect(Buffer.from(key).equals(right)).toBe(true);
+    expect(d.calls).toBe(3);
   });
 
   it('tightens a cache directory that others can read', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -37,6 +37,21 @@ describe('passphrase sources', () => {
     const file = join(dir, 'pass');
     writeFileSync(file, 'spaces kept  \n');
     expect(await resolvePassphrase({ env: { FK_PASSPHRASE_FILE: file }, input: notTty() })).toBe('spaces kept  ');
+  });
+
+  it('warns, as ssh does, about a passphrase file other users can read, and not about a private one', async () => {
+    const file = join(dir, 'pass-open');
+    writeFileSync(file, 'secret\n');
+    chmodSync(file, 0o644);
+    const warnings: string[] = [];
+    expect(await resolvePassphrase({ passphraseFile: file, warn: (m) => warnings.push(m) })).toBe('secret');
+    expect(warnings).toEqual([`passphrase file '${file}' (--passphrase-file) is accessible by other users (mode 0644): run chmod 600 '${file}'`]);
+    await resolvePassphrase({ passphraseFile: file, warn: (m) => warnings.push(m) });
+    expect(warnings).toHaveLength(1); // once per file and process
+    const closed = join(dir, 'pass-closed');
+    writeFileSync(closed, 'secret\n', { mode: 0o600 });
+    await resolvePassphrase({ env: { FK_PASSPHRASE_FILE: closed }, warn: (m) => warnings.push(m), input: notTty() });
+    expect(warnings).toHaveLength(1);
   });
 
   it('names a missing or empty passphrase file', async () => {

@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli, runCli, type CliRun } from '../../support/buildCli';
@@ -23,8 +24,8 @@ const copy = (fixture: string, name: string): string => {
   return join(dir, name);
 };
 /** `fk state` of a file, without last_seq. */
-function state(file: string, extra: readonly string[] = []): Record<string, unknown> {
-  const r = fk(['state', file, ...NOW, ...extra]);
+function state(file: string, env: Record<string, string> = {}): Record<string, unknown> {
+  const r = fk(['state', file, ...NOW], env);
   expect(r.status).toBe(0);
   const s = JSON.parse(r.stdout) as Record<string, unknown>;
   delete s.last_seq;
@@ -66,6 +67,20 @@ describe('fk export', () => {
     expect(read('out.txt')).toBe(read('src.txt')); // a full export of a Flowkeeper file is the same file
   });
 
+  it('never replaces a FIFO or a symbolic link, even with --force', () => {
+    const src = copy(join(ORACLE, 'gen-s01.txt'), 'src.txt');
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    const r = fk(['export', '--from', src, '--out', 'pipe', '--force', ...NOW]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("fk: output 'pipe' is a FIFO: fk writes only regular files\n");
+    expect(lstatSync(join(dir, 'pipe')).isFIFO()).toBe(true);
+    symlinkSync(src, join(dir, 'ln.txt'));
+    const l = fk(['export', '--from', join(ORACLE, 'gen-s01.txt'), '--out', 'ln.txt', '--force', ...NOW]);
+    expect(l.status).toBe(2);
+    expect(l.stderr).toContain("output 'ln.txt' is a symbolic link");
+    expect(lstatSync(join(dir, 'ln.txt')).isSymbolicLink()).toBe(true);
+  });
+
   it('refuses to write over its own source', () => {
     const src = copy(join(ORACLE, 'gen-s01.txt'), 'src.txt');
     const r = fk(['export', '--from', src, '--out', src, '--force']);
@@ -78,7 +93,7 @@ describe('fk export', () => {
     const r = fk(['--file', src, 'export', '--out', 'out.txt', '--encrypt'], { FK_PASSPHRASE: PASSPHRASE });
     expect(r.status).toBe(0);
     expect(read('out.txt').trimEnd().split('\n').every((l) => l.startsWith('+'))).toBe(true);
-    const pass = ['--passphrase', PASSPHRASE];
+    const pass = { FK_PASSPHRASE: PASSPHRASE };
     expect(state(join(dir, 'out.txt'), pass)).toEqual(state(src, pass));
   });
 });
@@ -134,7 +149,7 @@ describe('fk stats', () => {
     const r = fk(['--user', 'alice@example.org', 'stats', HAND, '--json', '--svg', 'chart.svg', ...NOW]);
     expect(r.status).toBe(0);
     const s = JSON.parse(r.stdout) as { total: Record<string, number>; weeks: Array<{ key: string }> };
-    expect(s.total).toMatchObject({ pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 3, voided: 2 });
+    expect(s.total).toMatchObject({ pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 2, voided: 2 });
     expect(s.weeks.map((w) => w.key)).toEqual(['2026-W24', '2026-W25']);
     expect(read('chart.svg')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
     const again = fk(['--user', 'alice@example.org', 'stats', HAND, '--svg', 'chart.svg']);
@@ -155,9 +170,22 @@ describe('fk migrate', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^migrated 226 records from .* \(plain\) to 'copy.txt' \(fernet\) .*final state verified identical/);
     expect(existsSync(join(dir, 'copy.txt'))).toBe(true);
-    expect(state(join(dir, 'copy.txt'), ['--passphrase', PASSPHRASE])).toEqual(state(src));
+    expect(state(join(dir, 'copy.txt'), { FK_PASSPHRASE: PASSPHRASE })).toEqual(state(src));
     const again = fk(['migrate', '--from', src, '--to', 'copy.txt'], { FK_PASSPHRASE: PASSPHRASE });
     expect(again.status).toBe(3);
     expect(again.stderr).toContain("target 'copy.txt' already holds 226 records");
+  });
+
+  it('migrates into an existing empty file, and never offers an option it does not have', () => {
+    const src = copy(join(ORACLE, 'gen-s01.txt'), 'src.txt');
+    writeFileSync(join(dir, 'empty.txt'), '\n# nothing yet\n');
+    const r = fk(['migrate', '--from', src, '--to', 'empty.txt', ...NOW]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(state(join(dir, 'empty.txt'))).toEqual(state(src));
+    const none = fk(['migrate', '--from', src, '--to', 'no/such/dir.txt', ...NOW]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^fk: cannot write 'no\/such\/dir.txt': directory '.*no\/such' does not exist\n$/);
+    expect(none.stderr).not.toContain('--force');
   });
 });

@@ -144,9 +144,11 @@ describe('client over a Flowkeeper file', () => {
       '1, 2026-06-10 08:00:00+00:00, admin@local.host: CreateUser("alice@example.org", "Alice")\n' +
       '3, 2026-06-10 08:01:00+00:00, alice@example.org: CreateBacklog("b1", "Gap")\n';
     writeFileSync(path, broken);
-    const c = createClient({ transport: createFileTransport({ path }), user: USER, sequencing: 'strict' });
+    const told: unknown[] = [];
+    const c = createClient({ transport: createFileTransport({ path }), user: USER, sequencing: 'strict', onHistoryError: (e) => told.push(e) });
     await c.start();
     expect(c.historyError).toMatchObject({ code: 'FK_SEQUENCE_CONFLICT', lineNumber: 2, seq: 3 });
+    expect(told).toEqual([c.historyError]);
     await expect(c.execute('CreateBacklog', ['b2', 'x'])).rejects.toMatchObject({ code: 'FK_HISTORY_INVALID' });
     expect(readFileSync(path, 'utf8')).toBe(broken);
     await c.close();

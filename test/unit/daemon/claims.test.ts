@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, utimesSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClaimStore } from '../../../src/daemon/claims';
-import { backoffMs } from '../../../src/daemon/delivery';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -33,14 +32,5 @@ describe('cross-daemon claims', () => {
     utimesSync(join(dir, first as string), old, old);
     expect(a.sweep()).toBe(1);
     expect(readdirSync(dir)).toHaveLength(1);
-  });
-});
-
-describe('retry backoff', () => {
-  it('doubles from minMs up to maxMs, with jitter within ±20 %', () => {
-    const mid = () => 0.5;
-    expect([1, 2, 3, 4, 5, 10].map((n) => backoffMs(n, 100, 1000, mid))).toEqual([100, 200, 400, 800, 1000, 1000]);
-    expect(backoffMs(1, 100, 1000, () => 0)).toBe(80);
-    expect(backoffMs(10, 100, 1000, () => 1)).toBe(1000);
   });
 });
