@@ -48,6 +48,15 @@ const LINE_RE = new RegExp(
 );
 
 const USER_RE = new RegExp(`^${USER}$`, 'u');
+
+/**
+ * True for a user identity Flowkeeper's line pattern reads (`name@domain.tld`, the last label of
+ * 2-4 letters, digits, `_` or `-`): lines written for any other identity could not be read back,
+ * by Flowkeeper or by fk.
+ */
+export function isHistoryIdentity(user: string): boolean {
+  return USER_RE.test(user);
+}
 const knownUsers = new Set<string>();
 
 /**
