@@ -72,6 +72,9 @@ export function toTransportError(err: unknown, opts: NormalizedXmppOptions): FkE
   });
 }
 
+/** Longest wait for the server to end the stream on close before the socket is destroyed. */
+const MAX_CLOSE_WAIT_MS = 5000;
+
 export function openXmppConnection(
   opts: NormalizedXmppOptions,
   log: Logger,
@@ -116,6 +119,13 @@ export function openXmppConnection(
       events.onDown?.('authentication failed', undefined);
       xmpp.disconnect().catch(() => undefined);
     }
+  });
+  // Once our </stream:stream> is out and answered (or given up on), @xmpp/connection detaches its
+  // parser, ends the socket and waits for the server's FIN; a byte arriving meanwhile makes it
+  // throw inside its 'data' handler, and a FIN that never comes leaves the socket open. The stream
+  // is over (RFC 6120 §4.4), so the socket goes at once.
+  xmpp.on('status', (status: string) => {
+    if (stopping && status === 'disconnecting') xmpp.socket?.destroy?.();
   });
   // Small request/response exchanges (publish → echo, page → next page) must not wait for Nagle.
   xmpp.on('connect', () => xmpp.socket?.setNoDelay?.(true));
@@ -239,13 +249,20 @@ export function openXmppConnection(
       xmpp.reconnect.stop();
       abortStart?.(new TransportError('FK_TRANSPORT_CLOSED', `xmpp connection to ${opts.service} closed while connecting`));
       failRequests(new TransportError('FK_TRANSPORT_CLOSED', `xmpp connection to ${opts.service} is closed`));
+      const socket = xmpp.socket;
       if (xmpp.status !== 'offline') {
-        try {
-          await xmpp.stop();
-        } catch (err) {
-          log.debug({ err }, 'xmpp stop failed');
-        }
+        // @xmpp/connection waits 2 s for the server's </stream:stream> and 2 s for its FIN, then
+        // gives up but leaves the half-closed socket open: on a dead link the process would never
+        // exit. So: at most MAX_CLOSE_WAIT_MS, then the socket is destroyed whatever happened.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          xmpp.stop().catch((err: unknown) => log.debug({ err }, 'xmpp stop failed')),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(opts.connectTimeoutMs, MAX_CLOSE_WAIT_MS)))),
+        ]);
+        clearTimeout(timer);
       }
+      socket?.destroy?.();
+      xmpp.socket?.destroy?.();
       xmpp.reconnect.stop();
     },
   };
