@@ -100,7 +100,7 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
 
     async save(state: HistoryState, position: string, fresh: number): Promise<void> {
       const covered = Number(position);
-      if (fresh < minLines || state.error !== null || !Number.isSafeInteger(covered) || covered <= 0) return;
+      if (fresh < minLines || !snapshotable(state) || !Number.isSafeInteger(covered) || covered <= 0) return;
       if (seen === null || identity() !== seen) return;
       const sha256 = prefixHash(opts.path, covered);
       if (sha256 === null) return;
@@ -147,12 +147,20 @@ export function createReplicaSnapshotStore(opts: ReplicaSnapshotOptions): Snapsh
     },
 
     async save(state: HistoryState, _position: string, fresh: number, replica?: readonly CachedEntry[]): Promise<void> {
-      if (replica === undefined || replica.length === 0 || fresh < minLines || state.error !== null || state.lineNumber !== replica.length) return;
+      if (replica === undefined || replica.length === 0 || fresh < minLines || !snapshotable(state) || state.lineNumber !== replica.length) return;
       const key = keyToken(opts.cipher);
       const meta = { format: FORMAT, codec: MODEL_CODEC_VERSION, file: id, covered: replica.length, sha256: entriesHash(replica, replica.length) };
       writeSnapshot(opts.dir, file, { ...meta, ...(key ? { key } : {}) }, state);
     },
   };
+}
+
+/**
+ * A valid history whose state lists no skipped or doubtful lines (they hold errors, which the codec
+ * does not write): a broker log with junk in it is replayed from its replica, as before.
+ */
+function snapshotable(state: HistoryState): boolean {
+  return state.error === null && state.skipped.length === 0 && state.doubtful.length === 0 && state.sequenceProblems.length === 0;
 }
 
 /** SHA-256 over the first `count` entries (line and position each). */

@@ -39,7 +39,7 @@ export interface ClientOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly cache?: ReplicaCache;
-  /** Verified model snapshots (files): start from the latest and replay only what is newer. */
+  /** Verified model snapshots (files, broker replicas): start from the latest, replay only what is newer. */
   readonly snapshots?: SnapshotStore;
   /** How often an action is re-checked and re-sent after losing a race. @default 10 */
   readonly maxRetries?: number;
