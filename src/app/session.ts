@@ -8,6 +8,7 @@ import {
   encryptedFormatOf,
   formatSodiumHeader,
   parseSodiumHeader,
+  sodiumKeyCheck,
   type Cipher,
 } from '../core/crypto';
 import { InputError } from '../core/errors';
@@ -107,7 +108,11 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
   }
   const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${redactBackend(config.backend)}'`);
   if (header === null) {
-    const line = formatSodiumHeader({ logId: randomUUID(), salt: new Uint8Array(randomBytes(16)) });
+    // The header carries a key check, so a reader with another passphrase is told so at once.
+    const logId = randomUUID();
+    const salt = new Uint8Array(randomBytes(16));
+    const check = sodiumKeyCheck(await getSodiumKey(passphrase, salt, { cacheDir: join(config.cacheDir, 'keys') }), logId);
+    const line = formatSodiumHeader({ logId, salt, check });
     await transport.publish(line, { id: randomUUID(), seq: 0 });
     first = await firstEntry(transport);
     header = first ? parseSodiumHeader(first.line) : null;

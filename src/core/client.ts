@@ -103,6 +103,8 @@ export function createClient(opts: ClientOptions): Client {
   const writes: HistoryEncryption = opts.cipher?.format ?? 'plain';
   const state = createHistoryState(clock.now());
   const pending = new Map<string, { settle: (o: Outcome) => void }>();
+  /** The seq each action in flight proposed: another record accepted at it means that action lost. */
+  const proposed = new Map<number, { readonly plain: string; readonly settle: (o: Outcome) => void }>();
   /** What `execute` checks actions against: a copy kept in step with `state` (see checkModel.ts). */
   const checks = createCheckModel(state);
   let online = false;
@@ -138,14 +140,15 @@ export function createClient(opts: ClientOptions): Client {
         checks.followed(out.record, out.plain, ctx);
         log.debug({ seq: out.record.seq, name: out.record.name }, 'strategy applied');
         settle(entry, out.plain, { accepted: true });
+        // Our action at this seq, if any, lost the race: tell it now, not when its own record comes
+        // back (the winner learns of its win at this very entry; the loser should not start later).
+        const mine = proposed.get(out.record.seq);
+        if (mine && mine.plain !== out.plain) mine.settle({ accepted: false, error: lostRace(out.record.seq) });
         opts.onRecord?.(out.record, state);
         return;
       case 'lost-race':
         log.debug({ seq: out.record.seq }, 'record lost a race, ignored');
-        settle(entry, out.plain, {
-          accepted: false,
-          error: new DomainError('FK_SEQUENCE_CONFLICT', `sequence ${out.record.seq} was taken by another client`, { seq: out.record.seq }),
-        });
+        settle(entry, out.plain, { accepted: false, error: lostRace(out.record.seq) });
         return;
       case 'skipped':
         if (out.reason === 'rejected') checks.discard(); // the strategy may have changed the live model half-way
@@ -261,12 +264,14 @@ export function createClient(opts: ClientOptions): Client {
     const outcome = new Promise<Outcome>((resolve) => {
       pending.set(id, { settle: resolve });
       pending.set(plain, { settle: resolve });
+      proposed.set(record.seq, { plain, settle: resolve });
     });
     try {
       await opts.transport.publish(stored, { id, seq: record.seq });
     } catch (err) {
       pending.delete(id);
       pending.delete(plain);
+      proposed.delete(record.seq);
       // A backend that can refuse an append (the file) says so up front: same as a lost race.
       if (err instanceof FkError && err.code === 'FK_SEQUENCE_CONFLICT') return { accepted: false, error: err, record };
       throw err;
@@ -274,6 +279,7 @@ export function createClient(opts: ClientOptions): Client {
     const o = await outcome;
     pending.delete(id);
     pending.delete(plain);
+    proposed.delete(record.seq);
     return { ...o, record };
   }
 
@@ -315,6 +321,10 @@ export function createClient(opts: ClientOptions): Client {
       await opts.transport.close();
     },
   };
+}
+
+function lostRace(seq: number): DomainError {
+  return new DomainError('FK_SEQUENCE_CONFLICT', `sequence ${seq} was taken by another client`, { seq });
 }
 
 function describe(e: HistoryEncryption): string {

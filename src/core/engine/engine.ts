@@ -29,7 +29,8 @@ import { formatDate } from './time';
  * One encryption rule for every policy: a history is plain or encrypted as a whole. The first
  * record line (or a `# fk-sodium` header before it, or `EngineOptions.encryption`) fixes it; a
  * line of any other kind is an error at that line (`FK_DECRYPT_FAILED`). An encrypted line without
- * a cipher is `FK_KEY_INVALID` (skipped in `lenient`, like any bad line; it halts the others).
+ * a cipher is `FK_KEY_INVALID`, and a header key check the cipher does not match is a wrong
+ * passphrase (`FK_DECRYPT_FAILED`): both halt (`lenient` skips them like any bad line).
  *
  * The engine keeps no module state and reads no clock: "now" and fresh ids come with each record
  * (`RecordContext`), so a client that runs for weeks applies each record at the instant it
@@ -86,6 +87,8 @@ export interface HistoryState {
   lineNumber: number;
   /** Fixed by the first record line (or the caller); null while the history has none. */
   encryption: HistoryEncryption | null;
+  /** A `# fk-sodium` header was read (before the first record; later ones are comments). */
+  headerSeen: boolean;
   /** `strict` and `race`: what made the history invalid; every later line is ignored. */
   error: FkError | null;
   readonly skipped: SkippedLine[];
@@ -140,6 +143,7 @@ export function createHistoryState(now: Micros): HistoryState {
     lastUser: null,
     lineNumber: 0,
     encryption: null,
+    headerSeen: false,
     error: null,
     skipped: [],
     sequenceProblems: [],
@@ -212,14 +216,8 @@ class LineFailure {
 function readLine(state: HistoryState, text: string, lineNumber: number, opts: EngineOptions): string | null {
   const format = encryptedFormatOf(text);
   if (format === null && isEmptyLine(text)) {
-    // A sodium history's header comes before its first record (first header wins).
-    if (state.encryption === null && opts.encryption === undefined && !state.started) {
-      try {
-        if (parseSodiumHeader(text, lineNumber) !== null) state.encryption = 'sodium';
-      } catch (err) {
-        throw new LineFailure('parse', err);
-      }
-    }
+    // A sodium history's header comes before its first record (the first header wins).
+    if (!state.headerSeen && !state.started) readHeader(state, text, lineNumber, opts);
     return null;
   }
   const kind: HistoryEncryption = format ?? 'plain';
@@ -257,6 +255,28 @@ function readLine(state: HistoryState, text: string, lineNumber: number, opts: E
     for (const d of state.doubtful.splice(0)) listSkip(state, d);
   }
   return plain;
+}
+
+/** A `# fk-sodium` header: fixes the encryption, and its key check tells a wrong passphrase at once. */
+function readHeader(state: HistoryState, text: string, lineNumber: number, opts: EngineOptions): void {
+  let header;
+  try {
+    header = parseSodiumHeader(text, lineNumber);
+  } catch (err) {
+    throw new LineFailure('parse', err);
+  }
+  if (header === null) return;
+  state.headerSeen = true;
+  if (state.encryption === null && opts.encryption === undefined) state.encryption = 'sodium';
+  const mine = opts.cipher?.keyCheck?.();
+  if (header.check !== undefined && mine !== undefined && mine !== header.check) {
+    throw new LineFailure(
+      'key',
+      new CryptoError('FK_DECRYPT_FAILED', `line ${lineNumber}: wrong passphrase: this key cannot decrypt the history (its header's key check does not match)`, {
+        lineNumber,
+      }),
+    );
+  }
 }
 
 function listSkip(state: HistoryState, s: SkippedLine): void {
