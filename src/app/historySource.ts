@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import type { Micros } from '../core/clock';
-import { createFernetCipher, createSodiumCipher, encryptedFormatOf, parseSodiumHeader, type Cipher, type SodiumHeader } from '../core/crypto';
+import { createFernetCipher, createSodiumCipher, type Cipher, type SodiumHeader } from '../core/crypto';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { StrategyRecord } from '../core/engine/records';
 import { applyLine, createHistoryState, settleKey, type EngineOptions, type HistoryEncryption } from '../core/engine/engine';
 import { sealAtEnd, type ReplayState } from '../core/engine/replay';
-import { isEmptyLine } from '../core/engine/serializer';
 import type { Transport, TransportEntry } from '../core/transport';
 import { redactBackend, type Config } from './config';
+import { detectEncryption } from './historyEncryption';
 import { getFernetKey, getSodiumKey } from './keyCache';
 import { requirePassphrase } from './passphrase';
 import type { Progress } from './progress';
@@ -56,19 +56,7 @@ export interface ReadOptions {
   readonly keepRecords?: boolean;
 }
 
-/** The encryption a history declares: its sodium header, else its first record line. */
-export function detectEncryption(lines: Iterable<string>): { encryption: HistoryEncryption; header: SodiumHeader | null } {
-  let n = 0;
-  for (const line of lines) {
-    n++;
-    const format = encryptedFormatOf(line);
-    if (format !== null) return { encryption: format, header: null };
-    if (!isEmptyLine(line)) return { encryption: 'plain', header: null };
-    const header = parseSodiumHeader(line, n);
-    if (header !== null) return { encryption: 'sodium', header };
-  }
-  return { encryption: 'plain', header: null };
-}
+export { detectEncryption };
 
 async function cipherFor(format: HistoryEncryption, header: SodiumHeader | null, where: string, opts: ReadOptions): Promise<Cipher | undefined> {
   if (format === 'plain') return undefined;

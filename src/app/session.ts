@@ -2,26 +2,20 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
-import {
-  createFernetCipher,
-  createSodiumCipher,
-  encryptedFormatOf,
-  formatSodiumHeader,
-  parseSodiumHeader,
-  sodiumKeyCheck,
-  type Cipher,
-} from '../core/crypto';
+import { createFernetCipher, createSodiumCipher, formatSodiumHeader, sodiumKeyCheck, type Cipher } from '../core/crypto';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
-import type { Transport, TransportEntry } from '../core/transport';
-import { createFileTransport, firstRecordLine } from '../transports/file';
+import type { Transport } from '../core/transport';
+import { createFileTransport, readLines } from '../transports/file';
 import { historyCreation, redactBackend, type Config } from './config';
+import { detectEncryption, type DetectedEncryption } from './historyEncryption';
 import { historyName } from './historyName';
 import { getFernetKey, getSodiumKey } from './keyCache';
 import { requirePassphrase, resolvePassphrase } from './passphrase';
 import { createReplicaCache } from './replicaCache';
+import { createFileSnapshotStore } from './snapshotStore';
 
 export type BackendKind = 'file' | 'amqp' | 'xmpp';
 
@@ -59,17 +53,25 @@ function withPassword(url: string, password: string | undefined): string {
   return u.toString();
 }
 
-/** Reads the first entry of a log (the sodium header, when there is one), without reading it all. */
-async function firstEntry(transport: Transport): Promise<TransportEntry | null> {
-  let resolve!: (e: TransportEntry | null) => void;
-  const got = new Promise<TransportEntry | null>((r) => (resolve = r));
+/**
+ * Reads the start of a log until its encryption is decided (a sodium header or a record line
+ * other than a sync server's seed), or to its end: never more than that.
+ */
+async function leadingEntries(transport: Transport): Promise<DetectedEncryption> {
+  const lines: string[] = [];
+  let resolve!: (d: DetectedEncryption) => void;
+  const got = new Promise<DetectedEncryption>((r) => (resolve = r));
   const unsubscribe = await transport.subscribe(null, {
-    onEntry: (e) => resolve(e),
-    onCaughtUp: () => resolve(null),
+    onEntry: (e) => {
+      lines.push(e.line);
+      const d = detectEncryption(lines);
+      if (d.decided) resolve(d);
+    },
+    onCaughtUp: () => resolve(detectEncryption(lines)),
   });
-  const e = await got;
+  const d = await got;
   await unsubscribe();
-  return e;
+  return d;
 }
 
 /** The cipher a file history needs: Fernet when a passphrase is configured or lines are encrypted. */
@@ -80,8 +82,10 @@ async function fileCipher(config: Config): Promise<{ cipher?: Cipher; requireEnc
   }
   let encrypted = false;
   if (existsSync(config.backend)) {
-    const first = firstRecordLine(config.backend);
-    encrypted = first !== null && encryptedFormatOf(first) === 'fernet';
+    // Only the head: up to the first record line that is not a sync server's seed.
+    const head: string[] = [];
+    readLines(config.backend, (text) => head.push(text) > 0 && !detectEncryption(head).decided);
+    encrypted = detectEncryption(head).encryption === 'fernet';
   }
   const passphrase =
     encrypted || config.encryption === 'fernet'
@@ -92,21 +96,32 @@ async function fileCipher(config: Config): Promise<{ cipher?: Cipher; requireEnc
   return { cipher: createFernetCipher(key), requireEncryption: encrypted || config.encryption === 'fernet' };
 }
 
-/** The cipher of a broker history: our sodium envelope, keyed by the salt in the log's header. */
+/**
+ * The cipher of a broker history: our sodium envelope, keyed by the salt in the log's header; or
+ * Flowkeeper's Fernet for a history a sync server (`fk serve`) opened with its plaintext seed,
+ * since its protocol clients write Fernet lines and read nothing else.
+ */
 async function brokerCipher(config: Config, transport: Transport): Promise<{ cipher?: Cipher; requireEncryption: boolean }> {
   if (config.encryption === 'off') return { requireEncryption: false };
-  if (config.encryption === 'fernet') {
-    throw new InputError('FK_CONFIG_INVALID', `encryption 'fernet' is for files; broker backends use 'sodium'`);
-  }
-  let first = await firstEntry(transport);
-  let header = first ? parseSodiumHeader(first.line) : null;
-  if (first !== null && header === null) {
+  const where = redactBackend(config.backend);
+  const found = await leadingEntries(transport);
+  const fernet = found.encryption === 'fernet' || (!found.decided && (found.seeded || config.encryption === 'fernet'));
+  if (fernet) {
     if (config.encryption === 'sodium') {
-      throw new InputError('FK_CONFIG_INVALID', `the history at '${redactBackend(config.backend)}' is not encrypted; use --encryption off to read it`);
+      throw new InputError('FK_CONFIG_INVALID', `the history at '${where}' ${found.decided ? 'holds Fernet records' : "was opened by a sync server ('fk serve')"}: use --encryption fernet`);
+    }
+    const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
+    const key = await getFernetKey(passphrase, { cacheDir: join(config.cacheDir, 'keys') });
+    return { cipher: createFernetCipher(key), requireEncryption: true };
+  }
+  if (found.decided && found.header === null) {
+    if (config.encryption !== 'auto') {
+      throw new InputError('FK_CONFIG_INVALID', `the history at '${where}' is not encrypted; use --encryption off to read it`);
     }
     return { requireEncryption: false };
   }
-  const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${redactBackend(config.backend)}'`);
+  const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
+  let header = found.header;
   if (header === null) {
     // The header carries a key check, so a reader with another passphrase is told so at once.
     const logId = randomUUID();
@@ -114,8 +129,7 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
     const check = sodiumKeyCheck(await getSodiumKey(passphrase, salt, { cacheDir: join(config.cacheDir, 'keys') }), logId);
     const line = formatSodiumHeader({ logId, salt, check });
     await transport.publish(line, { id: randomUUID(), seq: 0 });
-    first = await firstEntry(transport);
-    header = first ? parseSodiumHeader(first.line) : null;
+    header = (await leadingEntries(transport)).header;
     if (header === null) throw new InputError('FK_CONFIG_INVALID', 'the history header could not be written');
   }
   const key = await getSodiumKey(passphrase, header.salt, { cacheDir: join(config.cacheDir, 'keys') });
@@ -164,6 +178,11 @@ export async function openSession(
     requireEncryption: enc.requireEncryption,
     ...(enc.cipher ? { cipher: enc.cipher } : {}),
     ...(kind === 'file' ? {} : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
+    // A plaintext file's model is snapshotted (never an encrypted one: the snapshot is plaintext), unless
+    // the caller wants to see every record (onRecord) as it is replayed.
+    ...(kind === 'file' && !enc.cipher && !enc.requireEncryption && !extra.onRecord
+      ? { snapshots: createFileSnapshotStore({ dir: join(config.cacheDir, 'snapshots'), path: config.backend, user: config.user, logger }) }
+      : {}),
     ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),
     ...(extra.onHistoryError ? { onHistoryError: extra.onHistoryError } : {}),
     ...(extra.clock ? { clock: extra.clock } : {}),

@@ -11,6 +11,7 @@ import { formatRecord } from './engine/serializer';
 import { viewAt } from './engine/view';
 import type { Transport, TransportEntry, TransportStatus, Unsubscribe } from './transport';
 import { createReplicaFollower, type ReplicaCache } from './replicaFollower';
+import type { SnapshotStore } from './snapshots';
 
 export type { CachedEntry, ReplicaCache } from './replicaFollower';
 
@@ -38,6 +39,8 @@ export interface ClientOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly cache?: ReplicaCache;
+  /** Verified model snapshots (files): start from the latest and replay only what is newer. */
+  readonly snapshots?: SnapshotStore;
   /** How often an action is re-checked and re-sent after losing a race. @default 10 */
   readonly maxRetries?: number;
   /**
@@ -108,6 +111,8 @@ export function createClient(opts: ClientOptions): Client {
   /** What `execute` checks actions against: a copy kept in step with `state` (see checkModel.ts). */
   const checks = createCheckModel(state);
   let online = false;
+  /** Position of the last entry delivered (what a snapshot of the model covers). */
+  let position: string | null = null;
   let unsubscribe: Unsubscribe | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   const replica = opts.cache ? createReplicaFollower(opts.cache, log) : null;
@@ -183,6 +188,14 @@ export function createClient(opts: ClientOptions): Client {
 
   async function start(): Promise<void> {
     let from: string | null = null;
+    const restored = opts.snapshots && !replica ? await opts.snapshots.load().catch(() => null) : null;
+    if (restored) {
+      Object.assign(state, restored.state);
+      checks.discard();
+      from = restored.position;
+      position = from;
+    }
+    const restoredLines = state.lineNumber;
     if (replica) {
       const cached = await replica.load();
       for (const e of cached) apply(e);
@@ -209,6 +222,9 @@ export function createClient(opts: ClientOptions): Client {
       const wrongKey = settleKey(state);
       if (wrongKey !== null) opts.onHistoryError?.(wrongKey);
     }
+    if (opts.snapshots && state.error === null && position !== null) {
+      await opts.snapshots.save(state, position, state.lineNumber - restoredLines).catch((err: unknown) => log.warn({ err }, 'snapshot not saved'));
+    }
   }
 
   /** Subscribes from `from` and resolves once caught up (or once the cache proved stale). */
@@ -219,6 +235,7 @@ export function createClient(opts: ClientOptions): Client {
     unsubscribe = await opts.transport.subscribe(from, {
       onEntry: (entry) => {
         if (stale) return;
+        position = entry.position;
         const take = replica ? replica.offer(entry) : 'apply';
         if (take === 'mismatch') {
           stale = true;

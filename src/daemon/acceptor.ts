@@ -52,13 +52,18 @@ export function createAcceptor(deps: AcceptorDeps): Acceptor {
       }
       const perDaemon = event.type.startsWith('daemon.');
       const wanted = targets.filter((t) => matchesFilter(t.events, event.type));
-      const mine = wanted.filter((t) => perDaemon || t.dedupeKey === null || claims.claim(t.dedupeKey, event.id) !== 'theirs');
+      const mine = wanted.filter(
+        (t) => perDaemon || t.dedupeKey === null || claims.claim(t.dedupeKey, event.id) !== 'theirs',
+      );
       if (mine.length < wanted.length) deduplicated++;
       if (mine.length === 0) {
         if (wanted.length > 0) outbox.markSeen(event.id);
         return;
       }
-      outbox.add(event, mine.map((t) => t.name));
+      outbox.add(
+        event,
+        mine.map((t) => t.name),
+      );
       deps.logger.debug({ id: event.id, type: event.type, targets: mine.length }, 'event accepted');
       for (const t of mine) deps.kick(t.name);
       deps.onAccepted?.();

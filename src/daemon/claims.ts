@@ -29,7 +29,8 @@ export interface ClaimStore {
 export function createClaimStore(dir: string, owner: string, ttlMs: number, logger: Logger = silentLogger): ClaimStore {
   const log = logger.child({ component: 'claims' });
   let ready = false;
-  const fileOf = (key: string, id: string): string => join(dir, createHash('sha256').update(`${key}\n${id}`).digest('hex').slice(0, 40));
+  const fileOf = (key: string, id: string): string =>
+    join(dir, createHash('sha256').update(`${key}\n${id}`).digest('hex').slice(0, 40));
   return {
     claim(key, id) {
       const path = fileOf(key, id);

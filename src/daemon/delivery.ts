@@ -41,7 +41,12 @@ const JITTER = 0.2;
  * before the next starts. A failure is retried after a capped exponential backoff
  * (core/backoff.ts, `retry.minMs` doubling to `retry.maxMs`), for ever or up to `retry.maxAttempts`.
  */
-export function startDeliveryLoop(target: Target, outbox: Outbox, logger: Logger, opts: DeliveryOptions = {}): DeliveryLoop {
+export function startDeliveryLoop(
+  target: Target,
+  outbox: Outbox,
+  logger: Logger,
+  opts: DeliveryOptions = {},
+): DeliveryLoop {
   const timers = opts.timers ?? realTimers;
   const log = logger.child({ component: 'delivery', target: target.name });
   const stats: DeliveryStats = { delivered: 0, failed: 0, dropped: 0, lastError: null };

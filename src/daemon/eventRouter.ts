@@ -132,7 +132,9 @@ export function createEventRouter(deps: RouterDeps): EventRouter {
       if (undone.delete(id)) held.splice(i, 1);
     }
     const previous = deps.checkpoint;
-    const sent = before.upcoming.filter((t) => undone.has(t.event.id) && (handled.has(t.event.id) || (previous !== null && t.at <= previous.at)));
+    const sent = before.upcoming.filter(
+      (t) => undone.has(t.event.id) && (handled.has(t.event.id) || (previous !== null && t.at <= previous.at)),
+    );
     if (sent.length === 0) return d;
     const retracts = sent.map((t) => t.event.id);
     log.warn({ id: d.event.id, retracts }, 'a void recorded earlier arrived late: retracting transitions already sent');

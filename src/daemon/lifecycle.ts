@@ -3,7 +3,10 @@
  * SIGTERM or SIGINT resolves the returned promise (the caller stops accepting work, flushes and
  * closes); a second one exits at once with status 1, for an operator who does not want to wait.
  */
-export function onShutdown(proc: NodeJS.Process = process): { readonly requested: Promise<NodeJS.Signals>; dispose(): void } {
+export function onShutdown(proc: NodeJS.Process = process): {
+  readonly requested: Promise<NodeJS.Signals>;
+  dispose(): void;
+} {
   let resolve!: (s: NodeJS.Signals) => void;
   const requested = new Promise<NodeJS.Signals>((r) => (resolve = r));
   let count = 0;

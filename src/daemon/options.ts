@@ -81,7 +81,8 @@ export interface XmppTargetConfig extends TargetCommon {
   readonly to: string;
   readonly timeoutMs: number;
 }
-export type TargetConfig = StdoutTargetConfig | HookTargetConfig | WebhookTargetConfig | AmqpTargetConfig | XmppTargetConfig;
+export type TargetConfig =
+  StdoutTargetConfig | HookTargetConfig | WebhookTargetConfig | AmqpTargetConfig | XmppTargetConfig;
 export type TargetType = TargetConfig['type'];
 
 /** The resolved `daemon` section, frozen. Defaults in `DEFAULTS`. */
@@ -129,13 +130,19 @@ const invalid = (message: string): InputError => new InputError('FK_CONFIG_INVAL
 /** Throws `FK_CONFIG_INVALID` naming the field and the value (secrets and URL credentials masked). */
 function bad(path: string, expected: string, value: unknown): never {
   const key = path.slice(path.lastIndexOf('.') + 1);
-  const shown = SECRET_KEYS.has(key) ? "'***'" : typeof value === 'string' ? `'${redactBackend(value)}'` : JSON.stringify(value);
+  const shown = SECRET_KEYS.has(key)
+    ? "'***'"
+    : typeof value === 'string'
+      ? `'${redactBackend(value)}'`
+      : JSON.stringify(value);
   throw invalid(`${path} must be ${expected}, got ${shown}`);
 }
 
 /** Field readers over one object of the section; every error names `<at>.<key>`. */
 function reader(obj: Obj, at: string, allowed: readonly string[]) {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw invalid(`${at}.${k} is not a known setting (expected one of ${allowed.join(', ')})`);
+  for (const k of Object.keys(obj))
+    if (!allowed.includes(k))
+      throw invalid(`${at}.${k} is not a known setting (expected one of ${allowed.join(', ')})`);
   const get = <T>(k: string, ok: (v: unknown) => boolean, expected: string): T | undefined => {
     const v = obj[k];
     if (v === undefined || v === null) return undefined;
@@ -143,8 +150,10 @@ function reader(obj: Obj, at: string, allowed: readonly string[]) {
   };
   return {
     str: (k: string) => get<string>(k, (v) => typeof v === 'string' && v !== '', 'a non-empty string'),
-    int: (k: string, min: number) => get<number>(k, (v) => Number.isInteger(v) && (v as number) >= min, `an integer >= ${min}`),
-    strings: (k: string) => get<string[]>(k, (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'), 'an array of strings'),
+    int: (k: string, min: number) =>
+      get<number>(k, (v) => Number.isInteger(v) && (v as number) >= min, `an integer >= ${min}`),
+    strings: (k: string) =>
+      get<string[]>(k, (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'), 'an array of strings'),
     obj: (k: string) => get<Obj>(k, isObj, 'an object'),
   };
 }
@@ -179,11 +188,14 @@ function parseUsers(list: unknown, base: Config): Config[] {
     if (!isObj(u)) bad(at, 'an object', u);
     const r = reader(u, at, ['user', 'backend', 'encryption', 'passphraseFile']);
     const user = r.str('user') ?? base.user;
-    if (!/^[^\s,:()"]+$/.test(user)) bad(`${at}.user`, 'an identity without spaces, commas, colons, quotes or parentheses', user);
+    if (!/^[^\s,:()"]+$/.test(user))
+      bad(`${at}.user`, 'an identity without spaces, commas, colons, quotes or parentheses', user);
     const backend = r.str('backend') ?? base.backend;
     const encryption = r.str('encryption') ?? base.encryption;
-    if (!(ENCRYPTION_MODES as readonly string[]).includes(encryption)) bad(`${at}.encryption`, ENCRYPTION_MODES.join(' | '), encryption);
-    if (seen.has(`${user}\n${backend}`)) throw invalid(`${at}: user '${user}' on '${redactBackend(backend)}' is listed twice`);
+    if (!(ENCRYPTION_MODES as readonly string[]).includes(encryption))
+      bad(`${at}.encryption`, ENCRYPTION_MODES.join(' | '), encryption);
+    if (seen.has(`${user}\n${backend}`))
+      throw invalid(`${at}: user '${user}' on '${redactBackend(backend)}' is listed twice`);
     seen.add(`${user}\n${backend}`);
     const passphraseFile = r.str('passphraseFile') ?? base.passphraseFile;
     return Object.freeze({ ...base, user, backend, encryption: encryption as EncryptionMode, passphraseFile });
@@ -194,7 +206,8 @@ function parseUsers(list: unknown, base: Config): Config[] {
 function secretOf(t: Obj, key: string, at: string, env: NodeJS.ProcessEnv): string | null {
   const r = reader(t, at, Object.keys(t));
   const [inline, file, envName] = [r.str(key), r.str(`${key}File`), r.str(`${key}Env`)];
-  if ([inline, file, envName].filter((x) => x !== undefined).length > 1) throw invalid(`${at}: give only one of ${key}, ${key}File, ${key}Env`);
+  if ([inline, file, envName].filter((x) => x !== undefined).length > 1)
+    throw invalid(`${at}: give only one of ${key}, ${key}File, ${key}Env`);
   if (file !== undefined) {
     let s: string;
     try {
@@ -225,11 +238,13 @@ const TARGET_KEYS: Record<TargetType, readonly string[]> = {
 function parseTarget(t: unknown, at: string, env: NodeJS.ProcessEnv): TargetConfig {
   if (!isObj(t)) bad(at, 'an object', t);
   const type = t.type as TargetType;
-  if (typeof type !== 'string' || !(type in TARGET_KEYS)) bad(`${at}.type`, "one of 'stdout', 'hook', 'webhook', 'amqp', 'xmpp'", t.type);
+  if (typeof type !== 'string' || !(type in TARGET_KEYS))
+    bad(`${at}.type`, "one of 'stdout', 'hook', 'webhook', 'amqp', 'xmpp'", t.type);
   const r = reader(t, at, [...COMMON, ...TARGET_KEYS[type]]);
   const events = r.strings('events') ?? ['*'];
   for (const f of events) {
-    if (f !== '*' && !isEventType(f) && !(f.endsWith('.*') && f.length > 2)) bad(`${at}.events`, "a list of event types, 'prefix.*' or '*'", f);
+    if (f !== '*' && !isEventType(f) && !(f.endsWith('.*') && f.length > 2))
+      bad(`${at}.events`, "a list of event types, 'prefix.*' or '*'", f);
   }
   const retryObj = r.obj('retry');
   const rr = reader(retryObj ?? {}, `${at}.retry`, ['minMs', 'maxMs', 'maxAttempts']);
@@ -245,8 +260,15 @@ function parseTarget(t: unknown, at: string, env: NodeJS.ProcessEnv): TargetConf
       return { type, ...common, dedupeKey: key(null) };
     case 'hook': {
       const argv = r.strings('argv');
-      if (argv === undefined || argv.length === 0 || argv[0] === '') bad(`${at}.argv`, 'a non-empty array: program then arguments', t.argv);
-      return { type, ...common, argv, timeoutMs: r.int('timeoutMs', 1) ?? DEFAULTS.hook.timeoutMs, dedupeKey: key(null) };
+      if (argv === undefined || argv.length === 0 || argv[0] === '')
+        bad(`${at}.argv`, 'a non-empty array: program then arguments', t.argv);
+      return {
+        type,
+        ...common,
+        argv,
+        timeoutMs: r.int('timeoutMs', 1) ?? DEFAULTS.hook.timeoutMs,
+        dedupeKey: key(null),
+      };
     }
     case 'webhook': {
       const url = r.str('url');
@@ -255,7 +277,15 @@ function parseTarget(t: unknown, at: string, env: NodeJS.ProcessEnv): TargetConf
       for (const [h, v] of Object.entries(headers)) if (typeof v !== 'string') bad(`${at}.headers.${h}`, 'a string', v);
       const timeoutMs = r.int('timeoutMs', 1) ?? DEFAULTS.webhook.timeoutMs;
       const secret = secretOf(t, 'secret', at, env);
-      return { type, ...common, url, secret, timeoutMs, headers: headers as Record<string, string>, dedupeKey: key(`webhook:${url}`) };
+      return {
+        type,
+        ...common,
+        url,
+        secret,
+        timeoutMs,
+        headers: headers as Record<string, string>,
+        dedupeKey: key(`webhook:${url}`),
+      };
     }
     case 'amqp': {
       const raw = r.str('url');
@@ -265,15 +295,26 @@ function parseTarget(t: unknown, at: string, env: NodeJS.ProcessEnv): TargetConf
       if (password !== null) u.password = password;
       const exchange = r.str('exchange') ?? DEFAULTS.amqp.exchange;
       const timeoutMs = r.int('timeoutMs', 1) ?? DEFAULTS.amqp.timeoutMs;
-      return { type, ...common, url: u.toString(), exchange, timeoutMs, dedupeKey: key(`amqp:${u.host}${u.pathname}#${exchange}`) };
+      return {
+        type,
+        ...common,
+        url: u.toString(),
+        exchange,
+        timeoutMs,
+        dedupeKey: key(`amqp:${u.host}${u.pathname}#${exchange}`),
+      };
     }
     case 'xmpp': {
       const service = r.str('service');
-      if (service === undefined || !/^xmpps?:\/\/[^/\s]+$/i.test(service)) bad(`${at}.service`, 'xmpp://host:port or xmpps://host:port', t.service);
+      if (service === undefined || !/^xmpps?:\/\/[^/\s]+$/i.test(service))
+        bad(`${at}.service`, 'xmpp://host:port or xmpps://host:port', t.service);
       const username = r.str('username') ?? bad(`${at}.username`, 'a non-empty string', t.username);
       const to = r.str('to');
-      if (to === undefined || !/^[^@\s/]+@[^@\s/]+(\/.+)?$/.test(to)) bad(`${at}.to`, 'a JID like user@example.org', t.to);
-      const password = secretOf(t, 'password', at, env) ?? bad(`${at}.password`, 'given (password, passwordFile or passwordEnv)', undefined);
+      if (to === undefined || !/^[^@\s/]+@[^@\s/]+(\/.+)?$/.test(to))
+        bad(`${at}.to`, 'a JID like user@example.org', t.to);
+      const password =
+        secretOf(t, 'password', at, env) ??
+        bad(`${at}.password`, 'given (password, passwordFile or passwordEnv)', undefined);
       const domain = r.str('domain') ?? new URL(service).hostname;
       const timeoutMs = r.int('timeoutMs', 1) ?? DEFAULTS.xmpp.timeoutMs;
       return { type, ...common, service, domain, username, password, to, timeoutMs, dedupeKey: key(`xmpp:${to}`) };
@@ -286,7 +327,9 @@ function resolveTargets(section: Obj, flags: DaemonFlags, env: NodeJS.ProcessEnv
   const fromFile = section.targets ?? [];
   if (!Array.isArray(fromFile)) bad('daemon.targets', 'an array of targets', fromFile);
   const targets = fromFile.map((t, i) => parseTarget(t, `daemon.targets[${i}]`, env));
-  const events = first(flags.events, env.FK_DAEMON_EVENTS)?.split(',').map((s) => s.trim());
+  const events = first(flags.events, env.FK_DAEMON_EVENTS)
+    ?.split(',')
+    .map((s) => s.trim());
   const extra: Obj[] = [];
   if (flags.stdout || env.FK_DAEMON_STDOUT === '1' || env.FK_DAEMON_STDOUT === 'true') extra.push({ type: 'stdout' });
   const webhook = first(flags.webhook, env.FK_DAEMON_WEBHOOK_URL);
@@ -317,14 +360,22 @@ function stateHome(env: NodeJS.ProcessEnv): string {
 }
 
 /** Only the HTTP endpoint (what `fk daemon status` needs, without reading the targets' secrets). */
-export function resolveDaemonHttp(base: Config, flags: Pick<DaemonFlags, 'http'>, env: NodeJS.ProcessEnv = process.env): DaemonConfig['http'] {
+export function resolveDaemonHttp(
+  base: Config,
+  flags: Pick<DaemonFlags, 'http'>,
+  env: NodeJS.ProcessEnv = process.env,
+): DaemonConfig['http'] {
   const section = isObj(base.raw.daemon) ? base.raw.daemon : {};
   const raw = first<unknown>(flags.http, env.FK_DAEMON_HTTP, section.http);
   return raw === undefined ? { ...DEFAULTS.http } : parseHttp(raw, flags.http !== undefined ? '--http' : 'daemon.http');
 }
 
 /** Resolves and validates the daemon's options once (see the module comment). */
-export function resolveDaemonConfig(base: Config, flags: DaemonFlags, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+export function resolveDaemonConfig(
+  base: Config,
+  flags: DaemonFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): DaemonConfig {
   const section = base.raw.daemon ?? {};
   if (!isObj(section)) bad('daemon', 'an object', section);
   const keys = ['name', 'stateDir', 'http', 'late', 'dedupe', 'shutdownTimeoutMs', 'logLevel', 'users', 'targets'];
@@ -332,16 +383,22 @@ export function resolveDaemonConfig(base: Config, flags: DaemonFlags, env: NodeJ
   const name = first(flags.name, env.FK_DAEMON_NAME, r.str('name')) ?? DEFAULTS.daemon.name;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) bad('daemon.name', 'letters, digits, _ . -', name);
   const dr = reader(r.obj('dedupe') ?? {}, 'daemon.dedupe', ['dir', 'ttlSeconds']);
-  const ttlSeconds = envInt(env, 'FK_DAEMON_DEDUPE_TTL', 'seconds') ?? dr.int('ttlSeconds', 1) ?? DEFAULTS.dedupe.ttlSeconds;
+  const ttlSeconds =
+    envInt(env, 'FK_DAEMON_DEDUPE_TTL', 'seconds') ?? dr.int('ttlSeconds', 1) ?? DEFAULTS.dedupe.ttlSeconds;
   const late = first(flags.late, env.FK_DAEMON_LATE, r.str('late')) ?? DEFAULTS.daemon.late;
-  if (late !== 'drop' && late !== 'send') bad(flags.late !== undefined ? '--late' : 'daemon.late', "'drop' or 'send'", late);
+  if (late !== 'drop' && late !== 'send')
+    bad(flags.late !== undefined ? '--late' : 'daemon.late', "'drop' or 'send'", late);
   const shutdownTimeoutMs =
-    envInt(env, 'FK_DAEMON_SHUTDOWN_TIMEOUT_MS', 'milliseconds') ?? r.int('shutdownTimeoutMs', 0) ?? DEFAULTS.daemon.shutdownTimeoutMs;
+    envInt(env, 'FK_DAEMON_SHUTDOWN_TIMEOUT_MS', 'milliseconds') ??
+    r.int('shutdownTimeoutMs', 0) ??
+    DEFAULTS.daemon.shutdownTimeoutMs;
   const rootLevel = typeof base.raw.logLevel === 'string' ? base.raw.logLevel : undefined;
-  const logLevel = (first(flags.logLevel, env.FK_LOG_LEVEL, r.str('logLevel'), rootLevel) ?? DEFAULTS.daemon.logLevel) as LogLevel;
+  const logLevel = (first(flags.logLevel, env.FK_LOG_LEVEL, r.str('logLevel'), rootLevel) ??
+    DEFAULTS.daemon.logLevel) as LogLevel;
   if (!LEVELS.includes(logLevel)) bad('log level', LEVELS.join(' | '), logLevel);
   const sessionFromEnv = env.FK_USER !== undefined || env.FK_BACKEND !== undefined;
-  const users = flags.sessionFlags || sessionFromEnv || section.users === undefined ? [base] : parseUsers(section.users, base);
+  const users =
+    flags.sessionFlags || sessionFromEnv || section.users === undefined ? [base] : parseUsers(section.users, base);
   return Object.freeze({
     name,
     stateDir: first(flags.stateDir, env.FK_DAEMON_STATE_DIR, r.str('stateDir')) ?? join(stateHome(env), name),

@@ -148,7 +148,8 @@ export function openOutbox(path: string, opts: OutboxOptions): Outbox {
     for (const [id, t] of seen) if (t < cutoff) seen.delete(id);
     const lines: string[] = [];
     for (const [id, t] of seen) lines.push(JSON.stringify({ op: 'seen', id, t }));
-    for (const p of pending.values()) lines.push(JSON.stringify({ op: 'add', id: p.id, t: p.t, targets: [...p.targets], event: p.event }));
+    for (const p of pending.values())
+      lines.push(JSON.stringify({ op: 'add', id: p.id, t: p.t, targets: [...p.targets], event: p.event }));
     const tmp = `${path}.tmp`;
     const out = openSync(tmp, 'w', 0o600);
     try {

@@ -2,14 +2,20 @@ import type { Micros } from '../core/clock';
 import { formatInstant } from '../core/engine/time';
 import type { AcceptStats } from './acceptor';
 import type { DeliveryLoop } from './delivery';
-import { renderPrometheus, type MetricFamily } from './metrics';
+import { renderPrometheus, type MetricFamily } from '../app/metrics';
 import { describeTargets, type DaemonConfig } from './options';
 import type { Outbox } from './outbox';
 import type { SessionWatcher, WatcherStatus } from './sessionWatcher';
 
 /** What `/status` answers (and `fk daemon status` prints). */
 export interface DaemonStatus {
-  readonly daemon: { readonly id: string; readonly name: string; readonly startedAt: string; readonly late: string; readonly stopping: boolean };
+  readonly daemon: {
+    readonly id: string;
+    readonly name: string;
+    readonly startedAt: string;
+    readonly late: string;
+    readonly stopping: boolean;
+  };
   readonly users: WatcherStatus[];
   readonly targets: Array<Record<string, unknown>>;
   readonly outbox: { readonly pending: number };
@@ -45,7 +51,13 @@ export function readiness(src: ReportSources): Readiness {
 export function daemonStatus(src: ReportSources): DaemonStatus {
   const { config } = src;
   return {
-    daemon: { id: src.id, name: config.name, startedAt: formatInstant(src.startedAt), late: config.late, stopping: src.stopping },
+    daemon: {
+      id: src.id,
+      name: config.name,
+      startedAt: formatInstant(src.startedAt),
+      late: config.late,
+      stopping: src.stopping,
+    },
     users: src.watchers.map((w) => w.status()),
     targets: describeTargets(config.targets).map((t) => {
       const l = src.loops.get(String(t.name));
@@ -59,7 +71,8 @@ type Sample = MetricFamily['samples'][number];
 
 export function daemonMetrics(src: ReportSources): string {
   const loops = [...src.loops.values()];
-  const per = (f: (l: DeliveryLoop) => number): Sample[] => loops.map((l) => ({ labels: { target: l.target.name }, value: f(l) }));
+  const per = (f: (l: DeliveryLoop) => number): Sample[] =>
+    loops.map((l) => ({ labels: { target: l.target.name }, value: f(l) }));
   const one = (value: number): Sample[] => [{ value }];
   const users = src.watchers.map((w) => ({ w, s: w.status() }));
   const perUser = (f: (w: SessionWatcher, s: WatcherStatus) => number): Sample[] =>
@@ -67,9 +80,24 @@ export function daemonMetrics(src: ReportSources): string {
   const derived = [...(src.accepted?.derived ?? new Map<string, number>())];
   const families: Array<[string, string, MetricFamily['type'], Sample[]]> = [
     ['fk_daemon_events_delivered_total', 'Events confirmed by a target.', 'counter', per((l) => l.stats.delivered)],
-    ['fk_daemon_events_failed_total', 'Failed delivery attempts (each retry counts).', 'counter', per((l) => l.stats.failed)],
-    ['fk_daemon_events_dropped_total', 'Events given up after retry.maxAttempts.', 'counter', per((l) => l.stats.dropped)],
-    ['fk_daemon_outbox_depth', 'Events waiting in the outbox for a target.', 'gauge', per((l) => src.outbox?.depth(l.target.name) ?? 0)],
+    [
+      'fk_daemon_events_failed_total',
+      'Failed delivery attempts (each retry counts).',
+      'counter',
+      per((l) => l.stats.failed),
+    ],
+    [
+      'fk_daemon_events_dropped_total',
+      'Events given up after retry.maxAttempts.',
+      'counter',
+      per((l) => l.stats.dropped),
+    ],
+    [
+      'fk_daemon_outbox_depth',
+      'Events waiting in the outbox for a target.',
+      'gauge',
+      per((l) => src.outbox?.depth(l.target.name) ?? 0),
+    ],
     ['fk_daemon_outbox_pending', 'Distinct events waiting in the outbox.', 'gauge', one(src.outbox?.depth() ?? 0)],
     [
       'fk_daemon_events_derived_total',
@@ -90,9 +118,30 @@ export function daemonMetrics(src: ReportSources): string {
       one(src.lateDropped),
     ],
     ['fk_daemon_sessions', 'Configured sessions (user and backend).', 'gauge', one(src.watchers.length)],
-    ['fk_daemon_sessions_online', 'Sessions whose history is followed.', 'gauge', one(src.watchers.filter((w) => w.followed).length)],
-    ['fk_daemon_session_online', 'Whether a session’s history is followed (caught up, online, no conflict).', 'gauge', perUser((w) => (w.followed ? 1 : 0))],
+    [
+      'fk_daemon_sessions_online',
+      'Sessions whose history is followed.',
+      'gauge',
+      one(src.watchers.filter((w) => w.followed).length),
+    ],
+    [
+      'fk_daemon_session_online',
+      'Whether a session’s history is followed (caught up, online, no conflict).',
+      'gauge',
+      perUser((w) => (w.followed ? 1 : 0)),
+    ],
     ['fk_daemon_last_seq', 'Last history sequence number applied.', 'gauge', perUser((_w, s) => s.lastSeq)],
+    [
+      'fk_daemon_records_ignored_total',
+      'History records every reader ignores, by reason (junk that fails authentication, lost races, rule rejections).',
+      'counter',
+      users.flatMap(({ s }) =>
+        Object.entries(s.ignored.counts).map(([reason, value]) => ({
+          labels: { user: s.user, backend: s.backend, reason },
+          value,
+        })),
+      ),
+    ],
   ];
   return renderPrometheus(families.map(([name, help, type, samples]) => ({ name, help, type, samples })));
 }

@@ -9,7 +9,8 @@ import { formatInstant } from '../core/engine/time';
 import { redactBackend, type Config } from '../app/config';
 import { backendKind, type Session } from '../app/session';
 import { createEventRouter, type Checkpoint } from './eventRouter';
-import type { LatePolicy } from './options';
+import { ignoredRecords, type IgnoredRecords } from './ignored';
+import { DEFAULTS, type LatePolicy } from './options';
 import { createRetryTimer, realTimers, type Timers } from './timers';
 
 /** Opens a backend session (`openSession` from app/session.ts, or a test's own). */
@@ -37,6 +38,8 @@ export interface WatcherStatus {
   readonly caughtUp: boolean;
   readonly lastSeq: number;
   readonly historyError: { readonly code: string; readonly message: string } | null;
+  /** Records this history's readers ignore (junk, lost races, rejected by a rule). */
+  readonly ignored: IgnoredRecords;
   readonly timer: TimerView | null;
   /** When the daemon wakes up next for this user (a transition or a held event). */
   readonly nextWakeAt: string | null;
@@ -54,7 +57,6 @@ export interface SessionWatcher {
   watermark(): Checkpoint;
   status(): WatcherStatus;
   readonly caughtUp: boolean;
-  readonly online: boolean;
   /** Caught up, online and without a history error: the history is followed. */
   readonly followed: boolean;
   close(): Promise<void>;
@@ -74,7 +76,7 @@ export interface WatcherDeps {
   /** Called when the next wake-up instant may have changed. */
   readonly reschedule: () => void;
   readonly onLateDropped?: (n: number) => void;
-  /** Delays before re-opening an unreachable or rewritten history. @default 1 s doubling to 30 s */
+  /** Delays before re-opening an unreachable or rewritten history. @default DEFAULTS.session.retry */
   readonly retry?: { readonly minMs: number; readonly maxMs: number };
   /** @default realTimers */
   readonly timers?: Timers;
@@ -97,8 +99,9 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
   const backend = redactBackend(config.backend);
   const isFile = backendKind(config.backend) === 'file';
   const log = deps.logger.child({ component: 'watcher', user: config.user, backend });
-  const router = createEventRouter({ clock, late: deps.late, logger: log, checkpoint: deps.checkpoint, emit: deps.emit, onLateDropped: deps.onLateDropped });
-  const retry = createRetryTimer({ ...(deps.retry ?? { minMs: 1000, maxMs: 30_000 }), jitter: 0.2 }, deps.timers ?? realTimers);
+  const { late, checkpoint, emit, onLateDropped } = deps;
+  const router = createEventRouter({ clock, late, logger: log, checkpoint, emit, onLateDropped });
+  const retry = createRetryTimer({ ...(deps.retry ?? DEFAULTS.session.retry), jitter: 0.2 }, deps.timers ?? realTimers);
   let session: Session | null = null;
   /** The client's live model; known from the first record on, before `open` resolves. */
   let state: ReplayState | null = null;
@@ -112,8 +115,10 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
   let announced = false;
 
   const user = () => state?.tenant.users.get(config.user);
-  const emitDaemon = (type: 'daemon.online' | 'daemon.offline' | 'daemon.conflict', detail: Record<string, string | number | boolean | null>) =>
-    deps.emit(daemonEvent(type, config.user, deps.daemonId, clock.now(), { backend, ...detail }).event);
+  const emitDaemon = (
+    type: 'daemon.online' | 'daemon.offline' | 'daemon.conflict',
+    detail: Record<string, string | number | boolean | null>,
+  ) => deps.emit(daemonEvent(type, config.user, deps.daemonId, clock.now(), { backend, ...detail }).event);
 
   async function openOnce(): Promise<Session> {
     state = null;
@@ -173,7 +178,11 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
     if (reported === err.message) return;
     reported = err.message;
     log.error({ err }, 'history conflict: not followed until it is repaired');
-    emitDaemon('daemon.conflict', { code: err.code, seq: session?.client.state.lastSeq ?? state?.lastSeq ?? null, reason: err.message });
+    emitDaemon('daemon.conflict', {
+      code: err.code,
+      seq: session?.client.state.lastSeq ?? state?.lastSeq ?? null,
+      reason: err.message,
+    });
   }
 
   function onHistoryError(err: FkError): void {
@@ -263,15 +272,13 @@ export function createSessionWatcher(deps: WatcherDeps): SessionWatcher {
         caughtUp: announced && session !== null,
         lastSeq: session?.client.state.lastSeq ?? 0,
         historyError: err === null ? null : { code: err.code, message: err.message },
+        ignored: ignoredRecords(session?.client.state),
         timer: u === undefined ? null : timerAt(u, clock.now()),
         nextWakeAt: wake === null ? null : formatInstant(wake),
       };
     },
     get caughtUp() {
       return announced && session !== null;
-    },
-    get online() {
-      return session !== null && (follow === 'online' || follow === 'conflict') && session.client.online;
     },
     get followed() {
       return session !== null && follow === 'online';

@@ -3,7 +3,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { InputError } from '../core/errors';
 import { describeHolder, tryLockFile } from '../transports/file';
+import type { Logger } from '../core/logger';
+import { createClaimStore, type ClaimStore } from './claims';
 import type { Checkpoint } from './eventRouter';
+import type { DaemonConfig } from './options';
+import { openOutbox, type Outbox } from './outbox';
 
 /**
  * The small files of a daemon's state directory besides the outbox:
@@ -20,7 +24,8 @@ export function acquireLock(stateDir: string, name: string): () => void {
   if (r.held === null) {
     throw new InputError(
       'FK_CONFIG_INVALID',
-      `daemon '${name}' already runs on state directory '${stateDir}' (${describeHolder(r.holder)}): give another --name or --state-dir`,
+      `daemon '${name}' already runs on state directory '${stateDir}' (${describeHolder(r.holder)}): ` +
+        'give another --name or --state-dir',
     );
   }
   const held = r.held;
@@ -83,4 +88,41 @@ export function openCheckpoints(stateDir: string): Checkpoints {
       dirty = false;
     },
   };
+}
+
+/** What a running daemon holds in its state directory (and the shared dedupe directory). */
+export interface DaemonState {
+  readonly id: string;
+  readonly outbox: Outbox;
+  readonly claims: ClaimStore;
+  readonly checkpoints: Checkpoints;
+  /** The hourly sweep of claims and outbox; ref'd on purpose: it keeps the process alive (11.6). */
+  readonly sweep: NodeJS.Timeout;
+  /** Releases the state directory's lock. */
+  readonly release: () => void;
+}
+
+/** Locks the state directory and opens the daemon id, outbox, claims and checkpoints. */
+export function openDaemonState(config: DaemonConfig, logger: Logger): DaemonState {
+  const release = acquireLock(config.stateDir, config.name);
+  try {
+    const id = daemonIdOf(config.stateDir, config.name);
+    const outbox = openOutbox(join(config.stateDir, 'outbox.jsonl'), {
+      ttlMs: config.dedupeTtlMs,
+      targets: config.targets.map((t) => t.name),
+      logger,
+    });
+    const claims = createClaimStore(config.dedupeDir, id, config.dedupeTtlMs, logger);
+    claims.sweep();
+    const checkpoints = openCheckpoints(config.stateDir);
+    // A daemon runs until it is told to stop, even with nothing armed and no HTTP endpoint.
+    const sweep = setInterval(() => {
+      claims.sweep();
+      outbox.compact();
+    }, 3_600_000);
+    return { id, outbox, claims, checkpoints, sweep, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
 }

@@ -9,9 +9,16 @@ export async function fetchDaemonStatus(url: string, timeoutMs = 5000): Promise<
     res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause;
-    throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `no daemon answers at '${target}': ${cause?.code ?? (err as Error).message}`, { cause: err, retryable: true });
+    throw new TransportError(
+      'FK_TRANSPORT_UNAVAILABLE',
+      `no daemon answers at '${target}': ${cause?.code ?? (err as Error).message}`,
+      { cause: err, retryable: true },
+    );
   }
-  if (!res.ok) throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `daemon at '${target}' answered ${res.status}`, { retryable: true });
+  if (!res.ok)
+    throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `daemon at '${target}' answered ${res.status}`, {
+      retryable: true,
+    });
   return res.json();
 }
 
@@ -41,6 +48,7 @@ interface StatusShape {
     historyError: { code: string } | null;
     timer: TimerView | null;
     reason?: string | null;
+    ignored?: { counts?: Record<string, number> };
   }>;
   targets?: Array<{ name: string; type: string; pending?: number; delivered?: number; failed?: number }>;
   outbox?: { pending?: number };
@@ -49,7 +57,10 @@ interface StatusShape {
 /** The human form of `/status`. */
 export function formatDaemonStatus(raw: unknown): string[] {
   const s = raw as StatusShape;
-  const lines = [`daemon ${s.daemon?.name ?? '?'} (${s.daemon?.id ?? '?'}) since ${s.daemon?.startedAt ?? '?'}, outbox ${s.outbox?.pending ?? 0} pending`];
+  const lines = [
+    `daemon ${s.daemon?.name ?? '?'} (${s.daemon?.id ?? '?'}) since ${s.daemon?.startedAt ?? '?'}, ` +
+      `outbox ${s.outbox?.pending ?? 0} pending`,
+  ];
   for (const u of s.users ?? []) {
     const why = u.reason ? `: ${u.reason}` : '';
     const state = u.historyError
@@ -59,8 +70,14 @@ export function formatDaemonStatus(raw: unknown): string[] {
         : u.online
           ? 'online'
           : `offline (read-only${why})`;
-    lines.push(`${u.user} on ${u.backend}: ${state}, seq ${u.lastSeq}; ${timerLine(u.timer)}`);
+    const ignored = Object.entries(u.ignored?.counts ?? {}).filter(([k, n]) => k !== 'lostRaces' && n > 0);
+    const junk = ignored.length === 0 ? '' : `; ignored records: ${ignored.map(([k, n]) => `${k} ${n}`).join(', ')}`;
+    lines.push(`${u.user} on ${u.backend}: ${state}, seq ${u.lastSeq}; ${timerLine(u.timer)}${junk}`);
   }
-  for (const t of s.targets ?? []) lines.push(`target ${t.name} (${t.type}): delivered ${t.delivered ?? 0}, failed attempts ${t.failed ?? 0}, pending ${t.pending ?? 0}`);
+  for (const t of s.targets ?? [])
+    lines.push(
+      `target ${t.name} (${t.type}): delivered ${t.delivered ?? 0}, ` +
+        `failed attempts ${t.failed ?? 0}, pending ${t.pending ?? 0}`,
+    );
   return lines;
 }

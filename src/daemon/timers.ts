@@ -58,7 +58,11 @@ export interface RetryTimer {
   cancel(): void;
 }
 
-export function createRetryTimer(policy: BackoffPolicy, timers: Timers = realTimers, random?: () => number): RetryTimer {
+export function createRetryTimer(
+  policy: BackoffPolicy,
+  timers: Timers = realTimers,
+  random?: () => number,
+): RetryTimer {
   const backoff = createBackoff(policy, random);
   const sleeper = createSleeper(timers);
   return {

@@ -17,7 +17,12 @@ export interface Wakeups {
  * The daemon's one wake-up timer: it sleeps until the next deadline of any session (rounded up:
  * waking a little early would only re-arm; nothing rings before its instant), then ticks.
  */
-export function createWakeups(deps: { clock: Clock; timers: Timers; next: () => Micros | null; tick: () => void }): Wakeups {
+export function createWakeups(deps: {
+  clock: Clock;
+  timers: Timers;
+  next: () => Micros | null;
+  tick: () => void;
+}): Wakeups {
   let handle: unknown = null;
   let stopped = false;
   const clear = (): void => {

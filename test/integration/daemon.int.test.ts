@@ -7,7 +7,22 @@ import { manualClock } from '../../src/core/clock';
 import type { FkEvent } from '../../src/core/notify/notifications';
 import { formatInstant } from '../../src/core/engine/time';
 import { amqpEndpoint, describeWith, xmppEndpoint } from '../support/brokers';
-import { act, cleanups, fileWriter, plan, S, sandbox, sessionWriter, seq, settled, startDaemon, T0, types, type ManualClock, type Sandbox } from '../support/daemonSandbox';
+import {
+  act,
+  cleanups,
+  fileWriter,
+  plan,
+  S,
+  sandbox,
+  sessionWriter,
+  seq,
+  settled,
+  startDaemon,
+  T0,
+  types,
+  type ManualClock,
+  type Sandbox,
+} from '../support/daemonSandbox';
 import { registerXmppAccount } from '../support/xmppAccounts';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../support/webhookReceiver';
 
@@ -16,7 +31,13 @@ jest.setTimeout(30_000);
 const SECRET = 'test-secret';
 
 /** A daemon on a fresh file history forwarding to a local webhook, on a manual clock, with a writer that planned w1. */
-async function webhookDaemon(): Promise<{ hook: WebhookReceiver; sb: Sandbox; clock: ManualClock; d: Daemon; w: Awaited<ReturnType<typeof fileWriter>> }> {
+async function webhookDaemon(): Promise<{
+  hook: WebhookReceiver;
+  sb: Sandbox;
+  clock: ManualClock;
+  d: Daemon;
+  w: Awaited<ReturnType<typeof fileWriter>>;
+}> {
   const hook = await startWebhookReceiver(null);
   cleanups.push(() => hook.close());
   const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url }] });
@@ -31,7 +52,9 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
   it('rings work.finished and rest.finished exactly at their planned instants and signs every webhook', async () => {
     const hook = await startWebhookReceiver(SECRET);
     cleanups.push(() => hook.close());
-    const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url, secret: SECRET, retry: { minMs: 10, maxMs: 50 } }] });
+    const sb = sandbox({
+      targets: [{ type: 'webhook', url: hook.url, secret: SECRET, retry: { minMs: 10, maxMs: 50 } }],
+    });
     const clock = manualClock(T0 - 60 * S);
     const d = await startDaemon(sb, clock);
     const w = await fileWriter(sb, clock);
@@ -57,14 +80,21 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
 
     expect(types(hook)).toEqual(['work.started', 'work.finished', 'rest.finished']);
     const byType = (t: string): FkEvent => (hook.received.find((x) => x.event.type === t) as { event: FkEvent }).event;
-    expect(byType('work.finished')).toMatchObject({ at: formatInstant(T0 + 1500 * S), user: sb.user, workitem: { uid: 'w1', name: 'Write the report' }, pomodoro: 'Pomodoro 1' });
+    expect(byType('work.finished')).toMatchObject({
+      at: formatInstant(T0 + 1500 * S),
+      user: sb.user,
+      workitem: { uid: 'w1', name: 'Write the report' },
+      pomodoro: 'Pomodoro 1',
+    });
     expect(byType('rest.finished').at).toBe(formatInstant(T0 + 1800 * S));
     expect(hook.received.every((x) => x.signatureValid)).toBe(true);
     expect(hook.received[0]?.headers['x-fk-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
     expect(d.nextWakeAt()).toBeNull();
 
     const http = d.http as { port: number };
-    const status = (await (await fetch(`http://127.0.0.1:${http.port}/status`)).json()) as { users: Array<{ timer: { state: string }; online: boolean; lastSeq: number }> };
+    const status = (await (await fetch(`http://127.0.0.1:${http.port}/status`)).json()) as {
+      users: Array<{ timer: { state: string }; online: boolean; lastSeq: number }>;
+    };
     expect(status.users[0]).toMatchObject({ online: true, lastSeq: 5, timer: { state: 'idle' } });
     expect((await fetch(`http://127.0.0.1:${http.port}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
@@ -90,35 +120,41 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
   it.each([
     ['drop', ['work.started', 'interruption.added', 'rest.finished']],
     ['send', ['work.started', 'work.finished', 'interruption.added', 'rest.finished']],
-  ])('late: %s — a transition due while no daemon ran is applied on start, never rung in the past; actions meanwhile are sent', async (late, expected) => {
-    const hook = await startWebhookReceiver(null);
-    cleanups.push(() => hook.close());
-    const sb = sandbox({ late, targets: [{ type: 'webhook', url: hook.url }] });
-    const clock = manualClock(T0);
-    const first = await startDaemon(sb, clock);
-    const w = await fileWriter(sb, clock);
-    await plan(w, sb.user);
-    await act(w, [first], 'StartTimer', 'w1', '1500', '300');
-    await hook.waitFor((r) => r.some((x) => x.event.type === 'work.started'), 'work.started');
-    await first.stop();
+  ])(
+    'late: %s — a transition due while no daemon ran is applied on start, never rung in the past; actions meanwhile are sent',
+    async (late, expected) => {
+      const hook = await startWebhookReceiver(null);
+      cleanups.push(() => hook.close());
+      const sb = sandbox({ late, targets: [{ type: 'webhook', url: hook.url }] });
+      const clock = manualClock(T0);
+      const first = await startDaemon(sb, clock);
+      const w = await fileWriter(sb, clock);
+      await plan(w, sb.user);
+      await act(w, [first], 'StartTimer', 'w1', '1500', '300');
+      await hook.waitFor((r) => r.some((x) => x.event.type === 'work.started'), 'work.started');
+      await first.stop();
 
-    clock.set(T0 + 1550 * S); // work ended at +1500 while no daemon ran; then an action
-    await w.execute('AddInterruption', ['w1', 'doorbell', '']);
-    clock.set(T0 + 1600 * S);
-    const second = await startDaemon(sb, clock);
-    expect(second.status().users[0]?.timer).toMatchObject({ state: 'rest', since: formatInstant(T0 + 1500 * S) });
-    expect(second.nextWakeAt()).toBe(T0 + 1800 * S);
-    clock.set(T0 + 1800 * S);
-    second.tick();
-    await hook.waitFor((r) => r.some((x) => x.event.type === 'rest.finished'), 'rest.finished');
-    await second.stop();
-    expect(types(hook)).toEqual(expected);
-    const finished = hook.received.find((x) => x.event.type === 'work.finished')?.event;
-    if (late === 'send') expect(finished).toMatchObject({ late: true, at: formatInstant(T0 + 1500 * S) });
-    expect(hook.received.find((x) => x.event.type === 'interruption.added')?.event).toMatchObject({ late: true, reason: 'doorbell' });
-    expect(hook.received.find((x) => x.event.type === 'rest.finished')?.event.late).toBeUndefined();
-    expect(new Set(hook.ids()).size).toBe(hook.received.length);
-  });
+      clock.set(T0 + 1550 * S); // work ended at +1500 while no daemon ran; then an action
+      await w.execute('AddInterruption', ['w1', 'doorbell', '']);
+      clock.set(T0 + 1600 * S);
+      const second = await startDaemon(sb, clock);
+      expect(second.status().users[0]?.timer).toMatchObject({ state: 'rest', since: formatInstant(T0 + 1500 * S) });
+      expect(second.nextWakeAt()).toBe(T0 + 1800 * S);
+      clock.set(T0 + 1800 * S);
+      second.tick();
+      await hook.waitFor((r) => r.some((x) => x.event.type === 'rest.finished'), 'rest.finished');
+      await second.stop();
+      expect(types(hook)).toEqual(expected);
+      const finished = hook.received.find((x) => x.event.type === 'work.finished')?.event;
+      if (late === 'send') expect(finished).toMatchObject({ late: true, at: formatInstant(T0 + 1500 * S) });
+      expect(hook.received.find((x) => x.event.type === 'interruption.added')?.event).toMatchObject({
+        late: true,
+        reason: 'doorbell',
+      });
+      expect(hook.received.find((x) => x.event.type === 'rest.finished')?.event.late).toBeUndefined();
+      expect(new Set(hook.ids()).size).toBe(hook.received.length);
+    },
+  );
 
   it('applies a transition found long overdue while running (the machine slept) like a late one', async () => {
     const { hook, clock, d, w } = await webhookDaemon();
@@ -137,7 +173,18 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
     const hook = await startWebhookReceiver(SECRET);
     cleanups.push(() => hook.close());
     hook.down();
-    const sb = sandbox({ shutdownTimeoutMs: 200, targets: [{ type: 'webhook', url: hook.url, secret: SECRET, events: ['work.*', 'rest.*', 'pomodoro.*'], retry: { minMs: 5, maxMs: 40 } }] });
+    const sb = sandbox({
+      shutdownTimeoutMs: 200,
+      targets: [
+        {
+          type: 'webhook',
+          url: hook.url,
+          secret: SECRET,
+          events: ['work.*', 'rest.*', 'pomodoro.*'],
+          retry: { minMs: 5, maxMs: 40 },
+        },
+      ],
+    });
     const clock = manualClock(T0);
     const first = await startDaemon(sb, clock);
     const w = await fileWriter(sb, clock);
@@ -190,7 +237,14 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
     await act(w, [a, b], 'StopTimer', '', '');
     await waitUntil(() => settled(a) && settled(b), 'both outboxes drained');
     // Each daemon delivers what it claimed, so the order across them is not fixed; the set is.
-    expect(types(hook).sort()).toEqual(['longbreak.started', 'rest.finished', 'rest.finished', 'work.finished', 'work.started', 'work.started']);
+    expect(types(hook).sort()).toEqual([
+      'longbreak.started',
+      'rest.finished',
+      'rest.finished',
+      'work.finished',
+      'work.started',
+      'work.started',
+    ]);
     expect(new Set(hook.ids()).size).toBe(hook.received.length);
     const online = hook.received.filter((x) => x.event.type === 'daemon.online').map((x) => x.event.daemon);
     expect(new Set(online)).toEqual(new Set([a.id, b.id]));
@@ -199,14 +253,21 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
   it('runs a hook with the event JSON on stdin (argv, no shell) and retries a failing one', async () => {
     const sb = sandbox({});
     const out = join(sb.dir, 'hook.jsonl');
-    const script = "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{require('fs').appendFileSync(process.argv[1], s+'\\n');process.exit(process.env.FK_EVENT_TYPE==='work.started'?0:0)})";
+    const script =
+      "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{require('fs').appendFileSync(process.argv[1], s+'\\n');process.exit(process.env.FK_EVENT_TYPE==='work.started'?0:0)})";
     const failing = join(sb.dir, 'attempts.txt');
     const failScript = "require('fs').appendFileSync(process.argv[1], 'x');process.exit(3)";
     const clock = manualClock(T0);
     const d = await startDaemon(sb, clock, {
       targets: [
         { type: 'hook', name: 'log', argv: [process.execPath, '-e', script, out], events: ['work.started'] },
-        { type: 'hook', name: 'broken', argv: [process.execPath, '-e', failScript, failing], events: ['work.started'], retry: { minMs: 5, maxMs: 10, maxAttempts: 2 } },
+        {
+          type: 'hook',
+          name: 'broken',
+          argv: [process.execPath, '-e', failScript, failing],
+          events: ['work.started'],
+          retry: { minMs: 5, maxMs: 10, maxAttempts: 2 },
+        },
       ],
     });
     const w = await fileWriter(sb, clock);
@@ -214,7 +275,10 @@ describe('fk daemon runtime on a file history (manual clock)', () => {
     await act(w, [d], 'StartTimer', 'w1', '60', '30');
     await waitUntil(() => settled(d), 'hooks done');
     const { readFileSync } = await import('node:fs');
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as FkEvent);
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as FkEvent);
     expect(lines.map((e) => e.type)).toEqual(['work.started']);
     expect(readFileSync(failing, 'utf8')).toBe('xx');
     expect(d.metrics()).toContain('fk_daemon_events_dropped_total{target="broken"} 1');
@@ -235,9 +299,18 @@ describeWith(amqpEndpoint(), 'fk daemon on RabbitMQ (manual clock)', ({ url }) =
     await ch.bindQueue(queue, exchange, 'fk.*.work.*');
     await ch.bindQueue(queue, exchange, 'fk.*.rest.finished');
     const got: Array<{ key: string; id: string | undefined; event: FkEvent }> = [];
-    await ch.consume(queue, (m) => {
-      if (m) got.push({ key: m.fields.routingKey, id: m.properties.messageId as string | undefined, event: JSON.parse(m.content.toString()) as FkEvent });
-    }, { noAck: true });
+    await ch.consume(
+      queue,
+      (m) => {
+        if (m)
+          got.push({
+            key: m.fields.routingKey,
+            id: m.properties.messageId as string | undefined,
+            event: JSON.parse(m.content.toString()) as FkEvent,
+          });
+      },
+      { noAck: true },
+    );
 
     const sb = sandbox({ targets: [{ type: 'amqp', url, exchange }] }, url);
     const clock = manualClock(T0);
@@ -252,7 +325,11 @@ describeWith(amqpEndpoint(), 'fk daemon on RabbitMQ (manual clock)', ({ url }) =
     d.tick();
     await waitUntil(() => got.length >= 3, 'three messages');
     const userWord = sb.user.replace(/\./g, '_');
-    expect(got.map((g) => g.key)).toEqual([`fk.${userWord}.work.started`, `fk.${userWord}.work.finished`, `fk.${userWord}.rest.finished`]);
+    expect(got.map((g) => g.key)).toEqual([
+      `fk.${userWord}.work.started`,
+      `fk.${userWord}.work.finished`,
+      `fk.${userWord}.rest.finished`,
+    ]);
     expect(got.map((g) => g.id)).toEqual(got.map((g) => g.event.id));
     expect(got[1]?.event.at).toBe(formatInstant(T0 + 60 * S));
     expect(d.ready()).toBe(true);
@@ -261,8 +338,17 @@ describeWith(amqpEndpoint(), 'fk daemon on RabbitMQ (manual clock)', ({ url }) =
 
 describeWith(xmppEndpoint(), 'fk daemon XMPP target', (ep) => {
   it('sends each event as a chat message to the configured JID', async () => {
-    const [sender, recipient] = [await registerXmppAccount(ep.service, ep.domain), await registerXmppAccount(ep.service, ep.domain)];
-    const rx = xmppClient({ service: ep.service, domain: ep.domain, username: recipient.username, password: recipient.password, resource: 'phone' });
+    const [sender, recipient] = [
+      await registerXmppAccount(ep.service, ep.domain),
+      await registerXmppAccount(ep.service, ep.domain),
+    ];
+    const rx = xmppClient({
+      service: ep.service,
+      domain: ep.domain,
+      username: recipient.username,
+      password: recipient.password,
+      resource: 'phone',
+    });
     const bodies: string[] = [];
     rx.on('stanza', (st: Element) => {
       const body = st.name === 'message' ? st.getChildText('body') : null;
@@ -277,7 +363,17 @@ describeWith(xmppEndpoint(), 'fk daemon XMPP target', (ep) => {
     await rx.send(xml('presence'));
 
     const sb = sandbox({
-      targets: [{ type: 'xmpp', service: ep.service, domain: ep.domain, username: sender.username, password: sender.password, to: `${recipient.username}@${ep.domain}`, events: ['work.*'] }],
+      targets: [
+        {
+          type: 'xmpp',
+          service: ep.service,
+          domain: ep.domain,
+          username: sender.username,
+          password: sender.password,
+          to: `${recipient.username}@${ep.domain}`,
+          events: ['work.*'],
+        },
+      ],
     });
     const clock = manualClock(T0);
     const d = await startDaemon(sb, clock);
@@ -287,7 +383,10 @@ describeWith(xmppEndpoint(), 'fk daemon XMPP target', (ep) => {
     clock.set(T0 + 60 * S);
     d.tick();
     await waitUntil(() => bodies.length >= 2, 'two chat messages');
-    expect(bodies).toEqual(["Work started: Pomodoro 1 of 'Write the report', 1:00", "Work finished: Pomodoro 1 of 'Write the report', rest 0:30"]);
+    expect(bodies).toEqual([
+      "Work started: Pomodoro 1 of 'Write the report', 1:00",
+      "Work finished: Pomodoro 1 of 'Write the report', rest 0:30",
+    ]);
     await waitUntil(() => settled(d), 'outbox drained');
   });
 });

@@ -1,7 +1,25 @@
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyName } from '../../src/app/historyName';
+import { createAmqpTransport } from '../../src/transports/amqp';
+import { amqpEndpoint, describeWith } from '../support/brokers';
 import { manualClock } from '../../src/core/clock';
 import type { Daemon } from '../../src/daemon/runtime';
-import { captureLogger, cleanups, fileWriter, plan, S, sandbox, seq, startDaemon, T0, types, type LogLine } from '../support/daemonSandbox';
+import {
+  captureLogger,
+  cleanups,
+  fileWriter,
+  plan,
+  S,
+  sandbox,
+  seq,
+  sessionWriter,
+  startDaemon,
+  T0,
+  types,
+  type LogLine,
+} from '../support/daemonSandbox';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../support/webhookReceiver';
 
 jest.setTimeout(60_000);
@@ -11,7 +29,13 @@ jest.setTimeout(60_000);
  * desktop repair, a sync tool) is read anew by itself; a garbage line makes the user a conflict,
  * visible in /readyz, in the logs at warn/error and as an event.
  */
-async function fileDaemon(): Promise<{ hook: WebhookReceiver; d: Daemon; logs: LogLine[]; sb: ReturnType<typeof sandbox>; clock: ReturnType<typeof manualClock> }> {
+async function fileDaemon(): Promise<{
+  hook: WebhookReceiver;
+  d: Daemon;
+  logs: LogLine[];
+  sb: ReturnType<typeof sandbox>;
+  clock: ReturnType<typeof manualClock>;
+}> {
   const hook = await startWebhookReceiver(null);
   cleanups.push(() => hook.close());
   const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url, retry: { minMs: 10, maxMs: 100 } }] });
@@ -24,12 +48,15 @@ async function fileDaemon(): Promise<{ hook: WebhookReceiver; d: Daemon; logs: L
   return { hook, d, logs: logger.lines, sb, clock };
 }
 
-const readyz = async (d: Daemon): Promise<{ status: number; body: { ready: boolean; sessions: Array<{ state: string; reason: string | null }> } }> => {
+const readyz = async (
+  d: Daemon,
+): Promise<{ status: number; body: { ready: boolean; sessions: Array<{ state: string; reason: string | null }> } }> => {
   const r = await fetch(`http://127.0.0.1:${(d.http as { port: number }).port}/readyz`);
   return { status: r.status, body: (await r.json()) as never };
 };
 
-const daemonEvents = (hook: WebhookReceiver): string[] => hook.received.map((x) => x.event.type).filter((t) => t.startsWith('daemon.'));
+const daemonEvents = (hook: WebhookReceiver): string[] =>
+  hook.received.map((x) => x.event.type).filter((t) => t.startsWith('daemon.'));
 
 describe('fk daemon health on a file history', () => {
   it('re-opens a history shrunk under it (a repair) by itself and keeps following it', async () => {
@@ -44,7 +71,9 @@ describe('fk daemon health on a file history', () => {
     writeFileSync(`${sb.data}.new`, lines);
     renameSync(`${sb.data}.new`, sb.data);
     await hook.waitFor((r) => r.some((x) => x.event.type === 'daemon.offline'), 'daemon.offline');
-    expect(hook.received.find((x) => x.event.type === 'daemon.offline')?.event.detail?.reason).toMatch(/shrank|rewritten|removed/);
+    expect(hook.received.find((x) => x.event.type === 'daemon.offline')?.event.detail?.reason).toMatch(
+      /shrank|rewritten|removed/,
+    );
     expect(logs.some((l) => l.level === 'warn' && l.msg.includes('not followed'))).toBe(true);
     await hook.waitFor((r) => r.filter((x) => x.event.type === 'daemon.online').length === 2, 'daemon.online again');
     expect(d.status().users[0]).toMatchObject({ state: 'online', lastSeq: 4, historyError: null });
@@ -80,3 +109,79 @@ describe('fk daemon health on a file history', () => {
     expect(daemonEvents(hook)).toEqual(['daemon.online', 'daemon.offline', 'daemon.conflict', 'daemon.online']);
   });
 });
+
+describeWith(amqpEndpoint(), 'fk daemon on an encrypted RabbitMQ history with junk in it', ({ url }) => {
+  it('skips a record that fails authentication, shows it in /status, the metrics and a warn log, and keeps going (issue 11.4)', async () => {
+    const hook = await startWebhookReceiver(null);
+    cleanups.push(() => hook.close());
+    const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url, retry: { minMs: 10, maxMs: 100 } }] }, url);
+    const passphraseFile = join(sb.dir, 'passphrase');
+    writeFileSync(passphraseFile, 'correct horse battery staple\n', { mode: 0o600 });
+    const over = { encryption: 'sodium', passphraseFile };
+    const clock = manualClock(T0);
+    const w = (await sessionWriter(sb, clock, over)).client;
+    await plan(w, sb.user);
+    const logger = captureLogger();
+    const d = await startDaemon(sb, clock, {}, { over, logger });
+    // Anyone with write permission publishes junk in the envelope's shape.
+    const vandal = createAmqpTransport({ url, history: historyName(sb.user) });
+    cleanups.push(() => vandal.close());
+    await vandal.connect();
+    await vandal.publish(`!1 5 ${sb.user} AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, {
+      id: randomUUID(),
+      seq: 5,
+    });
+    clock.set(T0 + S);
+    await w.execute('StartTimer', ['w1', '60', '30']);
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'work.started'), 'work.started after the junk');
+    const status = (await (await fetch(`http://127.0.0.1:${(d.http as { port: number }).port}/status`)).json()) as {
+      users: Array<{
+        state: string;
+        lastSeq: number;
+        ignored: { counts: Record<string, number>; recent: Array<Record<string, unknown>> };
+      }>;
+    };
+    expect(status.users[0]).toMatchObject({ state: 'online', lastSeq: 5 });
+    expect(status.users[0]?.ignored.counts.unauthentic).toBe(1);
+    expect(status.users[0]?.ignored.recent).toEqual([
+      expect.objectContaining({ reason: 'unauthentic', code: 'FK_DECRYPT_FAILED' }),
+    ]);
+    expect(d.metrics()).toMatch(
+      /fk_daemon_records_ignored_total\{user="[^"]+",backend="[^"]+",reason="unauthentic"\} 1/,
+    );
+    expect(
+      logs(logger.lines, 'warn').some((l) => l.msg === 'record ignored' && l.fields.reason === 'unauthentic'),
+    ).toBe(true);
+    expect(d.ready()).toBe(true);
+  });
+});
+
+describeWith(amqpEndpoint(), 'fk daemon on a RabbitMQ history that breaks', ({ url }) => {
+  it('a sequence gap is a conflict at once: error log, daemon.conflict, /readyz 503 (it used to stay 200)', async () => {
+    const hook = await startWebhookReceiver(null);
+    cleanups.push(() => hook.close());
+    const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url, retry: { minMs: 10, maxMs: 100 } }] }, url);
+    const clock = manualClock(T0);
+    const w = (await sessionWriter(sb, clock)).client;
+    await plan(w, sb.user);
+    const logger = captureLogger();
+    const d = await startDaemon(sb, clock, {}, { logger });
+    const raw = createAmqpTransport({ url, history: historyName(sb.user) });
+    cleanups.push(() => raw.close());
+    await raw.connect();
+    clock.set(T0 + S);
+    const gap = `9, 2026-06-10 10:00:01+00:00, ${sb.user}: CreateBacklog("b9", "After a gap")`;
+    await raw.publish(gap, { id: randomUUID(), seq: 9 });
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'daemon.conflict'), 'daemon.conflict');
+    expect(hook.received.find((x) => x.event.type === 'daemon.conflict')?.event.detail).toMatchObject({
+      code: 'FK_SEQUENCE_CONFLICT',
+      seq: 4,
+    });
+    const ready = await readyz(d);
+    expect(ready.status).toBe(503);
+    expect(ready.body.sessions[0]).toMatchObject({ state: 'conflict' });
+    expect(logs(logger.lines, 'error').some((l) => l.msg.includes('history conflict'))).toBe(true);
+  });
+});
+
+const logs = (lines: LogLine[], level: LogLine['level']): LogLine[] => lines.filter((l) => l.level === level);

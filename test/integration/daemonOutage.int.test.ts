@@ -2,7 +2,18 @@ import { manualClock } from '../../src/core/clock';
 import type { FkEvent } from '../../src/core/notify/notifications';
 import { formatInstant } from '../../src/core/engine/time';
 import { amqpEndpoint, describeWith } from '../support/brokers';
-import { cleanups, plan, S, sandbox, seq, sessionWriter, settled, startDaemon, T0, types } from '../support/daemonSandbox';
+import {
+  cleanups,
+  plan,
+  S,
+  sandbox,
+  seq,
+  sessionWriter,
+  settled,
+  startDaemon,
+  T0,
+  types,
+} from '../support/daemonSandbox';
 import { startFaultProxy } from '../support/faultProxy';
 import { startWebhookReceiver, waitUntil } from '../support/webhookReceiver';
 
@@ -48,12 +59,21 @@ describeWith(amqpEndpoint(), 'fk daemon across a broker outage (RabbitMQ, fault 
     const later = await w.execute('CreateWorkitem', ['w2', 'b1', 'After the outage']);
 
     proxy.refuse = false;
-    await waitUntil(() => seq(d) >= later.seq || d.status().users[0]?.historyError != null, 'the daemon caught up after the outage', 45_000);
+    await waitUntil(
+      () => seq(d) >= later.seq || d.status().users[0]?.historyError != null,
+      'the daemon caught up after the outage',
+      45_000,
+    );
     expect(d.status().users[0]).toMatchObject({ historyError: null, lastSeq: later.seq, timer: { state: 'idle' } });
     await hook.waitFor((r) => r.some((x) => x.event.type === 'pomodoro.voided'), 'pomodoro.voided');
     const restFinished = hook.received.find((x) => x.event.type === 'rest.finished')?.event as FkEvent;
     const voidEvent = hook.received.find((x) => x.event.type === 'pomodoro.voided')?.event;
-    expect(voidEvent).toMatchObject({ at: formatInstant(T0 + 70 * S), phase: 'rest', seq: voided.seq, retracts: [restFinished.id] });
+    expect(voidEvent).toMatchObject({
+      at: formatInstant(T0 + 70 * S),
+      phase: 'rest',
+      seq: voided.seq,
+      retracts: [restFinished.id],
+    });
     await waitUntil(() => d.ready(), 'ready again');
 
     // Still following this user: the next pomodoro is announced.

@@ -52,7 +52,9 @@ function sandbox(hook: WebhookReceiver, over: { backend?: string; user?: string;
         http: '127.0.0.1:0',
         shutdownTimeoutMs: 2000,
         dedupe: { dir: join(dir, 'seen') },
-        targets: over.targets ?? [{ type: 'webhook', url: hook.url, secretEnv: 'FK_DAEMON_WEBHOOK_SECRET', retry: { minMs: 20, maxMs: 200 } }],
+        targets: over.targets ?? [
+          { type: 'webhook', url: hook.url, secretEnv: 'FK_DAEMON_WEBHOOK_SECRET', retry: { minMs: 20, maxMs: 200 } },
+        ],
       },
     }),
   );
@@ -79,7 +81,10 @@ function sandbox(hook: WebhookReceiver, over: { backend?: string; user?: string;
 }
 
 async function startDaemon(env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, 'daemon', '--late', 'drop', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'daemon', '--late', 'drop', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Array<Record<string, unknown>> = [];
   const out: string[] = [];
   let outBuf = '';
@@ -115,7 +120,12 @@ async function startDaemon(env: NodeJS.ProcessEnv, args: readonly string[] = [])
   return r;
 }
 
-async function status(d: Running): Promise<{ outbox: { pending: number }; users: Array<{ lastSeq: number; timer: { state: string; since: string | null; until: string | null } | null }> }> {
+async function status(
+  d: Running,
+): Promise<{
+  outbox: { pending: number };
+  users: Array<{ lastSeq: number; timer: { state: string; since: string | null; until: string | null } | null }>;
+}> {
   return (await (await fetch(`http://127.0.0.1:${d.port}/status`)).json()) as never;
 }
 
@@ -145,7 +155,8 @@ function duplicates(hook: WebhookReceiver, ...daemons: Running[]): unknown[] {
   return [{ dup, received: hook.received.map((x) => [x.event.id, x.receivedAtMs]), warnings }];
 }
 
-const kinds = (hook: WebhookReceiver): string[] => hook.received.map((x) => x.event.type).filter((t) => !t.startsWith('daemon.'));
+const kinds = (hook: WebhookReceiver): string[] =>
+  hook.received.map((x) => x.event.type).filter((t) => !t.startsWith('daemon.'));
 
 describe('fk daemon process', () => {
   it('killed -9 in the middle of a pomodoro and restarted: rings on time, loses nothing, sends nothing twice', async () => {
@@ -186,7 +197,9 @@ describe('fk daemon process', () => {
 
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-    expect(hook.received.some((x) => x.event.type === 'daemon.offline' && x.event.detail?.reason === 'shutdown')).toBe(true);
+    expect(hook.received.some((x) => x.event.type === 'daemon.offline' && x.event.detail?.reason === 'shutdown')).toBe(
+      true,
+    );
   });
 
   it('killed -9 while the webhook is down: on restart the outbox delivers once, and what rang meanwhile is applied silently', async () => {
@@ -198,12 +211,18 @@ describe('fk daemon process', () => {
     await sb.fk('backlog', 'create', 'Today');
     await sb.fk('workitem', 'add', 'Today', 'Write the report', '--pomodoros', '1');
     await sb.fk('start', 'Write the report', '--work', '5s', '--rest', '60s');
-    await statusUntil(first, (st) => st.users[0]?.lastSeq === 5 && st.outbox.pending >= 2, 'work.started in the outbox');
+    await statusUntil(
+      first,
+      (st) => st.users[0]?.lastSeq === 5 && st.outbox.pending >= 2,
+      'work.started in the outbox',
+    );
     const killedAt = Date.now();
     first.child.kill('SIGKILL');
     await first.exited;
     // The planned end of the work (`fk status` may run after it, in the rest).
-    const timer = (JSON.parse(await sb.fk('status', '--json')) as { timer: { state: string; since: string; until: string } }).timer;
+    const timer = (
+      JSON.parse(await sb.fk('status', '--json')) as { timer: { state: string; since: string; until: string } }
+    ).timer;
     const until = timer.state === 'work' ? timer.until : timer.since;
     const end = (parseInstant(until) as number) / 1000;
     // The work ends while no daemon runs (unless a very busy machine killed it after the end).
@@ -259,7 +278,10 @@ describeWith(amqp, 'fk daemon process on RabbitMQ', ({ url }) => {
     proxy.hold('up');
     d.child.kill('SIGTERM');
     if (drop) {
-      await waitUntil(() => d.logs.some((l) => l.msg === 'daemon stopping') || d.child.exitCode !== null, 'the daemon stopping');
+      await waitUntil(
+        () => d.logs.some((l) => l.msg === 'daemon stopping') || d.child.exitCode !== null,
+        'the daemon stopping',
+      );
       proxy.dropAll();
     }
     // shutdownTimeoutMs is 2 s; before the fix it took 60 s and a second signal. 30 s detects a hang.

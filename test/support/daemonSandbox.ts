@@ -32,7 +32,12 @@ afterEach(async () => {
 export function sandbox(daemonSection: Record<string, unknown>, backend?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'fk-daemon-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const env: NodeJS.ProcessEnv = { HOME: dir, XDG_STATE_HOME: join(dir, 'state'), XDG_CACHE_HOME: join(dir, 'cache'), XDG_CONFIG_HOME: join(dir, 'config') };
+  const env: NodeJS.ProcessEnv = {
+    HOME: dir,
+    XDG_STATE_HOME: join(dir, 'state'),
+    XDG_CACHE_HOME: join(dir, 'cache'),
+    XDG_CONFIG_HOME: join(dir, 'config'),
+  };
   const user = `alice-${randomUUID().slice(0, 8)}@example.org`;
   const data = backend ?? join(dir, 'flowkeeper-data.txt');
   /** The config a command or daemon reads (`over` replaces top-level keys, e.g. the backend). */
@@ -62,14 +67,23 @@ export async function startDaemon(
 
 /** A second client on the same file: plays the desktop app / `fk` CLI writing the history. */
 export async function fileWriter(sb: Sandbox, clock: ManualClock): Promise<Client> {
-  const c = createClient({ transport: createFileTransport({ path: sb.data }), user: sb.user, clock, sequencing: 'strict' });
+  const c = createClient({
+    transport: createFileTransport({ path: sb.data }),
+    user: sb.user,
+    clock,
+    sequencing: 'strict',
+  });
   await c.start();
   cleanups.push(() => c.close());
   return c;
 }
 
 /** A writer on the sandbox's backend through its own session (brokers: the `fk` CLI's way). */
-export async function sessionWriter(sb: Sandbox, clock: ManualClock, over: Record<string, unknown> = {}): Promise<Session> {
+export async function sessionWriter(
+  sb: Sandbox,
+  clock: ManualClock,
+  over: Record<string, unknown> = {},
+): Promise<Session> {
   const s = await openSession(sb.configFor({}, over), silentLogger, { clock });
   cleanups.push(() => s.close());
   return s;
@@ -84,10 +98,16 @@ export async function plan(w: Pick<Client, 'execute'>, user: string, pomodoros =
 
 export const seq = (d: Daemon): number => d.status().users[0]?.lastSeq ?? 0;
 export const settled = (d: Daemon): boolean => d.status().outbox.pending === 0;
-export const types = (r: WebhookReceiver): string[] => r.received.map((x) => x.event.type).filter((t) => !t.startsWith('daemon.'));
+export const types = (r: WebhookReceiver): string[] =>
+  r.received.map((x) => x.event.type).filter((t) => !t.startsWith('daemon.'));
 
 /** Runs an action and waits until every daemon applied it. */
-export async function act(w: Pick<Client, 'execute'>, d: Daemon[], name: StrategyName, ...params: string[]): Promise<void> {
+export async function act(
+  w: Pick<Client, 'execute'>,
+  d: Daemon[],
+  name: StrategyName,
+  ...params: string[]
+): Promise<void> {
   const rec = await w.execute(name, params);
   for (const x of d) await waitUntil(() => seq(x) >= rec.seq, `daemon at seq ${rec.seq}`);
 }
@@ -100,11 +120,18 @@ export interface LogLine {
 }
 
 /** A Logger that keeps every call (for asserting what an operator would see at warn/error). */
-export function captureLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & { readonly lines: LogLine[] } {
+export function captureLogger(
+  lines: LogLine[] = [],
+  bindings: Record<string, unknown> = {},
+): Logger & { readonly lines: LogLine[] } {
   const at =
     (level: LogLine['level']) =>
     (a: object | string, b?: string): void => {
-      lines.push(typeof a === 'string' ? { level, msg: a, fields: { ...bindings } } : { level, msg: b ?? '', fields: { ...bindings, ...a } });
+      lines.push(
+        typeof a === 'string'
+          ? { level, msg: a, fields: { ...bindings } }
+          : { level, msg: b ?? '', fields: { ...bindings, ...a } },
+      );
     };
   return {
     lines,

@@ -18,24 +18,43 @@ interface RunOptions {
 
 function daemonConfigFrom(cmd: Command, opts: RunOptions) {
   const g = cmd.optsWithGlobals<GlobalFlags & RunOptions>();
-  const flags: DaemonFlags = { ...opts, logLevel: g.logLevel, sessionFlags: g.backend !== undefined || g.file !== undefined || g.user !== undefined };
+  const flags: DaemonFlags = {
+    ...opts,
+    logLevel: g.logLevel,
+    sessionFlags: g.backend !== undefined || g.file !== undefined || g.user !== undefined,
+  };
   return resolveDaemonConfig(configFrom(cmd), flags);
 }
 
 /** `fk daemon` (= `fk daemon run`): the headless timer; `fk daemon status [url]` asks a running one. */
 export function register(program: Command): void {
-  const daemon = program.command('daemon').description('run the timer headless and forward notifications (see docs/daemon.md)');
+  const daemon = program
+    .command('daemon')
+    .description('run the timer headless and forward notifications (see docs/daemon.md)');
 
   daemon
     .command('run', { isDefault: true })
     .description('keep the histories live, ring the timer at its planned instants, forward events (default)')
     .option('--name <name>', 'daemon name: state directory and daemon events (env FK_DAEMON_NAME, default "default")')
-    .option('--state-dir <dir>', 'outbox and checkpoints (env FK_DAEMON_STATE_DIR, default $XDG_STATE_HOME/flowkeeper-headless/daemon/<name>)')
+    .option(
+      '--state-dir <dir>',
+      'outbox and checkpoints (env FK_DAEMON_STATE_DIR, default $XDG_STATE_HOME/flowkeeper-headless/daemon/<name>)',
+    )
     .option('--http <host:port>', "local endpoint, or 'off' (env FK_DAEMON_HTTP, default 127.0.0.1:8787)")
-    .option('--late <policy>', "transitions that happened while no daemon ran: 'drop' (apply silently) or 'send' (marked late) (env FK_DAEMON_LATE)")
+    .option(
+      '--late <policy>',
+      "transitions that happened while no daemon ran: 'drop' (apply silently) " +
+        "or 'send' (marked late) (env FK_DAEMON_LATE)",
+    )
     .option('--stdout', 'add a JSON-lines target on stdout (env FK_DAEMON_STDOUT=1)')
-    .option('--webhook <url>', 'add a webhook target; signing secret from env FK_DAEMON_WEBHOOK_SECRET (env FK_DAEMON_WEBHOOK_URL)')
-    .option('--events <list>', 'event filter of the targets given by flags, e.g. "work.*,rest.finished" (env FK_DAEMON_EVENTS)')
+    .option(
+      '--webhook <url>',
+      'add a webhook target; signing secret from env FK_DAEMON_WEBHOOK_SECRET (env FK_DAEMON_WEBHOOK_URL)',
+    )
+    .option(
+      '--events <list>',
+      'event filter of the targets given by flags, e.g. "work.*,rest.finished" (env FK_DAEMON_EVENTS)',
+    )
     .action(async (opts: RunOptions, cmd: Command) => {
       const config = daemonConfigFrom(cmd, opts);
       const logger = createLogger(config.logLevel, { cmd: 'daemon' });

@@ -1,8 +1,9 @@
 import type { Micros } from '../clock';
 import type { Backlog, Category, Interruption, Pomodoro, Tag, Timer, User, Workitem } from './model';
 import type { ReplayMode, ReplayState } from './replay';
-import { formatInstant } from './time';
-import { FkError, hasLinePosition } from '../errors';
+import { formatCanonicalInstant, formatInstant } from './time';
+import { pyNumberJson } from './strategies/pyNumbers';
+import { DomainError, FkError, hasLinePosition } from '../errors';
 
 /**
  * The canonical state dump (`fk state`, format `fk-oracle-state/1`): the raw fields Flowkeeper
@@ -11,7 +12,45 @@ import { FkError, hasLinePosition } from '../errors';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-const inst = (t: Micros | null): string | null => (t === null ? null : formatInstant(t));
+/** An instant as the reference dump prints it; outside years 1-9999 Python cannot print it either. */
+function inst(t: Micros | null): string | null {
+  if (t === null) return null;
+  const s = formatCanonicalInstant(t);
+  if (s === null) {
+    const what = `the state holds an instant outside years 1-9999 (${formatInstant(t)}), which has no canonical form`;
+    throw new DomainError('FK_ILLEGAL_STATE', what, {
+      pythonName: 'OverflowError',
+      details: { pythonError: 'date value out of range' },
+    });
+  }
+  return s;
+}
+
+const RAW = '\u0001';
+const RAW_RE = /"\\u0001([^"\\]*)\\u0001"/g;
+
+/**
+ * A duration as Python's `repr` prints it (JSON differs for integers from 1e21 and fractions
+ * below 1e-4). Such a number travels as a marked string that `rawNumbers` unwraps. Infinite or
+ * NaN durations (a StartTimer that failed half-way keeps them) have no JSON form: Flowkeeper's
+ * own dump fails on them as well.
+ */
+function num(x: number | null): Json {
+  if (x === null) return null;
+  if (!Number.isFinite(x)) {
+    throw new DomainError('FK_ILLEGAL_STATE', `the state holds a duration of ${x} seconds, which has no JSON form`, {
+      pythonName: 'ValueError',
+      details: { pythonError: 'Out of range float values are not JSON compliant' },
+    });
+  }
+  const py = pyNumberJson(x);
+  return py === String(x) ? x : `${RAW}${py}${RAW}`;
+}
+
+/** Unwraps the numbers `num` had to carry as strings. */
+function rawNumbers(json: string): string {
+  return json.includes('\\u0001') ? json.replace(RAW_RE, '$1') : json;
+}
 
 /** Sort by Unicode code point (Python's str order), not JS's UTF-16 order. */
 export function codePointCompare(a: string, b: string): number {
@@ -33,7 +72,7 @@ const sorted = (xs: Iterable<string>): string[] => [...xs].sort(codePointCompare
 function interruption(i: Interruption): Json {
   return {
     create_date: inst(i.createDate),
-    duration: i.duration,
+    duration: num(i.duration),
     last_modified_date: inst(i.lastModified),
     reason: i.reason,
     void: i.isVoid,
@@ -50,10 +89,10 @@ function pomodoro(p: Pomodoro): Json {
     is_planned: p.isPlanned,
     last_modified_date: inst(p.lastModified),
     name: p.name,
-    rest_duration: p.restDuration,
+    rest_duration: num(p.restDuration),
     state: p.state,
     type: p.type,
-    work_duration: p.workDuration,
+    work_duration: num(p.workDuration),
   };
 }
 
@@ -65,9 +104,9 @@ function workitem(w: Workitem): Json {
     date_work_started: inst(w.dateWorkStarted),
     intervals: w.intervals.map((i) => ({
       ended: inst(i.ended),
-      rest_duration: i.restDuration,
+      rest_duration: num(i.restDuration),
       started: inst(i.started),
-      work_duration: i.workDuration,
+      work_duration: num(i.workDuration),
     })),
     last_modified_date: inst(w.lastModified),
     name: w.name,
@@ -122,10 +161,10 @@ function timer(t: Timer): Json {
     last_modified_date: inst(t.lastModified),
     last_state_change: inst(t.lastStateChange),
     next_state_change: inst(t.nextStateChange),
-    planned_duration: t.plannedDuration,
+    planned_duration: num(t.plannedDuration),
     pomodoro: ref,
     pomodoro_in_series: t.pomodoroInSeries,
-    remaining_duration: t.remainingDuration,
+    remaining_duration: num(t.remainingDuration),
     state: t.state,
   };
 }
@@ -191,12 +230,15 @@ function around(json: string, key: string): [string, string] {
  * builders produce each piece, so the two cannot drift apart (a test compares them).
  */
 export function writeCanonicalState(state: ReplayState, mode: ReplayMode, now: Micros, write: (chunk: string) => void): void {
-  const [head, tail] = around(JSON.stringify(top(state, mode, now, [])), 'users');
+  const [head, tail] = around(rawNumbers(JSON.stringify(top(state, mode, now, []))), 'users');
   write(head);
   state.tenant.users.values().forEach((u, i) => {
-    const [userHead, userTail] = around(JSON.stringify(user(u, () => [])), 'backlogs');
+    const [userHead, userTail] = around(rawNumbers(JSON.stringify(user(u, () => []))), 'backlogs');
     write(i === 0 ? userHead : `,${userHead}`);
-    u.backlogs.values().forEach((b, j) => write(j === 0 ? JSON.stringify(backlog(b)) : `,${JSON.stringify(backlog(b))}`));
+    u.backlogs.values().forEach((b, j) => {
+      const json = rawNumbers(JSON.stringify(backlog(b)));
+      write(j === 0 ? json : `,${json}`);
+    });
     write(userTail);
   });
   write(tail);
@@ -227,7 +269,7 @@ function sortKeys(v: Json): Json {
  * a 100k-line history is not copied once more just to sort it.
  */
 export function canonicalJson(v: Json): string {
-  return JSON.stringify(v);
+  return rawNumbers(JSON.stringify(v));
 }
 
 /** Deep copy with sorted keys: the reference the tests compare `canonicalJson` with. */

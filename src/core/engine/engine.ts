@@ -3,6 +3,7 @@ import { encryptedFormatOf, parseSodiumHeader, type Cipher, type CipherFormat } 
 import { CryptoError, DomainError, FkError, hasLinePosition } from '../errors';
 import { ADMIN_USER, Tenant, User } from './model';
 import type { StrategyRecord } from './records';
+import { isSeedLine } from './seed';
 import { isEmptyLine, parseLine } from './serializer';
 import { STRATEGIES } from './strategies';
 import type { StrategyContext } from './strategies/context';
@@ -28,9 +29,10 @@ import { formatDate } from './time';
  *
  * One encryption rule for every policy: a history is plain or encrypted as a whole. The first
  * record line (or a `# fk-sodium` header before it, or `EngineOptions.encryption`) fixes it; a
- * line of any other kind is an error at that line (`FK_DECRYPT_FAILED`). An encrypted line without
- * a cipher is `FK_KEY_INVALID`, and a header key check the cipher does not match is a wrong
- * passphrase (`FK_DECRYPT_FAILED`): both halt (`lenient` skips them like any bad line).
+ * line of any other kind is an error at that line (`FK_DECRYPT_FAILED`). One exception: a sync
+ * server's plaintext seed `CreateUser` as the first record (`seed.ts`) fixes nothing. An encrypted
+ * line without a cipher is `FK_KEY_INVALID`, and a header key check the cipher does not match is a
+ * wrong passphrase (`FK_DECRYPT_FAILED`): both halt (`lenient` skips them like any bad line).
  *
  * The engine keeps no module state and reads no clock: "now" and fresh ids come with each record
  * (`RecordContext`), so a client that runs for weeks applies each record at the instant it
@@ -221,6 +223,8 @@ function readLine(state: HistoryState, text: string, lineNumber: number, opts: E
     return null;
   }
   const kind: HistoryEncryption = format ?? 'plain';
+  // A sync server's plaintext seed (`seed.ts`) opens a history without fixing its encryption.
+  if (kind === 'plain' && !state.started && isSeedLine(text)) return text;
   const expected = state.encryption ?? opts.encryption ?? null;
   if (expected !== null && kind !== expected) {
     const what = kind === 'plain' ? 'plaintext' : kind;

@@ -1,4 +1,5 @@
 import type { Micros } from '../clock';
+import { DomainError } from '../errors';
 
 /**
  * The Flowkeeper data model.
@@ -64,19 +65,79 @@ export class OrderedMap<T extends { uid: string }> {
 /** Anything with a uid, dates and a parent to notify (Flowkeeper's `item_updated()` chain). */
 export abstract class Node {
   lastModified: Micros;
+  /**
+   * True when `lastModified` came from a timestamp written without a UTC offset (a naive Python
+   * datetime). Flowkeeper cannot compare such a date with an offset-aware one: it raises
+   * `TypeError` in the middle of whatever it was doing, and lenient replay keeps what was done.
+   */
+  naive: boolean;
   constructor(
     public uid: string,
     public name: string,
     public createDate: Micros,
     public parent: Node | null,
+    naive = false,
   ) {
     this.lastModified = createDate;
+    this.naive = naive;
   }
-  /** Marks this node and every ancestor modified at `date`, keeping the latest date. */
-  itemUpdated(date: Micros): void {
+  /**
+   * Marks this node and every ancestor modified at `date`, keeping the latest date (Flowkeeper's
+   * `item_updated`). Stops with `TypeError` at the first node whose date is naive where `date` is
+   * not, or the other way round; the nodes below it keep their new date.
+   */
+  itemUpdated(date: Micros, naive = false): void {
     for (let n: Node | null = this; n !== null; n = n.parent) {
+      if (n.naive !== naive) throwNaiveAware('compare');
       if (date > n.lastModified) n.lastModified = date;
     }
+  }
+  /** Sets the modification date directly, as some of Flowkeeper's pomodoro transitions do. */
+  stamp(date: Micros, naive: boolean): void {
+    this.lastModified = date;
+    this.naive = naive;
+  }
+}
+
+/** Python's `TypeError` for mixing a naive and an aware datetime. */
+export function throwNaiveAware(op: 'compare' | 'subtract'): never {
+  const pythonError = `can't ${op} offset-naive and offset-aware datetimes`;
+  throw new DomainError('FK_ILLEGAL_STATE', `${pythonError} (a timestamp without UTC offset)`, {
+    pythonName: 'TypeError',
+    details: { pythonError },
+  });
+}
+
+/**
+ * A Python set of data items keyed by uid (items are equal when their uids are): iterates uids,
+ * and keeps the object first added under a uid, which Flowkeeper then acts on.
+ */
+export class RefSet<T> implements Iterable<string> {
+  private readonly map = new Map<string, T>();
+  get size(): number {
+    return this.map.size;
+  }
+  has(uid: string): boolean {
+    return this.map.has(uid);
+  }
+  get(uid: string): T | undefined {
+    return this.map.get(uid);
+  }
+  /** Python `set.add`: an item equal to one already there changes nothing. */
+  add(uid: string, item: T): void {
+    if (!this.map.has(uid)) this.map.set(uid, item);
+  }
+  delete(uid: string): boolean {
+    return this.map.delete(uid);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+  entries(): IterableIterator<[string, T]> {
+    return this.map.entries();
+  }
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.map.keys();
   }
 }
 
@@ -93,14 +154,17 @@ export class Interruption extends Node {
     public isVoid: boolean,
     when: Micros,
     parent: Pomodoro,
+    naive = false,
   ) {
-    super(uid, reason ?? '', when, parent);
+    super(uid, reason ?? '', when, parent, naive);
   }
 }
 
 export class Pomodoro extends Node {
   state: PomodoroState = 'new';
   dateWorkStarted: Micros | null = null;
+  /** `dateWorkStarted` came from a timestamp without UTC offset. */
+  workStartedNaive = false;
   dateRestStarted: Micros | null = null;
   dateCompleted: Micros | null = null;
   readonly interruptions: Interruption[] = [];
@@ -113,8 +177,12 @@ export class Pomodoro extends Node {
     public restDuration: number,
     when: Micros,
     public workitem: Workitem,
+    naive = false,
   ) {
-    super(uid, name, when, workitem);
+    super(uid, name, when, workitem, naive);
+  }
+  isRunning(): boolean {
+    return this.state === 'work' || this.state === 'rest';
   }
 }
 
@@ -129,7 +197,8 @@ export class Workitem extends Node {
   state: WorkitemState = 'new';
   dateWorkStarted: Micros | null = null;
   dateWorkEnded: Micros | null = null;
-  readonly categories = new Set<string>();
+  /** The workitem's categories (Flowkeeper keeps the objects; a deleted one may stay). */
+  categories = new RefSet<Category>();
   readonly intervals: Interval[] = [];
   readonly pomodoros: Pomodoro[] = [];
   constructor(
@@ -137,8 +206,9 @@ export class Workitem extends Node {
     name: string,
     when: Micros,
     public backlog: Backlog,
+    naive = false,
   ) {
-    super(uid, name, when, backlog);
+    super(uid, name, when, backlog, naive);
   }
   isSealed(): boolean {
     return this.state === 'finished' || this.state === 'canceled';
@@ -147,23 +217,31 @@ export class Workitem extends Node {
   runningPomodoro(): Pomodoro | undefined {
     return this.pomodoros.find((p) => p.state === 'work' || p.state === 'rest');
   }
+  /** Flowkeeper's `is_tracker()`: any of its pomodoros is a tracker. */
+  isTracker(): boolean {
+    return this.pomodoros.some((p) => p.type === 'tracker');
+  }
 }
 
 export class Backlog extends Node {
   dateWorkStarted: Micros | null = null;
+  /** `dateWorkStarted` came from a timestamp without UTC offset. */
+  workStartedNaive = false;
   readonly workitems = new OrderedMap<Workitem>();
   constructor(
     uid: string,
     name: string,
     when: Micros,
     public user: User,
+    naive = false,
   ) {
-    super(uid, name, when, user);
+    super(uid, name, when, user, naive);
   }
 }
 
 export class Category extends Node {
-  readonly uses = new Set<string>();
+  /** The workitems that registered this category (Flowkeeper keeps the objects). */
+  readonly uses = new RefSet<Workitem>();
   readonly children = new OrderedMap<Category>();
   constructor(
     uid: string,
@@ -171,8 +249,9 @@ export class Category extends Node {
     public isSystem: boolean,
     when: Micros,
     parent: Node,
+    naive = false,
   ) {
-    super(uid, name, when, parent);
+    super(uid, name, when, parent, naive);
   }
 }
 
@@ -188,19 +267,22 @@ export class Timer extends Node {
   remainingDuration = 0;
   lastStateChange: Micros | null = null;
   nextStateChange: Micros | null = null;
+  /** The UTC offset (µs) `nextStateChange` was written in, or null when naive. */
+  nextZone: number | null = 0;
   pomodoroInSeries = 0;
   constructor(
     when: Micros,
     public lastDate: string,
     parent: Node,
+    naive = false,
   ) {
-    super('timer', 'timer', when, parent);
+    super('timer', 'timer', when, parent, naive);
   }
 }
 
 export class User extends Node {
   readonly backlogs = new OrderedMap<Backlog>();
-  readonly workitems = new Map<string, Workitem>();
+  readonly workitems = new WorkitemIndex(this);
   readonly categories = new Map<string, Category>();
   readonly tags = new Map<string, Tag>();
   readonly rootCategory: Category;
@@ -212,13 +294,57 @@ export class User extends Node {
     when: Micros,
     today: string,
     parent: Node,
+    naive = false,
   ) {
-    super(identity, name, when, parent);
-    this.timer = new Timer(when, today, this);
-    this.rootCategory = buildSystemCategories(this, when);
+    super(identity, name, when, parent, naive);
+    this.timer = new Timer(when, today, this, naive);
+    this.rootCategory = buildSystemCategories(this, when, naive);
   }
   get identity(): string {
     return this.uid;
+  }
+}
+
+/**
+ * A user's workitems by uid, as Flowkeeper finds them: it looks through the backlogs in order and
+ * takes the first one holding the uid (uids are unique per backlog only). Usually one workitem
+ * has a uid, and the lookup is a map read.
+ */
+export class WorkitemIndex {
+  private readonly byUid = new Map<string, Workitem | Workitem[]>();
+  constructor(private readonly user: User) {}
+  get(uid: string): Workitem | undefined {
+    const e = this.byUid.get(uid);
+    if (e === undefined || !Array.isArray(e)) return e;
+    for (const b of this.user.backlogs.values()) {
+      const w = b.workitems.get(uid);
+      if (w !== undefined) return w;
+    }
+    return undefined;
+  }
+  has(uid: string): boolean {
+    return this.byUid.has(uid);
+  }
+  /** Every workitem, once each. */
+  *values(): IterableIterator<Workitem> {
+    for (const e of this.byUid.values()) {
+      if (Array.isArray(e)) yield* e;
+      else yield e;
+    }
+  }
+  add(w: Workitem): void {
+    const e = this.byUid.get(w.uid);
+    if (e === undefined) this.byUid.set(w.uid, w);
+    else if (Array.isArray(e)) e.push(w);
+    else this.byUid.set(w.uid, [e, w]);
+  }
+  remove(w: Workitem): void {
+    const e = this.byUid.get(w.uid);
+    if (e === w) this.byUid.delete(w.uid);
+    else if (Array.isArray(e)) {
+      const rest = e.filter((x) => x !== w);
+      this.byUid.set(w.uid, rest.length === 1 ? (rest[0] as Workitem) : rest);
+    }
   }
 }
 
@@ -269,9 +395,9 @@ const SYSTEM_CATEGORIES: ReadonlyArray<readonly [string, string, ReadonlyArray<r
   ['#backlog_tags', 'Backlog Tags', []],
 ];
 
-function buildSystemCategories(user: User, when: Micros): Category {
+function buildSystemCategories(user: User, when: Micros, naive: boolean): Category {
   const add = (uid: string, name: string, parent: Node): Category => {
-    const c = new Category(uid, name, true, when, parent);
+    const c = new Category(uid, name, true, when, parent, naive);
     user.categories.set(uid, c);
     if (parent instanceof Category) parent.children.add(c);
     return c;

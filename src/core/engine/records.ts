@@ -61,6 +61,11 @@ export function isStrategyName(name: string): name is StrategyName {
 export interface StrategyRecord {
   readonly seq: number;
   readonly when: Micros;
+  /**
+   * The UTC offset (µs) the timestamp was written with, or null when it had none (a naive
+   * Python datetime, which Flowkeeper cannot compare with others). Absent means UTC.
+   */
+  readonly zone?: number | null;
   readonly user: string;
   readonly name: StrategyName;
   readonly params: readonly string[];

@@ -10,7 +10,7 @@ import {
   type RecordContext,
 } from './engine';
 import type { StrategyRecord } from './records';
-import { sealTimer } from './strategies/timerTransitions';
+import { sealAtEndOfHistory } from './strategies/timerTransitions';
 
 export { assertNextSeq, createTenant, type SkippedLine } from './engine';
 
@@ -54,8 +54,7 @@ export function executeRecord(state: ReplayState, record: StrategyRecord, opts: 
 /** Seals the timer of the last successfully executed line's user at `now` (Flowkeeper does this after loading). */
 export function sealAtEnd(state: ReplayState, now: Micros): void {
   if (state.lastUser === null) return;
-  const user = state.tenant.users.get(state.lastUser);
-  if (user) sealTimer(user, now);
+  sealAtEndOfHistory(state.tenant, state.lastUser, now);
 }
 
 /**

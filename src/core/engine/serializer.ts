@@ -1,6 +1,8 @@
 import { ParseError } from '../errors';
 import { isStrategyName, type StrategyRecord } from './records';
-import { formatHistoryInstant, parseInstant } from './time';
+import { assertConstructible } from './strategies/construct';
+import { PY_SPACE_CLASS } from './strategies/pyNumbers';
+import { formatHistoryInstant, INEXACT, parseHistoryTimestamp } from './time';
 
 /**
  * Flowkeeper's line grammar, both ways:
@@ -18,75 +20,35 @@ export type ParsedLine = { readonly kind: 'empty' } | { readonly kind: 'record';
 
 export const EMPTY_LINE: ParsedLine = { kind: 'empty' };
 
-/** True for lines that carry no record: blank or `#` comments. */
+const BLANK_RE = new RegExp(`^[${PY_SPACE_CLASS}]*$`);
+
+/** True for lines that carry no record: blank (Python's whitespace only) or starting with `#`. */
 export function isEmptyLine(text: string): boolean {
   const c = text.charCodeAt(0);
   if (c >= 48 && c <= 57) return false; // a digit: the common case, a record
-  const t = text.trim();
-  return t === '' || t.startsWith('#');
+  return c === 35 || BLANK_RE.test(text);
 }
 
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SEQ_RE = /^-?\d+$/;
-
-/** Splits `seq, when, user: Name(params)` into its five parts, or null. */
-function splitRecordLine(text: string): [string, string, string, string, string] | null {
-  const c1 = text.indexOf(',');
-  if (c1 < 0) return null;
-  const c2 = text.indexOf(',', c1 + 1);
-  if (c2 < 0) return null;
-  const colon = text.indexOf(':', c2 + 1);
-  if (colon < 0) return null;
-  const open = text.indexOf('(', colon + 1);
-  if (open < 0) return null;
-  let end = text.length - 1;
-  while (end > open && (text.charCodeAt(end) === 32 || text.charCodeAt(end) === 9)) end--;
-  if (text.charCodeAt(end) !== 41) return null;
-  const seq = text.slice(0, c1).trim();
-  const when = text.slice(c1 + 1, c2).trim();
-  const user = text.slice(c2 + 1, colon).trim();
-  const name = text.slice(colon + 1, open).trimStart();
-  if (!SEQ_RE.test(seq) || when === '' || !NAME_RE.test(name)) return null;
-  return [seq, when, user, name, text.slice(open + 1, end)];
-}
-
-/**
- * Scans `"a", "b\\"c"` into parameters; null when the text is not a well-formed list.
- * A hand-written scanner: this is the hottest loop of a replay.
+/*
+ * Flowkeeper's `SimpleSerializer.REGEX`, searched (not anchored) in the line, with Python's
+ * Unicode `\w` and `\s`. Quirks it brings, kept on purpose: text before the sequence number or
+ * after the closing parenthesis is ignored; the first parameter is required (`StopTimer()` is bad
+ * syntax); of a fifth or later parameter only the last one counts; a backslash may only escape
+ * `"` or `\`; the timestamp has no `T` or `Z`; the user must look like an e-mail address.
  */
-function parseParams(text: string): string[] | null {
-  const params: string[] = [];
-  const n = text.length;
-  let i = 0;
-  const skipWs = (): void => {
-    while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-  };
-  skipWs();
-  if (i === n) return params;
-  for (;;) {
-    if (text.charCodeAt(i) !== 34) return null;
-    const start = ++i;
-    let escaped = false;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c === 92) {
-        escaped = true;
-        i += 2;
-      } else if (c === 34) break;
-      else i++;
-    }
-    if (i >= n) return null;
-    const raw = text.slice(start, i);
-    params.push(escaped ? raw.replace(/\\(.)/gs, '$1') : raw);
-    i++;
-    skipWs();
-    if (i === n) return params;
-    if (text.charCodeAt(i) !== 44) return null;
-    i++;
-    skipWs();
-    if (i === n) return null;
-  }
-}
+const SP = `[${PY_SPACE_CLASS}]*`;
+const WORD = '\\p{L}\\p{N}_';
+const PARAM = '((?:[^"\\\\]|\\\\"|\\\\\\\\)*)';
+const USER = `[${WORD}\\-.]+@(?:[${WORD}\\-]+\\.)+[${WORD}\\-]{2,4}`;
+const MORE = `${SP}(?:,${SP}"${PARAM}")?`;
+const LINE_RE = new RegExp(
+  `([1-9][0-9]*)${SP},${SP}([0-9: .\\-+]+)${SP},${SP}(${USER})${SP}:${SP}([a-zA-Z]+)${SP}\\(` +
+    `${SP}"${PARAM}?"${MORE}${MORE}${SP}(?:,${SP}"${PARAM}"${SP})*\\)`,
+  'u',
+);
+
+/** Flowkeeper's unescaping: `\\"` then `\\\\`, each replaced everywhere in turn. */
+const unescape = (p: string): string => (p.includes('\\') ? p.replaceAll('\\"', '"').replaceAll('\\\\', '\\') : p);
 
 /** What the reader of an error may be shown of the line. */
 export interface ParseLineOptions {
@@ -101,45 +63,68 @@ export interface ParseLineOptions {
 const HIDDEN = '(an encrypted record: its content is not shown)';
 
 /**
- * Parses one physical line (1-based `lineNumber` for messages). Throws `ParseError`:
- * `FK_PARSE_FAILED` for bad syntax or a bad timestamp, `FK_UNKNOWN_STRATEGY` for an unknown name.
- * As in Flowkeeper, `seq` of such errors is unknown (null).
+ * Parses one physical line (1-based `lineNumber` for messages) exactly as Flowkeeper's
+ * deserializer does. Throws `ParseError` with no `seq`: `FK_PARSE_FAILED` for bad syntax, a bad
+ * timestamp, a sequence number beyond 2^53 (JS numbers cannot hold it exactly) or parameters the
+ * strategy cannot be built from; `FK_UNKNOWN_STRATEGY` for an unknown name.
  */
 export function parseLine(text: string, lineNumber: number, opts: ParseLineOptions = {}): ParsedLine {
   if (isEmptyLine(text)) return EMPTY_LINE;
   const show = (part: string): string => (opts.decrypted ? HIDDEN : `'${part}'`);
-  const m = splitRecordLine(text);
-  const params = m ? parseParams(m[4]) : null;
-  if (!m || params === null) {
+  const m = LINE_RE.exec(text);
+  if (!m) {
     throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: bad syntax ${show(text.trim())}`, {
       lineNumber,
       details: { pythonError: `Bad syntax: ${opts.decrypted ? HIDDEN : text}\n` },
     });
   }
-  const name = m[3];
+  const name = m[4] as string;
   if (!isStrategyName(name)) {
     throw new ParseError('FK_UNKNOWN_STRATEGY', `line ${lineNumber}: unknown strategy ${show(name)}`, {
       lineNumber,
       details: { pythonError: `Unknown strategy: ${opts.decrypted ? HIDDEN : name}` },
     });
   }
-  const when = parseInstant(m[1]);
-  if (when === null) {
-    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp ${show(m[1])}`, {
+  const seq = Number(m[1]);
+  if (!Number.isSafeInteger(seq)) {
+    const why = `sequence number ${show(m[1] as string)} is beyond 2^53 - 1, which fk cannot hold exactly`;
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${why}`, {
       lineNumber,
-      details: { pythonError: `Invalid isoformat string: ${show(m[1])}`, pythonName: 'ValueError' },
+      details: { pythonName: 'ValueError', pythonError: why },
     });
   }
-  return { kind: 'record', record: { seq: Number(m[0]), when, user: m[2], name, params } };
+  const stamp = parseHistoryTimestamp(m[2] as string);
+  if (stamp === INEXACT) {
+    const why = `timestamp ${show(m[2] as string)} has microseconds fk cannot hold exactly (beyond the years 1684-2255)`;
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${why}`, {
+      lineNumber,
+      details: { pythonName: 'ValueError', pythonError: why },
+    });
+  }
+  if (stamp === null) {
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp ${show(m[2] as string)}`, {
+      lineNumber,
+      details: { pythonError: `Invalid isoformat string: ${show(m[2] as string)}`, pythonName: 'ValueError' },
+    });
+  }
+  const params: string[] = [unescape(m[5] ?? '')];
+  for (let i = 6; i <= 8; i++) if (m[i] !== undefined) params.push(unescape(m[i] as string));
+  assertConstructible(name, params, lineNumber, opts.decrypted === true);
+  const record: StrategyRecord =
+    stamp.zone === 0
+      ? { seq, when: stamp.t, user: m[3] as string, name, params }
+      : { seq, when: stamp.t, zone: stamp.zone, user: m[3] as string, name, params };
+  return { kind: 'record', record };
 }
 
 function quote(p: string): string {
   return `"${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** Formats a record exactly as Flowkeeper writes it (no trailing newline). */
+/** Formats a record exactly as Flowkeeper writes it (no trailing newline; at least two parameters). */
 export function formatRecord(r: StrategyRecord): string {
-  return `${r.seq}, ${formatHistoryInstant(r.when)}, ${r.user}: ${r.name}(${r.params.map(quote).join(', ')})`;
+  const params = r.params.length >= 2 ? r.params : [...r.params, '', ''].slice(0, 2);
+  return `${r.seq}, ${formatHistoryInstant(r.when)}, ${r.user}: ${r.name}(${params.map(quote).join(', ')})`;
 }
 
 /** Splits text into physical lines the way Python's universal newlines do (`\n`, `\r\n`, `\r`). */

@@ -86,7 +86,13 @@ export interface DerivedEvent {
   readonly source: 'timer' | 'record';
 }
 
-export function eventId(user: string, workitemUid: string, pomodoro: string | null, type: FkEventType, at: Micros): string {
+export function eventId(
+  user: string,
+  workitemUid: string,
+  pomodoro: string | null,
+  type: FkEventType,
+  at: Micros,
+): string {
   return `${user}/${workitemUid}/${pomodoro === null ? '' : `${pomodoro}/`}${type}@${formatInstant(at)}`;
 }
 

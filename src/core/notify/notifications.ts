@@ -28,7 +28,12 @@ export const IDLE_SNAPSHOT: TimerSnapshot = { pomodoro: null, state: 'idle', dat
 export function snapshotTimer(user: User | undefined): TimerSnapshot {
   if (user === undefined || user.timer.pomodoro === null) return IDLE_SNAPSHOT;
   const p = user.timer.pomodoro;
-  return { pomodoro: p, state: user.timer.state, dateRestStarted: p.dateRestStarted, upcoming: upcomingTransitions(user) };
+  return {
+    pomodoro: p,
+    state: user.timer.state,
+    dateRestStarted: p.dateRestStarted,
+    upcoming: upcomingTransitions(user),
+  };
 }
 
 /**
@@ -41,7 +46,8 @@ export function snapshotTimer(user: User | undefined): TimerSnapshot {
 export function upcomingTransitions(user: User | undefined): DerivedEvent[] {
   const t = user?.timer;
   const p = t?.pomodoro ?? null;
-  if (user === undefined || t === undefined || p === null || p.type !== 'normal' || t.nextStateChange === null) return [];
+  if (user === undefined || t === undefined || p === null || p.type !== 'normal' || t.nextStateChange === null)
+    return [];
   if (t.state === 'work') {
     const w = t.nextStateChange;
     const work = workEnded(user.identity, p, w);
@@ -82,8 +88,10 @@ function pomodoroEvent(
  */
 export function workEnded(user: string, p: Pomodoro, at: Micros): DerivedEvent {
   const workStart = p.dateWorkStarted;
-  const started = workStart === null ? {} : { startedAt: formatInstant(workStart), elapsedSeconds: secs(at - workStart) };
-  if (p.restDuration === 0) return pomodoroEvent(user, p, 'longbreak.started', at, 'timer', { ...started, endsAt: null, longBreak: true });
+  const started =
+    workStart === null ? {} : { startedAt: formatInstant(workStart), elapsedSeconds: secs(at - workStart) };
+  if (p.restDuration === 0)
+    return pomodoroEvent(user, p, 'longbreak.started', at, 'timer', { ...started, endsAt: null, longBreak: true });
   const endsAt = formatInstant(at + secondsToMicros(p.restDuration));
   return pomodoroEvent(user, p, 'work.finished', at, 'timer', { ...started, endsAt, longBreak: false });
 }
@@ -92,16 +100,24 @@ export function workEnded(user: string, p: Pomodoro, at: Micros): DerivedEvent {
  * The pomodoro completed at `at`: `rest.finished` (a short rest ended by itself, or StopTimer ended
  * a long break: then `record` is set), or a tracker's `work.finished` (always a record).
  */
-export function completed(user: string, p: Pomodoro, restStart: Micros | null, at: Micros, record: StrategyRecord | null): DerivedEvent {
+export function completed(
+  user: string,
+  p: Pomodoro,
+  restStart: Micros | null,
+  at: Micros,
+  record: StrategyRecord | null,
+): DerivedEvent {
   // Rings by itself only at the end of a short rest; a long break or a tracker ends by StopTimer.
   const source = p.type === 'normal' && p.restDuration > 0 ? 'timer' : 'record';
   const seq = source === 'record' && record !== null ? { seq: record.seq } : {};
   if (p.type !== 'normal') {
     const workStart = p.dateWorkStarted;
-    const started = workStart === null ? {} : { startedAt: formatInstant(workStart), elapsedSeconds: secs(at - workStart) };
+    const started =
+      workStart === null ? {} : { startedAt: formatInstant(workStart), elapsedSeconds: secs(at - workStart) };
     return pomodoroEvent(user, p, 'work.finished', at, source, { ...started, endsAt: null, ...seq });
   }
-  const started = restStart === null ? {} : { startedAt: formatInstant(restStart), elapsedSeconds: secs(at - restStart) };
+  const started =
+    restStart === null ? {} : { startedAt: formatInstant(restStart), elapsedSeconds: secs(at - restStart) };
   return pomodoroEvent(user, p, 'rest.finished', at, source, { ...started, longBreak: p.restDuration === 0, ...seq });
 }
 
@@ -116,7 +132,12 @@ function transitions(user: string, before: TimerSnapshot, record: StrategyRecord
   if (p === null || before.state === 'idle') return [];
   const out: DerivedEvent[] = [];
   const workStart = p.dateWorkStarted;
-  if (before.state === 'work' && p.type === 'normal' && p.dateRestStarted !== null && p.dateRestStarted !== before.dateRestStarted) {
+  if (
+    before.state === 'work' &&
+    p.type === 'normal' &&
+    p.dateRestStarted !== null &&
+    p.dateRestStarted !== before.dateRestStarted
+  ) {
     out.push(workEnded(user, p, p.dateRestStarted));
   }
   if (p.state === 'finished' && p.dateCompleted !== null) {
@@ -151,11 +172,18 @@ function actions(u: User, record: StrategyRecord): DerivedEvent[] {
       const p = u.workitems.get(record.params[0] ?? '')?.runningPomodoro();
       const i = p?.interruptions[p.interruptions.length - 1];
       if (p === undefined || i === undefined || i.createDate !== record.when) return [];
-      return [pomodoroEvent(user, p, 'interruption.added', record.when, 'record', { reason: i.reason, durationSeconds: i.duration, seq: record.seq })];
+      return [
+        pomodoroEvent(user, p, 'interruption.added', record.when, 'record', {
+          reason: i.reason,
+          durationSeconds: i.duration,
+          seq: record.seq,
+        }),
+      ];
     }
     case 'CompleteWorkitem': {
       const w = u.workitems.get(record.params[0] ?? '');
-      if (w === undefined || (w.state !== 'finished' && w.state !== 'canceled') || w.dateWorkEnded !== record.when) return [];
+      if (w === undefined || (w.state !== 'finished' && w.state !== 'canceled') || w.dateWorkEnded !== record.when)
+        return [];
       const event: FkEvent = {
         id: eventId(user, w.uid, null, 'workitem.completed', record.when),
         type: 'workitem.completed',
@@ -178,7 +206,11 @@ function actions(u: User, record: StrategyRecord): DerivedEvent[] {
  * it. `record` is the record applied, or null when the timer was sealed (a transition at its
  * planned instant). Records of other users cause nothing here. Ordered by instant.
  */
-export function deriveEvents(user: User | undefined, before: TimerSnapshot, record: StrategyRecord | null): DerivedEvent[] {
+export function deriveEvents(
+  user: User | undefined,
+  before: TimerSnapshot,
+  record: StrategyRecord | null,
+): DerivedEvent[] {
   if (user === undefined) return [];
   if (record !== null && record.user !== user.identity) return [];
   const out = transitions(user.identity, before, record);

@@ -39,7 +39,16 @@ export function timerAt(user: User, now: Micros): TimerView {
   }
   if (phase === 'rest' && until !== null && now >= until) phase = 'idle';
   if (phase === 'idle' || p === null) {
-    return { state: 'idle', workitem: null, pomodoro: null, since: null, until: null, remainingSeconds: null, elapsedSeconds: null, pomodoroInSeries: series };
+    return {
+      state: 'idle',
+      workitem: null,
+      pomodoro: null,
+      since: null,
+      until: null,
+      remainingSeconds: null,
+      elapsedSeconds: null,
+      pomodoroInSeries: series,
+    };
   }
   const state = p.type !== 'normal' ? 'tracking' : phase === 'rest' && until === null ? 'long-break' : phase;
   return {

@@ -28,7 +28,11 @@ export function createAmqpTarget(cfg: AmqpTargetConfig, logger: Logger): Target 
   let conn: ChannelModel | null = null;
   let channel: Promise<ConfirmChannel> | null = null;
   const fail = (message: string, cause?: unknown): TransportError =>
-    new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp target '${cfg.name}' (${redactBackend(cfg.url)}): ${message}`, { retryable: true, ...(cause ? { cause } : {}) });
+    new TransportError(
+      'FK_TRANSPORT_UNAVAILABLE',
+      `amqp target '${cfg.name}' (${redactBackend(cfg.url)}): ${message}`,
+      { retryable: true, ...(cause ? { cause } : {}) },
+    );
 
   function reset(): void {
     const c = conn;
@@ -81,7 +85,13 @@ export function createAmqpTarget(cfg: AmqpTargetConfig, logger: Logger): Target 
               cfg.exchange,
               routingKeyOf(event),
               Buffer.from(body),
-              { persistent: true, contentType: 'application/json', messageId: event.id, type: event.type, timestamp: Math.floor(Date.now() / 1000) },
+              {
+                persistent: true,
+                contentType: 'application/json',
+                messageId: event.id,
+                type: event.type,
+                timestamp: Math.floor(Date.now() / 1000),
+              },
               (err) => (err ? reject(fail('publish not confirmed', err)) : resolve()),
             );
           }),

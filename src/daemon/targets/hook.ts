@@ -18,7 +18,10 @@ export function createHookTarget(cfg: HookTargetConfig): Target {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!SECRET_ENV.test(k)) env[k] = v;
   const fail = (message: string, cause?: unknown): TransportError =>
-    new TransportError('FK_TRANSPORT_UNAVAILABLE', `hook '${cfg.name}' (${program}): ${message}`, { retryable: true, ...(cause ? { cause } : {}) });
+    new TransportError('FK_TRANSPORT_UNAVAILABLE', `hook '${cfg.name}' (${program}): ${message}`, {
+      retryable: true,
+      ...(cause ? { cause } : {}),
+    });
   const running = new Set<ReturnType<typeof spawn>>();
 
   return {

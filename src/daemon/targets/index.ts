@@ -24,7 +24,16 @@ export function createStdoutTarget(cfg: StdoutTargetConfig, out: NodeJS.Writable
     dedupeKey: cfg.dedupeKey,
     deliver(_event: FkEvent, body: string): Promise<void> {
       return new Promise((resolve, reject) => {
-        out.write(`${body}\n`, (err) => (err ? reject(new TransportError('FK_TRANSPORT_UNAVAILABLE', `stdout target '${cfg.name}': ${err.message}`, { cause: err, retryable: true })) : resolve()));
+        out.write(`${body}\n`, (err) =>
+          err
+            ? reject(
+                new TransportError('FK_TRANSPORT_UNAVAILABLE', `stdout target '${cfg.name}': ${err.message}`, {
+                  cause: err,
+                  retryable: true,
+                }),
+              )
+            : resolve(),
+        );
       });
     },
     async close() {

@@ -19,7 +19,10 @@ export function createWebhookTarget(cfg: WebhookTargetConfig): Target {
   const agent = new lib.Agent({ keepAlive: true, maxSockets: 1 });
   const where = redactBackend(cfg.url);
   const fail = (message: string, cause?: unknown): TransportError =>
-    new TransportError('FK_TRANSPORT_UNAVAILABLE', `webhook '${cfg.name}' (${where}): ${message}`, { retryable: true, ...(cause ? { cause } : {}) });
+    new TransportError('FK_TRANSPORT_UNAVAILABLE', `webhook '${cfg.name}' (${where}): ${message}`, {
+      retryable: true,
+      ...(cause ? { cause } : {}),
+    });
 
   return {
     name: cfg.name,
@@ -48,7 +51,11 @@ export function createWebhookTarget(cfg: WebhookTargetConfig): Target {
           res.on('error', (err) => reject(fail('response failed', err)));
         });
         req.on('timeout', () => req.destroy(fail(`no answer within ${cfg.timeoutMs} ms`)));
-        req.on('error', (err) => reject(err instanceof TransportError ? err : fail((err as NodeJS.ErrnoException).code ?? 'request failed', err)));
+        req.on('error', (err) =>
+          reject(
+            err instanceof TransportError ? err : fail((err as NodeJS.ErrnoException).code ?? 'request failed', err),
+          ),
+        );
         req.end(body);
       });
     },

@@ -10,7 +10,12 @@ function mmss(seconds: number): string {
 
 /** The chat text of an event: one short human line. */
 export function chatText(e: FkEvent): string {
-  const what = e.pomodoro !== null && e.workitem !== null ? `${e.pomodoro} of '${e.workitem.name}'` : e.workitem !== null ? `'${e.workitem.name}'` : '';
+  const what =
+    e.pomodoro !== null && e.workitem !== null
+      ? `${e.pomodoro} of '${e.workitem.name}'`
+      : e.workitem !== null
+        ? `'${e.workitem.name}'`
+        : '';
   const late = e.late ? ' (while the daemon was down)' : '';
   switch (e.type) {
     case 'work.started':

@@ -149,7 +149,7 @@ describe('fk stats', () => {
     const r = fk(['--user', 'alice@example.org', 'stats', HAND, '--json', '--svg', 'chart.svg', ...NOW]);
     expect(r.status).toBe(0);
     const s = JSON.parse(r.stdout) as { total: Record<string, number>; weeks: Array<{ key: string }> };
-    expect(s.total).toMatchObject({ pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 3, voided: 2 });
+    expect(s.total).toMatchObject({ pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 2, voided: 2 });
     expect(s.weeks.map((w) => w.key)).toEqual(['2026-W24', '2026-W25']);
     expect(read('chart.svg')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
     const again = fk(['--user', 'alice@example.org', 'stats', HAND, '--svg', 'chart.svg']);

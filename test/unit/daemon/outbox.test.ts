@@ -83,7 +83,10 @@ describe('durable outbox', () => {
     }
     o.add(event(99), ['webhook']);
     o.compact();
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { op: string });
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { op: string });
     expect(lines.filter((l) => l.op === 'done')).toHaveLength(0);
     expect(lines.filter((l) => l.op === 'seen')).toHaveLength(25);
     expect(lines.filter((l) => l.op === 'add')).toHaveLength(1);

@@ -32,7 +32,13 @@ async function setup(shutdownTimeoutMs = 5000) {
   const sessions = memorySessions(hub);
   const out = new PassThrough();
   const lines: FkEvent[] = [];
-  out.on('data', (b: Buffer) => b.toString().split('\n').filter(Boolean).forEach((l) => lines.push(JSON.parse(l) as FkEvent)));
+  out.on('data', (b: Buffer) =>
+    b
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .forEach((l) => lines.push(JSON.parse(l) as FkEvent)),
+  );
   const user = loadConfig({ backend: 'amqp://127.0.0.1/', user: USER }, { HOME: dir });
   const config: DaemonConfig = {
     name: 'unit',
@@ -93,7 +99,9 @@ describe('daemon runtime', () => {
     await timers.advance(1);
     await stopped;
     expect(done).toBe(true);
-    expect(logs.find((l) => l.msg === 'close timed out; stopping anyway')?.fields).toMatchObject({ hanging: [expect.stringMatching(/^session alice@example.org/)] });
+    expect(logs.find((l) => l.msg === 'close timed out; stopping anyway')?.fields).toMatchObject({
+      hanging: [expect.stringMatching(/^session alice@example.org/)],
+    });
     expect(d.readiness()).toMatchObject({ ready: false });
     await writer.close();
   });
@@ -103,10 +111,16 @@ describe('daemon runtime', () => {
     sessions.failures.opens = 1;
     const started = d.start();
     await settle();
-    expect(d.readiness()).toEqual({ ready: false, sessions: [expect.objectContaining({ user: USER, state: 'connecting' })] });
+    expect(d.readiness()).toEqual({
+      ready: false,
+      sessions: [expect.objectContaining({ user: USER, state: 'connecting' })],
+    });
     await timers.advance(1200);
     await started;
-    expect(d.readiness()).toEqual({ ready: true, sessions: [expect.objectContaining({ state: 'online', reason: null })] });
+    expect(d.readiness()).toEqual({
+      ready: true,
+      sessions: [expect.objectContaining({ state: 'online', reason: null })],
+    });
     expect(d.metrics()).toContain('fk_daemon_sessions_online 1');
     const stopped = d.stop();
     await timers.advance(5000);

@@ -32,7 +32,12 @@ function world() {
   const sessions = memorySessions(hub);
   const failures = sessions.failures;
   const open = sessions.open;
-  const writer: Client = createClient({ transport: createMemoryTransport(hub), user: USER, clock: writerClock, sequencing: 'race' });
+  const writer: Client = createClient({
+    transport: createMemoryTransport(hub),
+    user: USER,
+    clock: writerClock,
+    sequencing: 'race',
+  });
   const w = {
     hub,
     clock,
@@ -120,7 +125,12 @@ describe('session watcher', () => {
     await w.act('VoidPomodoro', ['w1'], 70);
     const restFinished = w.events.find((e) => e.type === 'rest.finished') as FkEvent;
     expect(w.types()).toEqual(['work.started', 'work.finished', 'rest.finished', 'pomodoro.voided']);
-    expect(w.events.at(-1)).toMatchObject({ type: 'pomodoro.voided', at: at(70), phase: 'rest', retracts: [restFinished.id] });
+    expect(w.events.at(-1)).toMatchObject({
+      type: 'pomodoro.voided',
+      at: at(70),
+      phase: 'rest',
+      retracts: [restFinished.id],
+    });
     expect(x.status()).toMatchObject({ lastSeq: 6, historyError: null, timer: { state: 'idle' } });
     // The pomodoro is new again: it runs once more, with new ids.
     await w.act('StartTimer', ['w1', '60', '30']);
@@ -157,7 +167,13 @@ describe('session watcher', () => {
     const x = w.watcher({ checkpoint: { at: T0 + 65 * S, seq: 5 } });
     await x.start();
     expect(w.events.filter((e) => !e.type.startsWith('daemon.'))).toEqual([
-      expect.objectContaining({ type: 'pomodoro.voided', at: at(50), phase: 'work', late: true, retracts: [expect.stringContaining(`work.finished@${at(60)}`)] }),
+      expect.objectContaining({
+        type: 'pomodoro.voided',
+        at: at(50),
+        phase: 'work',
+        late: true,
+        retracts: [expect.stringContaining(`work.finished@${at(60)}`)],
+      }),
     ]);
     await x.close();
     await w.close();
@@ -170,7 +186,9 @@ describe('session watcher', () => {
     w.clock.set(T0 + 75 * S);
     const x = w.watcher({ checkpoint: { at: T0 + 10 * S, seq: 5 }, late: 'send' });
     await x.start();
-    expect(w.events.filter((e) => !e.type.startsWith('daemon.')).map((e) => [e.type, e.late])).toEqual([['work.finished', true]]);
+    expect(w.events.filter((e) => !e.type.startsWith('daemon.')).map((e) => [e.type, e.late])).toEqual([
+      ['work.finished', true],
+    ]);
     w.tickAt(x, 90);
     expect(w.events.at(-1)).toMatchObject({ type: 'rest.finished', at: at(90) });
     expect(w.events.at(-1)?.late).toBeUndefined();
@@ -205,7 +223,10 @@ describe('session watcher', () => {
     await x.start();
     // A record beyond lastSeq + 1 is a gap: an error for every reader, never repaired.
     await createMemoryTransport(w.hub).connect();
-    w.hub.entries.push({ line: '9, 2026-06-10 10:00:00+00:00, alice@example.org: CreateBacklog("b9", "Gap")', position: String(w.hub.entries.length) });
+    w.hub.entries.push({
+      line: '9, 2026-06-10 10:00:00+00:00, alice@example.org: CreateBacklog("b9", "Gap")',
+      position: String(w.hub.entries.length),
+    });
     for (const l of w.hub.listeners) l(w.hub.entries.at(-1) as never);
     await settle();
     const conflicts = w.events.filter((e) => e.type === 'daemon.conflict');

@@ -15,7 +15,9 @@ describe('daemon state directory', () => {
   it('lets one daemon use a state directory at a time, naming the holder, and frees it on release', () => {
     const dir = tempDir();
     const release = acquireLock(dir, 'default');
-    expect(() => acquireLock(dir, 'default')).toThrow(new RegExp(`daemon 'default' already runs on state directory '${dir}' \\(pid ${process.pid}`));
+    expect(() => acquireLock(dir, 'default')).toThrow(
+      new RegExp(`daemon 'default' already runs on state directory '${dir}' \\(pid ${process.pid}`),
+    );
     release();
     const again = acquireLock(dir, 'default');
     again();
@@ -44,7 +46,10 @@ describe('daemon state directory', () => {
     expect(c.get('torn')).toBeNull();
     c.set('new', { at: 2_000, seq: 7 });
     c.save();
-    expect(JSON.parse(readFileSync(join(dir, 'checkpoints.json'), 'utf8'))).toEqual({ old: { at: 1_000, seq: null }, new: { at: 2_000, seq: 7 } });
+    expect(JSON.parse(readFileSync(join(dir, 'checkpoints.json'), 'utf8'))).toEqual({
+      old: { at: 1_000, seq: null },
+      new: { at: 2_000, seq: 7 },
+    });
     expect(openCheckpoints(dir).get('new')).toEqual({ at: 2_000, seq: 7 });
   });
 

@@ -10,7 +10,7 @@ import { formatRecord, parseLine, splitLines } from '../../../src/core/engine/se
 import { parseInstant } from '../../../src/core/engine/time';
 
 const NOW = parseInstant('2030-01-01T00:00:00Z') as number;
-const ME = 'me@x';
+const ME = 'me@x.io';
 const at = (minute: number): number => (parseInstant('2026-06-10T09:00:00Z') as number) + minute * 60_000_000;
 
 function source(user: string, ...rows: Array<[number, StrategyRecord['name'], ...string[]]>): SourceRecord[] {
@@ -67,7 +67,7 @@ beforeEach(() => {
 
 describe('planImport --replay', () => {
   it("maps records to the target user with fresh uids and the original timestamps, skipping user records", () => {
-    const src = source('alice@x', [1, 'CreateBacklog', 'b', 'Hers'], [2, 'CreateWorkitem', 'w', 'b', 'Read #study'], [3, 'AddPomodoro', 'w', '1']);
+    const src = source('alice@x.io', [1, 'CreateBacklog', 'b', 'Hers'], [2, 'CreateWorkitem', 'w', 'b', 'Read #study'], [3, 'AddPomodoro', 'w', '1']);
     const plan = planImport(src, target().state, { mode: 'replay', user: ME, newId, now: NOW });
     expect(plan.records.map((r) => [r.sourceLine, r.when, r.name, r.params])).toEqual([
       [2, at(1), 'CreateBacklog', ['new-1', 'Hers']],
@@ -80,7 +80,7 @@ describe('planImport --replay', () => {
   });
 
   it('lets a pomodoro that ran in the past ring and finish at its planned time (no re-run)', () => {
-    const src = source('alice@x', [1, 'CreateBacklog', 'b', 'B'], [2, 'CreateWorkitem', 'w', 'b', 'W'], [3, 'AddPomodoro', 'w', '1'], [4, 'StartTimer', 'w', '1500', '300'], [60, 'RenameBacklog', 'b', 'B2']);
+    const src = source('alice@x.io', [1, 'CreateBacklog', 'b', 'B'], [2, 'CreateWorkitem', 'w', 'b', 'W'], [3, 'AddPomodoro', 'w', '1'], [4, 'StartTimer', 'w', '1500', '300'], [60, 'RenameBacklog', 'b', 'B2']);
     const plan = planImport(src, target().state, { mode: 'replay', user: ME, newId, now: NOW });
     const me = plan.result.tenant.users.get(ME) as User;
     sealTimer(me, NOW); // what the next action (or the end of a replay) does
@@ -92,7 +92,7 @@ describe('planImport --replay', () => {
 
   it('translates a reorder by its neighbour, so imported items keep their order after the target\'s own', () => {
     const src = source(
-      'alice@x',
+      'alice@x.io',
       [1, 'CreateBacklog', 'b1', 'One'],
       [2, 'CreateBacklog', 'b2', 'Two'],
       [3, 'ReorderBacklog', 'b2', '0'],
@@ -108,7 +108,7 @@ describe('planImport --replay', () => {
   });
 
   it('stops the whole plan at the first record the target rejects, naming the source line', () => {
-    const src = source('alice@x', [1, 'CreateBacklog', 'b', 'B'], [2, 'CreateWorkitem', 'w', 'b', 'W'], [3, 'AddPomodoro', 'w', '1'], [4, 'StartTimer', 'w', '1500', '300']);
+    const src = source('alice@x.io', [1, 'CreateBacklog', 'b', 'B'], [2, 'CreateWorkitem', 'w', 'b', 'W'], [3, 'AddPomodoro', 'w', '1'], [4, 'StartTimer', 'w', '1500', '300']);
     const busy = target([
       `4, 2026-06-10 09:03:00+00:00, ${ME}: AddPomodoro("o1", "1")`,
       `5, 2026-06-10 09:03:30+00:00, ${ME}: StartTimer("o1", "1500", "300")`,
@@ -128,7 +128,7 @@ describe('planImport --merge', () => {
   it('skips records the target already has, creates of uids it has, deletes of uids it lacks; renames what changed', () => {
     const t = target(gone);
     const src = source(
-      'alice@x',
+      'alice@x.io',
       [1, 'CreateBacklog', 'own', 'Mine, renamed'],
       [2, 'CreateWorkitem', 'o1', 'own', 'Old #work'],
       [3, 'CreateWorkitem', 'n1', 'own', 'New'],
@@ -152,7 +152,7 @@ describe('planImport --merge', () => {
 
   it('skips, with the reason, a record the target rejects instead of failing', () => {
     const t = target([`4, 2026-06-02 08:00:00+00:00, ${ME}: CompleteWorkitem("o1", "finished")`]);
-    const src = source('alice@x', [1, 'CreateBacklog', 'own', 'Mine'], [2, 'CreateWorkitem', 'o1', 'own', 'Old #work'], [3, 'RenameWorkitem', 'o1', 'Changed']);
+    const src = source('alice@x.io', [1, 'CreateBacklog', 'own', 'Mine'], [2, 'CreateWorkitem', 'o1', 'own', 'Old #work'], [3, 'RenameWorkitem', 'o1', 'Changed']);
     const plan = planImport(src, t.state, { mode: 'merge', user: ME, newId, now: NOW });
     expect(plan.records).toEqual([]);
     expect(plan.skipped.map((s) => s.reason)).toEqual([
@@ -170,7 +170,7 @@ describe('planImport --merge', () => {
   });
 
   it('refuses a source that does not replay, naming the line', () => {
-    const src = source('alice@x', [1, 'CreateWorkitem', 'w', 'nowhere', 'W']);
+    const src = source('alice@x.io', [1, 'CreateWorkitem', 'w', 'nowhere', 'W']);
     expect(() => planImport(src, target().state, { mode: 'merge', user: ME, newId, now: NOW })).toThrow(
       expect.objectContaining({ code: 'FK_HISTORY_INVALID', lineNumber: 2 }),
     );

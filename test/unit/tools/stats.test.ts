@@ -22,7 +22,8 @@ const figures = (r: StatsRow | undefined): Omit<StatsRow, 'key' | 'label'> | und
  * - 2026-06-14 (Sunday, 2026-W24): w1 pomodoros 1 and 2 finish (1500 s + 1200 s of work), one
  *   interruption ("Phone"), pomodoro 3 voided after 10 minutes; w2's tracker runs 23:52-00:22 (1800 s).
  * - 2026-06-15 (Monday, 2026-W25): w2's long-break pomodoro finishes (1500 s); the next one is
- *   interrupted ("Colleague") and voided by CompleteWorkitem, which records a second interruption;
+ *   interrupted ("Colleague") and voided by CompleteWorkitem, which adds no interruption of its own
+ *   because w2 has a tracker pomodoro (Flowkeeper's rule);
  *   w3's pomodoro finishes, but w3 is deleted, so it does not count.
  */
 describe('computeStats on a hand-computed history', () => {
@@ -32,8 +33,8 @@ describe('computeStats on a hand-computed history', () => {
     const s = computeStats(tenant, { user: ALICE });
     expect(s.days.map((d) => d.key)).toEqual(['2026-06-14', '2026-06-15']);
     expect(figures(s.days[0])).toEqual({ pomodoros: 2, focusSeconds: 2700, trackers: 1, trackedSeconds: 1800, interruptions: 1, voided: 1 });
-    expect(figures(s.days[1])).toEqual({ pomodoros: 1, focusSeconds: 1500, trackers: 0, trackedSeconds: 0, interruptions: 2, voided: 1 });
-    expect(figures(s.total)).toEqual({ pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 3, voided: 2 });
+    expect(figures(s.days[1])).toEqual({ pomodoros: 1, focusSeconds: 1500, trackers: 0, trackedSeconds: 0, interruptions: 1, voided: 1 });
+    expect(figures(s.total)).toEqual({ pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 2, voided: 2 });
   });
 
   it('counts per ISO week (Sunday and Monday fall in different weeks)', () => {
@@ -47,8 +48,8 @@ describe('computeStats on a hand-computed history', () => {
   it('counts per tag and per category', () => {
     const s = computeStats(tenant, { user: ALICE });
     expect(s.tags.map((t) => [t.label, figures(t)])).toEqual([
-      ['#work', { pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 3, voided: 2 }],
-      ['#study', { pomodoros: 1, focusSeconds: 1500, trackers: 1, trackedSeconds: 1800, interruptions: 2, voided: 1 }],
+      ['#work', { pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 2, voided: 2 }],
+      ['#study', { pomodoros: 1, focusSeconds: 1500, trackers: 1, trackedSeconds: 1800, interruptions: 1, voided: 1 }],
     ]);
     expect(s.categories.map((c) => [c.key, c.label, c.pomodoros, c.focusSeconds])).toEqual([['#wg_MSW_M', 'I must...', 2, 2700]]);
   });
@@ -63,7 +64,7 @@ describe('computeStats on a hand-computed history', () => {
 
   it('filters by date, inclusive, and fills quiet days with zeros', () => {
     const monday = computeStats(tenant, { user: ALICE, from: '2026-06-15' });
-    expect(figures(monday.total)).toEqual({ pomodoros: 1, focusSeconds: 1500, trackers: 0, trackedSeconds: 0, interruptions: 2, voided: 1 });
+    expect(figures(monday.total)).toEqual({ pomodoros: 1, focusSeconds: 1500, trackers: 0, trackedSeconds: 0, interruptions: 1, voided: 1 });
     const range = computeStats(tenant, { user: ALICE, from: '2026-06-13', to: '2026-06-16' });
     expect(range.days.map((d) => [d.key, d.pomodoros])).toEqual([
       ['2026-06-13', 0],

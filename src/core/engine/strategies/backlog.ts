@@ -1,38 +1,63 @@
-import { Backlog } from '../model';
-import { alreadyExists, backlogOf, param, parseIntParam, userOf, type StrategyContext } from './context';
-import { sealTimer } from './timerTransitions';
-import { removeWorkitem } from './workitem';
+import { Backlog, type User } from '../model';
+import {
+  actingUser,
+  alreadyExists,
+  intParam,
+  isNaive,
+  notFound,
+  param,
+  type StrategyContext,
+  userOf,
+  whenOf,
+} from './context';
+import { autoSeal } from './timerTransitions';
+import { deleteWorkitemOf } from './workitem';
 
 /** CreateBacklog("<backlog uid>", "<name>") */
 export function createBacklog(ctx: StrategyContext): void {
   const user = userOf(ctx);
   const uid = param(ctx, 0);
   if (user.backlogs.has(uid)) alreadyExists('backlog', uid);
-  user.backlogs.add(new Backlog(uid, param(ctx, 1), ctx.record.when, user));
-  user.itemUpdated(ctx.record.when);
+  const b = new Backlog(uid, param(ctx, 1), ctx.record.when, user, isNaive(ctx));
+  user.backlogs.add(b);
+  b.itemUpdated(ctx.record.when, isNaive(ctx));
 }
 
-/** RenameBacklog("<backlog uid>", "<new name>") */
+/** RenameBacklog("<backlog uid>", "<new name>") — the same name changes nothing. */
 export function renameBacklog(ctx: StrategyContext): void {
-  const b = backlogOf(userOf(ctx), param(ctx, 0));
-  b.name = param(ctx, 1);
-  b.itemUpdated(ctx.record.when);
+  const user = userOf(ctx);
+  const uid = param(ctx, 0);
+  const b = user.backlogs.get(uid) ?? notFound('backlog', uid);
+  const name = param(ctx, 1);
+  if (name === b.name) return;
+  b.name = name;
+  b.itemUpdated(ctx.record.when, isNaive(ctx));
 }
 
-/** DeleteBacklog("<backlog uid>", "") — deletes its workitems too, voiding a running pomodoro. */
-export function deleteBacklog(ctx: StrategyContext): void {
-  const user = userOf(ctx);
-  sealTimer(user, ctx.record.when);
-  const b = backlogOf(user, param(ctx, 0));
-  for (const w of [...b.workitems.values()]) removeWorkitem(ctx, user, w);
+/**
+ * Deletes backlog `b` of `user` (DeleteBacklog, or DeleteUser on the user's behalf): each
+ * workitem goes the way DeleteWorkitem deletes it, which looks the uid up again, first backlog
+ * first.
+ */
+export function deleteBacklogOf(ctx: StrategyContext, user: User, b: Backlog): void {
+  for (const w of [...b.workitems.values()]) deleteWorkitemOf(ctx, user, w.uid);
+  b.itemUpdated(ctx.record.when, isNaive(ctx));
   user.backlogs.remove(b.uid);
-  user.itemUpdated(ctx.record.when);
+}
+
+/** DeleteBacklog("<backlog uid>", "") */
+export function deleteBacklog(ctx: StrategyContext): void {
+  autoSeal(actingUser(ctx), whenOf(ctx));
+  const user = userOf(ctx);
+  const uid = param(ctx, 0);
+  deleteBacklogOf(ctx, user, user.backlogs.get(uid) ?? notFound('backlog', uid));
 }
 
 /** ReorderBacklog("<backlog uid>", "<new index>") */
 export function reorderBacklog(ctx: StrategyContext): void {
   const user = userOf(ctx);
-  const b = backlogOf(user, param(ctx, 0));
-  user.backlogs.move(b.uid, parseIntParam(param(ctx, 1), 'index'));
-  user.itemUpdated(ctx.record.when);
+  const uid = param(ctx, 0);
+  const b = user.backlogs.get(uid) ?? notFound('backlog', uid);
+  user.backlogs.move(b.uid, intParam(ctx, 1));
+  user.itemUpdated(ctx.record.when, isNaive(ctx));
 }

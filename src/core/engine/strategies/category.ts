@@ -1,46 +1,67 @@
-import { Category } from '../model';
-import { alreadyExists, categoryOf, fail, param, parseIntParam, userOf, type StrategyContext } from './context';
+import { Category, type User } from '../model';
+import { alreadyExists, fail, intParam, isNaive, notFound, param, type StrategyContext, userOf } from './context';
+
+/** The user's category `uid`, anywhere in the tree (Flowkeeper's `find_category_by_id`), or null. */
+function findCategory(user: User, uid: string): Category | null {
+  return user.categories.get(uid) ?? null;
+}
 
 /** CreateCategory("<category uid>", "<parent uid>", "<name>") */
 export function createCategory(ctx: StrategyContext): void {
   const user = userOf(ctx);
+  const parentUid = param(ctx, 1);
+  const parent = findCategory(user, parentUid) ?? notFound('parent category', parentUid);
   const uid = param(ctx, 0);
-  const parent = categoryOf(user, param(ctx, 1));
-  if (user.categories.has(uid)) alreadyExists('category', uid);
-  const c = new Category(uid, param(ctx, 2), false, ctx.record.when, parent);
+  if (findCategory(user, uid) !== null) alreadyExists('category', uid);
+  const c = new Category(uid, param(ctx, 2), false, ctx.record.when, parent, isNaive(ctx));
   parent.children.add(c);
   user.categories.set(uid, c);
-  parent.itemUpdated(ctx.record.when);
+  c.itemUpdated(ctx.record.when, isNaive(ctx));
 }
 
-/** RenameCategory("<category uid>", "<new name>") */
-export function renameCategory(ctx: StrategyContext): void {
-  const c = categoryOf(userOf(ctx), param(ctx, 0));
-  c.name = param(ctx, 1);
-}
-
-/** DeleteCategory("<category uid>", "") — deletes the whole subtree; workitems keep the uid. */
-export function deleteCategory(ctx: StrategyContext): void {
-  const user = userOf(ctx);
-  const c = categoryOf(user, param(ctx, 0));
-  const drop = (n: Category): void => {
-    for (const ch of [...n.children.values()]) drop(ch);
-    for (const wuid of n.uses) user.workitems.get(wuid)?.categories.delete(n.uid);
-    n.children.clear();
-    user.categories.delete(n.uid);
-  };
-  drop(c);
+/**
+ * Deletes category `c` the way Flowkeeper does: its children first (each the same way), then
+ * it is stamped (with its ancestors), its workitems drop it, and it leaves its parent. `#root`
+ * has no category parent: the last step raises KeyError and the emptied root stays.
+ */
+function deleteCategoryTree(ctx: StrategyContext, user: User, c: Category): void {
+  for (const child of [...c.children.values()]) deleteCategoryTree(ctx, user, child);
+  c.itemUpdated(ctx.record.when, isNaive(ctx));
+  for (const [, w] of c.uses.entries()) {
+    if (!w.categories.delete(c.uid)) notFound(`category of workitem ${w.uid}`, c.uid, 'KeyError');
+  }
   const parent = c.parent;
   if (!(parent instanceof Category)) fail(`Cannot delete category ${c.uid}`, 'KeyError', `'${c.uid}'`);
   parent.children.remove(c.uid);
-  parent.itemUpdated(ctx.record.when);
+  user.categories.delete(c.uid);
 }
 
-/** ReorderCategory("<category uid>", "<new index>") */
+/** DeleteCategory("<category uid>", "") — deletes the whole subtree (of `#root`: all but the root). */
+export function deleteCategory(ctx: StrategyContext): void {
+  const user = userOf(ctx);
+  const uid = param(ctx, 0);
+  deleteCategoryTree(ctx, user, findCategory(user, uid) ?? notFound('category', uid));
+}
+
+function nonRoot(user: User, uid: string, action: string): Category {
+  const c = findCategory(user, uid) ?? notFound('category', uid);
+  if (c.uid === '#root') fail(`Cannot ${action} root category`);
+  return c;
+}
+
+/** RenameCategory("<category uid>", "<new name>") — not `#root`; the same name changes nothing. */
+export function renameCategory(ctx: StrategyContext): void {
+  const c = nonRoot(userOf(ctx), param(ctx, 0), 'rename');
+  const name = param(ctx, 1);
+  if (name === c.name) return;
+  c.name = name;
+  c.itemUpdated(ctx.record.when, isNaive(ctx));
+}
+
+/** ReorderCategory("<category uid>", "<new index>") — not `#root`. */
 export function reorderCategory(ctx: StrategyContext): void {
-  const c = categoryOf(userOf(ctx), param(ctx, 0));
-  const parent = c.parent;
-  const index = parseIntParam(param(ctx, 1), 'index');
-  if (parent instanceof Category) parent.children.move(c.uid, index);
-  c.itemUpdated(ctx.record.when);
+  const c = nonRoot(userOf(ctx), param(ctx, 0), 'reorder');
+  const parent = c.parent as Category;
+  parent.children.move(c.uid, intParam(ctx, 1));
+  c.itemUpdated(ctx.record.when, isNaive(ctx));
 }

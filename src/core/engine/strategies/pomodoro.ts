@@ -1,100 +1,140 @@
-import { Interruption, Pomodoro, type PomodoroType } from '../model';
-import { fail, param, parseFloatParam, parseIntParam, userOf, workitemOf, type StrategyContext } from './context';
-import { sealTimer, startPomodoro, stopTimer, voidPomodoro } from './timerTransitions';
+import { Interruption, Pomodoro, type PomodoroType, type User } from '../model';
+import { secondsToTimedelta } from '../time';
+import {
+  actingUser,
+  fail,
+  findWorkitem,
+  floatParam,
+  intParam,
+  isNaive,
+  param,
+  type StrategyContext,
+  userOf,
+  whenOf,
+} from './context';
+import { autoSeal, startPomodoro, stopTimer } from './timerTransitions';
 
 const TYPES: ReadonlySet<string> = new Set(['normal', 'tracker', 'counter']);
 
 /** AddPomodoro("<workitem uid>", "<how many>"[, "normal"|"tracker"|"counter"]) */
 export function addPomodoro(ctx: StrategyContext): void {
-  const user = userOf(ctx);
-  const w = workitemOf(user, param(ctx, 0));
-  const n = parseIntParam(param(ctx, 1), 'number of pomodoros');
+  const n = intParam(ctx, 1);
+  if (n < 1) fail(`Cannot add ${n} pomodoro`);
   const type = ctx.record.params[2] ?? 'normal';
-  if (!TYPES.has(type)) fail(`Unknown pomodoro type '${type}'`);
-  if (n < 1) fail(`Cannot add ${n} pomodoros`);
-  if (w.isSealed()) fail(`Cannot add pomodoro to a sealed workitem ${w.uid}`);
+  if (!TYPES.has(type)) fail(`Unsupported pomodoro type: ${type}`);
+  const w = findWorkitem(userOf(ctx), param(ctx, 0));
+  if (w.isSealed()) fail(`Workitem "${w.uid}" is sealed`);
   const normal = type === 'normal';
+  const planned = w.state !== 'running';
+  const existing = w.pomodoros.length;
   for (let i = 0; i < n; i++) {
     const p = new Pomodoro(
       ctx.newId(),
-      `Pomodoro ${w.pomodoros.length + 1}`,
+      `Pomodoro ${existing + i + 1}`,
       type as PomodoroType,
-      w.state === 'new',
+      planned,
       normal ? ctx.defaultWork : 0,
       normal ? ctx.defaultRest : 0,
       ctx.record.when,
       w,
+      isNaive(ctx),
     );
     w.pomodoros.push(p);
   }
-  w.itemUpdated(ctx.record.when);
+  w.itemUpdated(ctx.record.when, isNaive(ctx));
 }
 
-/** RemovePomodoro("<workitem uid>", "<how many>") — removes new pomodoros from the end. */
+/** RemovePomodoro("<workitem uid>", "<how many>") — the last `n` new pomodoros, or nothing if there are fewer. */
 export function removePomodoro(ctx: StrategyContext): void {
-  const user = userOf(ctx);
-  const w = workitemOf(user, param(ctx, 0));
-  const n = parseIntParam(param(ctx, 1), 'number of pomodoros');
-  if (w.isSealed()) fail(`Cannot remove pomodoro from a sealed workitem ${w.uid}`);
-  for (let i = 0; i < n; i++) {
-    const last = w.pomodoros[w.pomodoros.length - 1];
-    if (last === undefined || last.state !== 'new') fail(`No pomodoro to remove in workitem ${w.uid}`);
-    w.pomodoros.pop();
+  autoSeal(actingUser(ctx), whenOf(ctx));
+  const n = intParam(ctx, 1);
+  if (n < 1) fail(`Cannot remove ${n} pomodoro`);
+  const w = findWorkitem(userOf(ctx), param(ctx, 0));
+  if (w.isSealed()) fail(`Workitem "${w.uid}" is sealed`);
+  const remove = new Set<Pomodoro>();
+  for (let i = w.pomodoros.length - 1; i >= 0 && remove.size < n; i--) {
+    const p = w.pomodoros[i] as Pomodoro;
+    if (p.state === 'new') remove.add(p);
   }
-  w.itemUpdated(ctx.record.when);
+  if (remove.size < n) fail(`Only ${remove.size} pomodoro is available, cannot remove ${n}`);
+  const keep = w.pomodoros.filter((p) => !remove.has(p));
+  w.pomodoros.length = 0;
+  w.pomodoros.push(...keep);
+  w.itemUpdated(ctx.record.when, isNaive(ctx));
 }
 
-/** AddInterruption("<workitem uid>", "<reason>", "<duration in seconds or empty>") */
+/** Adds an interruption to the running pomodoro of workitem `uid` (AddInterruption, also run by other strategies). */
+export function addInterruptionFor(ctx: StrategyContext, user: User, uid: string, reason: string, us: number | null): void {
+  const when = whenOf(ctx);
+  const w = findWorkitem(user, uid);
+  const p = w.runningPomodoro() ?? fail(`Workitem "${uid}" is not running`);
+  const duration = us === null ? null : us / 1_000_000;
+  p.interruptions.push(new Interruption(ctx.newId(), reason, duration, false, when.t, p, when.zone === null));
+  p.itemUpdated(when.t, when.zone === null);
+}
+
+/** AddInterruption("<workitem uid>", "<reason>"[, "<duration in seconds>"]) */
 export function addInterruption(ctx: StrategyContext): void {
-  const user = userOf(ctx);
-  sealTimer(user, ctx.record.when);
-  const w = workitemOf(user, param(ctx, 0));
-  const p = w.runningPomodoro();
-  if (p === undefined) fail(`No running pomodoro in workitem ${w.uid}`);
+  const user = actingUser(ctx);
+  const when = whenOf(ctx);
+  autoSeal(user, when);
   const d = ctx.record.params[2] ?? '';
-  const duration = d === '' ? null : parseFloatParam(d, 'interruption duration');
-  const reason = ctx.record.params[1] ?? null;
-  p.interruptions.push(new Interruption(ctx.newId(), reason, duration, false, ctx.record.when, p));
-  p.itemUpdated(ctx.record.when);
+  const durationUs = d === '' ? null : secondsToTimedelta(floatParam(ctx, 2)).us;
+  addInterruptionFor(ctx, userOf(ctx), param(ctx, 0), param(ctx, 1), durationUs);
 }
 
-/** StartTimer("<workitem uid>", "<work seconds>", "<rest seconds>") or StartTimer("<workitem uid>", "") for a tracker. */
+/**
+ * StartTimer("<workitem uid>"[, "<work seconds>"[, "<rest seconds>"]]) — a missing or empty work
+ * time means 0 (and then the rest is 0 too); a missing or empty rest means 0, a long break.
+ */
 export function startTimer(ctx: StrategyContext): void {
-  const user = userOf(ctx);
-  sealTimer(user, ctx.record.when);
-  const w = workitemOf(user, param(ctx, 0));
-  if (w.isSealed()) fail(`Cannot start sealed workitem ${w.uid}`);
-  if (user.timer.state !== 'idle') fail(`Timer is already running`);
-  const p = w.pomodoros.find((x) => x.state === 'new');
-  if (p === undefined) fail(`No new pomodoros in workitem ${w.uid}`);
-  const workText = ctx.record.params[1] ?? '';
-  const restText = ctx.record.params[2] ?? '';
-  const work = p.type === 'normal' ? (workText === '' ? p.workDuration : parseFloatParam(workText, 'work duration')) : 0;
-  const rest = p.type === 'normal' ? (restText === '' ? p.restDuration : parseFloatParam(restText, 'rest duration')) : 0;
-  startPomodoro(user, w, p, work, rest, ctx.record.when, ctx.now);
+  const params = ctx.record.params;
+  let work = 0;
+  let rest = 0;
+  if (params.length >= 2 && params[1] !== '') {
+    work = floatParam(ctx, 1);
+    if (params.length >= 3 && params[2] !== '') rest = floatParam(ctx, 2);
+  }
+  startTimerWith(ctx, work, rest);
 }
 
-/** StartWork("<workitem uid>", "<work seconds>"[, "<rest seconds>"]) — the older form of StartTimer. */
-export const startWork = startTimer;
+function startTimerWith(ctx: StrategyContext, work: number, rest: number): void {
+  const user = actingUser(ctx);
+  const when = whenOf(ctx);
+  autoSeal(user, when);
+  if (user.timer.state !== 'idle') fail(`Cannot start timer for workitem ${param(ctx, 0)}, it is already running`);
+  const uid = param(ctx, 0);
+  const w = findWorkitem(user, uid);
+  if (w.isSealed()) fail(`Cannot start timer because workitem "${uid}" is sealed`);
+  const p = w.pomodoros.find((x) => x.state === 'new') ?? fail(`Cannot start timer: no new pomodoro in "${uid}"`);
+  startPomodoro(user, w, p, work, rest, when, ctx.now);
+}
+
+/** StartWork("<workitem uid>", "<work seconds>"[, "<rest seconds>"]) — the older StartTimer; no rest: the default. */
+export function startWork(ctx: StrategyContext): void {
+  const work = floatParam(ctx, 1);
+  const rest = ctx.record.params.length === 3 ? floatParam(ctx, 2) : ctx.defaultRest;
+  startTimerWith(ctx, work, rest);
+}
 
 /** StopTimer("", "") */
 export function stopTimerStrategy(ctx: StrategyContext): void {
-  const user = userOf(ctx);
-  sealTimer(user, ctx.record.when);
-  stopTimer(user, ctx.record.when, ctx.newId);
+  const user = actingUser(ctx);
+  const when = whenOf(ctx);
+  autoSeal(user, when);
+  stopTimer(user, when);
 }
 
-/** VoidPomodoro("<workitem uid>") — the older way to void the running pomodoro. */
+/** VoidPomodoro("<workitem uid>") — an interruption "Pomodoro voided", then the usual StopTimer. */
 export function voidPomodoroStrategy(ctx: StrategyContext): void {
-  const user = userOf(ctx);
-  sealTimer(user, ctx.record.when);
-  const w = workitemOf(user, param(ctx, 0));
-  const p = w.runningPomodoro();
-  if (p === undefined) fail(`No running pomodoro in workitem ${w.uid}`);
-  voidPomodoro(user, p, ctx.record.when, null, true, ctx.newId);
+  const user = actingUser(ctx);
+  const when = whenOf(ctx);
+  autoSeal(user, when);
+  addInterruptionFor(ctx, userOf(ctx), param(ctx, 0), 'Pomodoro voided', null);
+  stopTimer(user, when);
 }
 
-/** FinishTracking("<workitem uid>") — the older way to stop a tracker. */
+/** FinishTracking("<workitem uid>") — the older way to stop the timer. */
 export function finishTracking(ctx: StrategyContext): void {
   stopTimerStrategy(ctx);
 }

@@ -87,8 +87,24 @@ describe('record engine: one encryption rule for the whole history', () => {
   });
 
   it('a Fernet record after a plaintext first record is an error at that line (the first record fixes it)', () => {
-    const mixed = [BASE[0] as string, ...BASE.slice(1).map((l, i) => enc(l, i + 2))];
-    expect(() => replay(mixed, { now: T0, cipher: fernet })).toThrow(expect.objectContaining({ code: 'FK_DECRYPT_FAILED', lineNumber: 2 }) as Error);
+    const mixed = [...BASE.slice(0, 2), ...BASE.slice(2).map((l, i) => enc(l, i + 3))];
+    expect(() => replay(mixed, { now: T0, cipher: fernet })).toThrow(expect.objectContaining({ code: 'FK_DECRYPT_FAILED', lineNumber: 3 }) as Error);
+  });
+
+  it("a sync server's plaintext seed (CreateUser by admin, seq 1) fixes nothing: the next record does", () => {
+    const seeded = [BASE[0] as string, ...BASE.slice(1).map((l, i) => enc(l, i + 2))];
+    for (const policy of ['strict', 'race'] as const) {
+      const s = feed(seeded, { policy, cipher: fernet, encryption: 'fernet' });
+      expect(s.error).toBeNull();
+      expect(s.encryption).toBe('fernet');
+      expect(s.lastSeq).toBe(4);
+    }
+    expect(feed(BASE, { policy: 'strict' })).toMatchObject({ error: null, encryption: 'plain' });
+    const thenPlain = [...seeded, ...lines([5, 'CreateBacklog', 'b2', 'Sneaked in'])];
+    expect(feed(thenPlain, { policy: 'strict', cipher: fernet }).error).toMatchObject({ code: 'FK_DECRYPT_FAILED', lineNumber: 5 });
+    // Only as the first record: a second plaintext CreateUser is an ordinary plaintext record.
+    const late = [...seeded, formatRecord({ seq: 5, when: T0, user: ADMIN, name: 'CreateUser', params: ['bob@example.org', 'Bob'] })];
+    expect(feed(late, { policy: 'strict', cipher: fernet }).error).toMatchObject({ code: 'FK_DECRYPT_FAILED', lineNumber: 5 });
   });
 
   it('an encrypted history without a key is FK_KEY_INVALID for the one-shot replay and the client alike', async () => {

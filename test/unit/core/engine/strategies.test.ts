@@ -18,7 +18,7 @@ describe('backlogs and workitems', () => {
   });
 
   it('rejects CreateWorkitem in a backlog that does not exist', () => {
-    given().when('CreateWorkitem', 'w1', 'nope', 'x').thenThrows('FK_NOT_FOUND', 'KeyError');
+    given().when('CreateWorkitem', 'w1', 'nope', 'x').thenThrows('FK_NOT_FOUND', 'Exception');
   });
 
   it('creates lower-cased tags from #hashtags, Unicode included, and drops empty tags on rename', () => {
@@ -186,7 +186,7 @@ describe('pomodoros and the timer', () => {
     given(...backlogWithItem).when('RemovePomodoro', 'w1', '3').thenThrows('FK_ILLEGAL_STATE');
   });
 
-  it('rejects a malformed number as Python would (ValueError)', () => {
-    given(...backlogWithItem).when('AddPomodoro', 'w1', 'two', 'normal').thenThrows('FK_ILLEGAL_STATE', 'ValueError');
+  it('rejects a malformed number as Python would, while building the strategy (an unparsed line)', () => {
+    given(...backlogWithItem).when('AddPomodoro', 'w1', 'two', 'normal').thenThrows('FK_PARSE_FAILED');
   });
 });

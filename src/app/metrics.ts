@@ -15,7 +15,9 @@ export function renderPrometheus(families: readonly MetricFamily[]): string {
     out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
     for (const s of f.samples) {
       const labels = s.labels ? Object.entries(s.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`) : [];
-      out.push(`${f.name}${labels.length > 0 ? `{${labels.join(',')}}` : ''} ${Number.isFinite(s.value) ? s.value : 0}`);
+      out.push(
+        `${f.name}${labels.length > 0 ? `{${labels.join(',')}}` : ''} ${Number.isFinite(s.value) ? s.value : 0}`,
+      );
     }
   }
   return `${out.join('\n')}\n`;
