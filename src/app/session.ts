@@ -5,6 +5,7 @@ import { createClient, type Client, type ClientOptions, type Sequencing } from '
 import { createFernetCipher, createSodiumCipher, formatSodiumHeader, sodiumKeyCheck, type Cipher } from '../core/crypto';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import type { SnapshotStore } from '../core/snapshots';
 import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
 import type { Transport } from '../core/transport';
@@ -15,7 +16,7 @@ import { historyName } from './historyName';
 import { getFernetKey, getSodiumKey } from './keyCache';
 import { requirePassphrase, resolvePassphrase } from './passphrase';
 import { createReplicaCache } from './replicaCache';
-import { createFileSnapshotStore } from './snapshotStore';
+import { createFileSnapshotStore, createReplicaSnapshotStore } from './snapshotStore';
 
 export type BackendKind = 'file' | 'amqp' | 'xmpp';
 
@@ -136,6 +137,15 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
   return { cipher: await createSodiumCipher({ key, logId: header.logId }), requireEncryption: true };
 }
 
+/** Where a session's model snapshots live: anchored in the file, or in a broker's replica. */
+function snapshotStore(config: Config, kind: BackendKind, cipher: Cipher | undefined, logger: Logger): SnapshotStore {
+  const dir = join(config.cacheDir, 'snapshots');
+  const common = { dir, logger, ...(cipher ? { cipher } : {}) };
+  return kind === 'file'
+    ? createFileSnapshotStore({ ...common, path: config.backend, user: config.user })
+    : createReplicaSnapshotStore({ ...common, key: `${config.backend}\n${config.user}` });
+}
+
 export interface Session {
   readonly client: Client;
   readonly transport: Transport;
@@ -178,11 +188,8 @@ export async function openSession(
     requireEncryption: enc.requireEncryption,
     ...(enc.cipher ? { cipher: enc.cipher } : {}),
     ...(kind === 'file' ? {} : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
-    // A plaintext file's model is snapshotted (never an encrypted one: the snapshot is plaintext), unless
-    // the caller wants to see every record (onRecord) as it is replayed.
-    ...(kind === 'file' && !enc.cipher && !enc.requireEncryption && !extra.onRecord
-      ? { snapshots: createFileSnapshotStore({ dir: join(config.cacheDir, 'snapshots'), path: config.backend, user: config.user, logger }) }
-      : {}),
+    // Model snapshots, unless the caller wants to see every record (onRecord) as it is replayed.
+    ...(extra.onRecord ? {} : { snapshots: snapshotStore(config, kind, enc.cipher, logger) }),
     ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),
     ...(extra.onHistoryError ? { onHistoryError: extra.onHistoryError } : {}),
     ...(extra.clock ? { clock: extra.clock } : {}),

@@ -12,7 +12,7 @@ import { formatRecord } from './engine/serializer';
 import { viewAt } from './engine/view';
 import type { Transport, TransportEntry, TransportStatus, Unsubscribe } from './transport';
 import { createPublications, lostRace, type Outcome } from './publications';
-import { createReplicaFollower, type ReplicaCache } from './replicaFollower';
+import { createReplicaFollower, type CachedEntry, type ReplicaCache } from './replicaFollower';
 import type { SnapshotStore } from './snapshots';
 
 export type { CachedEntry, ReplicaCache } from './replicaFollower';
@@ -41,7 +41,7 @@ export interface ClientOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly cache?: ReplicaCache;
-  /** Verified model snapshots (files): start from the latest and replay only what is newer. */
+  /** Verified model snapshots (files, broker replicas): start from the latest, replay only what is newer. */
   readonly snapshots?: SnapshotStore;
   /** How often an action is re-checked and re-sent after losing a race. @default 10 */
   readonly maxRetries?: number;
@@ -189,7 +189,17 @@ export function createClient(opts: ClientOptions): Client {
     const restoredLines = state.lineNumber;
     if (replica) {
       const cached = await replica.load();
-      for (const e of cached) apply(e);
+      // A snapshot of a prefix of the replica saves applying that prefix (brokers).
+      const snap = opts.snapshots ? await opts.snapshots.load(cached).catch(() => null) : null;
+      if (snap) {
+        Object.assign(state, snap.state);
+        checks.discard();
+      }
+      const skip = snap ? state.lineNumber : 0;
+      for (let i = skip; i < cached.length; i++) apply(cached[i] as CachedEntry);
+      if (state.error === null && opts.snapshots) {
+        await opts.snapshots.save(state, '', cached.length - skip, cached).catch((err: unknown) => log.warn({ err }, 'snapshot not saved'));
+      }
       if (state.error !== null) {
         // Not necessarily the cache's fault (a wrong passphrase fails here first): rebuild from
         // the backend, which reports a real problem again, to the owner of the client.
@@ -213,7 +223,7 @@ export function createClient(opts: ClientOptions): Client {
       const wrongKey = settleKey(state);
       if (wrongKey !== null) opts.onHistoryError?.(wrongKey);
     }
-    if (opts.snapshots && state.error === null && position !== null) {
+    if (opts.snapshots && !replica && state.error === null && position !== null) {
       await opts.snapshots.save(state, position, state.lineNumber - restoredLines).catch((err: unknown) => log.warn({ err }, 'snapshot not saved'));
     }
   }

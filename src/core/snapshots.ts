@@ -1,4 +1,5 @@
 import type { HistoryState } from './engine/engine';
+import type { CachedEntry } from './replicaFollower';
 
 /** A saved model and the log position it covers (everything before `position` is in it). */
 export interface StateSnapshot {
@@ -14,7 +15,14 @@ export interface StateSnapshot {
  * client that had kept running since it was taken would hold.
  */
 export interface SnapshotStore {
-  load(): Promise<StateSnapshot | null>;
-  /** `fresh`: lines applied since the snapshot that was loaded (all of them without one). */
-  save(state: HistoryState, position: string, fresh: number): Promise<void>;
+  /**
+   * `replica`: for a broker, the local replica's entries the client is about to apply; the
+   * snapshot must cover a prefix of them (its `state.lineNumber` entries), else it is not used.
+   */
+  load(replica?: readonly CachedEntry[]): Promise<StateSnapshot | null>;
+  /**
+   * `fresh`: lines applied since the snapshot that was loaded (all of them without one).
+   * `replica`: for a broker, exactly the entries `state` was built from.
+   */
+  save(state: HistoryState, position: string, fresh: number, replica?: readonly CachedEntry[]): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../core/errors';
+import { isHistoryIdentity } from '../core/engine/serializer';
 import { isEventType } from '../core/notify/notifications';
 import { redactBackend, type Config, type EncryptionMode, type LogLevel } from '../app/config';
 
@@ -188,8 +189,7 @@ function parseUsers(list: unknown, base: Config): Config[] {
     if (!isObj(u)) bad(at, 'an object', u);
     const r = reader(u, at, ['user', 'backend', 'encryption', 'passphraseFile']);
     const user = r.str('user') ?? base.user;
-    if (!/^[^\s,:()"]+$/.test(user))
-      bad(`${at}.user`, 'an identity without spaces, commas, colons, quotes or parentheses', user);
+    if (!isHistoryIdentity(user)) bad(`${at}.user`, 'an identity Flowkeeper reads (name@domain.tld)', user);
     const backend = r.str('backend') ?? base.backend;
     const encryption = r.str('encryption') ?? base.encryption;
     if (!(ENCRYPTION_MODES as readonly string[]).includes(encryption))

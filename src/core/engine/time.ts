@@ -242,6 +242,9 @@ function separatorAt(s: string): number {
  * before an offset, offsets `±HH[:MM[:SS[.ffffff]]]` under 24 h, and no offset at all (naive).
  */
 export function parseHistoryTimestamp(s: string): HistoryTimestamp | typeof INEXACT | null {
+  // what Flowkeeper writes (`2026-06-10 12:54:22[.123456]+00:00`) reads the same either way
+  const fast = parseFlowkeeperInstant(s);
+  if (fast !== null && Number.isSafeInteger(fast)) return { t: fast, zone: 0 };
   const n = s.length;
   if (n < 7) return null;
   for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 127) return null;

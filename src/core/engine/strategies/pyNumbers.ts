@@ -20,6 +20,8 @@ const DIGIT_RE = /\p{Nd}/u;
 const INT_RE = /^[+-]?\p{Nd}(?:_?\p{Nd})*$/u;
 const DIGITS = '\\p{Nd}(?:_?\\p{Nd})*';
 const FLOAT_RE = new RegExp(`^[+-]?(?:(?:${DIGITS})?\\.${DIGITS}|${DIGITS}\\.?)(?:[eE][+-]?${DIGITS})?$`, 'u');
+const ASCII_INT_RE = /^[0-9]{1,15}$/;
+const ASCII_DECIMAL_RE = /^[0-9]{1,15}(?:\.[0-9]{1,15})?$/;
 const SPECIAL_RE = /^([+-]?)(inf|infinity|nan)$/i;
 
 /** Unicode decimal digits come in runs of ten (0-9), so a digit's value is its place in its run. */
@@ -46,6 +48,7 @@ function asciiNumber(text: string): string {
  * precision here (Python keeps them exact); callers cap or clamp what they accept.
  */
 export function pyInt(text: string): number | null {
+  if (ASCII_INT_RE.test(text)) return Number(text);
   const t = pyStrip(text);
   if (!INT_RE.test(t)) return null;
   return Number(asciiNumber(t));
@@ -53,6 +56,7 @@ export function pyInt(text: string): number | null {
 
 /** Python `float(text)`, or null where Python raises `ValueError`. */
 export function pyFloat(text: string): number | null {
+  if (ASCII_DECIMAL_RE.test(text)) return Number(text);
   const t = pyStrip(text);
   const special = SPECIAL_RE.exec(t);
   if (special) {
