@@ -12,6 +12,9 @@ const METHODS: Record<string, string> = {
   '10/51': 'connection.close-ok',
   '20/40': 'channel.close',
   '20/41': 'channel.close-ok',
+  '40/10': 'exchange.declare',
+  '50/10': 'queue.declare',
+  '60/20': 'basic.consume',
 };
 
 /**

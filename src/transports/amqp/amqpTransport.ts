@@ -168,7 +168,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
         clientProperties: { connection_name: `fk ${opts.history}` },
       });
     } catch (err) {
-      throw wrapConnectError(err, endpoint, opts.vhost);
+      throw wrapConnectError(err, endpoint, opts.vhost, opts.connect.protocol === 'amqps');
     }
     const l: Live = { conn, pub: null, lost: false };
     conn.on('error', (err: Error) => onLost(l, err));

@@ -1,7 +1,8 @@
 import { client } from '@xmpp/client';
 import type { Client, Element } from '@xmpp/client';
 import { createBackoff } from '../../core/backoff';
-import { FkError, TransportError } from '../../core/errors';
+import { TransportError } from '../../core/errors';
+import { describeCause, toTransportError } from './xmppErrors';
 import type { Logger } from '../../core/logger';
 import type { NormalizedXmppOptions } from './options';
 import { errorCondition } from './stanza';
@@ -35,41 +36,6 @@ export interface XmppConnection {
   drop(): void;
   /** Ends the session and every timer; idempotent. */
   stop(): Promise<void>;
-}
-
-function describeCause(err: unknown): string {
-  if (err instanceof Error) {
-    const e = err as Error & { code?: unknown; condition?: unknown };
-    if (typeof e.condition === 'string') return e.condition;
-    if (typeof e.code === 'string') return e.code;
-    return e.message;
-  }
-  return String(err);
-}
-
-/** Maps a failure of `@xmpp/client` to our catalog (STYLE §4: wrap at the boundary, keep `cause`). */
-export function toTransportError(err: unknown, opts: NormalizedXmppOptions): FkError {
-  if (err instanceof FkError) return err;
-  const account = `${opts.username}@${opts.domain}`;
-  const name = err instanceof Error ? err.name : '';
-  const cause = describeCause(err);
-  if (name === 'SASLError') {
-    return new TransportError('FK_AUTH_FAILED', `xmpp login as '${account}' at ${opts.service} failed: ${cause}`, {
-      cause: err,
-      retryable: false,
-      details: { account, condition: cause },
-    });
-  }
-  if (name === 'TimeoutError') {
-    return new TransportError('FK_TRANSPORT_TIMEOUT', `xmpp connect to ${opts.service} timed out`, { cause: err, retryable: true });
-  }
-  // Stream errors such as host-unknown name a configuration problem that retrying will not fix.
-  const permanent = name === 'StreamError' && ['host-unknown', 'not-authorized', 'policy-violation'].includes(cause);
-  return new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp connect to ${opts.service} as '${account}' failed: ${cause}`, {
-    cause: err,
-    retryable: !permanent,
-    details: { service: opts.service, reason: cause },
-  });
 }
 
 /** Longest wait for the server to end the stream on close before the socket is destroyed. */
