@@ -75,6 +75,7 @@ function splitCanonical(text: string): [string, string, string, string, string[]
   if (text.charCodeAt(i) !== 44 || text.charCodeAt(i + 1) !== 32) return null;
   const seq = text.slice(0, i);
   const tsFrom = (i += 2);
+  if (text.charCodeAt(i) === 32) return null; // the pattern's \s* takes it, not the timestamp
   while (i < n && ((c = text.charCodeAt(i)) === 32 || c === 43 || c === 45 || c === 46 || (c >= 48 && c <= 58))) i++;
   if (i === tsFrom || text.charCodeAt(i) !== 44 || text.charCodeAt(i + 1) !== 32) return null;
   const ts = text.slice(tsFrom, i);
