@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
-import { createFernetCipher, createSodiumCipher, formatSodiumHeader, type Cipher } from '../core/crypto';
+import { createFernetCipher, createSodiumCipher, formatSodiumHeader, sodiumKeyCheck, type Cipher } from '../core/crypto';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { SnapshotStore } from '../core/snapshots';
@@ -124,7 +124,11 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
   const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
   let header = found.header;
   if (header === null) {
-    const line = formatSodiumHeader({ logId: randomUUID(), salt: new Uint8Array(randomBytes(16)) });
+    // The header carries a key check, so a reader with another passphrase is told so at once.
+    const logId = randomUUID();
+    const salt = new Uint8Array(randomBytes(16));
+    const check = sodiumKeyCheck(await getSodiumKey(passphrase, salt, { cacheDir: join(config.cacheDir, 'keys') }), logId);
+    const line = formatSodiumHeader({ logId, salt, check });
     await transport.publish(line, { id: randomUUID(), seq: 0 });
     header = (await leadingEntries(transport)).header;
     if (header === null) throw new InputError('FK_CONFIG_INVALID', 'the history header could not be written');

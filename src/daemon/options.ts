@@ -29,8 +29,11 @@ export const DEFAULTS = Object.freeze({
   daemon: { name: 'default', late: 'drop' as LatePolicy, shutdownTimeoutMs: 5000, logLevel: 'info' as LogLevel },
   http: { host: '127.0.0.1', port: 8787 },
   dedupe: { ttlSeconds: 7 * 24 * 3600 },
-  /** Re-opening a history that cannot be read (unreachable backend, rewritten file). */
-  session: { retry: { minMs: 1000, maxMs: 30_000 } },
+  /**
+   * Re-opening a history that cannot be read (a backend unreachable at start, a rewritten file):
+   * 1 s doubling to 5 s, so the daemon follows again within seconds of the backend coming back.
+   */
+  session: { retry: { minMs: 1000, maxMs: 5000 } },
   delivery: { retry: { minMs: 500, maxMs: 60_000, maxAttempts: 0 } as RetryPolicy },
   hook: { timeoutMs: 10_000 },
   webhook: { timeoutMs: 5000 },
