@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { loadConfig } from '../src/app/config';
 import { historyName } from '../src/app/historyName';
+import { createTransportFor } from '../src/app/session';
+import { silentLogger } from '../src/core/logger';
 import { historyTopology } from '../src/transports/amqp/topology';
+import { generateHistory } from '../test/support/generate';
 import { registerXmppAccount } from '../test/support/xmppAccounts';
 import { deleteStream } from './amqpBench';
 import { fmtMs, runFk } from './proc';
@@ -18,6 +22,9 @@ export interface BrokerEnv {
 }
 
 const COMMAND_PAIRS = 8;
+/** Records in the histories the one-shot commands run on (generated, plaintext), per backend. */
+const HISTORY = { amqp: 10_000, xmpp: 2_000 } as const;
+const PUBLISH_WINDOW = 256;
 const LATENCY_SAMPLES = 100;
 const DEADLINE_MS = 60_000;
 
@@ -30,7 +37,8 @@ interface Backend {
 /**
  * Whole `fk` processes per backend, in one run:
  * - one-shot commands (`fk status`, `fk backlog create`) on RabbitMQ and XMPP next to the same
- *   command on a file, paired (goal for RabbitMQ: ≤ 3x the file);
+ *   command on a file holding the same generated history (HISTORY records), paired, each side
+ *   with its cache warm (goal for RabbitMQ: ≤ 3x the file);
  * - client-to-client latency between two separate processes: a writer process executes, an
  *   independent reader process reports when it has applied the record (clientProcess.ts).
  * Histories are plaintext (`FK_ENCRYPTION=off`) on every backend, so only the backend differs.
@@ -39,7 +47,7 @@ interface Backend {
 export async function runClientsBench(brokers: BrokerEnv): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'fk-bench-clients-'));
   const out: BenchResult[] = [];
-  const file = fileBackend(dir);
+  const file = fileBackend(dir, 'file');
   try {
     await runFk(['backlog', 'create', 'bench', '--id', 'bench-backlog'], { env: file.env });
     out.push(...(await latency(file)));
@@ -52,8 +60,13 @@ export async function runClientsBench(brokers: BrokerEnv): Promise<BenchResult[]
         continue;
       }
       try {
-        await runFk(['backlog', 'create', 'bench', '--id', 'bench-backlog'], { env: b.env });
-        out.push(...(await commands(b, file)));
+        const n = HISTORY[b.kind as 'amqp' | 'xmpp'];
+        const sameSize = fileBackend(dir, `file-${b.kind}`);
+        const lines = generateHistory(n, 42, b.env.FK_USER as string);
+        writeFileSync(sameSize.env.FK_BACKEND as string, `${lines.join('\n')}\n`);
+        await fill(b, lines);
+        for (const env of [b.env, sameSize.env]) await runFk(['backlog', 'create', 'bench', '--id', 'bench-backlog'], { env });
+        out.push(...(await commands(b, sameSize, n)));
         out.push(...(await latency(b)));
       } finally {
         await b.cleanup();
@@ -63,6 +76,24 @@ export async function runClientsBench(brokers: BrokerEnv): Promise<BenchResult[]
     rmSync(dir, { recursive: true, force: true });
   }
   return out;
+}
+
+/** Publishes a generated history to a broker backend, `PUBLISH_WINDOW` in flight. */
+async function fill(b: Backend, lines: readonly string[]): Promise<void> {
+  const t = await createTransportFor(loadConfig({}, b.env), silentLogger);
+  try {
+    await t.connect();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < lines.length) {
+        const i = next++;
+        await t.publish(lines[i] as string, { id: randomUUID(), seq: i + 1 });
+      }
+    };
+    await Promise.all(Array.from({ length: PUBLISH_WINDOW }, worker));
+  } finally {
+    await t.close();
+  }
 }
 
 function baseEnv(dir: string, name: string): NodeJS.ProcessEnv {
@@ -75,8 +106,8 @@ function baseEnv(dir: string, name: string): NodeJS.ProcessEnv {
   };
 }
 
-function fileBackend(dir: string): Backend {
-  const env = { ...baseEnv(dir, 'file'), FK_BACKEND: join(dir, 'history.txt'), FK_USER: 'bench@local.host' };
+function fileBackend(dir: string, name: string): Backend {
+  const env = { ...baseEnv(dir, name), FK_BACKEND: join(dir, `${name}.txt`), FK_USER: 'bench@local.host' };
   return { kind: 'file', env, cleanup: async () => undefined };
 }
 
@@ -91,15 +122,15 @@ async function xmppBackend(dir: string, xmpp: BrokerEnv['xmpp']): Promise<Backen
   const account = await registerXmppAccount(xmpp.service, xmpp.domain, 'fkbench');
   const env = {
     ...baseEnv(dir, 'xmpp'),
-    FK_BACKEND: `xmpp://${account.username}@${xmpp.domain}?service=${xmpp.service}`,
-    FK_XMPP_PASSWORD: account.password,
+    // the password in the URL (not FK_XMPP_PASSWORD), so that fill() builds the transport from env alone
+    FK_BACKEND: `xmpp://${account.username}:${encodeURIComponent(account.password)}@${xmpp.domain}?service=${xmpp.service}`,
     FK_USER: 'bench@local.host',
   };
   return { kind: 'xmpp', env, cleanup: async () => undefined };
 }
 
 /** The same commands on the broker and on the file, A/B interleaved. */
-async function commands(b: Backend, file: Backend): Promise<BenchResult[]> {
+async function commands(b: Backend, file: Backend, records: number): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   const cases: Array<[string, () => string[]]> = [
     ['fk status', () => ['status']],
@@ -118,7 +149,7 @@ async function commands(b: Backend, file: Backend): Promise<BenchResult[]> {
       value: round(r.ratio),
       unit: 'x',
       comparison: {
-        what: `\`${what}\` on ${b.kind === 'amqp' ? 'RabbitMQ' : 'XMPP'} vs on a file (wall)`,
+        what: `\`${what}\`, ${records / 1000}k records, on ${b.kind === 'amqp' ? 'RabbitMQ' : 'XMPP'} vs on a file (wall)`,
         fk: fmtMs(brokerMs),
         baseline: fmtMs(fileMs),
         ratio: round(r.ratio),

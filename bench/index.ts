@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const benches: Bench[] = [
     optional('startup', async () => (await import('./processBench')).runStartupBench()),
     optional('state', async () => (await import('./processBench')).runStateBench()),
+    optional('snapshot', async () => (await import('./processBench')).runSnapshotBench()),
     { name: 'replay', run: () => runReplayBench() },
     optional('crypto', async () => (await import('./cryptoBench')).runCryptoBench()),
     optional('amqp', async () => (await import('./amqpBench')).runAmqpBench(amqpUrl)),

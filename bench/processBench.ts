@@ -137,3 +137,69 @@ async function stateVsReference(dir: string, env: NodeJS.ProcessEnv): Promise<Be
   }
   return out;
 }
+
+/**
+ * Snapshots: `fk status` on a large history with its snapshot warm, next to `fk status` on an empty
+ * file (goal ≤ 1.5x) and to the same command replaying everything (the snapshot folder removed
+ * before each run, so it also pays for writing a new one).
+ */
+export async function runSnapshotBench(): Promise<BenchResult[]> {
+  return inSandbox(async (dir, env) => {
+    const out: BenchResult[] = [];
+    const empty = join(dir, 'empty.txt');
+    writeFileSync(empty, '');
+    for (const n of [100_000, ...(BIG ? [1_000_000] : [])]) {
+      const file = join(dir, `h${n}.txt`);
+      writeFileSync(file, `${generateHistory(n).join('\n')}\n`);
+      const warmEnv = { ...env, XDG_CACHE_HOME: join(dir, `warm${n}`) };
+      const coldEnv = { ...env, XDG_CACHE_HOME: join(dir, `cold${n}`) };
+      await runFk(['--file', file, 'status'], { env: warmEnv }); // takes the snapshot
+      const label = `${n.toLocaleString('en')} lines`;
+      const vsEmpty = await paired(
+        5,
+        () => runFk(['--file', file, 'status'], { env: warmEnv }),
+        () => runFk(['--file', empty, 'status'], { env }),
+        wall,
+      );
+      const vsCold = await paired(
+        n >= 1_000_000 ? 1 : 3,
+        () => runFk(['--file', file, 'status'], { env: warmEnv }),
+        () => {
+          rmSync(join(dir, `cold${n}`), { recursive: true, force: true });
+          return runFk(['--file', file, 'status'], { env: coldEnv });
+        },
+        wall,
+      );
+      const warmMs = medianOf(vsEmpty.a, wall);
+      out.push(
+        {
+          name: `snapshot: fk status ${n} lines warm / fk status on an empty file, wall`,
+          value: round(vsEmpty.ratio),
+          unit: 'x',
+          comparison: {
+            what: `\`fk status\`, ${label}, snapshot warm, vs on an empty file (wall)`,
+            fk: fmtMs(warmMs),
+            baseline: fmtMs(medianOf(vsEmpty.b, wall)),
+            ratio: round(vsEmpty.ratio),
+            goal: { op: '<=', value: 1.5 },
+          },
+        },
+        {
+          name: `snapshot: fk status ${n} lines warm / cold (full replay + snapshot write), wall`,
+          value: round(vsCold.ratio),
+          unit: 'x',
+          comparison: {
+            what: `\`fk status\`, ${label}, snapshot warm vs replaying everything (wall)`,
+            fk: fmtMs(medianOf(vsCold.a, wall)),
+            baseline: fmtMs(medianOf(vsCold.b, wall)),
+            ratio: round(vsCold.ratio),
+          },
+        },
+        { name: `snapshot: fk status ${n} lines warm, peak RSS`, value: round(medianOf(vsEmpty.a, rss), 0), unit: 'MiB' },
+        { name: `snapshot: fk status ${n} lines cold, peak RSS`, value: round(medianOf(vsCold.b, rss), 0), unit: 'MiB' },
+      );
+      rmSync(file, { force: true });
+    }
+    return out;
+  });
+}

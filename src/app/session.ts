@@ -2,9 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
-import { createFernetCipher, createSodiumCipher, formatSodiumHeader, type Cipher } from '../core/crypto';
+import { createFernetCipher, createSodiumCipher, formatSodiumHeader, sodiumKeyCheck, type Cipher } from '../core/crypto';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import type { SnapshotStore } from '../core/snapshots';
 import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
 import type { Transport } from '../core/transport';
@@ -15,6 +16,7 @@ import { historyName } from './historyName';
 import { getFernetKey, getSodiumKey } from './keyCache';
 import { requirePassphrase, resolvePassphrase } from './passphrase';
 import { createReplicaCache } from './replicaCache';
+import { createFileSnapshotStore, createReplicaSnapshotStore } from './snapshotStore';
 
 export type BackendKind = 'file' | 'amqp' | 'xmpp';
 
@@ -123,13 +125,26 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
   const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
   let header = found.header;
   if (header === null) {
-    const line = formatSodiumHeader({ logId: randomUUID(), salt: new Uint8Array(randomBytes(16)) });
+    // The header carries a key check, so a reader with another passphrase is told so at once.
+    const logId = randomUUID();
+    const salt = new Uint8Array(randomBytes(16));
+    const check = sodiumKeyCheck(await getSodiumKey(passphrase, salt, { cacheDir: join(config.cacheDir, 'keys') }), logId);
+    const line = formatSodiumHeader({ logId, salt, check });
     await transport.publish(line, { id: randomUUID(), seq: 0 });
     header = (await leadingEntries(transport)).header;
     if (header === null) throw new InputError('FK_CONFIG_INVALID', 'the history header could not be written');
   }
   const key = await getSodiumKey(passphrase, header.salt, { cacheDir: join(config.cacheDir, 'keys') });
   return { cipher: await createSodiumCipher({ key, logId: header.logId }), requireEncryption: true };
+}
+
+/** Where a session's model snapshots live: anchored in the file, or in a broker's replica. */
+function snapshotStore(config: Config, kind: BackendKind, cipher: Cipher | undefined, logger: Logger): SnapshotStore {
+  const dir = join(config.cacheDir, 'snapshots');
+  const common = { dir, logger, ...(cipher ? { cipher } : {}) };
+  return kind === 'file'
+    ? createFileSnapshotStore({ ...common, path: config.backend, user: config.user })
+    : createReplicaSnapshotStore({ ...common, key: `${config.backend}\n${config.user}` });
 }
 
 export interface Session {
@@ -178,6 +193,8 @@ export async function openSession(
     requireEncryption: enc.requireEncryption,
     ...(enc.cipher ? { cipher: enc.cipher } : {}),
     ...(kind === 'file' ? {} : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
+    // Model snapshots, unless the caller wants to see every record (onRecord) as it is replayed.
+    ...(extra.onRecord ? {} : { snapshots: snapshotStore(config, kind, enc.cipher, logger) }),
     ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),
     ...(extra.onHistoryError ? { onHistoryError: extra.onHistoryError } : {}),
     ...(extra.clock ? { clock: extra.clock } : {}),

@@ -156,4 +156,32 @@ describeWith(amqpEndpoint(), 'fk daemon on an encrypted RabbitMQ history with ju
   });
 });
 
+describeWith(amqpEndpoint(), 'fk daemon on a RabbitMQ history that breaks', ({ url }) => {
+  it('a sequence gap is a conflict at once: error log, daemon.conflict, /readyz 503 (it used to stay 200)', async () => {
+    const hook = await startWebhookReceiver(null);
+    cleanups.push(() => hook.close());
+    const sb = sandbox({ targets: [{ type: 'webhook', url: hook.url, retry: { minMs: 10, maxMs: 100 } }] }, url);
+    const clock = manualClock(T0);
+    const w = (await sessionWriter(sb, clock)).client;
+    await plan(w, sb.user);
+    const logger = captureLogger();
+    const d = await startDaemon(sb, clock, {}, { logger });
+    const raw = createAmqpTransport({ url, history: historyName(sb.user) });
+    cleanups.push(() => raw.close());
+    await raw.connect();
+    clock.set(T0 + S);
+    const gap = `9, 2026-06-10 10:00:01+00:00, ${sb.user}: CreateBacklog("b9", "After a gap")`;
+    await raw.publish(gap, { id: randomUUID(), seq: 9 });
+    await hook.waitFor((r) => r.some((x) => x.event.type === 'daemon.conflict'), 'daemon.conflict');
+    expect(hook.received.find((x) => x.event.type === 'daemon.conflict')?.event.detail).toMatchObject({
+      code: 'FK_SEQUENCE_CONFLICT',
+      seq: 4,
+    });
+    const ready = await readyz(d);
+    expect(ready.status).toBe(503);
+    expect(ready.body.sessions[0]).toMatchObject({ state: 'conflict' });
+    expect(logs(logger.lines, 'error').some((l) => l.msg.includes('history conflict'))).toBe(true);
+  });
+});
+
 const logs = (lines: LogLine[], level: LogLine['level']): LogLine[] => lines.filter((l) => l.level === level);

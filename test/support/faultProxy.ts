@@ -15,38 +15,114 @@ export interface FaultProxy {
   readonly accepted: number;
   /** While true, new connections are closed at once (the server looks down). */
   refuse: boolean;
+  /**
+   * Arms a cut: the first chunk in `direction` in which the watcher (see `FaultProxyOptions`)
+   * finds `event` is not forwarded, and that connection is then dropped (`'drop'`: both ends see
+   * it close) or black-holed (`'blackhole'`: it stays open, nothing more passes either way, and
+   * the proxy does not answer a FIN: a dead peer or network). Resolves once the cut happened.
+   */
+  cutOn(direction: 'up' | 'down', event: string, how: 'drop' | 'blackhole'): Promise<void>;
+  /** Removes the cuts armed by `cutOn` that have not happened. */
+  disarm(): void;
+  /** Every event the watchers reported so far, in order, across connections. */
+  readonly events: readonly string[];
+  /**
+   * Black-holed connections whose client still holds its socket. A client that only half-closes
+   * (sends FIN and waits for ours, which never comes) keeps a handle open and its process alive,
+   * so after its FIN the proxy writes one space now and then: a socket the client destroyed answers
+   * with a reset, and only then the connection stops counting.
+   */
+  readonly blackholedOpen: number;
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(targetHost: string, targetPort: number): Promise<FaultProxy> {
+export interface FaultProxyOptions {
+  /**
+   * Makes a protocol watcher for one direction of one connection (it sees that direction's bytes
+   * from the start, in order); it returns the names of the events found in each chunk.
+   */
+  readonly watch?: (direction: 'up' | 'down') => (chunk: Buffer) => readonly string[];
+}
+
+export async function startFaultProxy(
+  targetHost: string,
+  targetPort: number,
+  options: FaultProxyOptions = {},
+): Promise<FaultProxy> {
   const sockets = new Set<net.Socket>();
   const held = { up: false, down: false };
+  const holes = new Set<net.Socket>();
+  let cuts: Array<{ direction: 'up' | 'down'; event: string; how: 'drop' | 'blackhole'; done: () => void }> = [];
   let accepted = 0;
-  const server = net.createServer((client) => {
+  const events: string[] = [];
+  // allowHalfOpen: a black-holed connection must not answer the client's FIN by itself.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
     if (proxy.refuse) {
       client.destroy();
       return;
     }
     accepted++;
-    const upstream = net.connect(targetPort, targetHost);
+    const upstream = net.connect({ port: targetPort, host: targetHost, allowHalfOpen: true });
     sockets.add(client);
     sockets.add(upstream);
+    let hole = false;
     const kill = (): void => {
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
+      holes.delete(client);
     };
-    client.on('data', (d) => {
+    let probe: NodeJS.Timeout | null = null;
+    const probeClosed = (): void => {
+      probe ??= setInterval(() => {
+        if (!client.destroyed) client.write(' ');
+      }, 100);
+    };
+    client.on('close', () => {
+      if (probe !== null) clearInterval(probe);
+    });
+    const watchers = { up: options.watch?.('up'), down: options.watch?.('down') };
+    /** True when the chunk triggered a cut (and must not be forwarded). */
+    const cutBy = (direction: 'up' | 'down', d: Buffer): boolean => {
+      const found = watchers[direction]?.(d) ?? [];
+      events.push(...found);
+      const cut = cuts.find((c) => c.direction === direction && found.includes(c.event));
+      if (cut === undefined) return false;
+      cuts = cuts.filter((c) => c !== cut);
+      if (cut.how === 'drop') kill();
+      else {
+        hole = true;
+        holes.add(client);
+        upstream.destroy(); // the broker sees the client vanish; the client sees nothing at all
+        sockets.delete(upstream);
+      }
+      cut.done();
+      return true;
+    };
+    client.on('data', (d: Buffer) => {
+      if (hole || cutBy('up', d)) return;
       if (!held.up) upstream.write(d);
     });
-    upstream.on('data', (d) => {
+    upstream.on('data', (d: Buffer) => {
+      if (hole || cutBy('down', d)) return;
       if (!held.down) client.write(d);
     });
+    client.on('end', () => {
+      if (!hole) kill();
+      else probeClosed();
+    });
+    upstream.on('end', () => {
+      if (!hole) kill();
+    });
     client.on('error', kill);
-    upstream.on('error', kill);
+    upstream.on('error', () => {
+      if (!hole) kill();
+    });
     client.on('close', kill);
-    upstream.on('close', kill);
+    upstream.on('close', () => {
+      if (!hole) kill();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -55,6 +131,16 @@ export async function startFaultProxy(targetHost: string, targetPort: number): P
     refuse: false,
     get accepted() {
       return accepted;
+    },
+    events,
+    disarm() {
+      cuts = [];
+    },
+    get blackholedOpen() {
+      return holes.size;
+    },
+    cutOn(direction, event, how) {
+      return new Promise<void>((done) => cuts.push({ direction, event, how, done }));
     },
     hold(direction) {
       held[direction] = true;
@@ -71,6 +157,7 @@ export async function startFaultProxy(targetHost: string, targetPort: number): P
     async close() {
       for (const s of [...sockets]) s.destroy();
       sockets.clear();
+      holes.clear();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -2,7 +2,8 @@ import { ParseError } from '../errors';
 import { isStrategyName, type StrategyRecord } from './records';
 import { assertConstructible } from './strategies/construct';
 import { PY_SPACE_CLASS } from './strategies/pyNumbers';
-import { formatHistoryInstant, parseHistoryTimestamp } from './time';
+import { INEXACT, parseHistoryTimestamp } from './pythonTime';
+import { formatHistoryInstant } from './time';
 
 /**
  * Flowkeeper's line grammar, both ways:
@@ -47,8 +48,88 @@ const LINE_RE = new RegExp(
   'u',
 );
 
+const USER_RE = new RegExp(`^${USER}$`, 'u');
+
+/**
+ * True for a user identity Flowkeeper's line pattern reads (`name@domain.tld`, the last label of
+ * 2-4 letters, digits, `_` or `-`): lines written for any other identity could not be read back,
+ * by Flowkeeper or by fk.
+ */
+export function isHistoryIdentity(user: string): boolean {
+  return USER_RE.test(user);
+}
+const knownUsers = new Set<string>();
+
+/**
+ * The fast path for a line exactly as Flowkeeper writes it (`12, <ts>, <user>: Name("a", "b")`,
+ * at most four parameters, nothing after the parenthesis): the same five parts the pattern
+ * would give, or null to let the pattern decide (any other spacing, more parameters, a stray
+ * backslash, trailing text). A line accepted here is matched by the pattern at its first
+ * character with the same groups: every part is scanned with the pattern's own character rules.
+ */
+function splitCanonical(text: string): [string, string, string, string, string[]] | null {
+  const n = text.length;
+  let i = 0;
+  let c = text.charCodeAt(0);
+  if (c < 49 || c > 57) return null;
+  while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) i++;
+  if (text.charCodeAt(i) !== 44 || text.charCodeAt(i + 1) !== 32) return null;
+  const seq = text.slice(0, i);
+  const tsFrom = (i += 2);
+  if (text.charCodeAt(i) === 32) return null; // the pattern's \s* takes it, not the timestamp
+  while (i < n && ((c = text.charCodeAt(i)) === 32 || c === 43 || c === 45 || c === 46 || (c >= 48 && c <= 58))) i++;
+  if (i === tsFrom || text.charCodeAt(i) !== 44 || text.charCodeAt(i + 1) !== 32) return null;
+  const ts = text.slice(tsFrom, i);
+  const colon = text.indexOf(': ', i + 2);
+  if (colon < 0) return null;
+  const user = text.slice(i + 2, colon);
+  if (!knownUsers.has(user)) {
+    if (!USER_RE.test(user)) return null;
+    if (knownUsers.size > 1000) knownUsers.clear();
+    knownUsers.add(user);
+  }
+  i = colon + 2;
+  const nameFrom = i;
+  while (i < n && (((c = text.charCodeAt(i)) >= 65 && c <= 90) || (c >= 97 && c <= 122))) i++;
+  if (i === nameFrom || text.charCodeAt(i) !== 40) return null;
+  const name = text.slice(nameFrom, i);
+  const params: string[] = [];
+  i++;
+  for (;;) {
+    if (text.charCodeAt(i) !== 34) return null;
+    const from = ++i;
+    let escaped = false;
+    while (i < n && (c = text.charCodeAt(i)) !== 34) {
+      if (c === 92) {
+        const next = text.charCodeAt(i + 1);
+        if (next !== 34 && next !== 92) return null;
+        escaped = true;
+        i += 2;
+      } else i++;
+    }
+    if (i >= n) return null;
+    const raw = text.slice(from, i);
+    params.push(escaped ? unescape(raw) : raw);
+    i++;
+    if (text.charCodeAt(i) === 41) break;
+    if (text.charCodeAt(i) !== 44 || text.charCodeAt(i + 1) !== 32) return null;
+    i += 2;
+  }
+  if (i !== n - 1 || params.length > 4) return null;
+  return [seq, ts, user, name, params];
+}
+
 /** Flowkeeper's unescaping: `\\"` then `\\\\`, each replaced everywhere in turn. */
 const unescape = (p: string): string => (p.includes('\\') ? p.replaceAll('\\"', '"').replaceAll('\\\\', '\\') : p);
+
+/** The pattern, searched in the line: the same five parts as `splitCanonical`, or null. */
+function matchLine(text: string): [string, string, string, string, string[]] | null {
+  const m = LINE_RE.exec(text);
+  if (!m) return null;
+  const params: string[] = [unescape(m[5] ?? '')];
+  for (let i = 6; i <= 8; i++) if (m[i] !== undefined) params.push(unescape(m[i] as string));
+  return [m[1] as string, m[2] as string, m[3] as string, m[4] as string, params];
+}
 
 /** What the reader of an error may be shown of the line. */
 export interface ParseLineOptions {
@@ -71,42 +152,48 @@ const HIDDEN = '(an encrypted record: its content is not shown)';
 export function parseLine(text: string, lineNumber: number, opts: ParseLineOptions = {}): ParsedLine {
   if (isEmptyLine(text)) return EMPTY_LINE;
   const show = (part: string): string => (opts.decrypted ? HIDDEN : `'${part}'`);
-  const m = LINE_RE.exec(text);
+  const m = splitCanonical(text) ?? matchLine(text);
   if (!m) {
     throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: bad syntax ${show(text.trim())}`, {
       lineNumber,
       details: { pythonError: `Bad syntax: ${opts.decrypted ? HIDDEN : text}\n` },
     });
   }
-  const name = m[4] as string;
+  const name = m[3];
   if (!isStrategyName(name)) {
     throw new ParseError('FK_UNKNOWN_STRATEGY', `line ${lineNumber}: unknown strategy ${show(name)}`, {
       lineNumber,
       details: { pythonError: `Unknown strategy: ${opts.decrypted ? HIDDEN : name}` },
     });
   }
-  const seq = Number(m[1]);
+  const seq = Number(m[0]);
   if (!Number.isSafeInteger(seq)) {
-    const why = `sequence number ${show(m[1] as string)} is beyond 2^53 - 1, which fk cannot hold exactly`;
+    const why = `sequence number ${show(m[0])} is beyond 2^53 - 1, which fk cannot hold exactly`;
     throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${why}`, {
       lineNumber,
       details: { pythonName: 'ValueError', pythonError: why },
     });
   }
-  const stamp = parseHistoryTimestamp(m[2] as string);
-  if (stamp === null) {
-    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp ${show(m[2] as string)}`, {
+  const stamp = parseHistoryTimestamp(m[1]);
+  if (stamp === INEXACT) {
+    const why = `timestamp ${show(m[1])} has microseconds fk cannot hold exactly (beyond the years 1684-2255)`;
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${why}`, {
       lineNumber,
-      details: { pythonError: `Invalid isoformat string: ${show(m[2] as string)}`, pythonName: 'ValueError' },
+      details: { pythonName: 'ValueError', pythonError: why },
     });
   }
-  const params: string[] = [unescape(m[5] ?? '')];
-  for (let i = 6; i <= 8; i++) if (m[i] !== undefined) params.push(unescape(m[i] as string));
+  if (stamp === null) {
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp ${show(m[1])}`, {
+      lineNumber,
+      details: { pythonError: `Invalid isoformat string: ${show(m[1])}`, pythonName: 'ValueError' },
+    });
+  }
+  const params = m[4];
   assertConstructible(name, params, lineNumber, opts.decrypted === true);
   const record: StrategyRecord =
     stamp.zone === 0
-      ? { seq, when: stamp.t, user: m[3] as string, name, params }
-      : { seq, when: stamp.t, zone: stamp.zone, user: m[3] as string, name, params };
+      ? { seq, when: stamp.t, user: m[2], name, params }
+      : { seq, when: stamp.t, zone: stamp.zone, user: m[2], name, params };
   return { kind: 'record', record };
 }
 

@@ -1,7 +1,7 @@
 import type { Micros } from '../clock';
 import type { Pomodoro, TimerState, User } from '../engine/model';
 import type { StrategyRecord } from '../engine/records';
-import { formatInstant, secondsToMicros } from '../engine/time';
+import { addSecondsTo, formatInstant } from '../engine/time';
 import { eventId, type DerivedEvent, type FkEvent, type FkEventType } from './event';
 
 export * from './event';
@@ -51,8 +51,10 @@ export function upcomingTransitions(user: User | undefined): DerivedEvent[] {
   if (t.state === 'work') {
     const w = t.nextStateChange;
     const work = workEnded(user.identity, p, w);
-    if (p.restDuration === 0) return [work];
-    return [work, completed(user.identity, p, w, w + secondsToMicros(p.restDuration), null)];
+    // The rest end as the engine will stamp it (same arithmetic, same zone).
+    const end = addSecondsTo(w, t.nextZone, p.restDuration);
+    if (p.restDuration <= 0 || end.problem !== null) return [work];
+    return [work, completed(user.identity, p, w, end.t, null)];
   }
   if (t.state === 'rest') return [completed(user.identity, p, p.dateRestStarted, t.nextStateChange, null)];
   return [];
@@ -92,7 +94,8 @@ export function workEnded(user: string, p: Pomodoro, at: Micros): DerivedEvent {
     workStart === null ? {} : { startedAt: formatInstant(workStart), elapsedSeconds: secs(at - workStart) };
   if (p.restDuration === 0)
     return pomodoroEvent(user, p, 'longbreak.started', at, 'timer', { ...started, endsAt: null, longBreak: true });
-  const endsAt = formatInstant(at + secondsToMicros(p.restDuration));
+  const end = addSecondsTo(at, 0, p.restDuration);
+  const endsAt = end.problem === null ? formatInstant(end.t) : null;
   return pomodoroEvent(user, p, 'work.finished', at, 'timer', { ...started, endsAt, longBreak: false });
 }
 

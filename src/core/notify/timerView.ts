@@ -1,6 +1,6 @@
 import type { Micros } from '../clock';
 import type { User } from '../engine/model';
-import { formatDate, formatInstant, secondsToMicros } from '../engine/time';
+import { addSecondsTo, formatInstant, localDate } from '../engine/time';
 
 /** What the timer of a user shows at `now`: pure maths over the (sealed) model. */
 export interface TimerView {
@@ -31,11 +31,13 @@ export function timerAt(user: User, now: Micros): TimerView {
   let until = t.nextStateChange;
   let series = t.pomodoroInSeries;
   if (p !== null && p.type === 'normal' && phase === 'work' && until !== null && now >= until) {
+    // As the engine rings it (timerTransitions.ts): the rest and today's series count.
     const w = until;
+    const end = addSecondsTo(w, t.nextZone, p.restDuration);
     phase = 'rest';
     since = w;
-    until = p.restDuration === 0 ? null : w + secondsToMicros(p.restDuration);
-    series = p.restDuration === 0 ? 0 : t.lastDate === formatDate(w) ? series + 1 : 1;
+    until = p.restDuration > 0 && end.problem === null ? end.t : null;
+    series = until === null ? 0 : (t.lastDate === localDate(w, t.nextZone) ? series : 0) + 1;
   }
   if (phase === 'rest' && until !== null && now >= until) phase = 'idle';
   if (phase === 'idle' || p === null) {

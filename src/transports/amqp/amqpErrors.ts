@@ -24,12 +24,107 @@ function messageOf(err: unknown): string {
   return typeof message === 'string' ? message : String(err);
 }
 
+/** `err.code` when it is a string (Node system and TLS errors: `ECONNREFUSED`, `ERR_SSL_…`). */
+function systemCode(err: unknown): string | null {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : null;
+}
+
+/** TLS certificate verification failures (OpenSSL `X509_V_ERR_*` names as Node reports them). */
+const UNTRUSTED_CERT = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * A library or system failure in words a user can act on, and whether retrying can help. Library
+ * texts ("Channel ended, no reply will be forthcoming", OpenSSL's "ssl3_get_record:wrong version
+ * number") never reach the user as they are (issue 11.7); `cause` keeps the original.
+ */
+export interface LibraryFailure {
+  readonly reason: string;
+  readonly retryable: boolean;
+  /** Short tag for `details.reason` and logs. */
+  readonly kind: 'tls-not-tls' | 'tls-untrusted' | 'tls-refused' | 'not-amqp' | 'lost' | 'network' | 'other';
+}
+
+export function explainFailure(err: unknown, tls: boolean): LibraryFailure {
+  const code = systemCode(err);
+  const text = messageOf(err);
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    return {
+      kind: 'tls-not-tls',
+      retryable: false,
+      reason: 'TLS handshake failed: the server does not speak TLS on this port (amqps:// is usually port 5671, amqp:// 5672)',
+    };
+  }
+  if (code !== null && UNTRUSTED_CERT.has(code)) {
+    return {
+      kind: 'tls-untrusted',
+      retryable: false,
+      reason: `the broker's TLS certificate is not trusted (${code}): set the CA certificate (amqpCaFile, FK_AMQP_CA_FILE) or check the host name`,
+    };
+  }
+  if (code !== null && code.startsWith('ERR_SSL_')) {
+    const alert = code.replace(/^ERR_SSL_(TLSV\d+_|SSLV3_)?(ALERT_)?/, '').toLowerCase().replace(/_/g, ' ');
+    return {
+      kind: 'tls-refused',
+      retryable: false,
+      reason: `TLS handshake refused (${alert}): the broker may require a client certificate (amqpCertFile and amqpKeyFile)`,
+    };
+  }
+  if (tls && code === 'ECONNRESET' && /before secure TLS connection/.test(text)) {
+    return {
+      kind: 'tls-not-tls',
+      retryable: false,
+      reason: 'TLS handshake failed: the server closed the connection (is this a TLS port? amqps:// is usually 5671)',
+    };
+  }
+  // amqplib: the server hung up before finishing the AMQP handshake (not an AMQP port, or a proxy
+  // or load balancer in front of a broker that is down).
+  if (/^Socket closed abruptly during opening handshake/.test(text)) {
+    return {
+      kind: 'not-amqp',
+      retryable: true,
+      reason: 'the server closed the connection during the AMQP handshake (is this the AMQP port of RabbitMQ?)',
+    };
+  }
+  // amqplib, when the connection drops under a pending request or a closed channel is used.
+  if (/^Channel ended, no reply will be forthcoming|^Channel closed|^Connection closed|^Connection closing/.test(text)) {
+    return { kind: 'lost', retryable: true, reason: 'the connection was lost' };
+  }
+  if (/^Heartbeat timeout/.test(text)) {
+    return { kind: 'lost', retryable: true, reason: 'the connection was lost (no heartbeat from the broker)' };
+  }
+  const network: Record<string, string> = {
+    ECONNREFUSED: 'connection refused (is RabbitMQ running and listening there?)',
+    ECONNRESET: 'the connection was reset by the server or the network',
+    EPIPE: 'the connection was lost',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed (DNS)',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+  };
+  if (code !== null && network[code] !== undefined) {
+    return { kind: 'network', retryable: true, reason: network[code] as string };
+  }
+  return { kind: 'other', retryable: true, reason: text.split('\n')[0] ?? text };
+}
+
 /** Wraps a failure of TCP connect + AMQP handshake to `endpoint` (`host:port/vhost`). */
-export function wrapConnectError(err: unknown, endpoint: string, vhost: string): FkError {
+export function wrapConnectError(err: unknown, endpoint: string, vhost: string, tls = false): FkError {
   if (err instanceof FkError) return err;
   const where = `amqp connect to ${endpoint} failed`;
   const text = messageOf(err);
-  const sysCode = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  const sysCode = systemCode(err);
   // amqplib: "Handshake terminated by server: 403 (ACCESS-REFUSED) …" on bad credentials.
   if (/^Handshake terminated by server: 403\b/.test(text)) {
     return new TransportError('FK_AUTH_FAILED', `${where}: user name or password refused`, { cause: err });
@@ -46,7 +141,12 @@ export function wrapConnectError(err: unknown, endpoint: string, vhost: string):
   if (sysCode === 'ETIMEDOUT' || text === 'connect ETIMEDOUT') {
     return new TransportError('FK_TRANSPORT_TIMEOUT', `${where}: timed out`, { cause: err, retryable: true });
   }
-  return new TransportError('FK_TRANSPORT_UNAVAILABLE', `${where}: ${text}`, { cause: err, retryable: true });
+  const failure = explainFailure(err, tls);
+  return new TransportError('FK_TRANSPORT_UNAVAILABLE', `${where}: ${failure.reason}`, {
+    cause: err,
+    retryable: failure.retryable,
+    details: { reason: failure.kind },
+  });
 }
 
 /**
@@ -71,15 +171,23 @@ export function wrapOperationError(err: unknown, op: string, resource: string, e
       );
     case NOT_FOUND:
       return new TransportError('FK_TRANSPORT_UNAVAILABLE', `${where} failed: not found`, { cause: err, retryable: true });
-    default:
-      return new TransportError('FK_TRANSPORT_UNAVAILABLE', `${where} failed: ${messageOf(err)}`, {
+    default: {
+      const failure = explainFailure(err, false);
+      const message =
+        failure.kind === 'lost'
+          ? `amqp connection to ${endpoint} lost during ${op} '${resource}'${failure.reason === 'the connection was lost' ? '' : `: ${failure.reason}`}`
+          : `${where} failed: ${failure.reason}`;
+      return new TransportError('FK_TRANSPORT_UNAVAILABLE', message, {
         cause: err,
-        retryable: true,
+        retryable: failure.retryable,
+        details: { reason: failure.kind },
       });
+    }
   }
 }
 
 /** A short, credential-free reason for status events and logs. */
 export function describeLoss(err: unknown): string {
-  return messageOf(err).split('\n')[0] ?? 'connection lost';
+  if (err instanceof FkError) return err.message;
+  return explainFailure(err, false).reason;
 }

@@ -4,7 +4,7 @@ import { createBackoff } from '../../core/backoff';
 import { InputError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { PublishMeta, SubscribeHandlers, Transport, TransportStatus, Unsubscribe } from '../../core/transport';
-import { closeConnection } from './closeConnection';
+import { closeConnection, destroyConnection } from './closeConnection';
 import { describeLoss, wrapConnectError, wrapOperationError } from './amqpErrors';
 import { MAX_ID_LENGTH, normalizeAmqpOptions, type AmqpTransportOptions, type NormalizedAmqpOptions } from './options';
 import { PendingPublishes, type PendingPublish } from './pendingPublishes';
@@ -100,15 +100,19 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       { retryable: true },
     );
 
-  /** The funnel of every `error`/`close`: marks the connection lost, once. */
-  function onLost(l: Live, err: Error): void {
+  /**
+   * The funnel of every `error`/`close`: marks the connection lost, once. `dead`: the link itself
+   * stopped answering, so the socket is dropped at once instead of closed politely.
+   */
+  function onLost(l: Live, err: Error, dead = false): void {
+    if (dead) destroyConnection(l.conn);
     if (l.lost) return;
     l.lost = true;
     if (live !== l || phase !== 'online') return; // while (re)connecting, the awaiting code fails
     live = null;
     log.warn({ err }, 'connection lost');
     for (const s of subscriptions) s.detach();
-    void closeConnection(l.conn, closeTimeoutMs); // only a channel may have died
+    if (!dead) void closeConnection(l.conn, closeTimeoutMs); // only a channel may have died
     phase = 'reconnecting';
     scheduleReconnect(err);
   }
@@ -164,7 +168,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
         clientProperties: { connection_name: `fk ${opts.history}` },
       });
     } catch (err) {
-      throw wrapConnectError(err, endpoint, opts.vhost);
+      throw wrapConnectError(err, endpoint, opts.vhost, opts.connect.protocol === 'amqps');
     }
     const l: Live = { conn, pub: null, lost: false };
     conn.on('error', (err: Error) => onLost(l, err));
@@ -289,6 +293,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
           caughtUpGraceMs: opts.caughtUpGraceMs,
           probeTimeoutMs: opts.connectTimeoutMs,
           dedupeWindow: opts.dedupeWindow,
+          closeTimeoutMs,
           log,
         },
         start,
@@ -299,12 +304,19 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
         await sub.attach(l.conn, (err) => onLost(l, err));
       } catch (err) {
         subscriptions.delete(sub);
-        await sub.stop();
+        // Unanswered on the way (a probe's close) or now: the link is dead, drop it at once.
+        const dead = err instanceof TransportError && err.code === 'FK_TRANSPORT_UNAVAILABLE';
+        if (dead) sub.abandon();
+        if ((dead || !(await sub.stop())) && !l.lost) onLost(l, err instanceof Error ? err : new Error(String(err)), true);
         throw isClosed() ? closedError('subscribe') : wrapOperationError(err, 'consume', topology.queue, endpoint);
       }
       return async () => {
-        subscriptions.delete(sub);
-        await sub.stop();
+        if (!subscriptions.delete(sub)) return;
+        const attachedTo = live;
+        // A close-ok that never comes means the link is dead: drop it (reconnecting if still open).
+        if (!(await sub.stop()) && attachedTo !== null && !attachedTo.lost) {
+          onLost(attachedTo, new Error(`closing a channel of ${endpoint} got no answer`), true);
+        }
       };
     },
 
@@ -313,11 +325,11 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
         phase = 'closed';
         if (reconnectTimer !== null) clearTimeout(reconnectTimer);
         reconnectTimer = null;
-        const subs = [...subscriptions];
+        // Closing the connection closes its channels: one bounded handshake, not one per channel.
+        for (const s of subscriptions) s.abandon();
         subscriptions.clear();
         const l = live;
         live = null;
-        await Promise.all(subs.map((s) => s.stop()));
         pending.rejectAll(() => closedError('publish'));
         if (l !== null) {
           l.lost = true;

@@ -1,6 +1,7 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../../core/logger';
 import type { SubscribeHandlers } from '../../core/transport';
+import { closeChannel } from './closeConnection';
 import { probeTail, streamOffset } from './tailProbe';
 
 /** Insertion-ordered set that forgets its oldest ids beyond `capacity`. */
@@ -25,6 +26,8 @@ export interface StreamSubscriptionConfig {
   readonly caughtUpGraceMs: number;
   readonly probeTimeoutMs: number;
   readonly dedupeWindow: number;
+  /** Longest wait for a channel's close-ok. */
+  readonly closeTimeoutMs: number;
   readonly log: Logger;
 }
 
@@ -75,7 +78,7 @@ export class StreamSubscription {
     });
     this.#channel = ch;
     this.#unacked = 0;
-    const tail = await probeTail(conn, queue, caughtUpGraceMs, probeTimeoutMs);
+    const tail = await probeTail(conn, queue, caughtUpGraceMs, probeTimeoutMs, this.config.closeTimeoutMs);
     this.#target = tail;
     this.#caughtUpSent = false;
     await ch.prefetch(prefetch);
@@ -85,7 +88,7 @@ export class StreamSubscription {
       arguments: { 'x-stream-offset': start },
     });
     if (!this.#active) {
-      await ch.close().catch(() => undefined);
+      await closeChannel(ch, this.config.closeTimeoutMs);
       return;
     }
     started = true;
@@ -98,13 +101,23 @@ export class StreamSubscription {
     this.#channel = null;
   }
 
-  /** Stops for good: no more entries; closes the channel when it is still open. */
-  async stop(): Promise<void> {
-    if (!this.#active) return;
+  /**
+   * Stops for good: no more entries; closes the channel when it is still open, waiting at most
+   * `closeTimeoutMs`. Resolves false when the broker did not confirm the close (the link is
+   * suspect: the caller drops the connection).
+   */
+  async stop(): Promise<boolean> {
+    if (!this.#active) return true;
     this.#active = false;
     const ch = this.#channel;
     this.#channel = null;
-    if (ch !== null) await ch.close().catch(() => undefined);
+    return ch === null ? true : closeChannel(ch, this.config.closeTimeoutMs);
+  }
+
+  /** Stops for good without closing the channel: the connection is about to close with it. */
+  abandon(): void {
+    this.#active = false;
+    this.#channel = null;
   }
 
   #onMessage(ch: Channel, msg: ConsumeMessage | null, onLost: (err: Error) => void): void {

@@ -1,5 +1,6 @@
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { TransportError } from '../../core/errors';
+import { closeChannel } from './closeConnection';
 
 /**
  * Learning where a stream ends, so a subscription can say "caught up" (`onCaughtUp`).
@@ -37,14 +38,17 @@ export function streamOffset(msg: ConsumeMessage): number | null {
 
 /**
  * Resolves with the offset of the last entry of `queue` (-1 when empty), using a short-lived
- * channel on `conn`. Rejects with the library error when the channel or connection fails, and
- * with `FK_TRANSPORT_TIMEOUT` when a stream known to be non-empty sends nothing in `timeoutMs`.
+ * channel on `conn`. Rejects with the library error when the channel or connection fails, with
+ * `FK_TRANSPORT_TIMEOUT` when a stream known to be non-empty sends nothing in `timeoutMs`, and
+ * with `FK_TRANSPORT_UNAVAILABLE` when the broker does not confirm closing the probe's channel
+ * within `closeTimeoutMs` (the link is then suspect).
  */
 export async function probeTail(
   conn: ChannelModel,
   queue: string,
   graceMs: number,
   timeoutMs: number,
+  closeTimeoutMs: number,
 ): Promise<number> {
   const ch = await conn.createChannel();
   let tail = -1;
@@ -58,7 +62,7 @@ export async function probeTail(
     closed ??= new Error('probe channel closed');
     wake?.();
   });
-  try {
+  const readTail = async (): Promise<number> => {
     await ch.prefetch(1);
     await ch.consume(
       queue,
@@ -91,8 +95,20 @@ export async function probeTail(
       });
     }
     return -1;
+  };
+  let result: number;
+  try {
+    result = await readTail();
+  } catch (err) {
+    if (closed === null) await closeChannel(ch, closeTimeoutMs);
+    throw err;
   } finally {
     wake = null;
-    if (closed === null) await ch.close().catch(() => undefined);
   }
+  if (closed === null && !(await closeChannel(ch, closeTimeoutMs))) {
+    throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp stream '${queue}': closing the probe channel got no answer`, {
+      retryable: true,
+    });
+  }
+  return result;
 }

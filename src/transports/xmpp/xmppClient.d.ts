@@ -69,7 +69,7 @@ declare module '@xmpp/client' {
     reconnect: Reconnect;
     streamManagement: StreamManagement;
     /** The current socket (a `net.Socket` for xmpp://, a WebSocket wrapper for ws://). */
-    socket: { setNoDelay?: (noDelay: boolean) => unknown } | null;
+    socket: { setNoDelay?: (noDelay: boolean) => unknown; destroy?: () => unknown } | null;
     iqCaller: { request(iq: Element, timeoutMs?: number): Promise<Element> };
     start(): Promise<JID>;
     stop(): Promise<unknown>;

@@ -1,7 +1,8 @@
 import { client } from '@xmpp/client';
 import type { Client, Element } from '@xmpp/client';
 import { createBackoff } from '../../core/backoff';
-import { FkError, TransportError } from '../../core/errors';
+import { TransportError } from '../../core/errors';
+import { describeCause, toTransportError } from './xmppErrors';
 import type { Logger } from '../../core/logger';
 import type { NormalizedXmppOptions } from './options';
 import { errorCondition } from './stanza';
@@ -37,40 +38,8 @@ export interface XmppConnection {
   stop(): Promise<void>;
 }
 
-function describeCause(err: unknown): string {
-  if (err instanceof Error) {
-    const e = err as Error & { code?: unknown; condition?: unknown };
-    if (typeof e.condition === 'string') return e.condition;
-    if (typeof e.code === 'string') return e.code;
-    return e.message;
-  }
-  return String(err);
-}
-
-/** Maps a failure of `@xmpp/client` to our catalog (STYLE §4: wrap at the boundary, keep `cause`). */
-export function toTransportError(err: unknown, opts: NormalizedXmppOptions): FkError {
-  if (err instanceof FkError) return err;
-  const account = `${opts.username}@${opts.domain}`;
-  const name = err instanceof Error ? err.name : '';
-  const cause = describeCause(err);
-  if (name === 'SASLError') {
-    return new TransportError('FK_AUTH_FAILED', `xmpp login as '${account}' at ${opts.service} failed: ${cause}`, {
-      cause: err,
-      retryable: false,
-      details: { account, condition: cause },
-    });
-  }
-  if (name === 'TimeoutError') {
-    return new TransportError('FK_TRANSPORT_TIMEOUT', `xmpp connect to ${opts.service} timed out`, { cause: err, retryable: true });
-  }
-  // Stream errors such as host-unknown name a configuration problem that retrying will not fix.
-  const permanent = name === 'StreamError' && ['host-unknown', 'not-authorized', 'policy-violation'].includes(cause);
-  return new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp connect to ${opts.service} as '${account}' failed: ${cause}`, {
-    cause: err,
-    retryable: !permanent,
-    details: { service: opts.service, reason: cause },
-  });
-}
+/** Longest wait for the server to end the stream on close before the socket is destroyed. */
+const MAX_CLOSE_WAIT_MS = 5000;
 
 export function openXmppConnection(
   opts: NormalizedXmppOptions,
@@ -116,6 +85,13 @@ export function openXmppConnection(
       events.onDown?.('authentication failed', undefined);
       xmpp.disconnect().catch(() => undefined);
     }
+  });
+  // Once our </stream:stream> is out and answered (or given up on), @xmpp/connection detaches its
+  // parser, ends the socket and waits for the server's FIN; a byte arriving meanwhile makes it
+  // throw inside its 'data' handler, and a FIN that never comes leaves the socket open. The stream
+  // is over (RFC 6120 §4.4), so the socket goes at once.
+  xmpp.on('status', (status: string) => {
+    if (stopping && status === 'disconnecting') xmpp.socket?.destroy?.();
   });
   // Small request/response exchanges (publish → echo, page → next page) must not wait for Nagle.
   xmpp.on('connect', () => xmpp.socket?.setNoDelay?.(true));
@@ -239,13 +215,20 @@ export function openXmppConnection(
       xmpp.reconnect.stop();
       abortStart?.(new TransportError('FK_TRANSPORT_CLOSED', `xmpp connection to ${opts.service} closed while connecting`));
       failRequests(new TransportError('FK_TRANSPORT_CLOSED', `xmpp connection to ${opts.service} is closed`));
+      const socket = xmpp.socket;
       if (xmpp.status !== 'offline') {
-        try {
-          await xmpp.stop();
-        } catch (err) {
-          log.debug({ err }, 'xmpp stop failed');
-        }
+        // @xmpp/connection waits 2 s for the server's </stream:stream> and 2 s for its FIN, then
+        // gives up but leaves the half-closed socket open: on a dead link the process would never
+        // exit. So: at most MAX_CLOSE_WAIT_MS, then the socket is destroyed whatever happened.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          xmpp.stop().catch((err: unknown) => log.debug({ err }, 'xmpp stop failed')),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(opts.connectTimeoutMs, MAX_CLOSE_WAIT_MS)))),
+        ]);
+        clearTimeout(timer);
       }
+      socket?.destroy?.();
+      xmpp.socket?.destroy?.();
       xmpp.reconnect.stop();
     },
   };

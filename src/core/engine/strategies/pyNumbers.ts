@@ -10,6 +10,9 @@ export const PY_SPACE_CLASS =
   '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
 const SPACE_RE = new RegExp(`^[${PY_SPACE_CLASS}]+|[${PY_SPACE_CLASS}]+$`, 'g');
+/** `int()` and `float()` strip the same whitespace, except 0x1C-0x1F (checked against Python 3.11). */
+const NUMBER_SPACE = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const NUMBER_SPACE_RE = new RegExp(`^[${NUMBER_SPACE}]+|[${NUMBER_SPACE}]+$`, 'g');
 
 /** Python `str.strip()` without arguments. */
 export function pyStrip(text: string): string {
@@ -20,6 +23,8 @@ const DIGIT_RE = /\p{Nd}/u;
 const INT_RE = /^[+-]?\p{Nd}(?:_?\p{Nd})*$/u;
 const DIGITS = '\\p{Nd}(?:_?\\p{Nd})*';
 const FLOAT_RE = new RegExp(`^[+-]?(?:(?:${DIGITS})?\\.${DIGITS}|${DIGITS}\\.?)(?:[eE][+-]?${DIGITS})?$`, 'u');
+const ASCII_INT_RE = /^[0-9]{1,15}$/;
+const ASCII_DECIMAL_RE = /^[0-9]{1,15}(?:\.[0-9]{1,15})?$/;
 const SPECIAL_RE = /^([+-]?)(inf|infinity|nan)$/i;
 
 /** Unicode decimal digits come in runs of ten (0-9), so a digit's value is its place in its run. */
@@ -46,14 +51,17 @@ function asciiNumber(text: string): string {
  * precision here (Python keeps them exact); callers cap or clamp what they accept.
  */
 export function pyInt(text: string): number | null {
-  const t = pyStrip(text);
+  if (ASCII_INT_RE.test(text)) return Number(text);
+  const t = text.replace(NUMBER_SPACE_RE, '');
   if (!INT_RE.test(t)) return null;
-  return Number(asciiNumber(t));
+  const v = Number(asciiNumber(t));
+  return v === 0 ? 0 : v; // Python integers have no -0
 }
 
 /** Python `float(text)`, or null where Python raises `ValueError`. */
 export function pyFloat(text: string): number | null {
-  const t = pyStrip(text);
+  if (ASCII_DECIMAL_RE.test(text)) return Number(text);
+  const t = text.replace(NUMBER_SPACE_RE, '');
   const special = SPECIAL_RE.exec(t);
   if (special) {
     if ((special[2] as string).toLowerCase() === 'nan') return NaN;

@@ -1,0 +1,262 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeHistoryState, encodeHistoryState, MODEL_CODEC_VERSION } from '../core/engine/modelCodec';
+import type { HistoryState } from '../core/engine/engine';
+import { silentLogger, type Logger } from '../core/logger';
+import type { Cipher } from '../core/crypto';
+import type { CachedEntry } from '../core/replicaFollower';
+import type { SnapshotStore, StateSnapshot } from '../core/snapshots';
+import { linesOfFd, readLinesFd } from '../transports/file';
+
+const FORMAT = 'fk-snapshot/1';
+/** Below this many new lines a snapshot is not (re)written: replaying them is cheaper. */
+export const DEFAULT_MIN_LINES = 2000;
+
+export interface FileSnapshotOptions {
+  /** Where snapshots are kept (`<cacheDir>/snapshots`); created 0700, files 0600. */
+  readonly dir: string;
+  /** The history file the snapshots describe. */
+  readonly path: string;
+  /** Part of the key, so two identities on one file do not share a snapshot file. */
+  readonly user: string;
+  /** @default DEFAULT_MIN_LINES */
+  readonly minLines?: number;
+  /** The history's key, if it is encrypted: a snapshot is used only with the key it was taken with. */
+  readonly cipher?: Cipher;
+  readonly logger?: Logger;
+}
+
+interface Meta {
+  readonly format: string;
+  readonly codec: number;
+  /** The file, or the replica's key. */
+  readonly file: string;
+  /** Bytes of the file (entries of the replica) the snapshot covers, and their SHA-256. */
+  readonly covered: number;
+  readonly sha256: string;
+  /** An encrypted history: a token only its key decrypts (`keyCheck`). */
+  readonly key?: string;
+}
+
+const KEY_CHECK = '# fk snapshot key check';
+
+/** A token only `cipher`'s key decrypts to KEY_CHECK; none for a plaintext history. */
+function keyToken(cipher: Cipher | undefined): string | undefined {
+  return cipher?.encryptLine(KEY_CHECK, { seq: 0, user: 'snapshot' });
+}
+
+function keyMatches(cipher: Cipher | undefined, token: string | undefined): boolean {
+  if (cipher === undefined || token === undefined) return cipher === undefined && token === undefined;
+  try {
+    return cipher.decryptLine(token) === KEY_CHECK;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Snapshots of a history file's model (the store behind `ClientOptions.snapshots`):
+ * one file per history and user, holding the size and SHA-256 of the prefix it covers, then the
+ * model (core/engine/modelCodec.ts). `load` trusts nothing: a snapshot whose prefix no longer
+ * hashes the same (an early line edited, the file replaced or truncated), of another format, or
+ * that does not decode is deleted and ignored, and the client replays the whole file (and saves
+ * a new one). An encrypted history's snapshot is used only with its key. A snapshot holds the
+ * model in the clear, in the cache folder that already holds the derived keys (keyCache.ts): it is
+ * as sensitive as they are. Deleting the folder costs one full replay, nothing else.
+ */
+export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStore {
+  const log = (opts.logger ?? silentLogger).child({ component: 'snapshots' });
+  const minLines = opts.minLines ?? DEFAULT_MIN_LINES;
+  const real = (): string => {
+    try {
+      return realpathSync(opts.path);
+    } catch {
+      return opts.path;
+    }
+  };
+  const file = join(opts.dir, `${createHash('sha256').update(`${real()}\n${opts.user}`).digest('hex').slice(0, 32)}.snap`);
+  /**
+   * The history's identity when `load` ran (before the client read it). `save` writes only if the
+   * file is still exactly that one: else what it would hash now may not be what was replayed (a
+   * line appended or the file rewritten meanwhile), and the next command saves instead.
+   */
+  let seen: string | null = null;
+  const identity = (): string | null => {
+    try {
+      const st = statSync(opts.path, { bigint: true });
+      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    async load(): Promise<StateSnapshot | null> {
+      seen = identity();
+      return readSnapshot(file, log, (m) =>
+        m.file !== real() ? 'of another file' : !keyMatches(opts.cipher, m.key) ? 'of another key' : prefixHash(opts.path, m.covered) !== m.sha256 ? 'the history no longer starts as it did' : null,
+      );
+    },
+
+    async save(state: HistoryState, position: string, fresh: number): Promise<void> {
+      const covered = Number(position);
+      if (fresh < minLines || !snapshotable(state) || !Number.isSafeInteger(covered) || covered <= 0) return;
+      if (seen === null || identity() !== seen) return;
+      const sha256 = prefixHash(opts.path, covered);
+      if (sha256 === null) return;
+      const key = keyToken(opts.cipher);
+      writeSnapshot(opts.dir, file, { format: FORMAT, codec: MODEL_CODEC_VERSION, file: real(), covered, sha256, ...(key ? { key } : {}) }, state);
+    },
+  };
+}
+
+export interface ReplicaSnapshotOptions {
+  /** Where snapshots are kept (`<cacheDir>/snapshots`). */
+  readonly dir: string;
+  /** The replica's key (backend and user): one snapshot per replica. */
+  readonly key: string;
+  /** @default DEFAULT_MIN_LINES */
+  readonly minLines?: number;
+  readonly cipher?: Cipher;
+  readonly logger?: Logger;
+}
+
+/**
+ * Snapshots of a broker history's model, anchored in the local replica (app/replicaCache.ts):
+ * a snapshot covers the replica's first `covered` entries and holds their SHA-256; it is used
+ * only while the replica still starts with exactly those entries (the client checks the replica
+ * itself against the backend), and only with the key it was taken with.
+ */
+export function createReplicaSnapshotStore(opts: ReplicaSnapshotOptions): SnapshotStore {
+  const log = (opts.logger ?? silentLogger).child({ component: 'snapshots' });
+  const minLines = opts.minLines ?? DEFAULT_MIN_LINES;
+  const id = createHash('sha256').update(`replica\n${opts.key}`).digest('hex').slice(0, 32);
+  const file = join(opts.dir, `${id}.snap`);
+  return {
+    async load(replica?: readonly CachedEntry[]): Promise<StateSnapshot | null> {
+      if (replica === undefined || replica.length === 0) return null;
+      return readSnapshot(file, log, (m) =>
+        m.file !== id
+          ? 'of another replica'
+          : !keyMatches(opts.cipher, m.key)
+            ? 'of another key'
+            : m.covered > replica.length || entriesHash(replica, m.covered) !== m.sha256
+              ? 'the replica no longer starts as it did'
+              : null,
+      );
+    },
+
+    async save(state: HistoryState, _position: string, fresh: number, replica?: readonly CachedEntry[]): Promise<void> {
+      if (replica === undefined || replica.length === 0 || fresh < minLines || !snapshotable(state) || state.lineNumber !== replica.length) return;
+      const key = keyToken(opts.cipher);
+      const meta = { format: FORMAT, codec: MODEL_CODEC_VERSION, file: id, covered: replica.length, sha256: entriesHash(replica, replica.length) };
+      writeSnapshot(opts.dir, file, { ...meta, ...(key ? { key } : {}) }, state);
+    },
+  };
+}
+
+/**
+ * A valid history whose state lists no skipped or doubtful lines (they hold errors, which the codec
+ * does not write): a broker log with junk in it is replayed from its replica, as before.
+ */
+function snapshotable(state: HistoryState): boolean {
+  return state.error === null && state.skipped.length === 0 && state.doubtful.length === 0 && state.sequenceProblems.length === 0;
+}
+
+/** SHA-256 over the first `count` entries (line and position each). */
+function entriesHash(entries: readonly CachedEntry[], count: number): string {
+  const hash = createHash('sha256');
+  for (let i = 0; i < count; i++) {
+    const e = entries[i] as CachedEntry;
+    hash.update(`${e.position}\u0000${e.line}\n`);
+  }
+  return hash.digest('hex');
+}
+
+/** Reads a snapshot whose meta `reject` finds nothing wrong with (else deletes it); null without one. */
+function readSnapshot(file: string, log: Logger, reject: (m: Meta) => string | null): StateSnapshot | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  const discard = (why: string): null => {
+    log.info({ file, why }, 'snapshot ignored');
+    rmSync(file, { force: true });
+    return null;
+  };
+  try {
+    let meta: Meta | null = null;
+    const bodyStart = readLinesFd(fd, (line) => {
+      meta = JSON.parse(line) as Meta;
+      return false;
+    });
+    const m = meta as Meta | null;
+    if (m === null || m.format !== FORMAT || m.codec !== MODEL_CODEC_VERSION) return discard('another format');
+    const why = reject(m);
+    if (why !== null) return discard(why);
+    const state = decodeHistoryState(linesOfFd(fd, { from: bodyStart }));
+    return { state, position: String(m.covered) };
+  } catch (err) {
+    return discard(`unreadable: ${(err as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes a snapshot atomically (a temporary file renamed over the old one), 0600 in a 0700 folder. */
+function writeSnapshot(dir: string, file: string, meta: Meta, state: HistoryState): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    const out = bufferedWriter(fd);
+    out(JSON.stringify(meta));
+    encodeHistoryState(state, out);
+    out(null);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+}
+
+/** SHA-256 of the first `bytes` of a file, or null when it is shorter. */
+function prefixHash(path: string, bytes: number): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    if (fstatSync(fd).size < bytes) return null;
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let pos = 0; pos < bytes; ) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, bytes - pos), pos);
+      if (n === 0) return null;
+      hash.update(buf.subarray(0, n));
+      pos += n;
+    }
+    return hash.digest('hex');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes lines to `fd` in ~1 MiB pieces; `null` flushes. */
+function bufferedWriter(fd: number): (line: string | null) => void {
+  let parts: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    const buf = Buffer.from(parts.join(''), 'utf8');
+    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+    parts = [];
+    size = 0;
+  };
+  return (line) => {
+    if (line === null) return flush();
+    parts.push(line, '\n');
+    size += line.length + 1;
+    if (size >= 1 << 20) flush();
+  };
+}
