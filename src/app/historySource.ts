@@ -120,9 +120,11 @@ export async function readHistoryFile(path: string, opts: ReadOptions): Promise<
       cause: err,
     });
   }
-  const { encryption, header } = detectEncryption(lines);
+  const { encryption, header, served } = detectEncryption(lines);
   const cipher = await cipherFor(encryption, header, path, opts);
-  const engine: EngineOptions = { policy: opts.policy ?? 'strict', encryption, ...(cipher ? { cipher } : {}) };
+  // A file a sync server writes follows the protocol's rule (the first record of a seq wins).
+  const policy = opts.policy ?? (served ? 'race' : 'strict');
+  const engine: EngineOptions = { policy, encryption, ...(cipher ? { cipher } : {}) };
   return scan(lines, engine, opts, path, header);
 }
 

@@ -2,7 +2,8 @@ import { ParseError } from '../errors';
 import { isStrategyName, type StrategyRecord } from './records';
 import { assertConstructible } from './strategies/construct';
 import { PY_SPACE_CLASS } from './strategies/pyNumbers';
-import { formatHistoryInstant, INEXACT, parseHistoryTimestamp } from './time';
+import { INEXACT, parseHistoryTimestamp } from './pythonTime';
+import { formatHistoryInstant } from './time';
 
 /**
  * Flowkeeper's line grammar, both ways:
