@@ -18,3 +18,7 @@ fi
 if [ -z "${FK_TEST_XMPP_SERVICE:-}" ]; then
   bash scripts/prosody.sh start
 fi
+
+# --- Flowkeeper's real client (fk serve tests) ------------------------------------------------------
+# Debian packages of ../shared/realclient (PySide2, python3-cryptography); see the script.
+bash scripts/realclient-deps.sh

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../core/errors';
+import { isHistoryIdentity } from '../core/engine/serializer';
 
 /**
  * Configuration of the CLI and daemon: flags > environment (`FK_*`) > config file > defaults,
@@ -116,8 +117,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       ['environment variable', env.FK_USER],
       [`config file ${configFile}:`, file.user],
     ]) ?? DEFAULT_USER;
-  if (!/^[^\s,:()"]+$/.test(user)) {
-    throw new InputError('FK_CONFIG_INVALID', `user must be an identity without spaces, commas, colons, quotes or parentheses, got '${user}'`);
+  if (!isHistoryIdentity(user)) {
+    throw new InputError('FK_CONFIG_INVALID', `user must be an identity Flowkeeper reads (name@domain.tld), got '${user}'`);
   }
   const logLevel = (pickString('log-level', [
     ['option', flags.logLevel],

@@ -4,7 +4,8 @@ import { createFernetCipher, createSodiumCipher, type Cipher, type SodiumHeader 
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { StrategyRecord } from '../core/engine/records';
-import { applyLine, createHistoryState, settleKey, type EngineOptions, type HistoryEncryption } from '../core/engine/engine';
+import { applyLine, createHistoryState, settleKey } from '../core/engine/engine';
+import type { EngineOptions, HistoryEncryption } from '../core/engine/engine';
 import { sealAtEnd, type ReplayState } from '../core/engine/replay';
 import type { Transport, TransportEntry } from '../core/transport';
 import { redactBackend, type Config } from './config';
@@ -58,17 +59,31 @@ export interface ReadOptions {
 
 export { detectEncryption };
 
-async function cipherFor(format: HistoryEncryption, header: SodiumHeader | null, where: string, opts: ReadOptions): Promise<Cipher | undefined> {
+async function cipherFor(
+  format: HistoryEncryption,
+  header: SodiumHeader | null,
+  where: string,
+  opts: ReadOptions,
+): Promise<Cipher | undefined> {
   if (format === 'plain') return undefined;
-  const passphrase = await requirePassphrase({ passphraseFile: opts.passphraseFile }, `to read the encrypted history '${where}'`);
+  const why = `to read the encrypted history '${where}'`;
+  const passphrase = await requirePassphrase({ passphraseFile: opts.passphraseFile }, why);
   const cache = { cacheDir: join(opts.cacheDir, 'keys') };
   if (format === 'fernet') return createFernetCipher(await getFernetKey(passphrase, cache));
-  if (header === null) throw new InputError('FK_INPUT_INVALID', `'${where}' holds sodium records but no '# fk-sodium' header line`);
+  if (header === null) {
+    throw new InputError('FK_INPUT_INVALID', `'${where}' holds sodium records but no '# fk-sodium' header line`);
+  }
   return createSodiumCipher({ key: await getSodiumKey(passphrase, header.salt, cache), logId: header.logId });
 }
 
 /** Feeds stored lines through the record engine; collects what it accepted. */
-function scan(lines: readonly string[], engine: EngineOptions, opts: ReadOptions, where: string, header: SodiumHeader | null): HistoryRead {
+function scan(
+  lines: readonly string[],
+  engine: EngineOptions,
+  opts: ReadOptions,
+  where: string,
+  header: SodiumHeader | null,
+): HistoryRead {
   const state = createHistoryState(opts.now);
   const keep = opts.keepRecords ?? true;
   const records: StrategyRecord[] = [];
@@ -86,7 +101,8 @@ function scan(lines: readonly string[], engine: EngineOptions, opts: ReadOptions
   if (engine.policy === 'race') settleKey(state);
   if (state.error !== null && (opts.throwOnError ?? true)) throw state.error;
   if (state.error === null) sealAtEnd(state, opts.now);
-  return { records, lineNumbers, state, encryption: engine.encryption ?? 'plain', sodiumHeader: header, where, lines: lines.length };
+  const encryption = engine.encryption ?? 'plain';
+  return { records, lineNumbers, state, encryption, sodiumHeader: header, where, lines: lines.length };
 }
 
 /**
@@ -104,9 +120,12 @@ export async function readHistoryFile(path: string, opts: ReadOptions): Promise<
       cause: err,
     });
   }
-  const { encryption, header } = detectEncryption(lines);
+  const { encryption, header, served } = detectEncryption(lines);
   const cipher = await cipherFor(encryption, header, path, opts);
-  return scan(lines, { policy: opts.policy ?? 'strict', encryption, ...(cipher ? { cipher } : {}) }, opts, path, header);
+  // A file a sync server writes follows the protocol's rule (the first record of a seq wins).
+  const policy = opts.policy ?? (served ? 'race' : 'strict');
+  const engine: EngineOptions = { policy, encryption, ...(cipher ? { cipher } : {}) };
+  return scan(lines, engine, opts, path, header);
 }
 
 /** Every entry of a backend's log, read once from the beginning until caught up. */
@@ -147,7 +166,8 @@ export async function readBackendHistory(config: Config, logger: Logger, opts: R
   const lines = entries.map((e) => e.line);
   const { encryption, header } = detectEncryption(lines);
   if (encryption !== 'plain' && config.encryption === 'off') {
-    throw new InputError('FK_CONFIG_INVALID', `the history at '${where}' is encrypted; --encryption off cannot read it`);
+    const message = `the history at '${where}' is encrypted; --encryption off cannot read it`;
+    throw new InputError('FK_CONFIG_INVALID', message);
   }
   const cipher = await cipherFor(encryption, header, where, opts);
   const read = scan(lines, { policy: 'race', encryption, ...(cipher ? { cipher } : {}) }, opts, where, header);

@@ -81,7 +81,13 @@ export function createReplicaCache(dir: string, key: string): ReplicaCache {
   };
 }
 
-function parseEntry(text: string, start: number, end: number): { index: number; position: string; line: string } | null {
+interface Parsed {
+  readonly index: number;
+  readonly position: string;
+  readonly line: string;
+}
+
+function parseEntry(text: string, start: number, end: number): Parsed | null {
   const t1 = text.indexOf('\t', start);
   const t2 = t1 < 0 ? -1 : text.indexOf('\t', t1 + 1);
   const t3 = t2 < 0 ? -1 : text.indexOf('\t', t2 + 1);

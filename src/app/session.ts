@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
-import { createFernetCipher, createSodiumCipher, formatSodiumHeader, type Cipher } from '../core/crypto';
+import { createFernetCipher, createSodiumCipher, formatSodiumHeader, sodiumKeyCheck, type Cipher } from '../core/crypto';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { SnapshotStore } from '../core/snapshots';
@@ -89,19 +89,20 @@ async function leadingEntries(transport: Transport): Promise<DetectedEncryption>
   return d;
 }
 
+/** The head of a history file: up to its first record line that is not a sync server's seed. */
+function fileHead(path: string): DetectedEncryption {
+  const head: string[] = [];
+  if (existsSync(path)) readLines(path, (text) => head.push(text) > 0 && !detectEncryption(head).decided);
+  return detectEncryption(head);
+}
+
 /** The cipher a file history needs: Fernet when a passphrase is configured or lines are encrypted. */
-async function fileCipher(config: Config): Promise<{ cipher?: Cipher; requireEncryption: boolean }> {
+async function fileCipher(config: Config, head: DetectedEncryption): Promise<{ cipher?: Cipher; requireEncryption: boolean }> {
   if (config.encryption === 'off') return { requireEncryption: false };
   if (config.encryption === 'sodium') {
     throw new InputError('FK_CONFIG_INVALID', `encryption 'sodium' is for broker backends; a file uses Flowkeeper's format ('fernet')`);
   }
-  let encrypted = false;
-  if (existsSync(config.backend)) {
-    // Only the head: up to the first record line that is not a sync server's seed.
-    const head: string[] = [];
-    readLines(config.backend, (text) => head.push(text) > 0 && !detectEncryption(head).decided);
-    encrypted = detectEncryption(head).encryption === 'fernet';
-  }
+  const encrypted = head.encryption === 'fernet';
   const passphrase =
     encrypted || config.encryption === 'fernet'
       ? await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history '${config.backend}'`)
@@ -138,7 +139,11 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
   const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
   let header = found.header;
   if (header === null) {
-    const line = formatSodiumHeader({ logId: randomUUID(), salt: new Uint8Array(randomBytes(16)) });
+    // The header carries a key check, so a reader with another passphrase is told so at once.
+    const logId = randomUUID();
+    const salt = new Uint8Array(randomBytes(16));
+    const check = sodiumKeyCheck(await getSodiumKey(passphrase, salt, { cacheDir: join(config.cacheDir, 'keys') }), logId);
+    const line = formatSodiumHeader({ logId, salt, check });
     await transport.publish(line, { id: randomUUID(), seq: 0 });
     header = (await leadingEntries(transport)).header;
     if (header === null) throw new InputError('FK_CONFIG_INVALID', 'the history header could not be written');
@@ -183,13 +188,17 @@ export async function openSession(
   const transport = await createTransportFor(config, logger);
   await transport.connect();
   let enc: { cipher?: Cipher; requireEncryption: boolean };
+  let head: DetectedEncryption | null = null;
   try {
-    enc = kind === 'file' ? await fileCipher(config) : await brokerCipher(config, transport);
+    head = kind === 'file' ? fileHead(config.backend) : null;
+    enc = head !== null ? await fileCipher(config, head) : await brokerCipher(config, transport);
   } catch (err) {
     await transport.close();
     throw err;
   }
-  const sequencing: Sequencing = kind === 'file' ? 'strict' : 'race';
+  // A file `fk serve` writes (its `# fk-serve` header) follows the protocol's rule, as its
+  // clients do: the first record of a seq wins (docs/serve.md, racing encrypted clients).
+  const sequencing: Sequencing = kind === 'file' && !head?.served ? 'strict' : 'race';
   const client = createClient({
     transport,
     user: config.user,

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock, type Micros } from './clock';
 import type { Cipher } from './crypto';
 import { createCheckModel } from './engine/checkModel';
-import { applyLine, createHistoryState, settleKey, type EngineOptions, type HistoryEncryption, type LineOutcome } from './engine/engine';
+import { applyLine, createHistoryState, settleKey } from './engine/engine';
+import type { EngineOptions, HistoryEncryption, LineOutcome } from './engine/engine';
 import { DomainError, FkError, InputError, TransportError } from './errors';
 import { silentLogger, type Logger } from './logger';
 import type { StrategyName, StrategyRecord } from './engine/records';
@@ -10,6 +11,7 @@ import type { ReplayState } from './engine/replay';
 import { formatRecord } from './engine/serializer';
 import { viewAt } from './engine/view';
 import type { Transport, TransportEntry, TransportStatus, Unsubscribe } from './transport';
+import { createPublications, lostRace, type Outcome } from './publications';
 import { createReplicaFollower, type CachedEntry, type ReplicaCache } from './replicaFollower';
 import type { SnapshotStore } from './snapshots';
 
@@ -57,8 +59,6 @@ export interface ClientOptions {
   readonly newId?: () => string;
 }
 
-/** What happened to a record this client published. */
-type Outcome = { readonly accepted: true } | { readonly accepted: false; readonly error: FkError };
 
 export interface Client {
   /** Connects and catches up with the whole log (or the cached replica plus what is new). */
@@ -105,7 +105,7 @@ export function createClient(opts: ClientOptions): Client {
   };
   const writes: HistoryEncryption = opts.cipher?.format ?? 'plain';
   const state = createHistoryState(clock.now());
-  const pending = new Map<string, { settle: (o: Outcome) => void }>();
+  const actions = createPublications();
   /** What `execute` checks actions against: a copy kept in step with `state` (see checkModel.ts). */
   const checks = createCheckModel(state);
   let online = false;
@@ -120,14 +120,7 @@ export function createClient(opts: ClientOptions): Client {
     log.info({ status: s.kind }, 'transport status');
   });
 
-  function settle(entry: TransportEntry, plain: string | null, outcome: Outcome): void {
-    const key = entry.id ?? plain;
-    const p = key === null || key === undefined ? undefined : pending.get(key);
-    if (p) {
-      pending.delete(key as string);
-      p.settle(outcome);
-    }
-  }
+  const settle = (entry: TransportEntry, plain: string | null, o: Outcome): void => actions.settle(entry.id, plain, o);
 
   /** Applies one log entry through the record engine, at the current instant. */
   function apply(entry: TransportEntry): void {
@@ -143,25 +136,26 @@ export function createClient(opts: ClientOptions): Client {
         checks.followed(out.record, out.plain, ctx);
         log.debug({ seq: out.record.seq, name: out.record.name }, 'strategy applied');
         settle(entry, out.plain, { accepted: true });
+        actions.taken(out.record.seq, out.plain);
         opts.onRecord?.(out.record, state);
         return;
       case 'lost-race':
         log.debug({ seq: out.record.seq }, 'record lost a race, ignored');
-        settle(entry, out.plain, {
-          accepted: false,
-          error: new DomainError('FK_SEQUENCE_CONFLICT', `sequence ${out.record.seq} was taken by another client`, { seq: out.record.seq }),
-        });
+        settle(entry, out.plain, { accepted: false, error: lostRace(out.record.seq) });
         return;
       case 'skipped':
         if (out.reason === 'rejected') checks.discard(); // the strategy may have changed the live model half-way
         // Junk or a wrong key? Undecided until a record authenticates (`doubtful`): reported then.
-        if (state.doubtful.length === 0) logIgnored(out.reason, out.record?.seq ?? null, state.lineNumber, out.error.code);
+        if (state.doubtful.length === 0) {
+          logIgnored(out.reason, out.record?.seq ?? null, state.lineNumber, out.error.code);
+        }
         settle(entry, out.plain, { accepted: false, error: out.error });
         return;
       case 'halted':
         if (wasValid) {
           checks.discard();
-          log.debug({ code: out.error.code, line: state.lineNumber }, out.record === null ? 'history unreadable' : 'history invalid');
+          const what = out.record === null ? 'history unreadable' : 'history invalid';
+          log.debug({ code: out.error.code, line: state.lineNumber }, what);
         }
         settle(entry, out.plain, { accepted: false, error: out.error });
         return;
@@ -269,14 +263,18 @@ export function createClient(opts: ClientOptions): Client {
 
   async function attempt(name: StrategyName, params: readonly string[], user: string): Promise<Outcome & { record: StrategyRecord }> {
     if (state.error !== null) {
-      throw new DomainError('FK_HISTORY_INVALID', `the history is invalid, refusing to append: ${state.error.message}`, { cause: state.error });
+      const message = `the history is invalid, refusing to append: ${state.error.message}`;
+      throw new DomainError('FK_HISTORY_INVALID', message, { cause: state.error });
     }
     if (state.encryption !== null && state.encryption !== writes) {
       // One rule for every command: a history is plain or encrypted as a whole, never mixed.
       throw new InputError(
         'FK_CONFIG_INVALID',
-        `the history is ${describe(state.encryption)} and this client writes ${describe(writes)} records: refusing to mix them ` +
-          (writes === 'plain' ? '(set the passphrase)' : "(use --encryption off, or encrypt the whole history with 'fk encrypt')"),
+        `the history is ${describe(state.encryption)} and this client writes ${describe(writes)} records: ` +
+          'refusing to mix them ' +
+          (writes === 'plain'
+            ? '(set the passphrase)'
+            : "(use --encryption off, or encrypt the whole history with 'fk encrypt')"),
       );
     }
     if (!online) throw new TransportError('FK_READ_ONLY', 'the backend is offline: read-only until it reconnects', { retryable: true });
@@ -285,22 +283,17 @@ export function createClient(opts: ClientOptions): Client {
     checks.check(record, plain, { now: record.when, newId });
     const stored = opts.cipher ? opts.cipher.encryptLine(plain, { seq: record.seq, user: record.user }) : plain;
     const id = newId();
-    const outcome = new Promise<Outcome>((resolve) => {
-      pending.set(id, { settle: resolve });
-      pending.set(plain, { settle: resolve });
-    });
+    const outcome = actions.expect(id, plain, record.seq);
     try {
       await opts.transport.publish(stored, { id, seq: record.seq });
     } catch (err) {
-      pending.delete(id);
-      pending.delete(plain);
+      actions.forget(id, plain, record.seq);
       // A backend that can refuse an append (the file) says so up front: same as a lost race.
       if (err instanceof FkError && err.code === 'FK_SEQUENCE_CONFLICT') return { accepted: false, error: err, record };
       throw err;
     }
     const o = await outcome;
-    pending.delete(id);
-    pending.delete(plain);
+    actions.forget(id, plain, record.seq);
     return { ...o, record };
   }
 

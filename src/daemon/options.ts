@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../core/errors';
+import { isHistoryIdentity } from '../core/engine/serializer';
 import { isEventType } from '../core/notify/notifications';
 import { redactBackend, type Config, type EncryptionMode, type LogLevel } from '../app/config';
 
@@ -28,8 +29,11 @@ export const DEFAULTS = Object.freeze({
   daemon: { name: 'default', late: 'drop' as LatePolicy, shutdownTimeoutMs: 5000, logLevel: 'info' as LogLevel },
   http: { host: '127.0.0.1', port: 8787 },
   dedupe: { ttlSeconds: 7 * 24 * 3600 },
-  /** Re-opening a history that cannot be read (unreachable backend, rewritten file). */
-  session: { retry: { minMs: 1000, maxMs: 30_000 } },
+  /**
+   * Re-opening a history that cannot be read (a backend unreachable at start, a rewritten file):
+   * 1 s doubling to 5 s, so the daemon follows again within seconds of the backend coming back.
+   */
+  session: { retry: { minMs: 1000, maxMs: 5000 } },
   delivery: { retry: { minMs: 500, maxMs: 60_000, maxAttempts: 0 } as RetryPolicy },
   hook: { timeoutMs: 10_000 },
   webhook: { timeoutMs: 5000 },
@@ -188,8 +192,7 @@ function parseUsers(list: unknown, base: Config): Config[] {
     if (!isObj(u)) bad(at, 'an object', u);
     const r = reader(u, at, ['user', 'backend', 'encryption', 'passphraseFile']);
     const user = r.str('user') ?? base.user;
-    if (!/^[^\s,:()"]+$/.test(user))
-      bad(`${at}.user`, 'an identity without spaces, commas, colons, quotes or parentheses', user);
+    if (!isHistoryIdentity(user)) bad(`${at}.user`, 'an identity Flowkeeper reads (name@domain.tld)', user);
     const backend = r.str('backend') ?? base.backend;
     const encryption = r.str('encryption') ?? base.encryption;
     if (!(ENCRYPTION_MODES as readonly string[]).includes(encryption))

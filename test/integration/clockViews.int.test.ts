@@ -83,6 +83,27 @@ describe('views at now never make a late, earlier-stamped record inapplicable', 
     }
   });
 
+  it('a client that runs for weeks applies each record at the instant it arrives, not the one it was created at (issue 10)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fk-views-'));
+    const path = join(dir, 'flowkeeper-data.txt');
+    const clock = manualClock(T0);
+    const daemon = createClient({ transport: createFileTransport({ path, pollMs: 20 }), user: USER, clock, sequencing: 'strict' });
+    const writer = createClient({ transport: createFileTransport({ path, pollMs: 20 }), user: USER, clock, sequencing: 'strict' });
+    try {
+      await daemon.start();
+      clock.set(T0 + 21 * 24 * 60 * MIN); // three weeks later
+      await writer.start();
+      await writer.execute('CreateUser', [USER, 'Alice'], { user: ADMIN });
+      await waitFor(() => daemon.state.lastSeq === 1, 'the daemon to follow');
+      // Flowkeeper stamps a new user's timer date with "now": the daemon's now is the arrival.
+      expect(daemon.state.tenant.users.get(USER)?.timer.lastDate).toBe(writer.state.tenant.users.get(USER)?.timer.lastDate);
+      expect(daemon.state.tenant.users.get(USER)?.timer.lastDate).not.toBe(daemon.state.tenant.users.get(ADMIN)?.timer.lastDate);
+    } finally {
+      await Promise.all([daemon.close(), writer.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   const amqp = amqpEndpoint();
   (amqp ? it : it.skip)('on RabbitMQ (race): the daemon applies the void every other reader applies', async () => {
     const url = (amqp as { url: string }).url;

@@ -1,6 +1,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFernetCipher, deriveFernetKey } from '../../src/core/crypto';
 import { formatRecord } from '../../src/core/engine/serializer';
 import { parseInstant } from '../../src/core/engine/time';
 import { FK, assertBuilt, sandbox } from '../support/cli';
@@ -63,15 +64,17 @@ describe('a history is plain or encrypted as a whole, for every command', () => 
     expect(status.stderr).toMatch(/line 3: plaintext record in a fernet history/);
   });
 
-  it('a plaintext first record with Fernet records after it is an error at the first Fernet line', () => {
-    const encrypted = readFileSync(fernetHistory('source.txt'), 'utf8').trimEnd().split('\n');
+  it('plaintext records with a Fernet record after them: an error at the first Fernet line', () => {
+    // A plaintext seed CreateUser (what a sync server writes) fixes nothing; the next record does.
+    const fernet = createFernetCipher(deriveFernetKey(PASSPHRASE));
+    const third = plainRecord(3, 'CreateBacklog', 'b1', 'Secret');
     const path = file('plain-then-fernet.txt');
-    writeFileSync(path, `${plainRecord(1, 'CreateUser', USER, 'Local User')}\n${encrypted.slice(1).join('\n')}\n`);
+    writeFileSync(path, [plainRecord(1, 'CreateUser', USER, 'Local User'), plainRecord(2, 'CreateBacklog', 'b0', 'Plain'), fernet.encryptLine(third, { seq: 3, user: USER })].join('\n') + '\n');
     const before = readFileSync(path, 'utf8');
 
     const status = fk(['--file', path, 'status'], withKey);
     expect(status.status).toBe(4);
-    expect(status.stderr).toMatch(/line 2: fernet record in a plaintext history/);
+    expect(status.stderr).toMatch(/line 3: fernet record in a plaintext history/);
     expect(fk(['--file', path, 'backlog', 'create', 'More'], withKey).status).not.toBe(0);
     expect(readFileSync(path, 'utf8')).toBe(before);
   });

@@ -52,7 +52,10 @@ export function register(program: Command): void {
       const { state, where } = read;
       const listed = [...state.skipped, ...state.sequenceProblems].map(problem);
       const err = state.error;
-      if (err !== null) listed.push(problem({ lineNumber: hasLinePosition(err) ? err.lineNumber : null, seq: hasLinePosition(err) ? err.seq : null, error: err }));
+      if (err !== null) {
+        const line = hasLinePosition(err) ? err.lineNumber : null;
+        listed.push(problem({ lineNumber: line, seq: hasLinePosition(err) ? err.seq : null, error: err }));
+      }
       listed.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
       const counts = state.counts;
       const problems = listed.filter((p) => p.ignored !== 'rejected');

@@ -29,6 +29,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['import'], load: async () => (await import('./import')).register },
   { names: ['stats'], load: async () => (await import('./stats')).register },
   { names: ['migrate'], load: async () => (await import('./migrate')).register },
+  { names: ['serve'], load: async () => (await import('./serve')).register },
 ];
 
 /** The modules to load for `fk <name>`: its own, or all of them (help, an unknown name). */

@@ -53,7 +53,13 @@ function writeAll(text: string): void {
 }
 
 /** Replays a history file through the record engine (`strict`, or `lenient` like the desktop app). */
-async function replayFile(history: string, mode: ReplayMode, now: number, passphraseFile: string | undefined, cacheDir: string): Promise<ReplayState> {
+async function replayFile(
+  history: string,
+  mode: ReplayMode,
+  now: number,
+  passphraseFile: string | undefined,
+  cacheDir: string,
+): Promise<ReplayState> {
   // Streamed one chunk at a time: memory is bounded by the state, not by the file.
   let fd: number;
   try {
@@ -66,7 +72,8 @@ async function replayFile(history: string, mode: ReplayMode, now: number, passph
     // Never a secret on argv (visible in ps): --passphrase-file, FK_PASSPHRASE or FK_PASSPHRASE_FILE.
     const encrypted = anyLineStartsWith(history, '+');
     const passphrase = encrypted ? await resolvePassphrase({ passphraseFile, input: { isTTY: false } as never }) : null;
-    const cipher = passphrase !== null ? createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(cacheDir, 'keys') })) : undefined;
+    const key = passphrase !== null ? await getFernetKey(passphrase, { cacheDir: join(cacheDir, 'keys') }) : null;
+    const cipher = key !== null ? createFernetCipher(key) : undefined;
     return replay(linesOfFd(fd), { mode, now, ...(cipher ? { cipher } : {}) });
   } finally {
     closeSync(fd);
@@ -93,7 +100,12 @@ export function register(program: Command): void {
           // A broker log is read with the race rule every client applies (lost races, rejected and
           // unauthentic records ignored), then sealed at `now` like a file.
           const logger = createLogger(config.logLevel, { cmd: 'state' });
-          const read = await readBackendHistory(config, logger, { passphraseFile: config.passphraseFile, cacheDir: config.cacheDir, now, keepRecords: false });
+          const read = await readBackendHistory(config, logger, {
+            passphraseFile: config.passphraseFile,
+            cacheDir: config.cacheDir,
+            now,
+            keepRecords: false,
+          });
           state = read.state;
         }
       } catch (err) {

@@ -26,7 +26,7 @@ function loadSodium(): Promise<SodiumModule> {
   })();
   return sodiumModule;
 }
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { assertOneLine, decryptFailed, keyInvalid, type RecordLocation } from './cryptoErrors';
 import { InputError } from '../errors';
@@ -56,6 +56,8 @@ export interface Cipher {
    * (`line 12: …`) and never contains key material or plaintext.
    */
   decryptLine(stored: string, where?: RecordLocation): string;
+  /** Sodium: `sodiumKeyCheck` of this cipher's key and log, compared with a header's `check`. */
+  keyCheck?(): string;
 }
 
 /** First character of a sodium envelope. Plain lines start with a digit, comments with `#`, Fernet with `+`. */
@@ -135,6 +137,16 @@ export function sodiumKdfParams(
   return { passphrase, salt, keyBytes: KEY_BYTES, opslimit: ARGON2ID_OPSLIMIT, memlimit: ARGON2ID_MEMLIMIT };
 }
 
+/**
+ * The key check a sodium header carries: HMAC-SHA-256 of a constant and the log id under the
+ * history's key, first 16 bytes, base64url. Equal checks mean the same key (a wrong passphrase
+ * is told apart from junk records before any record is read); the check reveals nothing usable
+ * about the key.
+ */
+export function sodiumKeyCheck(key: Uint8Array, logId: string): string {
+  return createHmac('sha256', key).update(`fk-sodium key check\0${logId}`, 'utf8').digest().subarray(0, 16).toString('base64url');
+}
+
 /** Options of {@link createSodiumCipher}. */
 export interface SodiumCipherOptions {
   /** 32 bytes from {@link deriveSodiumKey}. */
@@ -212,7 +224,8 @@ export async function createSodiumCipher(opts: SodiumCipherOptions): Promise<Cip
     return plain;
   }
 
-  return { format: 'sodium', encryptLine, decryptLine };
+  const check = sodiumKeyCheck(key, logId);
+  return { format: 'sodium', encryptLine, decryptLine, keyCheck: () => check };
 }
 
 /** Throws `InputError FK_INPUT_INVALID` unless `logId` is 1–128 characters of `[A-Za-z0-9._:@-]`. */

@@ -4,7 +4,11 @@ import { keyInvalid } from './cryptoErrors';
  * The per-history header of a sodium-encrypted history: a comment line (replay ignores comments)
  * that carries what a reader needs to derive the key and check the binding, none of it secret:
  *
- *     # fk-sodium v1 log=<log id> salt=<base64url, 16 bytes, unpadded>
+ *     # fk-sodium v1 log=<log id> salt=<base64url, 16 bytes, unpadded> [check=<base64url, 16 bytes>]
+ *
+ * `check` (written since issue 11 item 4) lets a reader tell a wrong passphrase from junk records
+ * before it reads any record: it is `sodiumKeyCheck(key, logId)`, a keyed hash that reveals
+ * nothing about the key. Headers without it are read as before.
  *
  * `v1` fixes the whole scheme: Argon2id (opslimit 3, memlimit 256 MiB) and envelope version 1.
  */
@@ -14,19 +18,23 @@ export interface SodiumHeader {
   readonly logId: string;
   /** Argon2id salt, 16 random bytes chosen when the history is created. */
   readonly salt: Uint8Array;
+  /** `sodiumKeyCheck` of the history's key, when the header carries one. */
+  readonly check?: string;
 }
 
 const DETECT = /^#\s*fk-sodium(\s|$)/;
-const STRICT = /^# fk-sodium v(\d{1,3}) log=([A-Za-z0-9._:@-]{1,128}) salt=([A-Za-z0-9_-]{22})\s*$/;
+const STRICT = /^# fk-sodium v(\d{1,3}) log=([A-Za-z0-9._:@-]{1,128}) salt=([A-Za-z0-9_-]{22})(?: check=([A-Za-z0-9_-]{22}))?\s*$/;
 const SALT_BYTES = 16;
 
 /** `# fk-sodium v1 log=<logId> salt=<salt>`; throws `FK_KEY_INVALID` for a salt of the wrong size. */
-export function formatSodiumHeader(header: { readonly logId: string; readonly salt: Uint8Array }): string {
+export function formatSodiumHeader(header: { readonly logId: string; readonly salt: Uint8Array; readonly check?: string }): string {
   if (header.salt.length !== SALT_BYTES) throw keyInvalid(`sodium salt must be ${SALT_BYTES} bytes, got ${header.salt.length}`);
   if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(header.logId)) {
     throw keyInvalid(`log id must be 1-128 characters of [A-Za-z0-9._:@-], got '${header.logId.slice(0, 140)}'`);
   }
-  return `# fk-sodium v1 log=${header.logId} salt=${Buffer.from(header.salt).toString('base64url')}`;
+  if (header.check !== undefined && !/^[A-Za-z0-9_-]{22}$/.test(header.check)) throw keyInvalid('sodium key check must be 16 bytes of base64url');
+  const check = header.check === undefined ? '' : ` check=${header.check}`;
+  return `# fk-sodium v1 log=${header.logId} salt=${Buffer.from(header.salt).toString('base64url')}${check}`;
 }
 
 /**
@@ -42,7 +50,7 @@ export function parseSodiumHeader(line: string, lineNumber: number | null = null
   if (m[1] !== '1') throw keyInvalid(`${where} has unsupported version 'v${m[1]}'`);
   const salt = Buffer.from(m[3], 'base64url');
   if (salt.length !== SALT_BYTES || salt.toString('base64url') !== m[3]) throw keyInvalid(`${where} has a malformed salt`);
-  return { version: 1, logId: m[2], salt: new Uint8Array(salt) };
+  return { version: 1, logId: m[2], salt: new Uint8Array(salt), ...(m[4] ? { check: m[4] } : {}) };
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Micros } from '../clock';
 import type { Backlog, Category, Interruption, Pomodoro, Tag, Timer, User, Workitem } from './model';
 import type { ReplayMode, ReplayState } from './replay';
-import { formatCanonicalInstant, formatInstant } from './time';
+import { formatCanonicalInstant } from './pythonTime';
+import { formatInstant } from './time';
 import { pyNumberJson } from './strategies/pyNumbers';
 import { DomainError, FkError, hasLinePosition } from '../errors';
 

@@ -1,13 +1,19 @@
-import type { Micros } from '../clock';
-import { encryptedFormatOf, parseSodiumHeader, type Cipher, type CipherFormat } from '../crypto';
 import { CryptoError, DomainError, FkError, hasLinePosition } from '../errors';
-import { ADMIN_USER, Tenant, User } from './model';
+import {
+  listSkip,
+  type EngineOptions,
+  type HistoryState,
+  type LineOutcome,
+  type Policy,
+  type RecordContext,
+  type SkipReason,
+  type SkippedLine,
+} from './historyState';
+import { LineFailure, readLine, type Stage } from './lineReader';
 import type { StrategyRecord } from './records';
-import { isSeedLine } from './seed';
-import { isEmptyLine, parseLine } from './serializer';
+import { parseLine } from './serializer';
 import { STRATEGIES } from './strategies';
 import type { StrategyContext } from './strategies/context';
-import { formatDate } from './time';
 
 /**
  * The record engine: the one place where a stored history line becomes a change of the model.
@@ -30,128 +36,29 @@ import { formatDate } from './time';
  * One encryption rule for every policy: a history is plain or encrypted as a whole. The first
  * record line (or a `# fk-sodium` header before it, or `EngineOptions.encryption`) fixes it; a
  * line of any other kind is an error at that line (`FK_DECRYPT_FAILED`). One exception: a sync
- * server's plaintext seed `CreateUser` as the first record (`seed.ts`) fixes nothing. An encrypted line without
- * a cipher is `FK_KEY_INVALID` (skipped in `lenient`, like any bad line; it halts the others).
+ * server's plaintext seed `CreateUser` as the first record (`seed.ts`) fixes nothing. An encrypted
+ * line without a cipher is `FK_KEY_INVALID`, and a header key check the cipher does not match is a
+ * wrong passphrase (`FK_DECRYPT_FAILED`): both halt (`lenient` skips them like any bad line).
  *
  * The engine keeps no module state and reads no clock: "now" and fresh ids come with each record
  * (`RecordContext`), so a client that runs for weeks applies each record at the instant it
  * arrives.
  */
-export type Policy = 'strict' | 'lenient' | 'race';
-
-/** How a whole history is stored: plain Flowkeeper lines, Fernet (`+…`) or sodium (`!…`). */
-export type HistoryEncryption = 'plain' | CipherFormat;
-
-/** What a record is applied with, besides the model: given per record, never kept. */
-export interface RecordContext {
-  /** The wall clock as the record is applied: a new user's last date, a tracker's elapsed time. */
-  readonly now: Micros;
-  /** Ids for objects Flowkeeper never persists. @default a counter kept in the state (`rt-1`, …) */
-  readonly newId?: () => string;
-  /** Default pomodoro durations in seconds (Flowkeeper: 1500 / 300). */
-  readonly defaultWork?: number;
-  readonly defaultRest?: number;
-}
-
-export interface EngineOptions {
-  readonly policy: Policy;
-  /** Decrypts encrypted lines; without one an encrypted line is `FK_KEY_INVALID`. */
-  readonly cipher?: Cipher;
-  /** The encryption the history must have, when the caller knows it; else its first record fixes it. */
-  readonly encryption?: HistoryEncryption;
-}
-
-/** Why a line was skipped: `failed` (lenient), or in `race` the kind of record that was ignored. */
-export type SkipReason = 'failed' | 'rejected' | 'unauthentic' | 'unreadable';
-
-/** One line skipped: by `lenient`, or ignored by `race` (except lost races, which are only counted). */
-export interface SkippedLine {
-  readonly lineNumber: number | null;
-  readonly seq: number | null;
-  readonly error: FkError;
-  readonly reason?: SkipReason;
-}
-
-/** At most this many skipped lines are listed in `race` (the counts stay exact): junk is cheap to publish. */
-export const MAX_LISTED_SKIPS = 1000;
-
-/** A live model plus the bookkeeping needed to keep applying lines to it. */
-export interface HistoryState {
-  readonly tenant: Tenant;
-  /** The last accepted sequence number (Flowkeeper's counter: the first record counts as 1). */
-  lastSeq: number;
-  /** True once the first record was taken (its sequence number is never checked). */
-  started: boolean;
-  /** User of the last record that executed successfully: the end-of-history seal acts for it. */
-  lastUser: string | null;
-  /** Physical lines (file) or entries (broker) seen so far, for messages. */
-  lineNumber: number;
-  /** Fixed by the first record line (or the caller); null while the history has none. */
-  encryption: HistoryEncryption | null;
-  /** `strict` and `race`: what made the history invalid; every later line is ignored. */
-  error: FkError | null;
-  readonly skipped: SkippedLine[];
-  /** `lenient`: the sequence problems strict mode would have stopped at (`fk check` lists them). */
-  readonly sequenceProblems: SkippedLine[];
-  /** `lenient`: the counter strict mode would hold, for `sequenceProblems`. */
-  strictSeq: number;
-  /** Counter behind the default `RecordContext.newId`. */
-  nextId: number;
-  /** `race`: what was ignored, by kind (exact, unlike the capped `skipped` list). */
-  readonly counts: { lostRaces: number; rejected: number; unauthentic: number; unreadable: number };
-  /** Encrypted records that authenticated with the key. */
-  authenticated: number;
-  /**
-   * `race`: records that failed authentication before any record authenticated. Junk if a later
-   * record authenticates (then they move to `skipped`); a wrong passphrase if none does
-   * (`settleKey`).
-   */
-  readonly doubtful: SkippedLine[];
-}
-
-/** What one line did. */
-export type LineOutcome =
-  | { readonly kind: 'applied'; readonly record: StrategyRecord; readonly plain: string }
-  /** A blank line or a comment. */
-  | { readonly kind: 'blank' }
-  | { readonly kind: 'lost-race'; readonly record: StrategyRecord; readonly plain: string }
-  | {
-      readonly kind: 'skipped';
-      readonly reason: SkipReason;
-      readonly error: FkError;
-      readonly record: StrategyRecord | null;
-      readonly plain: string | null;
-    }
-  /** The history is invalid (this line, or an earlier one: `state.error`). */
-  | { readonly kind: 'halted'; readonly error: FkError; readonly record: StrategyRecord | null; readonly plain: string | null };
+export {
+  createHistoryState,
+  createTenant,
+  MAX_LISTED_SKIPS,
+  type EngineOptions,
+  type HistoryEncryption,
+  type HistoryState,
+  type LineOutcome,
+  type Policy,
+  type RecordContext,
+  type SkipReason,
+  type SkippedLine,
+} from './historyState';
 
 const BLANK: LineOutcome = { kind: 'blank' };
-
-export function createTenant(now: Micros): Tenant {
-  const tenant = new Tenant('tenant', 'tenant', now, null);
-  tenant.users.add(new User(ADMIN_USER, 'System', true, now, formatDate(now), tenant));
-  return tenant;
-}
-
-/** An empty history; `now` is the creation instant of the tenant and its admin user. */
-export function createHistoryState(now: Micros): HistoryState {
-  return {
-    tenant: createTenant(now),
-    lastSeq: 0,
-    started: false,
-    lastUser: null,
-    lineNumber: 0,
-    encryption: null,
-    error: null,
-    skipped: [],
-    sequenceProblems: [],
-    strictSeq: 0,
-    nextId: 0,
-    counts: { lostRaces: 0, rejected: 0, unauthentic: 0, unreadable: 0 },
-    authenticated: 0,
-    doubtful: [],
-  };
-}
 
 /** Executes one record's strategy against the model: no decryption, no sequence rule. */
 export function executeRecord(state: HistoryState, record: StrategyRecord, ctx: RecordContext): void {
@@ -167,7 +74,11 @@ export function executeRecord(state: HistoryState, record: StrategyRecord, ctx: 
 }
 
 /** Throws Flowkeeper's sequence error unless `record` is the next one (the first is never checked). */
-export function assertNextSeq(state: Pick<HistoryState, 'started' | 'lastSeq'>, record: StrategyRecord, lineNumber: number | null): void {
+export function assertNextSeq(
+  state: Pick<HistoryState, 'started' | 'lastSeq'>,
+  record: StrategyRecord,
+  lineNumber: number | null,
+): void {
   if (state.started && record.seq !== state.lastSeq + 1) {
     throw new DomainError(
       'FK_SEQUENCE_CONFLICT',
@@ -176,7 +87,9 @@ export function assertNextSeq(state: Pick<HistoryState, 'started' | 'lastSeq'>, 
         lineNumber,
         seq: record.seq,
         details: {
-          pythonError: `Strategies must go in sequence. Received ${record.seq} after ${state.lastSeq}. To attempt a repair go to Settings > Connection > Repair.`,
+          pythonError:
+            `Strategies must go in sequence. Received ${record.seq} after ${state.lastSeq}. ` +
+            'To attempt a repair go to Settings > Connection > Repair.',
         },
       },
     );
@@ -198,74 +111,6 @@ export function atLine(err: unknown, lineNumber: number | null, seq: number | nu
     cause: err,
     pythonName: 'Exception',
   });
-}
-
-/** Where a line failed decides how `race` treats it. */
-type Stage = 'key' | 'mixed' | 'auth' | 'parse' | 'sequence' | 'gap' | 'rule';
-
-class LineFailure {
-  constructor(
-    readonly stage: Stage,
-    readonly error: unknown,
-  ) {}
-}
-
-/** The encryption rule and decryption. Returns the plain line, or null for a blank line or comment. */
-function readLine(state: HistoryState, text: string, lineNumber: number, opts: EngineOptions): string | null {
-  const format = encryptedFormatOf(text);
-  if (format === null && isEmptyLine(text)) {
-    // A sodium history's header comes before its first record (first header wins).
-    if (state.encryption === null && opts.encryption === undefined && !state.started) {
-      try {
-        if (parseSodiumHeader(text, lineNumber) !== null) state.encryption = 'sodium';
-      } catch (err) {
-        throw new LineFailure('parse', err);
-      }
-    }
-    return null;
-  }
-  const kind: HistoryEncryption = format ?? 'plain';
-  // A sync server's plaintext seed (`seed.ts`) opens a history without fixing its encryption.
-  if (kind === 'plain' && !state.started && isSeedLine(text)) return text;
-  const expected = state.encryption ?? opts.encryption ?? null;
-  if (expected !== null && kind !== expected) {
-    const what = kind === 'plain' ? 'plaintext' : kind;
-    throw new LineFailure(
-      'mixed',
-      new CryptoError('FK_DECRYPT_FAILED', `line ${lineNumber}: ${what} record in a ${expected === 'plain' ? 'plaintext' : expected} history`, {
-        lineNumber,
-        details: { pythonName: 'InvalidToken', pythonError: '' },
-      }),
-    );
-  }
-  state.encryption = kind;
-  if (format === null) return text;
-  if (!opts.cipher) {
-    throw new LineFailure(
-      'key',
-      new CryptoError('FK_KEY_INVALID', `line ${lineNumber}: the history is encrypted and no passphrase was given`, {
-        lineNumber,
-        details: { pythonName: 'InvalidToken', pythonError: '' },
-      }),
-    );
-  }
-  let plain: string;
-  try {
-    plain = opts.cipher.decryptLine(text, { lineNumber });
-  } catch (err) {
-    throw new LineFailure('auth', err);
-  }
-  state.authenticated++;
-  if (state.doubtful.length > 0) {
-    // A record authenticated: what failed before it was junk, not a wrong key.
-    for (const d of state.doubtful.splice(0)) listSkip(state, d);
-  }
-  return plain;
-}
-
-function listSkip(state: HistoryState, s: SkippedLine): void {
-  if (s.reason !== undefined && s.reason !== 'failed') state.counts[s.reason]++;
-  if (s.reason === undefined || s.reason === 'failed' || state.skipped.length < MAX_LISTED_SKIPS) state.skipped.push(s);
 }
 
 /**

@@ -1,5 +1,9 @@
 import type { Micros } from '../clock';
 import { DomainError } from '../errors';
+import { RefSet, WorkitemIndex } from './modelIndex';
+import { SYSTEM_CATEGORIES } from './systemCategories';
+
+export { RefSet, WorkitemIndex } from './modelIndex';
 
 /**
  * The Flowkeeper data model.
@@ -106,39 +110,6 @@ export function throwNaiveAware(op: 'compare' | 'subtract'): never {
     pythonName: 'TypeError',
     details: { pythonError },
   });
-}
-
-/**
- * A Python set of data items keyed by uid (items are equal when their uids are): iterates uids,
- * and keeps the object first added under a uid, which Flowkeeper then acts on.
- */
-export class RefSet<T> implements Iterable<string> {
-  private readonly map = new Map<string, T>();
-  get size(): number {
-    return this.map.size;
-  }
-  has(uid: string): boolean {
-    return this.map.has(uid);
-  }
-  get(uid: string): T | undefined {
-    return this.map.get(uid);
-  }
-  /** Python `set.add`: an item equal to one already there changes nothing. */
-  add(uid: string, item: T): void {
-    if (!this.map.has(uid)) this.map.set(uid, item);
-  }
-  delete(uid: string): boolean {
-    return this.map.delete(uid);
-  }
-  clear(): void {
-    this.map.clear();
-  }
-  entries(): IterableIterator<[string, T]> {
-    return this.map.entries();
-  }
-  [Symbol.iterator](): IterableIterator<string> {
-    return this.map.keys();
-  }
 }
 
 export type PomodoroType = 'normal' | 'tracker' | 'counter';
@@ -305,95 +276,11 @@ export class User extends Node {
   }
 }
 
-/**
- * A user's workitems by uid, as Flowkeeper finds them: it looks through the backlogs in order and
- * takes the first one holding the uid (uids are unique per backlog only). Usually one workitem
- * has a uid, and the lookup is a map read.
- */
-export class WorkitemIndex {
-  private readonly byUid = new Map<string, Workitem | Workitem[]>();
-  constructor(private readonly user: User) {}
-  get(uid: string): Workitem | undefined {
-    const e = this.byUid.get(uid);
-    if (e === undefined || !Array.isArray(e)) return e;
-    for (const b of this.user.backlogs.values()) {
-      const w = b.workitems.get(uid);
-      if (w !== undefined) return w;
-    }
-    return undefined;
-  }
-  has(uid: string): boolean {
-    return this.byUid.has(uid);
-  }
-  /** Every workitem, once each. */
-  *values(): IterableIterator<Workitem> {
-    for (const e of this.byUid.values()) {
-      if (Array.isArray(e)) yield* e;
-      else yield e;
-    }
-  }
-  add(w: Workitem): void {
-    const e = this.byUid.get(w.uid);
-    if (e === undefined) this.byUid.set(w.uid, w);
-    else if (Array.isArray(e)) e.push(w);
-    else this.byUid.set(w.uid, [e, w]);
-  }
-  remove(w: Workitem): void {
-    const e = this.byUid.get(w.uid);
-    if (e === w) this.byUid.delete(w.uid);
-    else if (Array.isArray(e)) {
-      const rest = e.filter((x) => x !== w);
-      this.byUid.set(w.uid, rest.length === 1 ? (rest[0] as Workitem) : rest);
-    }
-  }
-}
-
 export class Tenant extends Node {
   readonly users = new OrderedMap<User>();
 }
 
 export const ADMIN_USER = 'admin@local.host';
-
-/** Flowkeeper's built-in category tree, present in every user. */
-const SYSTEM_CATEGORIES: ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [string, string]>]>]> = [
-  [
-    '#workitem_groups',
-    'Item Groups',
-    [
-      ['#wg_123', '1-2-3 Rule', [['#wg_123_1', 'One large task'], ['#wg_123_2', 'Two medium tasks'], ['#wg_123_3', 'Three small tasks']]],
-      [
-        '#wg_ABCDE',
-        'ABCDE Method',
-        [
-          ['#wg_ABCDE_A', 'A - Most important'],
-          ['#wg_ABCDE_B', 'B - Important'],
-          ['#wg_ABCDE_C', 'C - Nice to do'],
-          ['#wg_ABCDE_D', 'D - Delegate'],
-          ['#wg_ABCDE_E', 'E - Eliminate'],
-        ],
-      ],
-      [
-        '#wg_Eisenhower',
-        'Eisenhower Matrix',
-        [
-          ['#wg_Eisenhower_UI', 'Urgent and Important'],
-          ['#wg_Eisenhower_NUI', 'Important but Not Urgent'],
-          ['#wg_Eisenhower_UNI', 'Urgent but Not Important'],
-          ['#wg_Eisenhower_NUNI', 'Not Urgent and Not Important'],
-        ],
-      ],
-      ['#wg_Pareto', 'Pareto Principle', [['#wg_Pareto_20', '20% Effort, 80% Outcomes'], ['#wg_Pareto_80', '80% Effort, 20% Outcomes']]],
-      ['#wg_MSW', 'Must, Should, Want', [['#wg_MSW_M', 'I must...'], ['#wg_MSW_S', 'I should...'], ['#wg_MSW_W', 'I want to...']]],
-    ],
-  ],
-  ['#workitem_shares', 'Workitem Shares', []],
-  ['#workitem_integrations', 'Workitem Integrations', []],
-  ['#workitem_tags', 'Workitem Tags', []],
-  ['#backlog_groups', 'Backlog Groups', []],
-  ['#backlog_shares', 'Backlog Shares', []],
-  ['#backlog_integrations', 'Backlog Integrations', []],
-  ['#backlog_tags', 'Backlog Tags', []],
-];
 
 function buildSystemCategories(user: User, when: Micros, naive: boolean): Category {
   const add = (uid: string, name: string, parent: Node): Category => {

@@ -176,12 +176,20 @@ function encodeValue(v: unknown, ref: (o: object) => number, path: string, root:
   }
 }
 
+/** Decodes in place where it can (arrays, plain objects): the parsed JSON is not needed after. */
 function decodeValue(v: unknown, deref: (i: number) => object): unknown {
   if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x) => decodeValue(x, deref));
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = decodeValue(v[i], deref);
+    return v;
+  }
   const o = v as Record<string, unknown>;
   if (typeof o.$r === 'number') return deref(o.$r);
-  if (o.$R !== undefined) return (o.$R as number[]).map(deref);
+  if (o.$R !== undefined) {
+    const refs = o.$R as unknown[];
+    for (let i = 0; i < refs.length; i++) refs[i] = deref(refs[i] as number);
+    return refs;
+  }
   if (o.$M !== undefined) {
     const flat = o.$M as unknown[];
     const m = new Map<unknown, unknown>();
@@ -189,10 +197,9 @@ function decodeValue(v: unknown, deref: (i: number) => object): unknown {
     return m;
   }
   if (o.$o !== undefined) {
-    const src = o.$o as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(src)) out[k] = decodeValue(src[k], deref);
-    return out;
+    const inner = o.$o as Record<string, unknown>;
+    for (const k of Object.keys(inner)) inner[k] = decodeValue(inner[k], deref);
+    return inner;
   }
   if (o.$m !== undefined) return new Map((o.$m as Array<[unknown, unknown]>).map(([k, x]) => [decodeValue(k, deref), decodeValue(x, deref)]));
   if (o.$s !== undefined) return new Set((o.$s as unknown[]).map((x) => decodeValue(x, deref)));

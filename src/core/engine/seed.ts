@@ -22,3 +22,15 @@ const SEED_RE = /^1, [0-9: .+-]+, admin@local\.host: CreateUser\("/;
 export function isSeedLine(text: string): boolean {
   return SEED_RE.test(text);
 }
+
+/**
+ * First line of a history file `fk serve` writes (a comment: every reader skips it). It says the
+ * file follows the sync protocol's sequencing rule, not the desktop data file's: records are kept
+ * in arrival order and the first record of a seq wins, as Flowkeeper's client skips a record
+ * whose seq it already has (racing end-to-end encrypted clients can store two; docs/serve.md).
+ */
+export const SERVED_HEADER = '# fk-serve v1: a Flowkeeper sync protocol history; the first record of each seq wins';
+
+export function isServedHeader(text: string): boolean {
+  return text.startsWith('# fk-serve v1');
+}

@@ -2,7 +2,8 @@ import { ParseError } from '../errors';
 import { isStrategyName, type StrategyRecord } from './records';
 import { assertConstructible } from './strategies/construct';
 import { PY_SPACE_CLASS } from './strategies/pyNumbers';
-import { formatHistoryInstant, INEXACT, parseHistoryTimestamp } from './time';
+import { INEXACT, parseHistoryTimestamp } from './pythonTime';
+import { formatHistoryInstant } from './time';
 
 /**
  * Flowkeeper's line grammar, both ways:
@@ -48,6 +49,15 @@ const LINE_RE = new RegExp(
 );
 
 const USER_RE = new RegExp(`^${USER}$`, 'u');
+
+/**
+ * True for a user identity Flowkeeper's line pattern reads (`name@domain.tld`, the last label of
+ * 2-4 letters, digits, `_` or `-`): lines written for any other identity could not be read back,
+ * by Flowkeeper or by fk.
+ */
+export function isHistoryIdentity(user: string): boolean {
+  return USER_RE.test(user);
+}
 const knownUsers = new Set<string>();
 
 /**
@@ -66,6 +76,7 @@ function splitCanonical(text: string): [string, string, string, string, string[]
   if (text.charCodeAt(i) !== 44 || text.charCodeAt(i + 1) !== 32) return null;
   const seq = text.slice(0, i);
   const tsFrom = (i += 2);
+  if (text.charCodeAt(i) === 32) return null; // the pattern's \s* takes it, not the timestamp
   while (i < n && ((c = text.charCodeAt(i)) === 32 || c === 43 || c === 45 || c === 46 || (c >= 48 && c <= 58))) i++;
   if (i === tsFrom || text.charCodeAt(i) !== 44 || text.charCodeAt(i + 1) !== 32) return null;
   const ts = text.slice(tsFrom, i);

@@ -1,5 +1,5 @@
 import { detectEncryption } from '../../../src/app/historyEncryption';
-import { formatSeedLine, isSeedLine } from '../../../src/core/engine/seed';
+import { formatSeedLine, isSeedLine, SERVED_HEADER } from '../../../src/core/engine/seed';
 import { parseLine } from '../../../src/core/engine/serializer';
 
 const SEED = formatSeedLine('alice@example.org', 'Alice', 1_780_000_000_000_000);
@@ -9,8 +9,9 @@ describe('detectEncryption', () => {
   it('the seed is a plaintext CreateUser by admin with seq 1, and does not decide', () => {
     expect(isSeedLine(SEED)).toBe(true);
     expect(parseLine(SEED, 1)).toMatchObject({ kind: 'record', record: { seq: 1, user: 'admin@local.host', name: 'CreateUser', params: ['alice@example.org', 'Alice'] } });
-    expect(detectEncryption([SEED])).toEqual({ encryption: 'plain', header: null, seeded: true, decided: false });
-    expect(detectEncryption([])).toEqual({ encryption: 'plain', header: null, seeded: false, decided: false });
+    expect(detectEncryption([SEED])).toEqual({ encryption: 'plain', header: null, seeded: true, served: false, decided: false });
+    expect(detectEncryption([])).toEqual({ encryption: 'plain', header: null, seeded: false, served: false, decided: false });
+    expect(detectEncryption([SERVED_HEADER, SEED])).toMatchObject({ served: true, seeded: true, decided: false });
   });
 
   it('the first record after the seed decides', () => {

@@ -142,8 +142,8 @@ describe('daemon configuration', () => {
     const m3 = fails(
       {
         users: [
-          { user: 'a@x', backend: 'amqp://u:topsecret@h/' },
-          { user: 'a@x', backend: 'amqp://u:topsecret@h/' },
+          { user: 'a@x.io', backend: 'amqp://u:topsecret@h/' },
+          { user: 'a@x.io', backend: 'amqp://u:topsecret@h/' },
         ],
       },
       /listed twice/,

@@ -10,6 +10,9 @@ export const PY_SPACE_CLASS =
   '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
 const SPACE_RE = new RegExp(`^[${PY_SPACE_CLASS}]+|[${PY_SPACE_CLASS}]+$`, 'g');
+/** `int()` and `float()` strip the same whitespace, except 0x1C-0x1F (checked against Python 3.11). */
+const NUMBER_SPACE = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const NUMBER_SPACE_RE = new RegExp(`^[${NUMBER_SPACE}]+|[${NUMBER_SPACE}]+$`, 'g');
 
 /** Python `str.strip()` without arguments. */
 export function pyStrip(text: string): string {
@@ -49,15 +52,16 @@ function asciiNumber(text: string): string {
  */
 export function pyInt(text: string): number | null {
   if (ASCII_INT_RE.test(text)) return Number(text);
-  const t = pyStrip(text);
+  const t = text.replace(NUMBER_SPACE_RE, '');
   if (!INT_RE.test(t)) return null;
-  return Number(asciiNumber(t));
+  const v = Number(asciiNumber(t));
+  return v === 0 ? 0 : v; // Python integers have no -0
 }
 
 /** Python `float(text)`, or null where Python raises `ValueError`. */
 export function pyFloat(text: string): number | null {
   if (ASCII_DECIMAL_RE.test(text)) return Number(text);
-  const t = pyStrip(text);
+  const t = text.replace(NUMBER_SPACE_RE, '');
   const special = SPECIAL_RE.exec(t);
   if (special) {
     if ((special[2] as string).toLowerCase() === 'nan') return NaN;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from '../../../../src/core/client';
 import { manualClock } from '../../../../src/core/clock';
-import { createFernetCipher, createSodiumCipher, deriveFernetKey, type Cipher } from '../../../../src/core/crypto';
+import { createFernetCipher, createSodiumCipher, deriveFernetKey, formatSodiumHeader, type Cipher } from '../../../../src/core/crypto';
 import { applyLine, createHistoryState, settleKey, type EngineOptions, type HistoryState } from '../../../../src/core/engine/engine';
 import { replay } from '../../../../src/core/engine/replay';
 import type { StrategyName } from '../../../../src/core/engine/records';
@@ -151,6 +151,18 @@ describe('record engine: junk in a sodium history (race)', () => {
     expect(settleKey(s)).toBeNull();
     expect(s.skipped).toMatchObject([{ lineNumber: 1, reason: 'unauthentic' }]);
     expect(s.lastSeq).toBe(4);
+  });
+
+  it('a header key check that does not match is a wrong passphrase at once, even before any record', () => {
+    const header = formatSodiumHeader({ logId: 'log-1', salt: new Uint8Array(16), check: sodium.keyCheck?.() as string });
+    expect(feed([header], { policy: 'race', cipher: other, encryption: 'sodium' }).error).toMatchObject({
+      code: 'FK_DECRYPT_FAILED',
+      lineNumber: 1,
+      message: expect.stringMatching(/^line 1: wrong passphrase: this key cannot decrypt the history/) as string,
+    });
+    const right = feed([header, ...seal(sodium, BASE)], { policy: 'race', cipher: sodium, encryption: 'sodium' });
+    expect(right.error).toBeNull();
+    expect(right.lastSeq).toBe(4);
   });
 
   it('a wrong passphrase (nothing authenticates) is not junk: the history is unreadable', () => {

@@ -133,6 +133,15 @@ describe('serializer', () => {
       expect(fails(L('ReorderBacklog("b1")'))).toMatchObject({ code: 'FK_PARSE_FAILED', seq: null });
       expect(fails(L('AddInterruption("w1", "x", "inf")'))).toMatchObject({ code: 'FK_PARSE_FAILED', seq: null });
       expect(record(L('StartTimer("w1", " 1e2 ", "")')).params[1]).toBe(' 1e2 ');
+      // int() and float() strip Unicode whitespace, but not 0x1C-0x1F
+      expect(record(L('AddPomodoro("w1", "\u2003 ٣")')).params[1]).toBe('\u2003 ٣');
+      expect(fails(L('AddPomodoro("w1", "2\x1c")'))).toMatchObject({ code: 'FK_PARSE_FAILED', seq: null });
+    });
+
+    it('lets the pattern, not the timestamp, take extra spaces after the first comma', () => {
+      expect(formatInstant(record('3,   2026-06-10 12:54:22+00:00, alice@example.org: CreateBacklog("b1", "x")').when)).toBe(
+        '2026-06-10T12:54:22.000000Z',
+      );
     });
 
     it('refuses a sequence number beyond 2^53 - 1 and more than 10,000 pomodoros at once, naming the line', () => {
