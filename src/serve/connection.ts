@@ -12,7 +12,8 @@ import { bump, type ServeStats } from './stats';
 
 /** The socket as a connection sees it (a `ws` WebSocket, or a fake in unit tests). */
 export interface PeerSocket {
-  send(text: string, done?: (err?: Error) => void): void;
+  /** Sends one text frame (a Buffer holds UTF-8 text). */
+  send(text: string | Buffer, done?: (err?: Error) => void): void;
   close(code: number, reason: string): void;
   readonly bufferedAmount: number;
 }

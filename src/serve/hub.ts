@@ -59,6 +59,12 @@ export interface Hub {
   readonly members: ReadonlySet<HubMember>;
   /** Stored lines from position `from` (0-based index = position - 1), at most `max`. */
   slice(from: number, max: number): readonly string[];
+  /**
+   * Stored lines `[i * BLOCK_LINES, (i + 1) * BLOCK_LINES)` joined by newlines, as UTF-8: encoded
+   * once and kept (a stored line never changes), so replays send them without re-encoding.
+   * Only for complete blocks.
+   */
+  block(i: number): Buffer;
   join(member: HubMember): void;
   leave(member: HubMember): void;
   /** Appends one record line from a member (queued: one append at a time). */
@@ -79,6 +85,10 @@ export interface HubOptions {
   readonly seenTimeoutMs?: number;
 }
 
+/** Lines per cached replay block (the replay's frame size). */
+export const BLOCK_LINES = 1000;
+const SEQ_HEAD = /^([1-9][0-9]{0,15}), /;
+
 /** The writer of the seed: no connection, so every member gets the line. */
 const SERVER: HubMember = {
   id: 0,
@@ -97,6 +107,7 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
   const seenTimeoutMs = opts.seenTimeoutMs ?? 30_000;
   const log = opts.logger.child({ component: 'hub', account });
   const lines: string[] = [];
+  const blocks: Buffer[] = [];
   const members = new Set<HubMember>();
   const inFlight: InFlight[] = [];
   /** Estimated seq of the last stored line (encrypted lines are assumed to take the next one). */
@@ -109,10 +120,11 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
     online = s.kind === 'online';
   });
 
+  /** The seq of a stored line: read from a plaintext line's head, the next one for a Fernet line. */
   function seqOf(line: string, previous: number): number | null {
-    const r = readInbound(line);
-    if (r.kind === 'record') return r.encrypted ? previous + 1 : r.seq;
-    return null;
+    if (line.charCodeAt(0) === 43 /* + */) return previous + 1;
+    const m = SEQ_HEAD.exec(line);
+    return m ? Number(m[1]) : null;
   }
 
   function onEntry(entry: TransportEntry): void {
@@ -215,6 +227,15 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
     },
     members,
     slice: (from, max) => lines.slice(from, from + max),
+    block(i) {
+      let b = blocks[i];
+      if (b === undefined) {
+        if ((i + 1) * BLOCK_LINES > lines.length) throw new Error(`block ${i} is not complete`);
+        b = Buffer.from(lines.slice(i * BLOCK_LINES, (i + 1) * BLOCK_LINES).join('\n'), 'utf8');
+        blocks[i] = b;
+      }
+      return b;
+    },
     join: (m) => void members.add(m),
     leave: (m) => void members.delete(m),
     submit(member, line) {

@@ -128,7 +128,7 @@ export async function startServer(opts: ServerOptions, deps: ServerDeps): Promis
     stats.connectionsOpened++;
     (req.socket as Socket).setNoDelay(true);
     const peer: PeerSocket = {
-      send: (text, done) => ws.send(text, done),
+      send: (text, done) => ws.send(text, { binary: false }, done),
       close: (code, reason) => ws.close(code, Buffer.from(reason).subarray(0, 120).toString()),
       get bufferedAmount() {
         return ws.bufferedAmount;

@@ -61,8 +61,8 @@ export function fakeSocket(): PeerSocket & { frames: string[]; lines(): string[]
     frames: [] as string[],
     closed: null as { code: number; reason: string } | null,
     bufferedAmount: 0,
-    send(text: string, done?: (err?: Error) => void) {
-      s.frames.push(text);
+    send(text: string | Buffer, done?: (err?: Error) => void) {
+      s.frames.push(text.toString());
       done?.();
     },
     close(code: number, reason: string) {

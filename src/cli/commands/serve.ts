@@ -1,20 +1,20 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { redactBackend, type LogLevel } from '../../app/config';
 import { createLogger } from '../../app/logger';
 import { InputError } from '../../core/errors';
 import { onShutdown } from '../../daemon/lifecycle';
-import { LIMIT_FLAGS, type ServeLimits } from '../../serve/limits';
+import { LIMIT_FLAGS, resolveLimits, type ServeLimits } from '../../serve/limits';
 import { print, printJson, type GlobalFlags } from '../run';
 
-type LimitOptions = Partial<Record<keyof ServeLimits, string>>;
-
-interface RunOptions extends LimitOptions {
+interface RunOptions {
   listen?: string;
   tlsCert?: string;
   tlsKey?: string;
   allowOrigin?: string[];
   trustProxy?: boolean;
+  /** The limits, under commander's names (`limitsFromOptions`). */
+  [limit: string]: unknown;
 }
 
 const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -35,6 +35,19 @@ function logLevelOf(cmd: Command): LogLevel {
   return level as LogLevel;
 }
 
+/**
+ * The limits given as flags: commander keeps `--auth-timeout` as `authTimeout`, the limit is
+ * `authTimeoutMs` (seconds on the command line, milliseconds inside).
+ */
+export function limitsFromOptions(opts: Readonly<Record<string, unknown>>): ServeLimits {
+  const given: Partial<Record<keyof ServeLimits, string>> = {};
+  for (const key of Object.keys(LIMIT_FLAGS) as Array<keyof ServeLimits>) {
+    const value = opts[new Option(`${LIMIT_FLAGS[key]} <n>`).attributeName()];
+    if (typeof value === 'string') given[key] = value;
+  }
+  return resolveLimits(given);
+}
+
 /** `host:port`, `[v6]:port` or `:port`. */
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
@@ -52,14 +65,14 @@ function readPem(path: string, flag: string): Buffer {
 }
 
 async function run(opts: RunOptions, cmd: Command): Promise<void> {
-  const { createServeBackend, resolveLimits, startServer } = await import('../../serve');
+  const { createServeBackend, startServer } = await import('../../serve');
   const backend = backendOf(cmd);
   const listen = parseListen(opts.listen ?? process.env.FK_SERVE_LISTEN ?? '127.0.0.1:8888');
   if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
     throw new InputError('FK_CONFIG_INVALID', '--tls-cert and --tls-key go together');
   }
   const tls = opts.tlsCert && opts.tlsKey ? { cert: readPem(opts.tlsCert, '--tls-cert'), key: readPem(opts.tlsKey, '--tls-key') } : undefined;
-  const limits = resolveLimits(opts);
+  const limits = limitsFromOptions(opts);
   const logger = createLogger(logLevelOf(cmd), { cmd: 'serve' });
   const shutdown = onShutdown();
   const serveBackend = await createServeBackend(backend, logger);
