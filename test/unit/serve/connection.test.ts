@@ -151,6 +151,32 @@ describe('serve connection', () => {
     expect(a.conn.state).toBe('ready');
   });
 
+  it('after too many failed sign-ins from an address, even the right password is refused unchecked (429)', async () => {
+    const s = setup();
+    let checks = 0;
+    const authenticate = s.backend.authenticate.bind(s.backend);
+    s.backend.authenticate = (e, p) => {
+      checks++;
+      return authenticate(e, p);
+    };
+    for (let i = 0; i < s.deps.limits.authFailuresPerAddress; i++) {
+      const { conn } = s.open();
+      conn.onFrame(auth(A, 'basic|wrong'));
+      await flush();
+    }
+    const { socket, conn } = s.open();
+    conn.onFrame(auth());
+    conn.onFrame(replay(0));
+    await flush();
+    expect(socket.lines()).toEqual([
+      expect.stringMatching(
+        /Error\("429", "Too many failed sign-ins for user alice@example\.org: try again in \d+ s"\)/,
+      ),
+    ]);
+    expect(checks).toBe(s.deps.limits.authFailuresPerAddress);
+    expect(s.deps.stats.signIns).toMatchObject({ wrong: 10, limited: 1, ok: 0 });
+  });
+
   it('limits: connections per account, idle timeout', async () => {
     const s = setup({ maxConnectionsPerAccount: 1 });
     const a = await signedIn(s);
