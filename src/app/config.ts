@@ -46,7 +46,7 @@ export interface ConfigFlags {
  * The keys a config file may hold; anything else is an error naming it (a mistyped key must not be
  * silently ignored). A module that owns a new section adds its key here.
  */
-export const CONFIG_KEYS: readonly string[] = ['backend', 'user', 'logLevel', 'encryption', 'passphraseFile', 'daemon'];
+export const CONFIG_KEYS: readonly string[] = ['backend', 'user', 'logLevel', 'encryption', 'passphraseFile', 'daemon', 'amqp', 'xmpp'];
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const MODES: readonly EncryptionMode[] = ['auto', 'off', 'fernet', 'sodium'];

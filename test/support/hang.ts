@@ -60,3 +60,26 @@ export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv, 
     });
   });
 }
+
+/**
+ * CPU load beside a test (what issue 11 asks tests to survive): `n` busy processes until `stop`.
+ * Use sparingly and briefly: the machine is shared.
+ */
+export function cpuLoad(n: number): { stop: () => Promise<void> } {
+  const children = Array.from({ length: n }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  );
+  return {
+    stop: () =>
+      Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode !== null) return resolve();
+              c.once('exit', () => resolve());
+              c.kill('SIGKILL');
+            }),
+        ),
+      ).then(() => undefined),
+  };
+}

@@ -20,6 +20,9 @@ interface Live {
 
 type Phase = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
 
+/** Spread of reconnect delays, so clients cut off together do not come back in step. */
+const RECONNECT_JITTER = 0.2;
+
 /** Longest wait for the broker's close-ok before the socket is destroyed. */
 const MAX_CLOSE_WAIT_MS = 5000;
 
@@ -64,7 +67,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
   let connecting: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
-  const backoff = createBackoff({ minMs: opts.retryLow, maxMs: opts.retryHigh });
+  const backoff = createBackoff({ minMs: opts.retryLow, maxMs: opts.retryHigh, jitter: RECONNECT_JITTER });
   const pending = new PendingPublishes(
     opts.publishTimeoutMs,
     (p) =>
@@ -166,6 +169,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       conn = await amqp.connect(opts.connect, {
         timeout: opts.connectTimeoutMs,
         clientProperties: { connection_name: `fk ${opts.history}` },
+        ...opts.tls,
       });
     } catch (err) {
       throw wrapConnectError(err, endpoint, opts.vhost, opts.connect.protocol === 'amqps');
