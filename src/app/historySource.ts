@@ -7,6 +7,7 @@ import type { StrategyRecord } from '../core/engine/records';
 import { applyLine, createHistoryState, settleKey } from '../core/engine/engine';
 import type { EngineOptions, HistoryEncryption } from '../core/engine/engine';
 import { sealAtEnd, type ReplayState } from '../core/engine/replay';
+import { readLog } from '../core/readLog';
 import type { Transport, TransportEntry } from '../core/transport';
 import { redactBackend, type Config } from './config';
 import { detectEncryption } from './historyEncryption';
@@ -131,17 +132,10 @@ export async function readHistoryFile(path: string, opts: ReadOptions): Promise<
 /** Every entry of a backend's log, read once from the beginning until caught up. */
 async function readEntries(transport: Transport, progress?: Progress): Promise<TransportEntry[]> {
   const entries: TransportEntry[] = [];
-  let caughtUp!: () => void;
-  const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-  const unsubscribe = await transport.subscribe(null, {
-    onEntry: (e) => {
-      entries.push(e);
-      progress?.tick();
-    },
-    onCaughtUp: () => caughtUp(),
+  await readLog(transport, null, (e) => {
+    entries.push(e);
+    progress?.tick();
   });
-  await ready;
-  await unsubscribe();
   return entries;
 }
 

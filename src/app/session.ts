@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger';
 import type { SnapshotStore } from '../core/snapshots';
 import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
+import { readLog } from '../core/readLog';
 import type { Transport } from '../core/transport';
 import { createFileTransport, readLines } from '../transports/file';
 import { resolveAmqpSettings } from './brokerOptions';
@@ -75,19 +76,11 @@ function withPassword(url: string, password: string | undefined): string {
  */
 async function leadingEntries(transport: Transport): Promise<DetectedEncryption> {
   const lines: string[] = [];
-  let resolve!: (d: DetectedEncryption) => void;
-  const got = new Promise<DetectedEncryption>((r) => (resolve = r));
-  const unsubscribe = await transport.subscribe(null, {
-    onEntry: (e) => {
-      lines.push(e.line);
-      const d = detectEncryption(lines);
-      if (d.decided) resolve(d);
-    },
-    onCaughtUp: () => resolve(detectEncryption(lines)),
+  await readLog(transport, null, (e) => {
+    lines.push(e.line);
+    return detectEncryption(lines).decided;
   });
-  const d = await got;
-  await unsubscribe();
-  return d;
+  return detectEncryption(lines);
 }
 
 /** The head of a history file: up to its first record line that is not a sync server's seed. */
