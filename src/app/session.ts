@@ -51,6 +51,7 @@ export async function createTransportFor(config: Config, logger: Logger): Promis
         ...(s.heartbeatSeconds !== undefined ? { heartbeatSeconds: s.heartbeatSeconds } : {}),
         ...(s.maxAge !== undefined ? { maxAge: s.maxAge } : {}),
         ...(Object.keys(tls).length > 0 ? { tls } : {}),
+        readOnly: config.readOnly === true,
       },
       { logger },
     );
@@ -136,6 +137,8 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
     }
     return { requireEncryption: false };
   }
+  // Read-only on an empty history: nothing to decrypt, and no header may be written.
+  if (found.header === null && config.readOnly === true) return { requireEncryption: false };
   const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
   let header = found.header;
   if (header === null) {

@@ -102,6 +102,7 @@ export async function createXmppTransportFromUrl(config: Config, logger: Logger,
     ...(service !== null ? { service } : {}),
     retryLowMs: Math.min(1000, settings.reconnectMaxMs),
     retryHighMs: settings.reconnectMaxMs,
+    readOnly: config.readOnly === true,
     logger,
   });
 }

@@ -21,10 +21,20 @@ export async function settles(p: Promise<unknown>, deadlineMs = HANG_DEADLINE_MS
   }
 }
 
-/** Waits (polling) until `cond` holds; throws naming `what` after the deadline. */
-export async function eventually(cond: () => boolean, what: string, deadlineMs = HANG_DEADLINE_MS): Promise<void> {
+/**
+ * Waits (polling) until `cond` holds; throws naming `what` after the deadline. `poll` (optional)
+ * runs before each check, e.g. to fetch what `cond` looks at.
+ */
+export async function eventually(
+  cond: () => boolean,
+  what: string,
+  deadlineMs = HANG_DEADLINE_MS,
+  poll?: () => Promise<unknown>,
+): Promise<void> {
   const until = Date.now() + deadlineMs;
-  while (!cond()) {
+  for (;;) {
+    await poll?.().catch(() => undefined);
+    if (cond()) return;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -9,6 +9,7 @@ import { describeLoss, wrapConnectError, wrapOperationError } from './amqpErrors
 import { MAX_ID_LENGTH, normalizeAmqpOptions, type AmqpTransportOptions, type NormalizedAmqpOptions } from './options';
 import { PendingPublishes, type PendingPublish } from './pendingPublishes';
 import { StreamSubscription } from './streamSubscription';
+import { checkTopology, declareTopology } from './topologySetup';
 
 /** One AMQP connection and its confirm channel; replaced as a whole on every reconnect. */
 interface Live {
@@ -184,26 +185,22 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       throw closedError('connect');
     }
     live = l;
-    let step = `declare exchange`;
-    let resource = topology.exchange;
     try {
-      const pub = await conn.createConfirmChannel();
-      // Prepended so `lost` is set before amqplib fails the unconfirmed callbacks on close:
-      // those publishes are then kept for re-publishing instead of being rejected as nacked.
-      pub.prependListener('close', () => onLost(l, new Error('publish channel closed')));
-      pub.on('error', (err: Error) => onLost(l, err));
-      l.pub = pub;
-      await pub.assertExchange(topology.exchange, topology.exchangeType, { durable: true, autoDelete: false });
-      step = 'declare queue';
-      resource = topology.queue;
-      await pub.assertQueue(topology.queue, { durable: true, arguments: { ...topology.queueArguments } });
-      step = 'bind queue';
-      await pub.bindQueue(topology.queue, topology.exchange, topology.routingKey);
+      if (opts.readOnly) await checkTopology(conn, topology, endpoint, closeTimeoutMs);
+      else {
+        const pub = await conn.createConfirmChannel();
+        // Prepended so `lost` is set before amqplib fails the unconfirmed callbacks on close:
+        // those publishes are then kept for re-publishing instead of being rejected as nacked.
+        pub.prependListener('close', () => onLost(l, new Error('publish channel closed')));
+        pub.on('error', (err: Error) => onLost(l, err));
+        l.pub = pub;
+        await declareTopology(pub, topology, endpoint);
+      }
     } catch (err) {
       live = null;
       l.lost = true;
       await closeConnection(conn, closeTimeoutMs);
-      throw isClosed() ? closedError('connect') : wrapOperationError(err, step, resource, endpoint);
+      throw isClosed() ? closedError('connect') : wrapOperationError(err, 'open channel on', topology.queue, endpoint);
     }
     if (l.lost) {
       throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp connection to ${endpoint} lost while opening`, {
@@ -275,6 +272,11 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
 
     publish(line: string, meta: PublishMeta): Promise<void> {
       if (phase === 'closed') return Promise.reject(closedError('publish'));
+      if (opts.readOnly) {
+        return Promise.reject(
+          new TransportError('FK_READ_ONLY', `amqp transport for history '${opts.history}' is read-only: nothing is written`),
+        );
+      }
       const l = live;
       if (phase !== 'online' || l === null) return Promise.reject(offlineError('publish'));
       if (typeof meta.id !== 'string' || meta.id === '' || Buffer.byteLength(meta.id) > MAX_ID_LENGTH) {

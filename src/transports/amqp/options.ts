@@ -76,6 +76,12 @@ export interface AmqpTransportOptions {
    * @default undefined (Node's public CAs, no client certificate)
    */
   readonly tls?: AmqpTlsOptions;
+  /**
+   * Never write: no declare (a passive check that the stream exists instead) and `publish`
+   * rejects with `FK_READ_ONLY`, so read permission on the queue is all the broker user needs.
+   * @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 /** See {@link AmqpTransportOptions.tls}. */
@@ -124,6 +130,7 @@ export interface NormalizedAmqpOptions {
   readonly caughtUpGraceMs: number;
   readonly dedupeWindow: number;
   readonly tls: AmqpTlsOptions;
+  readonly readOnly: boolean;
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
@@ -139,6 +146,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'caughtUpGraceMs',
   'dedupeWindow',
   'tls',
+  'readOnly',
 ]);
 
 /** Replaces the password of a URL-looking string by `***`, even when the URL does not parse. */
@@ -243,8 +251,12 @@ export function normalizeAmqpOptions(options: AmqpTransportOptions): NormalizedA
     throw invalid(`option 'retryHigh' must be >= retryLow (${retryLow}), got '${retryHigh}'`);
   }
   const tls = parseTls(raw.tls, connect.protocol);
+  if (raw.readOnly !== undefined && typeof raw.readOnly !== 'boolean') {
+    throw invalid(`option 'readOnly' must be true or false, got '${show(raw.readOnly)}'`);
+  }
   return Object.freeze({
     tls,
+    readOnly: raw.readOnly === true,
     connect: Object.freeze({ ...connect, heartbeat: integer(raw, 'heartbeatSeconds', DEFAULT_HEARTBEAT_SECONDS, 0, MAX_SHORT) }),
     endpoint,
     vhost,
