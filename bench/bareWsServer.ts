@@ -8,7 +8,9 @@ import { WebSocketServer } from 'ws';
  * Usage: node bareWsServer.js <history file>; prints `listening <port>`.
  */
 const path = process.argv[2] as string;
-const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+const lines = readFileSync(path, 'utf8')
+  .split('\n')
+  .filter((l) => l !== '' && !l.startsWith('#'));
 const frames: Buffer[] = [];
 for (let i = 0; i < lines.length; i += 1000) frames.push(Buffer.from(lines.slice(i, i + 1000).join('\n'), 'utf8'));
 const done = '1, 2030-01-01 00:00:00+00:00, admin@local.host: ReplayCompleted("", "")';
@@ -19,7 +21,9 @@ wss.on('connection', (ws) => {
       if (/: Replay\(/.test(data.toString())) ws.send(done);
       return;
     }
-    frames.forEach((f, i) => ws.send(i === frames.length - 1 ? Buffer.concat([f, Buffer.from(`\n${done}`)]) : f, { binary: false }));
+    frames.forEach((f, i) =>
+      ws.send(i === frames.length - 1 ? Buffer.concat([f, Buffer.from(`\n${done}`)]) : f, { binary: false }),
+    );
   });
 });
 wss.on('listening', () => process.stdout.write(`listening ${(wss.address() as { port: number }).port}\n`));

@@ -96,7 +96,11 @@ async function replayFigures(
   const best = (rs: Array<{ lines: number; ms: number }>): number => Math.max(...rs.map((r) => rate(r.lines, r.ms)));
   return [
     { name: `serve.${kind}.replay_cold_100k`, value: best(cold.a), unit: 'lines/s (sign-in, open, replay)' },
-    { name: `serve.${kind}.replay_warm_100k`, value: best(warm.a), unit: 'lines/s (Replay(0) on a signed-in connection, history open)' },
+    {
+      name: `serve.${kind}.replay_warm_100k`,
+      value: best(warm.a),
+      unit: 'lines/s (Replay(0) on a signed-in connection, history open)',
+    },
     { name: `serve.${kind}.raw_read_100k`, value: best(cold.b), unit: 'lines/s' },
     {
       name: `serve.${kind}.replay_cold_vs_raw`,
@@ -177,7 +181,12 @@ async function fileBench(dir: string): Promise<BenchResult[]> {
     return n;
   };
   const out: BenchResult[] = [];
-  const server = await startBenchServer(backend, ['--max-connections-per-account', String(IDLE_CONNECTIONS + 10), '--idle-timeout', '3600']);
+  const server = await startBenchServer(backend, [
+    '--max-connections-per-account',
+    String(IDLE_CONNECTIONS + 10),
+    '--idle-timeout',
+    '3600',
+  ]);
   const cold = await startBenchServer(backend, ['--linger', '0.001']);
   try {
     out.push(...(await replayFigures('file', server.url, big, rawRead, cold.url)));
@@ -197,7 +206,9 @@ async function fileBench(dir: string): Promise<BenchResult[]> {
  * prebuilt frames, the floor for any WebSocket server.
  */
 async function bareWsFloor(url: string, email: string, path: string): Promise<BenchResult[]> {
-  const child = spawn(process.execPath, [join(__dirname, 'bareWsServer.js'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, 'bareWsServer.js'), path], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let buf = '';
@@ -210,7 +221,12 @@ async function bareWsFloor(url: string, email: string, path: string): Promise<Be
     });
     const fk = await signIn(url, email, PASSWORD, 999_999_999);
     const bare = await signIn(`ws://127.0.0.1:${port}`, email, PASSWORD, 999_999_999);
-    const r = await paired(PAIRS, () => fk.replay(0), () => bare.replay(0), (x) => x.lines / x.ms);
+    const r = await paired(
+      PAIRS,
+      () => fk.replay(0),
+      () => bare.replay(0),
+      (x) => x.lines / x.ms,
+    );
     await fk.close();
     await bare.close();
     return [
@@ -231,14 +247,21 @@ async function bareWsFloor(url: string, email: string, path: string): Promise<Be
   }
 }
 
-async function idleConnections(server: Awaited<ReturnType<typeof startBenchServer>>, email: string): Promise<BenchResult[]> {
+async function idleConnections(
+  server: Awaited<ReturnType<typeof startBenchServer>>,
+  email: string,
+): Promise<BenchResult[]> {
   (await signIn(server.url, email, PASSWORD)).close(); // the account seeded and its history open
   await new Promise((r) => setTimeout(r, 200));
   const before = server.rssMb();
   const conns: BenchConnection[] = [];
   const t0 = performance.now();
   for (let i = 0; i < IDLE_CONNECTIONS; i += 25) {
-    conns.push(...(await Promise.all(Array.from({ length: Math.min(25, IDLE_CONNECTIONS - i) }, () => signIn(server.url, email, PASSWORD)))));
+    conns.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(25, IDLE_CONNECTIONS - i) }, () => signIn(server.url, email, PASSWORD)),
+      )),
+    );
   }
   const openMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 1000));
@@ -246,11 +269,19 @@ async function idleConnections(server: Awaited<ReturnType<typeof startBenchServe
   const open = conns.filter((c) => c.ws.readyState === c.ws.OPEN).length;
   await Promise.all(conns.map((c) => c.close()));
   return [
-    { name: 'serve.idle_connections_held', value: open, unit: `connections (of ${IDLE_CONNECTIONS}, signed in, 1 s idle)` },
+    {
+      name: 'serve.idle_connections_held',
+      value: open,
+      unit: `connections (of ${IDLE_CONNECTIONS}, signed in, 1 s idle)`,
+    },
     { name: 'serve.idle_connections_open_time', value: Math.round(openMs), unit: 'ms (25 sign-ins at a time)' },
     { name: 'serve.rss_before', value: round(before, 1), unit: 'MiB' },
     { name: 'serve.rss_with_idle_connections', value: round(after, 1), unit: 'MiB' },
-    { name: 'serve.rss_per_idle_connection', value: round(((after - before) * 1024) / IDLE_CONNECTIONS, 1), unit: 'KiB' },
+    {
+      name: 'serve.rss_per_idle_connection',
+      value: round(((after - before) * 1024) / IDLE_CONNECTIONS, 1),
+      unit: 'KiB',
+    },
   ];
 }
 

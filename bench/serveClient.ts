@@ -24,7 +24,13 @@ export const benchLine = (seq: number, user: string, name: string, params: strin
   `${seq}, ${now()}, ${user}: ${name}(${(params.length >= 2 ? params : [...params, '', ''].slice(0, 2)).map(q).join(', ')})`;
 
 /** Signs in (Authenticate + Replay(since)) and resolves at ReplayCompleted. */
-export function signIn(url: string, email: string, password: string, since = 0, timeoutMs = 300_000): Promise<BenchConnection> {
+export function signIn(
+  url: string,
+  email: string,
+  password: string,
+  since = 0,
+  timeoutMs = 300_000,
+): Promise<BenchConnection> {
   const start = performance.now();
   const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 0 });
   /** The replay being received, if any: its line count and what to call at ReplayCompleted. */
@@ -55,7 +61,8 @@ export function signIn(url: string, email: string, password: string, since = 0, 
       for (const l of text.split('\n')) conn.onLine?.(l);
       return;
     }
-    if (c.lines === 0 && /^\d+, [^,]*, admin@local\.host: Error\(/.test(text)) return c.fail(new Error(`server error: ${text.slice(0, 300)}`));
+    if (c.lines === 0 && /^\d+, [^,]*, admin@local\.host: Error\(/.test(text))
+      return c.fail(new Error(`server error: ${text.slice(0, 300)}`));
     const lines = text.split('\n');
     if (/: ReplayCompleted\(/.test(lines[lines.length - 1] as string)) {
       current = null;
@@ -63,7 +70,10 @@ export function signIn(url: string, email: string, password: string, since = 0, 
     } else c.lines += lines.length;
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`no ReplayCompleted for ${email} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`no ReplayCompleted for ${email} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const fail = (err: Error): void => {
       clearTimeout(timer);
       ws.terminate();
@@ -95,11 +105,19 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export function startBenchServer(backend: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<BenchServer> {
-  const child = spawn(process.execPath, [FK, 'serve', '--backend', backend, '--listen', '127.0.0.1:0', '--log-level', 'warn', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+export function startBenchServer(
+  backend: string,
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<BenchServer> {
+  const child = spawn(
+    process.execPath,
+    [FK, 'serve', '--backend', backend, '--listen', '127.0.0.1:0', '--log-level', 'warn', ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let log = '';
   let started = false;
   return new Promise((resolve, reject) => {

@@ -155,7 +155,8 @@ export async function readBackendHistory(config: Config, logger: Logger, opts: R
   const kind = backendKind(config.backend);
   if (kind === 'file') return readHistoryFile(config.backend, opts);
   const where = redactBackend(config.backend);
-  const transport = await createTransportFor(config, logger);
+  // Reading only: read permission on the broker is enough (no declare, no publish).
+  const transport = await createTransportFor({ ...config, readOnly: true }, logger);
   let entries: TransportEntry[];
   try {
     await transport.connect();

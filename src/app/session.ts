@@ -10,6 +10,7 @@ import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
 import type { Transport } from '../core/transport';
 import { createFileTransport, readLines } from '../transports/file';
+import { resolveAmqpSettings } from './brokerOptions';
 import { historyCreation, redactBackend, type Config } from './config';
 import { detectEncryption, type DetectedEncryption } from './historyEncryption';
 import { historyName } from './historyName';
@@ -39,7 +40,21 @@ export async function createTransportFor(config: Config, logger: Logger): Promis
   if (kind === 'amqp') {
     const { createAmqpTransport } = await import('../transports/amqp');
     const url = withPassword(config.backend, process.env.FK_AMQP_PASSWORD);
-    return createAmqpTransport({ url, history: historyName(config.user) }, { logger });
+    const s = resolveAmqpSettings(config);
+    const tls = { ...(s.ca ? { ca: s.ca } : {}), ...(s.cert ? { cert: s.cert } : {}), ...(s.key ? { key: s.key } : {}) };
+    return createAmqpTransport(
+      {
+        url,
+        history: historyName(config.user),
+        retryLow: Math.min(1000, s.reconnectMaxMs),
+        retryHigh: s.reconnectMaxMs,
+        ...(s.heartbeatSeconds !== undefined ? { heartbeatSeconds: s.heartbeatSeconds } : {}),
+        ...(s.maxAge !== undefined ? { maxAge: s.maxAge } : {}),
+        ...(Object.keys(tls).length > 0 ? { tls } : {}),
+        readOnly: config.readOnly === true,
+      },
+      { logger },
+    );
   }
   const { createXmppTransportFromUrl } = await import('./xmppBackend');
   return createXmppTransportFromUrl(config, logger);
@@ -122,6 +137,8 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
     }
     return { requireEncryption: false };
   }
+  // Read-only on an empty history: nothing to decrypt, and no header may be written.
+  if (found.header === null && config.readOnly === true) return { requireEncryption: false };
   const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
   let header = found.header;
   if (header === null) {

@@ -88,7 +88,11 @@ export function createConnection(socket: PeerSocket, remote: string, deps: Conne
     },
     lost(seq) {
       bump(stats.linesRejected, 'lost-race');
-      sendError(seq, 409, `Sequence conflict: another writer stored record ${seq} first; this one is ignored by every reader`);
+      sendError(
+        seq,
+        409,
+        `Sequence conflict: another writer stored record ${seq} first; this one is ignored by every reader`,
+      );
     },
     kick(reason) {
       close(CLOSE.internal, reason, 'kicked');

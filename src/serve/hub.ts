@@ -132,7 +132,8 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
     lines.push(entry.line);
     const position = lines.length;
     const head = inFlight[0];
-    const mine = head !== undefined && !head.seen && (entry.id === head.id || entry.line === head.line) ? head : undefined;
+    const mine =
+      head !== undefined && !head.seen && (entry.id === head.id || entry.line === head.line) ? head : undefined;
     const seq = seqOf(entry.line, lastSeq);
     if (mine) {
       mine.seen = true;
@@ -178,14 +179,26 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
     const expectedCount = lines.length + inFlight.length;
     if (known < expectedCount) {
       // It wrote without having every stored line: its seq is already taken.
-      return { ok: false, code: 409, message: `Sequence conflict: the history has ${expectedCount} records and this client had not received them all` };
+      return {
+        ok: false,
+        code: 409,
+        message: `Sequence conflict: the history has ${expectedCount} records, this client had not received them all`,
+      };
     }
     const r = readInbound(line);
     const seq = r.kind === 'record' && !r.encrypted ? r.seq : null;
     if (seq !== null && seq !== expectedSeq()) {
       return { ok: false, code: 409, message: `Sequence conflict: received ${seq}, expected ${expectedSeq()}` };
     }
-    const f: InFlight = { id: randomUUID(), line, member, seq, position: expectedCount + 1, seen: false, onSeen: () => undefined };
+    const f: InFlight = {
+      id: randomUUID(),
+      line,
+      member,
+      seq,
+      position: expectedCount + 1,
+      seen: false,
+      onSeen: () => undefined,
+    };
     const ownBefore = member.own;
     inFlight.push(f);
     member.own = f.position;
@@ -265,7 +278,10 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
         }
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new TransportError('FK_TRANSPORT_TIMEOUT', 'the seed line was stored but not read back')), seenTimeoutMs);
+          timer = setTimeout(
+            () => reject(new TransportError('FK_TRANSPORT_TIMEOUT', 'the seed line was stored but not read back')),
+            seenTimeoutMs,
+          );
         });
         try {
           await Promise.race([inLog, late]);

@@ -14,7 +14,13 @@ const HIGH_WATER = 4 * 1024 * 1024;
  * the replay itself (the hub skips a replaying member), so none is missed or sent twice; the
  * switch to live fan-out happens with no await in between.
  */
-export async function replayTo(socket: PeerSocket, hub: Hub, member: HubMember, from: number, deps: ConnectionDeps): Promise<void> {
+export async function replayTo(
+  socket: PeerSocket,
+  hub: Hub,
+  member: HubMember,
+  from: number,
+  deps: ConnectionDeps,
+): Promise<void> {
   let pos = Math.min(from, hub.count);
   member.replaying = true;
   try {
@@ -22,7 +28,9 @@ export async function replayTo(socket: PeerSocket, hub: Hub, member: HubMember, 
       if (!hub.members.has(member)) return; // the connection closed meanwhile
       // Whole blocks go out as the hub keeps them (encoded once); the rest is joined here.
       const aligned = pos % REPLAY_BATCH === 0 && pos + REPLAY_BATCH <= hub.count;
-      const batch: readonly string[] | Buffer = aligned ? hub.block(pos / REPLAY_BATCH) : hub.slice(pos, REPLAY_BATCH - (pos % REPLAY_BATCH));
+      const batch: readonly string[] | Buffer = aligned
+        ? hub.block(pos / REPLAY_BATCH)
+        : hub.slice(pos, REPLAY_BATCH - (pos % REPLAY_BATCH));
       const n = aligned ? REPLAY_BATCH : (batch as readonly string[]).length;
       pos += n;
       member.sent = Math.max(member.sent, pos);

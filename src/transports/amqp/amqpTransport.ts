@@ -9,6 +9,7 @@ import { describeLoss, wrapConnectError, wrapOperationError } from './amqpErrors
 import { MAX_ID_LENGTH, normalizeAmqpOptions, type AmqpTransportOptions, type NormalizedAmqpOptions } from './options';
 import { PendingPublishes, type PendingPublish } from './pendingPublishes';
 import { StreamSubscription } from './streamSubscription';
+import { checkTopology, declareTopology } from './topologySetup';
 
 /** One AMQP connection and its confirm channel; replaced as a whole on every reconnect. */
 interface Live {
@@ -19,6 +20,9 @@ interface Live {
 }
 
 type Phase = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
+
+/** Spread of reconnect delays, so clients cut off together do not come back in step. */
+const RECONNECT_JITTER = 0.2;
 
 /** Longest wait for the broker's close-ok before the socket is destroyed. */
 const MAX_CLOSE_WAIT_MS = 5000;
@@ -64,7 +68,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
   let connecting: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
-  const backoff = createBackoff({ minMs: opts.retryLow, maxMs: opts.retryHigh });
+  const backoff = createBackoff({ minMs: opts.retryLow, maxMs: opts.retryHigh, jitter: RECONNECT_JITTER });
   const pending = new PendingPublishes(
     opts.publishTimeoutMs,
     (p) =>
@@ -166,6 +170,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       conn = await amqp.connect(opts.connect, {
         timeout: opts.connectTimeoutMs,
         clientProperties: { connection_name: `fk ${opts.history}` },
+        ...opts.tls,
       });
     } catch (err) {
       throw wrapConnectError(err, endpoint, opts.vhost, opts.connect.protocol === 'amqps');
@@ -180,26 +185,22 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       throw closedError('connect');
     }
     live = l;
-    let step = `declare exchange`;
-    let resource = topology.exchange;
     try {
-      const pub = await conn.createConfirmChannel();
-      // Prepended so `lost` is set before amqplib fails the unconfirmed callbacks on close:
-      // those publishes are then kept for re-publishing instead of being rejected as nacked.
-      pub.prependListener('close', () => onLost(l, new Error('publish channel closed')));
-      pub.on('error', (err: Error) => onLost(l, err));
-      l.pub = pub;
-      await pub.assertExchange(topology.exchange, topology.exchangeType, { durable: true, autoDelete: false });
-      step = 'declare queue';
-      resource = topology.queue;
-      await pub.assertQueue(topology.queue, { durable: true, arguments: { ...topology.queueArguments } });
-      step = 'bind queue';
-      await pub.bindQueue(topology.queue, topology.exchange, topology.routingKey);
+      if (opts.readOnly) await checkTopology(conn, topology, endpoint, closeTimeoutMs);
+      else {
+        const pub = await conn.createConfirmChannel();
+        // Prepended so `lost` is set before amqplib fails the unconfirmed callbacks on close:
+        // those publishes are then kept for re-publishing instead of being rejected as nacked.
+        pub.prependListener('close', () => onLost(l, new Error('publish channel closed')));
+        pub.on('error', (err: Error) => onLost(l, err));
+        l.pub = pub;
+        await declareTopology(pub, topology, endpoint);
+      }
     } catch (err) {
       live = null;
       l.lost = true;
       await closeConnection(conn, closeTimeoutMs);
-      throw isClosed() ? closedError('connect') : wrapOperationError(err, step, resource, endpoint);
+      throw isClosed() ? closedError('connect') : wrapOperationError(err, 'open channel on', topology.queue, endpoint);
     }
     if (l.lost) {
       throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp connection to ${endpoint} lost while opening`, {
@@ -271,6 +272,11 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
 
     publish(line: string, meta: PublishMeta): Promise<void> {
       if (phase === 'closed') return Promise.reject(closedError('publish'));
+      if (opts.readOnly) {
+        return Promise.reject(
+          new TransportError('FK_READ_ONLY', `amqp transport for history '${opts.history}' is read-only: nothing is written`),
+        );
+      }
       const l = live;
       if (phase !== 'online' || l === null) return Promise.reject(offlineError('publish'));
       if (typeof meta.id !== 'string' || meta.id === '' || Buffer.byteLength(meta.id) > MAX_ID_LENGTH) {

@@ -179,6 +179,9 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
 
     publish(line: string, meta: PublishMeta): Promise<void> {
       if (state === 'closed') return Promise.reject(closedError('publish'));
+      if (opts.readOnly) {
+        return Promise.reject(new TransportError('FK_READ_ONLY', `xmpp transport for ${opts.service} is read-only: nothing is written`));
+      }
       if (state !== 'online' || conn === null) return Promise.reject(offlineError('publish'));
       const existing = pending.get(meta.id);
       if (existing) return existing.promise;

@@ -33,8 +33,13 @@ describe('sign-in rate limiting', () => {
 describe('serve limits and --listen', () => {
   it('takes flags in seconds and integers, and names a bad one', () => {
     expect(resolveLimits({})).toEqual(DEFAULT_LIMITS);
-    expect(resolveLimits({ idleTimeoutMs: '1.5', maxConnections: '7' })).toMatchObject({ idleTimeoutMs: 1500, maxConnections: 7 });
-    expect(() => resolveLimits({ maxLineBytes: '1e3x' })).toThrow("--max-line-bytes must be a positive integer, got '1e3x'");
+    expect(resolveLimits({ idleTimeoutMs: '1.5', maxConnections: '7' })).toMatchObject({
+      idleTimeoutMs: 1500,
+      maxConnections: 7,
+    });
+    expect(() => resolveLimits({ maxLineBytes: '1e3x' })).toThrow(
+      "--max-line-bytes must be a positive integer, got '1e3x'",
+    );
     expect(() => resolveLimits({ authTimeoutMs: '0' })).toThrow(/--auth-timeout must be a positive number of seconds/);
   });
 
@@ -43,9 +48,27 @@ describe('serve limits and --listen', () => {
     register(program);
     const run = program.commands.find((c) => c.name() === 'serve')?.commands.find((c) => c.name() === 'run') as Command;
     run.parseOptions([
-      ...['--max-line-bytes', '100', '--max-connections', '2', '--max-connections-per-account', '3', '--auth-timeout', '4'],
+      ...[
+        '--max-line-bytes',
+        '100',
+        '--max-connections',
+        '2',
+        '--max-connections-per-account',
+        '3',
+        '--auth-timeout',
+        '4',
+      ],
       ...['--idle-timeout', '5', '--ping-interval', '6', '--max-buffered-bytes', '7', '--max-queued-lines', '8'],
-      ...['--auth-failures-per-address', '9', '--auth-failures-per-account', '10', '--auth-window', '11', '--linger', '0.5'],
+      ...[
+        '--auth-failures-per-address',
+        '9',
+        '--auth-failures-per-account',
+        '10',
+        '--auth-window',
+        '11',
+        '--linger',
+        '0.5',
+      ],
     ]);
     expect(limitsFromOptions(run.opts())).toEqual({
       maxLineBytes: 100,
