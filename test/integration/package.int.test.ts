@@ -23,7 +23,8 @@ describe('the npm package', () => {
   it('packs dist, docs and the licence, not tests or sources', () => {
     const [pack] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT)) as Array<{ files: Array<{ path: string }> }>;
     const files = (pack?.files ?? []).map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'LICENSE', 'README.md', 'docs/daemon.md', 'package.json']));
+    const expected = ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'LICENSE', 'README.md', 'docs/daemon.md', 'package.json'];
+    expect(files).toEqual(expect.arrayContaining(expected));
     expect(files.filter((f) => !/^(dist\/|docs\/|LICENSE$|README\.md$|package\.json$)/.test(f))).toEqual([]);
     expect(files.filter((f) => /\.map$|\.test\.|\.build-stamp$/.test(f))).toEqual([]);
   });
@@ -36,7 +37,12 @@ describe('the npm package', () => {
     npm(['install', '-g', '--prefer-offline', '--prefix', prefix, join(dir, tgz as string)], dir);
     const fk = join(prefix, 'bin', 'fk');
     expect(existsSync(fk)).toBe(true);
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), XDG_CONFIG_HOME: join(dir, 'config') };
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: dir,
+      XDG_CACHE_HOME: join(dir, 'cache'),
+      XDG_CONFIG_HOME: join(dir, 'config'),
+    };
     const run = (...args: string[]) => spawnSync(fk, args, { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
 
     const help = run('--help');

@@ -47,8 +47,17 @@ describe('docker/compose.yml', () => {
     expect(file?.environment?.FK_PASSPHRASE).toMatch(/^\$\{[A-Z_]+:-\}$/);
   });
 
+  it('has a mirror of the desktop file into the RabbitMQ history the AMQP daemon follows', () => {
+    const mirror = compose.services.mirror as Service & { command?: string[] };
+    expect(mirror.profiles).toEqual(['mirror']);
+    expect(mirror.command?.slice(0, 5)).toEqual(['mirror', '--from', '/data/flowkeeper-data.txt', '--to', 'amqp://fk@rabbitmq:5672/']);
+    expect(mirror.volumes?.some((v) => v.endsWith(':/data:ro'))).toBe(true);
+    expect(mirror.environment?.FK_USER).toBe(compose.services.daemon?.environment?.FK_USER);
+  });
+
   it('has Prosody log to stdout, which the shared configuration supports', () => {
     expect(compose.services.prosody?.environment?.FK_PROSODY_LOG).toBe('stdout');
-    expect(readFileSync(join(ROOT, 'docker/prosody/prosody.cfg.lua'), 'utf8')).toMatch(/ENV_FK_PROSODY_LOG == "stdout"[\s\S]*to = "stdout"/);
+    const cfg = readFileSync(join(ROOT, 'docker/prosody/prosody.cfg.lua'), 'utf8');
+    expect(cfg).toMatch(/ENV_FK_PROSODY_LOG == "stdout"[\s\S]*to = "stdout"/);
   });
 });
