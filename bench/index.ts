@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     ),
     optional('daemon', async () => (await import('./daemonBench')).runDaemonBench()),
     optional('tools', async () => (await import('./toolsBench')).runToolsBench()),
+    optional('serve', async () => (await import('./serveBench')).runServeBench(amqpUrl)),
   ];
   let failed = 0;
   const comparisons: Comparison[] = [];

@@ -13,6 +13,7 @@
 --   FK_PROSODY_DOMAIN     the virtual host                  default localhost
 --   FK_PROSODY_STORAGE    "sql" (SQLite, needs lua-dbi-sqlite3) or "internal"   default sql
 --   FK_PROSODY_ALLOW_REGISTRATION  "true" enables in-band registration (tests)  default off
+--   FK_PROSODY_LOG        "stdout": log to stdout (Docker)  default: FK_PROSODY_DIR/prosody.log
 --
 -- flowkeeper keeps a user's history in that user's own message archive (XEP-0313), see docs/xmpp.md.
 -- The settings marked [history] are what keeps that archive complete and forever; the client checks
@@ -23,9 +24,12 @@ local domain = ENV_FK_PROSODY_DOMAIN or "localhost"
 
 data_path = base .. "/data"
 pidfile = base .. "/prosody.pid"
-log = {
-	{ levels = { min = ENV_FK_PROSODY_LOG_LEVEL or "info" }, to = "file", filename = base .. "/prosody.log" };
-}
+-- FK_PROSODY_LOG=stdout logs to stdout (Docker: `docker compose logs prosody`); default: the file.
+if ENV_FK_PROSODY_LOG == "stdout" then
+	log = { { levels = { min = ENV_FK_PROSODY_LOG_LEVEL or "info" }, to = "stdout" } }
+else
+	log = { { levels = { min = ENV_FK_PROSODY_LOG_LEVEL or "info" }, to = "file", filename = base .. "/prosody.log" } }
+end
 certificates = base .. "/certs"
 
 -- When started as root, prosodyctl switches to this user; the data directory must belong to it.

@@ -29,6 +29,11 @@ export interface Config {
   readonly raw: Readonly<Record<string, unknown>>;
   /** `--create`: a file backend may be created with missing directories (see `historyCreation`). @default false */
   readonly create?: boolean;
+  /**
+   * `--read-only` / `FK_READ_ONLY` / `readOnly`: never write to the backend, so that read
+   * permission is enough (status, state, export, the daemon; see docs/amqp.md). @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 export interface ConfigFlags {
@@ -40,13 +45,14 @@ export interface ConfigFlags {
   readonly passphraseFile?: string | undefined;
   readonly config?: string | undefined;
   readonly create?: boolean | undefined;
+  readonly readOnly?: boolean | undefined;
 }
 
 /**
  * The keys a config file may hold; anything else is an error naming it (a mistyped key must not be
  * silently ignored). A module that owns a new section adds its key here.
  */
-export const CONFIG_KEYS: readonly string[] = ['backend', 'user', 'logLevel', 'encryption', 'passphraseFile', 'daemon'];
+export const CONFIG_KEYS: readonly string[] = ['backend', 'user', 'logLevel', 'encryption', 'passphraseFile', 'daemon', 'amqp', 'xmpp', 'readOnly'];
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const MODES: readonly EncryptionMode[] = ['auto', 'off', 'fernet', 'sodium'];
@@ -141,6 +147,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     [`config file ${configFile}:`, file.passphraseFile],
   ]);
   const cacheDir = join(xdg(env, 'XDG_CACHE_HOME', '.cache'), 'flowkeeper-headless');
+  const readOnly = flags.readOnly === true || readOnlyFrom(env.FK_READ_ONLY, file.readOnly, configFile);
   return Object.freeze({
     backend,
     user,
@@ -151,7 +158,19 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     configFile: existsSync(configFile) ? configFile : undefined,
     raw: Object.freeze({ ...file }),
     create: flags.create === true,
+    readOnly,
   });
+}
+
+function readOnlyFrom(env: string | undefined, file: unknown, configFile: string): boolean {
+  if (env !== undefined && env !== '') {
+    if (/^(1|true|yes|on)$/i.test(env)) return true;
+    if (/^(0|false|no|off)$/i.test(env)) return false;
+    throw new InputError('FK_CONFIG_INVALID', `environment variable FK_READ_ONLY must be true or false, got '${env}'`);
+  }
+  if (file === undefined) return false;
+  if (typeof file !== 'boolean') throw new InputError('FK_CONFIG_INVALID', `config file ${configFile}: 'readOnly' must be true or false, got ${JSON.stringify(file)}`);
+  return file;
 }
 
 /**

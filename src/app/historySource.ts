@@ -7,6 +7,7 @@ import type { StrategyRecord } from '../core/engine/records';
 import { applyLine, createHistoryState, settleKey } from '../core/engine/engine';
 import type { EngineOptions, HistoryEncryption } from '../core/engine/engine';
 import { sealAtEnd, type ReplayState } from '../core/engine/replay';
+import { readLog } from '../core/readLog';
 import type { Transport, TransportEntry } from '../core/transport';
 import { redactBackend, type Config } from './config';
 import { detectEncryption } from './historyEncryption';
@@ -131,17 +132,10 @@ export async function readHistoryFile(path: string, opts: ReadOptions): Promise<
 /** Every entry of a backend's log, read once from the beginning until caught up. */
 async function readEntries(transport: Transport, progress?: Progress): Promise<TransportEntry[]> {
   const entries: TransportEntry[] = [];
-  let caughtUp!: () => void;
-  const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-  const unsubscribe = await transport.subscribe(null, {
-    onEntry: (e) => {
-      entries.push(e);
-      progress?.tick();
-    },
-    onCaughtUp: () => caughtUp(),
+  await readLog(transport, null, (e) => {
+    entries.push(e);
+    progress?.tick();
   });
-  await ready;
-  await unsubscribe();
   return entries;
 }
 
@@ -155,7 +149,8 @@ export async function readBackendHistory(config: Config, logger: Logger, opts: R
   const kind = backendKind(config.backend);
   if (kind === 'file') return readHistoryFile(config.backend, opts);
   const where = redactBackend(config.backend);
-  const transport = await createTransportFor(config, logger);
+  // Reading only: read permission on the broker is enough (no declare, no publish).
+  const transport = await createTransportFor({ ...config, readOnly: true }, logger);
   let entries: TransportEntry[];
   try {
     await transport.connect();

@@ -24,13 +24,20 @@ const json = (res: ServerResponse, status: number, v: unknown): void =>
   sendText(res, status, 'application/json', `${JSON.stringify(v, null, 2)}\n`);
 
 /** Answers one request from the status routes; anything else is 404 (or 405 for other methods). */
-export function handleStatusRequest(req: IncomingMessage, res: ServerResponse, handlers: HttpHandlers, log: Logger): void {
+export function handleStatusRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handlers: HttpHandlers,
+  log: Logger,
+): void {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'text/plain', 'method not allowed\n');
   try {
     switch (path) {
       case '/healthz':
-        return handlers.healthy() ? json(res, 200, { ok: true }) : json(res, 503, { ok: false, reason: 'shutting down' });
+        return handlers.healthy()
+          ? json(res, 200, { ok: true })
+          : json(res, 503, { ok: false, reason: 'shutting down' });
       case '/readyz': {
         const r = handlers.ready();
         return json(res, r.ready ? 200 : 503, r);

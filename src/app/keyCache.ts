@@ -3,7 +3,8 @@ import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { deriveFernetKey, deriveSodiumKey, type CipherFormat } from '../core/crypto';
+import type { CipherFormat } from '../core/crypto';
+import { deriveFernetKeyOffThread, deriveSodiumKeyOffThread } from './keyDerivation';
 import { InputError } from '../core/errors';
 
 /**
@@ -40,13 +41,13 @@ export interface KeyCacheOptions {
 
 /** Options of {@link getFernetKey}; `derive` is injectable so tests can count derivations. */
 export interface FernetKeyCacheOptions extends KeyCacheOptions {
-  /** @default deriveFernetKey */
+  /** @default deriveFernetKeyOffThread (PBKDF2 off the event loop, see keyDerivation.ts) */
   readonly derive?: (passphrase: string) => Uint8Array | Promise<Uint8Array>;
 }
 
 /** Options of {@link getSodiumKey}; `derive` is injectable so tests can count derivations. */
 export interface SodiumKeyCacheOptions extends KeyCacheOptions {
-  /** @default deriveSodiumKey */
+  /** @default deriveSodiumKeyOffThread (Argon2id in a worker thread, see keyDerivation.ts) */
   readonly derive?: (passphrase: string, salt: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 }
 
@@ -55,13 +56,13 @@ const NO_SALT = new Uint8Array(0);
 
 /** The Fernet key for `passphrase`, from the cache or derived (and then cached). */
 export async function getFernetKey(passphrase: string, opts: FernetKeyCacheOptions = {}): Promise<Uint8Array> {
-  const derive = opts.derive ?? deriveFernetKey;
+  const derive = opts.derive ?? ((p: string) => deriveFernetKeyOffThread(p));
   return cachedKey('fernet', passphrase, NO_SALT, () => derive(passphrase), opts);
 }
 
 /** The sodium key for `passphrase` and the history's `salt`, from the cache or derived (and then cached). */
 export async function getSodiumKey(passphrase: string, salt: Uint8Array, opts: SodiumKeyCacheOptions = {}): Promise<Uint8Array> {
-  const derive = opts.derive ?? deriveSodiumKey;
+  const derive = opts.derive ?? ((p: string, salt: Uint8Array) => deriveSodiumKeyOffThread(p, salt));
   return cachedKey('sodium', passphrase, salt, () => derive(passphrase, salt), opts);
 }
 

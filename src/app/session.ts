@@ -8,8 +8,10 @@ import type { Logger } from '../core/logger';
 import type { SnapshotStore } from '../core/snapshots';
 import type { StrategyRecord } from '../core/engine/records';
 import type { ReplayState } from '../core/engine/replay';
+import { readLog } from '../core/readLog';
 import type { Transport } from '../core/transport';
 import { createFileTransport, readLines } from '../transports/file';
+import { resolveAmqpSettings } from './brokerOptions';
 import { historyCreation, redactBackend, type Config } from './config';
 import { detectEncryption, type DetectedEncryption } from './historyEncryption';
 import { historyName } from './historyName';
@@ -39,7 +41,21 @@ export async function createTransportFor(config: Config, logger: Logger): Promis
   if (kind === 'amqp') {
     const { createAmqpTransport } = await import('../transports/amqp');
     const url = withPassword(config.backend, process.env.FK_AMQP_PASSWORD);
-    return createAmqpTransport({ url, history: historyName(config.user) }, { logger });
+    const s = resolveAmqpSettings(config);
+    const tls = { ...(s.ca ? { ca: s.ca } : {}), ...(s.cert ? { cert: s.cert } : {}), ...(s.key ? { key: s.key } : {}) };
+    return createAmqpTransport(
+      {
+        url,
+        history: historyName(config.user),
+        retryLow: Math.min(1000, s.reconnectMaxMs),
+        retryHigh: s.reconnectMaxMs,
+        ...(s.heartbeatSeconds !== undefined ? { heartbeatSeconds: s.heartbeatSeconds } : {}),
+        ...(s.maxAge !== undefined ? { maxAge: s.maxAge } : {}),
+        ...(Object.keys(tls).length > 0 ? { tls } : {}),
+        readOnly: config.readOnly === true,
+      },
+      { logger },
+    );
   }
   const { createXmppTransportFromUrl } = await import('./xmppBackend');
   return createXmppTransportFromUrl(config, logger);
@@ -60,19 +76,11 @@ function withPassword(url: string, password: string | undefined): string {
  */
 async function leadingEntries(transport: Transport): Promise<DetectedEncryption> {
   const lines: string[] = [];
-  let resolve!: (d: DetectedEncryption) => void;
-  const got = new Promise<DetectedEncryption>((r) => (resolve = r));
-  const unsubscribe = await transport.subscribe(null, {
-    onEntry: (e) => {
-      lines.push(e.line);
-      const d = detectEncryption(lines);
-      if (d.decided) resolve(d);
-    },
-    onCaughtUp: () => resolve(detectEncryption(lines)),
+  await readLog(transport, null, (e) => {
+    lines.push(e.line);
+    return detectEncryption(lines).decided;
   });
-  const d = await got;
-  await unsubscribe();
-  return d;
+  return detectEncryption(lines);
 }
 
 /** The head of a history file: up to its first record line that is not a sync server's seed. */
@@ -122,6 +130,8 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
     }
     return { requireEncryption: false };
   }
+  // Read-only on an empty history: nothing to decrypt, and no header may be written.
+  if (found.header === null && config.readOnly === true) return { requireEncryption: false };
   const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
   let header = found.header;
   if (header === null) {

@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { Transport } from '../core/transport';
+import { resolveXmppSettings } from './brokerOptions';
 import { redactBackend, type Config } from './config';
 
 /**
@@ -37,8 +39,70 @@ export function xmppOptionsFromUrl(backend: string, env: NodeJS.ProcessEnv = pro
   return { service, domain, username, password };
 }
 
+/** One SRV answer (node:dns `SrvRecord`). */
+export interface SrvRecord {
+  readonly name: string;
+  readonly port: number;
+  readonly priority: number;
+  readonly weight: number;
+}
+
+export type ResolveSrv = (name: string) => Promise<SrvRecord[]>;
+
+/** node:dns with a short, bounded wait: a missing DNS server must not stall every command. */
+const systemResolveSrv: ResolveSrv = async (name) => {
+  const { Resolver } = await import('node:dns/promises');
+  return new Resolver({ timeout: 2000, tries: 2 }).resolveSrv(name);
+};
+
+/**
+ * The service of an `xmpp://user@domain` URL that names no port and no `?service=`: the target
+ * of `_xmpp-client._tcp.<domain>` (RFC 6120 §3.2.1; the lowest priority, weighted by RFC 2782
+ * among equals), or `xmpp://<domain>:5222` when the domain publishes none or DNS does not answer.
+ * `null` when the URL fixes the service itself (or names an IP address or localhost).
+ * @xmpp/client does SRV only for a bare-domain `service` and then also fetches XEP-0156 host-meta
+ * over HTTPS, so fk does the lookup itself and hands the library a full URL.
+ */
+export async function srvService(
+  backend: string,
+  resolveSrv: ResolveSrv = systemResolveSrv,
+  random: () => number = Math.random,
+): Promise<string | null> {
+  const url = new URL(backend);
+  const domain = url.hostname;
+  if (url.port !== '' || url.searchParams.has('service') || domain === 'localhost' || isIP(domain.replace(/^\[|\]$/g, '')) !== 0) {
+    return null;
+  }
+  let records: SrvRecord[];
+  try {
+    records = await resolveSrv(`_xmpp-client._tcp.${domain}`);
+  } catch {
+    return null; // ENOTFOUND, ENODATA, timeout: the domain itself on 5222, as before SRV
+  }
+  if (records.length === 1 && records[0]?.name === '.') {
+    throw new InputError('FK_CONFIG_INVALID', `the XMPP domain '${domain}' says it offers no client service (SRV target '.')`);
+  }
+  const best = Math.min(...records.map((r) => r.priority));
+  const pool = records.filter((r) => r.priority === best && r.name !== '.');
+  if (pool.length === 0) return null;
+  const total = pool.reduce((n, r) => n + r.weight, 0);
+  let pick = random() * total;
+  const chosen = pool.find((r) => (pick -= r.weight) < 0) ?? (pool[0] as SrvRecord);
+  return `xmpp://${chosen.name.replace(/\.$/, '')}:${chosen.port}`;
+}
+
 /** Builds the XMPP transport for `config.backend` (loaded only when an xmpp:// backend is used). */
-export async function createXmppTransportFromUrl(config: Config, logger: Logger): Promise<Transport> {
+export async function createXmppTransportFromUrl(config: Config, logger: Logger, resolveSrv?: ResolveSrv): Promise<Transport> {
+  const settings = resolveXmppSettings(config);
+  const options = xmppOptionsFromUrl(config.backend);
+  const service = settings.srv ? await srvService(config.backend, resolveSrv) : null;
   const { createXmppTransport } = await import('../transports/xmpp');
-  return createXmppTransport({ ...xmppOptionsFromUrl(config.backend), logger });
+  return createXmppTransport({
+    ...options,
+    ...(service !== null ? { service } : {}),
+    retryLowMs: Math.min(1000, settings.reconnectMaxMs),
+    retryHighMs: settings.reconnectMaxMs,
+    readOnly: config.readOnly === true,
+    logger,
+  });
 }

@@ -16,6 +16,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .option('--file <path>', 'Flowkeeper data file (default: $XDG_DATA_HOME/flowkeeper/flowkeeper-data.txt)')
     .option('--backend <url>', 'a file path, amqp://user@host/vhost or xmpp://user@domain (env FK_BACKEND)')
     .option('--create', 'create a new history file even in a directory that does not exist yet')
+    .option('--read-only', 'never write to the backend: read permission is enough (env FK_READ_ONLY)')
     .option('--user <identity>', 'who acts (env FK_USER, default user@local.host)')
     .option('--encryption <mode>', 'auto | off | fernet (files) | sodium (brokers) (env FK_ENCRYPTION)')
     .option('--passphrase-file <path>', 'file holding the end-to-end passphrase (or env FK_PASSPHRASE)')

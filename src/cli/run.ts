@@ -19,6 +19,7 @@ export interface GlobalFlags {
   readonly config?: string;
   readonly json?: boolean;
   readonly create?: boolean;
+  readonly readOnly?: boolean;
 }
 
 export function configFrom(cmd: Command): Config {
@@ -32,12 +33,21 @@ export function configFrom(cmd: Command): Config {
     passphraseFile: g.passphraseFile,
     config: g.config,
     create: g.create,
+    readOnly: g.readOnly,
   });
 }
 
-/** Opens the configured backend, runs `fn`, and always closes. */
-export async function withSession<T>(cmd: Command, fn: (s: Session, config: Config, logger: Logger) => Promise<T>): Promise<T> {
-  const config = configFrom(cmd);
+/**
+ * Opens the configured backend, runs `fn`, and always closes. `readOnly`: the command only reads,
+ * so it never writes to the backend whatever `--read-only` says (read permission is enough).
+ */
+export async function withSession<T>(
+  cmd: Command,
+  fn: (s: Session, config: Config, logger: Logger) => Promise<T>,
+  opts: { readOnly?: boolean } = {},
+): Promise<T> {
+  const given = configFrom(cmd);
+  const config = opts.readOnly === true ? { ...given, readOnly: true } : given;
   const logger = createLogger(config.logLevel, { cmd: cmd.name() });
   const session = await openSession(config, logger);
   try {

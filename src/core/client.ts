@@ -82,6 +82,14 @@ export interface Client {
    */
   execute(name: StrategyName, params: readonly string[], as?: { readonly user?: string }): Promise<StrategyRecord>;
   /**
+   * Publishes a record copied from another history (`fk mirror`), as it is: its own plain line,
+   * seq, time and user. Not checked against the model and not awaited in the log: the caller
+   * checked it against an identical model and reads the log to see it accepted (`onRecord`).
+   * Resolves once the backend stored it; refuses like `execute` on an invalid history, a history
+   * of another encryption, or offline (`FK_READ_ONLY`).
+   */
+  publishCopy(plain: string, record: StrategyRecord): Promise<void>;
+  /**
    * The first history error met, after which the client is read-only. Not logged here: whoever
    * owns the client (CLI, daemon) reports it once.
    */
@@ -261,7 +269,8 @@ export function createClient(opts: ClientOptions): Client {
     return viewAt(state, opts.user, now ?? clock.now());
   }
 
-  async function attempt(name: StrategyName, params: readonly string[], user: string): Promise<Outcome & { record: StrategyRecord }> {
+  /** Refuses to write to an invalid history, a history of another encryption, or offline. */
+  function assertWritable(): void {
     if (state.error !== null) {
       const message = `the history is invalid, refusing to append: ${state.error.message}`;
       throw new DomainError('FK_HISTORY_INVALID', message, { cause: state.error });
@@ -278,6 +287,10 @@ export function createClient(opts: ClientOptions): Client {
       );
     }
     if (!online) throw new TransportError('FK_READ_ONLY', 'the backend is offline: read-only until it reconnects', { retryable: true });
+  }
+
+  async function attempt(name: StrategyName, params: readonly string[], user: string): Promise<Outcome & { record: StrategyRecord }> {
+    assertWritable();
     const record: StrategyRecord = { seq: state.started ? state.lastSeq + 1 : 1, when: clock.now(), user, name, params };
     const plain = formatRecord(record);
     checks.check(record, plain, { now: record.when, newId });
@@ -316,11 +329,18 @@ export function createClient(opts: ClientOptions): Client {
     return result;
   }
 
+  async function publishCopy(plain: string, record: StrategyRecord): Promise<void> {
+    assertWritable();
+    const stored = opts.cipher ? opts.cipher.encryptLine(plain, { seq: record.seq, user: record.user }) : plain;
+    await opts.transport.publish(stored, { id: newId(), seq: record.seq });
+  }
+
   return {
     start,
     state,
     view,
     execute,
+    publishCopy,
     get historyError() {
       return state.error;
     },

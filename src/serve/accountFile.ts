@@ -19,8 +19,13 @@ export function parseAccounts(text: string, path: string): Map<string, string> {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const m = LINE_RE.exec(line);
-    if (!m) throw new InputError('FK_CONFIG_INVALID', `account file '${path}' line ${i + 1}: expected '<e-mail> <argon2id hash>'`);
-    if (out.has(m[1] as string)) throw new InputError('FK_CONFIG_INVALID', `account file '${path}' line ${i + 1}: '${m[1]}' appears twice`);
+    if (!m)
+      throw new InputError(
+        'FK_CONFIG_INVALID',
+        `account file '${path}' line ${i + 1}: expected '<e-mail> <argon2id hash>'`,
+      );
+    if (out.has(m[1] as string))
+      throw new InputError('FK_CONFIG_INVALID', `account file '${path}' line ${i + 1}: '${m[1]}' appears twice`);
     out.set(m[1] as string, m[2] as string);
   });
   return out;
@@ -39,7 +44,9 @@ export function readAccounts(path: string): Map<string, string> {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw new InputError('FK_CONFIG_INVALID', `account file '${path}' cannot be read: ${(err as Error).message}`, { cause: err });
+    throw new InputError('FK_CONFIG_INVALID', `account file '${path}' cannot be read: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return parseAccounts(text, path);
 }
@@ -54,7 +61,7 @@ export async function updateAccounts(path: string, change: (accounts: Map<string
     const fd = openSync(tmp, 'w', 0o600);
     try {
       const bytes = Buffer.from(formatAccounts(accounts), 'utf8');
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
       fsyncSync(fd);
     } catch (err) {
       closeSync(fd);

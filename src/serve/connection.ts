@@ -12,7 +12,8 @@ import { bump, type ServeStats } from './stats';
 
 /** The socket as a connection sees it (a `ws` WebSocket, or a fake in unit tests). */
 export interface PeerSocket {
-  send(text: string, done?: (err?: Error) => void): void;
+  /** Sends one text frame (a Buffer holds UTF-8 text). */
+  send(text: string | Buffer, done?: (err?: Error) => void): void;
   close(code: number, reason: string): void;
   readonly bufferedAmount: number;
 }
@@ -87,7 +88,11 @@ export function createConnection(socket: PeerSocket, remote: string, deps: Conne
     },
     lost(seq) {
       bump(stats.linesRejected, 'lost-race');
-      sendError(seq, 409, `Sequence conflict: another writer stored record ${seq} first; this one is ignored by every reader`);
+      sendError(
+        seq,
+        409,
+        `Sequence conflict: another writer stored record ${seq} first; this one is ignored by every reader`,
+      );
     },
     kick(reason) {
       close(CLOSE.internal, reason, 'kicked');

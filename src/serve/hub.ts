@@ -59,6 +59,12 @@ export interface Hub {
   readonly members: ReadonlySet<HubMember>;
   /** Stored lines from position `from` (0-based index = position - 1), at most `max`. */
   slice(from: number, max: number): readonly string[];
+  /**
+   * Stored lines `[i * BLOCK_LINES, (i + 1) * BLOCK_LINES)` joined by newlines, as UTF-8: encoded
+   * once and kept (a stored line never changes), so replays send them without re-encoding.
+   * Only for complete blocks.
+   */
+  block(i: number): Buffer;
   join(member: HubMember): void;
   leave(member: HubMember): void;
   /** Appends one record line from a member (queued: one append at a time). */
@@ -79,6 +85,10 @@ export interface HubOptions {
   readonly seenTimeoutMs?: number;
 }
 
+/** Lines per cached replay block (the replay's frame size). */
+export const BLOCK_LINES = 1000;
+const SEQ_HEAD = /^([1-9][0-9]{0,15}), /;
+
 /** The writer of the seed: no connection, so every member gets the line. */
 const SERVER: HubMember = {
   id: 0,
@@ -97,6 +107,7 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
   const seenTimeoutMs = opts.seenTimeoutMs ?? 30_000;
   const log = opts.logger.child({ component: 'hub', account });
   const lines: string[] = [];
+  const blocks: Buffer[] = [];
   const members = new Set<HubMember>();
   const inFlight: InFlight[] = [];
   /** Estimated seq of the last stored line (encrypted lines are assumed to take the next one). */
@@ -109,10 +120,11 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
     online = s.kind === 'online';
   });
 
+  /** The seq of a stored line: read from a plaintext line's head, the next one for a Fernet line. */
   function seqOf(line: string, previous: number): number | null {
-    const r = readInbound(line);
-    if (r.kind === 'record') return r.encrypted ? previous + 1 : r.seq;
-    return null;
+    if (line.charCodeAt(0) === 43 /* + */) return previous + 1;
+    const m = SEQ_HEAD.exec(line);
+    return m ? Number(m[1]) : null;
   }
 
   function onEntry(entry: TransportEntry): void {
@@ -120,7 +132,8 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
     lines.push(entry.line);
     const position = lines.length;
     const head = inFlight[0];
-    const mine = head !== undefined && !head.seen && (entry.id === head.id || entry.line === head.line) ? head : undefined;
+    const mine =
+      head !== undefined && !head.seen && (entry.id === head.id || entry.line === head.line) ? head : undefined;
     const seq = seqOf(entry.line, lastSeq);
     if (mine) {
       mine.seen = true;
@@ -166,14 +179,26 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
     const expectedCount = lines.length + inFlight.length;
     if (known < expectedCount) {
       // It wrote without having every stored line: its seq is already taken.
-      return { ok: false, code: 409, message: `Sequence conflict: the history has ${expectedCount} records and this client had not received them all` };
+      return {
+        ok: false,
+        code: 409,
+        message: `Sequence conflict: the history has ${expectedCount} records, this client had not received them all`,
+      };
     }
     const r = readInbound(line);
     const seq = r.kind === 'record' && !r.encrypted ? r.seq : null;
     if (seq !== null && seq !== expectedSeq()) {
       return { ok: false, code: 409, message: `Sequence conflict: received ${seq}, expected ${expectedSeq()}` };
     }
-    const f: InFlight = { id: randomUUID(), line, member, seq, position: expectedCount + 1, seen: false, onSeen: () => undefined };
+    const f: InFlight = {
+      id: randomUUID(),
+      line,
+      member,
+      seq,
+      position: expectedCount + 1,
+      seen: false,
+      onSeen: () => undefined,
+    };
     const ownBefore = member.own;
     inFlight.push(f);
     member.own = f.position;
@@ -215,6 +240,15 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
     },
     members,
     slice: (from, max) => lines.slice(from, from + max),
+    block(i) {
+      let b = blocks[i];
+      if (b === undefined) {
+        if ((i + 1) * BLOCK_LINES > lines.length) throw new Error(`block ${i} is not complete`);
+        b = Buffer.from(lines.slice(i * BLOCK_LINES, (i + 1) * BLOCK_LINES).join('\n'), 'utf8');
+        blocks[i] = b;
+      }
+      return b;
+    },
     join: (m) => void members.add(m),
     leave: (m) => void members.delete(m),
     submit(member, line) {
@@ -244,7 +278,10 @@ export async function openHub(opts: HubOptions): Promise<Hub> {
         }
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new TransportError('FK_TRANSPORT_TIMEOUT', 'the seed line was stored but not read back')), seenTimeoutMs);
+          timer = setTimeout(
+            () => reject(new TransportError('FK_TRANSPORT_TIMEOUT', 'the seed line was stored but not read back')),
+            seenTimeoutMs,
+          );
         });
         try {
           await Promise.race([inLog, late]);

@@ -66,7 +66,9 @@ export function createHubs(opts: HubsOptions): Hubs {
       ready.delete(hub.account);
       open.delete(hub.account);
     }
-    await hub.close().catch((err: unknown) => opts.logger.warn({ err, account: hub.account }, 'closing a history failed'));
+    await hub
+      .close()
+      .catch((err: unknown) => opts.logger.warn({ err, account: hub.account }, 'closing a history failed'));
   }
 
   return {

@@ -59,7 +59,13 @@ export const LIMIT_FLAGS: Readonly<Record<keyof ServeLimits, string>> = {
 };
 
 /** Durations are given in seconds (`30`, `1.5`); sizes and counts as integers. */
-const SECONDS: ReadonlySet<keyof ServeLimits> = new Set(['authTimeoutMs', 'idleTimeoutMs', 'pingIntervalMs', 'authWindowMs', 'lingerMs']);
+const SECONDS: ReadonlySet<keyof ServeLimits> = new Set([
+  'authTimeoutMs',
+  'idleTimeoutMs',
+  'pingIntervalMs',
+  'authWindowMs',
+  'lingerMs',
+]);
 
 /** Applies the given values (strings from flags) over the defaults; throws naming the bad flag. */
 export function resolveLimits(given: Partial<Record<keyof ServeLimits, string | undefined>>): ServeLimits {
@@ -71,7 +77,11 @@ export function resolveLimits(given: Partial<Record<keyof ServeLimits, string | 
     const seconds = SECONDS.has(key);
     const valid = raw.trim() !== '' && Number.isFinite(n) && n > 0 && (seconds ? n <= 86_400 : Number.isSafeInteger(n));
     if (!valid) {
-      throw new InputError('FK_CONFIG_INVALID', `${LIMIT_FLAGS[key]} must be a positive ${seconds ? 'number of seconds (at most 86400)' : 'integer'}, got '${raw}'`);
+      throw new InputError(
+        'FK_CONFIG_INVALID',
+        `${LIMIT_FLAGS[key]} must be a positive ${seconds ? 'number of seconds (at most 86400)' : 'integer'}` +
+          `, got '${raw}'`,
+      );
     }
     out[key] = seconds ? Math.round(n * 1000) : n;
   }

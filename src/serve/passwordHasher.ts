@@ -21,7 +21,8 @@ export const PWHASH_MEMLIMIT = 64 * 1024 * 1024;
  * A valid hash of a random password nobody knows: an unknown account is checked against it, so
  * a wrong e-mail costs as long as a wrong password and the two cannot be told apart by timing.
  */
-export const DUMMY_HASH = '$argon2id$v=19$m=65536,t=2,p=1$oqAM+fxP/9bXdtZqZg4Tow$1AIO7N+r8HeRqjiOpNKtqWM913shfeJyOfbHaatDMo8';
+export const DUMMY_HASH =
+  '$argon2id$v=19$m=65536,t=2,p=1$oqAM+fxP/9bXdtZqZg4Tow$1AIO7N+r8HeRqjiOpNKtqWM913shfeJyOfbHaatDMo8';
 
 /** The worker's code (CommonJS, evaluated): libsodium is required by its resolved path. */
 function workerSource(sodiumPath: string): string {

@@ -18,7 +18,13 @@ export type ControlName = 'Authenticate' | 'Replay' | 'Ping' | 'DeleteAccount';
 export type InboundLine =
   | { readonly kind: 'control'; readonly name: ControlName; readonly seq: number; readonly params: readonly string[] }
   /** A record to store: plaintext (seq, user and name readable) or Fernet (`+…`, opaque). */
-  | { readonly kind: 'record'; readonly encrypted: false; readonly seq: number; readonly user: string; readonly name: string }
+  | {
+      readonly kind: 'record';
+      readonly encrypted: false;
+      readonly seq: number;
+      readonly user: string;
+      readonly name: string;
+    }
   | { readonly kind: 'record'; readonly encrypted: true }
   /** Blank, `#` comment: ignored, as the client ignores them. */
   | { readonly kind: 'empty' }
@@ -30,7 +36,8 @@ const CONTROL: ReadonlySet<string> = new Set<ControlName>(['Authenticate', 'Repl
 const SERVER_ONLY: ReadonlySet<string> = new Set(['ReplayCompleted', 'Pong', 'Error']);
 
 /** The client's own header rules (PROTOCOL.md §2): seq from 1, WHEN without T/Z, a dotted user. */
-const HEADER_RE = /^([1-9][0-9]{0,15}), ([0-9: .+-]+), ([\p{L}\p{N}_.-]+@(?:[\p{L}\p{N}_-]+\.)+[\p{L}\p{N}_-]{2,4}): ([A-Za-z]+)\((.*)\)[ \t]*$/u;
+const HEADER_RE =
+  /^([1-9][0-9]{0,15}), ([0-9: .+-]+), ([\p{L}\p{N}_.-]+@(?:[\p{L}\p{N}_-]+\.)+[\p{L}\p{N}_-]{2,4}): ([A-Za-z]+)\((.*)\)[ \t]*$/u;
 /** A Fernet line: `+` and url-safe base64 (the token). */
 const FERNET_RE = /^\+[A-Za-z0-9_-]+={0,2}$/;
 
@@ -76,7 +83,9 @@ export function readInbound(line: string): InboundLine {
   const text = line.endsWith('\r') ? line.slice(0, -1) : line;
   const first = text.charAt(0);
   if (first === '+') {
-    return FERNET_RE.test(text) ? { kind: 'record', encrypted: true } : { kind: 'invalid', seq: null, reason: 'malformed encrypted line' };
+    return FERNET_RE.test(text)
+      ? { kind: 'record', encrypted: true }
+      : { kind: 'invalid', seq: null, reason: 'malformed encrypted line' };
   }
   if (text.trim() === '' || first === '#') return { kind: 'empty' };
   const m = HEADER_RE.exec(text);
@@ -94,7 +103,11 @@ export function readInbound(line: string): InboundLine {
     // The whole record as every reader will parse it: a line they cannot read is never stored.
     parseLine(text, 1);
   } catch (err) {
-    return { kind: 'invalid', seq, reason: (err as { code?: string }).code === 'FK_UNKNOWN_STRATEGY' ? `unknown strategy ${name}` : 'bad syntax' };
+    return {
+      kind: 'invalid',
+      seq,
+      reason: (err as { code?: string }).code === 'FK_UNKNOWN_STRATEGY' ? `unknown strategy ${name}` : 'bad syntax',
+    };
   }
   return { kind: 'record', encrypted: false, seq, user, name };
 }

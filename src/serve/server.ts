@@ -9,7 +9,14 @@ import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { createAuthLimiter } from './authLimiter';
 import type { ServeBackend } from './backend';
-import { CLOSE, createConnection, type Connection, type ConnectionDeps, type PeerSocket, type Timer } from './connection';
+import {
+  CLOSE,
+  createConnection,
+  type Connection,
+  type ConnectionDeps,
+  type PeerSocket,
+  type Timer,
+} from './connection';
 import { createHubs } from './hubs';
 import type { ServeLimits } from './limits';
 import { bump, createStats, serveMetrics, type ServeStats } from './stats';
@@ -100,7 +107,12 @@ export async function startServer(opts: ServerOptions, deps: ServerDeps): Promis
 
   const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }) : createHttpServer();
   server.on('request', (req, res) => handleStatusRequest(req, res, handlers, log));
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxLineBytes, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxLineBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
 
   function remoteOf(req: IncomingMessage): string {
     const forwarded = opts.trustProxy ? req.headers['x-forwarded-for'] : undefined;
@@ -118,7 +130,10 @@ export async function startServer(opts: ServerOptions, deps: ServerDeps): Promis
     else if (sockets.size >= limits.maxConnections) refused = [503, 'Service Unavailable', 'capacity'];
     if (refused) {
       bump(stats.connectionsRefused, refused[2]);
-      log.info({ remote: remoteOf(req), reason: refused[2], ...(refused[2] === 'origin' ? { origin } : {}) }, 'upgrade refused');
+      log.info(
+        { remote: remoteOf(req), reason: refused[2], ...(refused[2] === 'origin' ? { origin } : {}) },
+        'upgrade refused',
+      );
       return refuse(socket, refused[0], refused[1]);
     }
     wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
@@ -128,7 +143,7 @@ export async function startServer(opts: ServerOptions, deps: ServerDeps): Promis
     stats.connectionsOpened++;
     (req.socket as Socket).setNoDelay(true);
     const peer: PeerSocket = {
-      send: (text, done) => ws.send(text, done),
+      send: (text, done) => ws.send(text, { binary: false }, done),
       close: (code, reason) => ws.close(code, Buffer.from(reason).subarray(0, 120).toString()),
       get bufferedAmount() {
         return ws.bufferedAmount;
@@ -168,7 +183,13 @@ export async function startServer(opts: ServerOptions, deps: ServerDeps): Promis
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new InputError('FK_CONFIG_INVALID', `fk serve cannot listen on ${opts.host}:${opts.port}: ${err.code ?? err.message} (--listen)`, { cause: err })),
+      reject(
+        new InputError(
+          'FK_CONFIG_INVALID',
+          `fk serve cannot listen on ${opts.host}:${opts.port}: ${err.code ?? err.message} (--listen)`,
+          { cause: err },
+        ),
+      ),
     );
     server.listen(opts.port, opts.host, () => {
       server.removeAllListeners('error');

@@ -30,9 +30,17 @@ export type SignInResult =
 /** The client's user pattern (its `\w` is Python's, Unicode-aware), anchored: its own lines must parse. */
 export const EMAIL_RE = /^[\p{L}\p{N}_.-]+@(?:[\p{L}\p{N}_-]+\.)+[\p{L}\p{N}_-]{2,4}$/u;
 
-const failed = (code: number, message: string, close = false): SignInResult => ({ kind: 'failed', error: { code, message, close } });
+const failed = (code: number, message: string, close = false): SignInResult => ({
+  kind: 'failed',
+  error: { code, message, close },
+});
 
-export async function signIn(params: readonly string[], remote: string, member: HubMember, deps: ConnectionDeps): Promise<SignInResult> {
+export async function signIn(
+  params: readonly string[],
+  remote: string,
+  member: HubMember,
+  deps: ConnectionDeps,
+): Promise<SignInResult> {
   const { stats, limits } = deps;
   const email = params[0] ?? '';
   const token = params[1] ?? '';
@@ -40,11 +48,17 @@ export async function signIn(params: readonly string[], remote: string, member: 
   const log = deps.logger.child({ conn: member.id, remote });
   if (!token.startsWith('basic|')) {
     stats.signIns.unsupported++;
-    return failed(ERROR_CODES.unauthorized, `Invalid Google auth token for user ${email}: this server supports basic authentication only`);
+    return failed(
+      ERROR_CODES.unauthorized,
+      `Invalid Google auth token for user ${email}: this server supports basic authentication only`,
+    );
   }
   if (email.length > 254 || !EMAIL_RE.test(email)) {
     stats.signIns.wrong++;
-    return failed(ERROR_CODES.unauthorized, `Unknown user ${email.slice(0, 254)}: not an e-mail address the client can use`);
+    return failed(
+      ERROR_CODES.unauthorized,
+      `Unknown user ${email.slice(0, 254)}: not an e-mail address the client can use`,
+    );
   }
   const wait = deps.authLimiter.blocked(remote, email);
   if (wait !== null) {
@@ -69,7 +83,11 @@ export async function signIn(params: readonly string[], remote: string, member: 
   deps.authLimiter.succeeded(remote, email);
   if (deps.hubs.connections(email) >= limits.maxConnectionsPerAccount) {
     stats.signIns.limited++;
-    return failed(ERROR_CODES.tooMany, `Too many connections for user ${email}: at most ${limits.maxConnectionsPerAccount}`, true);
+    return failed(
+      ERROR_CODES.tooMany,
+      `Too many connections for user ${email}: at most ${limits.maxConnectionsPerAccount}`,
+      true,
+    );
   }
   let hub: Hub;
   try {

@@ -14,28 +14,43 @@ export const MIN_PASSWORD_LENGTH = 8;
 
 function assertFileBackend(dir: string): void {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir)) {
-    throw new InputError('FK_CONFIG_INVALID', `fk serve user manages the file backend's accounts; '${dir.split('://')[0]}://' accounts are the broker's own`);
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `fk serve user manages the file backend's accounts; '${dir.split('://')[0]}://' accounts are the broker's own`,
+    );
   }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new InputError('FK_CONFIG_INVALID', `backend directory '${dir}' does not exist (create it, or start fk serve once)`);
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `backend directory '${dir}' does not exist (create it, or start fk serve once)`,
+    );
   }
 }
 
 function assertEmail(email: string): void {
   if (email.length > 254 || !EMAIL_RE.test(email)) {
-    throw new InputError('FK_INPUT_INVALID', `'${email.slice(0, 80)}' is not an e-mail address Flowkeeper's client can sign in with (name@domain.tld)`);
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `'${email.slice(0, 80)}' is not an e-mail address Flowkeeper's client can sign in with (name@domain.tld)`,
+    );
   }
 }
 
 /** The new password: `--password-file`, else FK_SERVE_PASSWORD, else a prompt on a terminal (twice). */
-export async function newPassword(email: string, passwordFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function newPassword(
+  email: string,
+  passwordFile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
   let password: string | null = null;
   if (passwordFile !== undefined) {
     let text: string;
     try {
       text = readFileSync(passwordFile, 'utf8');
     } catch (err) {
-      throw new InputError('FK_INPUT_INVALID', `password file '${passwordFile}' (--password-file) cannot be read`, { cause: err });
+      throw new InputError('FK_INPUT_INVALID', `password file '${passwordFile}' (--password-file) cannot be read`, {
+        cause: err,
+      });
     }
     password = text.split(/\r?\n/, 1)[0] ?? '';
   } else if (env.FK_SERVE_PASSWORD) {
@@ -48,16 +63,27 @@ export async function newPassword(email: string, passwordFile: string | undefine
     }
   }
   if (password === null) {
-    throw new InputError('FK_INPUT_INVALID', `a password is needed for ${email}: set FK_SERVE_PASSWORD, pass --password-file, or run on a terminal`);
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `a password is needed for ${email}: set FK_SERVE_PASSWORD, pass --password-file, or run on a terminal`,
+    );
   }
   if ([...password].length < MIN_PASSWORD_LENGTH) {
-    throw new InputError('FK_INPUT_INVALID', `the password for ${email} is too short: at least ${MIN_PASSWORD_LENGTH} characters`);
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `the password for ${email} is too short: at least ${MIN_PASSWORD_LENGTH} characters`,
+    );
   }
   return password;
 }
 
 /** Adds an account, or sets a new password for an existing one (`replaced`). */
-export async function addUser(dir: string, email: string, password: string, hasher: PasswordHasher): Promise<{ replaced: boolean }> {
+export async function addUser(
+  dir: string,
+  email: string,
+  password: string,
+  hasher: PasswordHasher,
+): Promise<{ replaced: boolean }> {
   assertFileBackend(dir);
   assertEmail(email);
   const hash = await hasher.hash(password);
@@ -70,7 +96,11 @@ export async function addUser(dir: string, email: string, password: string, hash
 }
 
 /** Removes an account; its history stays unless `deleteHistory`. */
-export async function removeUser(dir: string, email: string, opts: { deleteHistory: boolean }): Promise<{ historyDeleted: boolean }> {
+export async function removeUser(
+  dir: string,
+  email: string,
+  opts: { deleteHistory: boolean },
+): Promise<{ historyDeleted: boolean }> {
   assertFileBackend(dir);
   const layout = fileLayout(dir);
   let found = false;

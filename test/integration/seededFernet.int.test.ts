@@ -32,13 +32,23 @@ beforeAll(() => {
 function seeded(user: string): string[] {
   const plain = [
     formatRecord({ seq: 2, when: T0 + 1_000_000, user, name: 'CreateBacklog', params: ['b1', 'Seeded plans'] }),
-    formatRecord({ seq: 3, when: T0 + 2_000_000, user, name: 'CreateWorkitem', params: ['w1', 'b1', 'Write the report'] }),
+    formatRecord({
+      seq: 3,
+      when: T0 + 2_000_000,
+      user,
+      name: 'CreateWorkitem',
+      params: ['w1', 'b1', 'Write the report'],
+    }),
   ];
   return [formatSeedLine(user, 'Alice', T0), ...plain.map((l, i) => fernet.encryptLine(l, { seq: i + 2, user }))];
 }
 
 function run(sb: ReturnType<typeof sandbox>, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [FK, ...args], { env: { ...sb.env, FK_PASSPHRASE: PASSPHRASE, ...env }, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, [FK, ...args], {
+    env: { ...sb.env, FK_PASSPHRASE: PASSPHRASE, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 const ok = (r: SpawnSyncReturns<string>): string => {
   if (r.status !== 0) throw new Error(`fk exited ${String(r.status)}: ${r.stderr}`);
@@ -58,7 +68,9 @@ describe('a seeded Fernet history in a file', () => {
       const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
       expect(lines).toHaveLength(4);
       expect(lines[3]).toMatch(/^\+/);
-      expect(fernet.decryptLine(lines[3] as string)).toMatch(/^4, .*, alice@example\.org: CreateWorkitem\(".*", "b1", "Read the report"\)$/);
+      expect(fernet.decryptLine(lines[3] as string)).toMatch(
+        /^4, .*, alice@example\.org: CreateWorkitem\(".*", "b1", "Read the report"\)$/,
+      );
       // Without the passphrase the history cannot be read.
       const denied = run(sb, [...args, 'workitem', 'list'], { FK_PASSPHRASE: '' });
       expect(denied.status).not.toBe(0);
@@ -88,7 +100,9 @@ describeWith(amqpEndpoint(), 'a seeded Fernet history on RabbitMQ', ({ url }) =>
       ok(run(sb, [...args, 'workitem', 'add', 'Seeded plans', 'Read the report']));
       const raw = await readRawStream(url, history, 3);
       expect(raw.map((m) => m.body.charAt(0))).toEqual(['1', '+', '+', '+']);
-      expect(fernet.decryptLine(raw[3]?.body as string)).toMatch(/^4, .*, fk-seeded-.*: CreateWorkitem\(".*", "b1", "Read the report"\)$/);
+      expect(fernet.decryptLine(raw[3]?.body as string)).toMatch(
+        /^4, .*, fk-seeded-.*: CreateWorkitem\(".*", "b1", "Read the report"\)$/,
+      );
       // --encryption sodium is refused with a reason; another machine reads the same history.
       const sodium = run(sb, [...args, '--encryption', 'sodium', 'workitem', 'list']);
       expect(sodium.status).not.toBe(0);

@@ -50,7 +50,10 @@ describeWith(amqpEndpoint(), 'fk serve on RabbitMQ', ({ url }) => {
     const lines: string[] = [];
     let caughtUp!: () => void;
     const done = new Promise<void>((r) => (caughtUp = r));
-    const unsubscribe = await t.subscribe(null, { onEntry: (e: TransportEntry) => lines.push(e.line), onCaughtUp: () => caughtUp() });
+    const unsubscribe = await t.subscribe(null, {
+      onEntry: (e: TransportEntry) => lines.push(e.line),
+      onCaughtUp: () => caughtUp(),
+    });
     await done;
     await unsubscribe();
     await t.close();
@@ -95,11 +98,44 @@ describeWith(amqpEndpoint(), 'fk serve on RabbitMQ', ({ url }) => {
       let daemon: ChildProcess | null = null;
       try {
         // The account exists (seeded, Fernet records) before the daemon opens it.
-        expectOk(await runClient(opts, [{ connect: true }, { do: 'CreateBacklog', params: ['b1', 'Today'] }, { do: 'CreateWorkitem', params: ['w1', 'b1', 'Ring me'] }, { do: 'AddPomodoro', params: ['w1', '1'] }, { ping: true }, { disconnect: true }]));
-        const child = spawn(process.execPath, [FK, '--backend', `amqp://${encodeURIComponent(acc.email)}@${base.host}/`, '--user', acc.email, 'daemon', '--stdout', '--http', '127.0.0.1:0', '--late', 'drop'], {
-          env: { PATH: process.env.PATH, HOME: dir, XDG_STATE_HOME: join(dir, 'state'), XDG_CACHE_HOME: join(dir, 'cache'), XDG_CONFIG_HOME: join(dir, 'config'), FK_AMQP_PASSWORD: acc.password, FK_PASSPHRASE: PASSPHRASE },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        expectOk(
+          await runClient(opts, [
+            { connect: true },
+            { do: 'CreateBacklog', params: ['b1', 'Today'] },
+            { do: 'CreateWorkitem', params: ['w1', 'b1', 'Ring me'] },
+            { do: 'AddPomodoro', params: ['w1', '1'] },
+            { ping: true },
+            { disconnect: true },
+          ]),
+        );
+        const child = spawn(
+          process.execPath,
+          [
+            FK,
+            '--backend',
+            `amqp://${encodeURIComponent(acc.email)}@${base.host}/`,
+            '--user',
+            acc.email,
+            'daemon',
+            '--stdout',
+            '--http',
+            '127.0.0.1:0',
+            '--late',
+            'drop',
+          ],
+          {
+            env: {
+              PATH: process.env.PATH,
+              HOME: dir,
+              XDG_STATE_HOME: join(dir, 'state'),
+              XDG_CACHE_HOME: join(dir, 'cache'),
+              XDG_CONFIG_HOME: join(dir, 'config'),
+              FK_AMQP_PASSWORD: acc.password,
+              FK_PASSPHRASE: PASSPHRASE,
+            },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         daemon = child;
         let out = '';
         let err = '';
@@ -108,16 +144,30 @@ describeWith(amqpEndpoint(), 'fk serve on RabbitMQ', ({ url }) => {
         const until = async (pred: () => boolean, what: string): Promise<void> => {
           const deadline = Date.now() + 120_000;
           while (!pred()) {
-            if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${what}; daemon stdout:\n${out}\nstderr:\n${err.slice(-3000)}`);
+            if (Date.now() > deadline || child.exitCode !== null)
+              throw new Error(`no ${what}; daemon stdout:\n${out}\nstderr:\n${err.slice(-3000)}`);
             await new Promise((r) => setTimeout(r, 20));
           }
         };
         await until(() => err.includes('"daemon ready"'), 'daemon ready');
         // 3 s of work, 2 s of rest, started from the protocol client.
-        expectOk(await runClient(opts, [{ connect: true }, { do: 'StartTimer', params: ['w1', '3', '2'] }, { ping: true }, { disconnect: true }]));
-        const types = (): string[] => out.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { type: string }).type);
+        expectOk(
+          await runClient(opts, [
+            { connect: true },
+            { do: 'StartTimer', params: ['w1', '3', '2'] },
+            { ping: true },
+            { disconnect: true },
+          ]),
+        );
+        const types = (): string[] =>
+          out
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => (JSON.parse(l) as { type: string }).type);
         await until(() => types().includes('rest.finished'), 'rest.finished');
-        expect(types().filter((t) => !t.startsWith('daemon.'))).toEqual(expect.arrayContaining(['work.started', 'work.finished', 'rest.finished']));
+        expect(types().filter((t) => !t.startsWith('daemon.'))).toEqual(
+          expect.arrayContaining(['work.started', 'work.finished', 'rest.finished']),
+        );
         expect(out).toContain('Ring me');
       } finally {
         if (daemon && daemon.exitCode === null) daemon.kill('SIGTERM');
@@ -137,7 +187,11 @@ describeWith(amqpEndpoint(), 'fk serve on RabbitMQ', ({ url }) => {
         const ch = await conn.createChannel();
         const refused = new Promise<unknown>((resolve) => ch.on('error', resolve));
         await ch.prefetch(10);
-        await ch.consume(historyTopology(historyName(carol.email)).queue, () => undefined, { arguments: { 'x-stream-offset': 'first' } }).catch((err: unknown) => err);
+        await ch
+          .consume(historyTopology(historyName(carol.email)).queue, () => undefined, {
+            arguments: { 'x-stream-offset': 'first' },
+          })
+          .catch((err: unknown) => err);
         expect(String(await refused)).toMatch(/ACCESS_REFUSED/);
       } finally {
         await conn.close().catch(() => undefined);

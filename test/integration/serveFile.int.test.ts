@@ -34,7 +34,9 @@ describeWithRealClient('fk serve on the file backend, with the real Flowkeeper c
     async stored(email) {
       const path = fileLayout(dir).history(email);
       if (!existsSync(path)) return [];
-      const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+      const lines = readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
       expect(lines[0]).toBe(SERVED_HEADER);
       return lines.slice(1);
     },

@@ -27,7 +27,10 @@ describeWith(xmppEndpoint(), 'fk serve on XMPP', ({ service, domain }) => {
     const lines: string[] = [];
     let caughtUp!: () => void;
     const done = new Promise<void>((r) => (caughtUp = r));
-    const unsubscribe = await t.subscribe(null, { onEntry: (e: TransportEntry) => lines.push(e.line), onCaughtUp: () => caughtUp() });
+    const unsubscribe = await t.subscribe(null, {
+      onEntry: (e: TransportEntry) => lines.push(e.line),
+      onCaughtUp: () => caughtUp(),
+    });
     await done;
     await unsubscribe();
     await t.close();
@@ -44,7 +47,12 @@ describeWith(xmppEndpoint(), 'fk serve on XMPP', ({ service, domain }) => {
     },
     stored,
     fk: (email) => ({
-      args: ['--backend', `xmpp://${email.split('@')[0]}@${domain}?service=${encodeURIComponent(service)}`, '--user', email],
+      args: [
+        '--backend',
+        `xmpp://${email.split('@')[0]}@${domain}?service=${encodeURIComponent(service)}`,
+        '--user',
+        email,
+      ],
       env: { FK_XMPP_PASSWORD: passwords.get(email) ?? '' },
     }),
   });
@@ -59,7 +67,9 @@ describeWith(xmppEndpoint(), 'fk serve on XMPP', ({ service, domain }) => {
         const s = await signInRaw(server.url, acc.email, acc.password);
         const at = s.lines.length;
         s.send(rawLine(2, acc.email, 'DeleteAccount', ['']));
-        expect(await s.waitFor((l) => /: Error\(/.test(l), 'the refusal', at)).toMatch(/Error\("501", "DeleteAccount is not supported on the xmpp backend"\)/);
+        expect(await s.waitFor((l) => /: Error\(/.test(l), 'the refusal', at)).toMatch(
+          /Error\("501", "DeleteAccount is not supported on the xmpp backend"\)/,
+        );
         s.close();
         expect(await stored(acc.email)).toEqual([expect.stringContaining(`CreateUser("${acc.email}"`)]);
       } finally {

@@ -21,10 +21,20 @@ export async function settles(p: Promise<unknown>, deadlineMs = HANG_DEADLINE_MS
   }
 }
 
-/** Waits (polling) until `cond` holds; throws naming `what` after the deadline. */
-export async function eventually(cond: () => boolean, what: string, deadlineMs = HANG_DEADLINE_MS): Promise<void> {
+/**
+ * Waits (polling) until `cond` holds; throws naming `what` after the deadline. `poll` (optional)
+ * runs before each check, e.g. to fetch what `cond` looks at.
+ */
+export async function eventually(
+  cond: () => boolean,
+  what: string,
+  deadlineMs = HANG_DEADLINE_MS,
+  poll?: () => Promise<unknown>,
+): Promise<void> {
   const until = Date.now() + deadlineMs;
-  while (!cond()) {
+  for (;;) {
+    await poll?.().catch(() => undefined);
+    if (cond()) return;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -59,4 +69,27 @@ export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv, 
       resolve({ code, stdout, stderr, hung });
     });
   });
+}
+
+/**
+ * CPU load beside a test (what issue 11 asks tests to survive): `n` busy processes until `stop`.
+ * Use sparingly and briefly: the machine is shared.
+ */
+export function cpuLoad(n: number): { stop: () => Promise<void> } {
+  const children = Array.from({ length: n }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  );
+  return {
+    stop: () =>
+      Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode !== null) return resolve();
+              c.once('exit', () => resolve());
+              c.kill('SIGKILL');
+            }),
+        ),
+      ).then(() => undefined),
+  };
 }

@@ -57,7 +57,9 @@ export function openRaw(url: string, headers: Record<string, string> = {}): Prom
             resolve(hit);
           } else if (closeCode !== -1) {
             done();
-            reject(new Error(`socket closed (${closeCode}) before ${what}; received:\n${lines.join('\n').slice(-2000)}`));
+            reject(
+              new Error(`socket closed (${closeCode}) before ${what}; received:\n${lines.join('\n').slice(-2000)}`),
+            );
           }
         };
         const timer = setTimeout(() => {
@@ -77,7 +79,9 @@ export function openRaw(url: string, headers: Record<string, string> = {}): Prom
   };
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(session));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })),
+    );
     ws.once('error', (err) => reject(err));
   });
 }

@@ -20,7 +20,10 @@ export function realClientMissing(): string | null {
   if (!existsSync(FKCLIENT)) checked = `the real client harness ${FKCLIENT} is missing`;
   else if (!existsSync(PYTHON)) checked = `${PYTHON} is missing (Debian's python3: the apt packages install there)`;
   else {
-    const probe = spawnSync(PYTHON, ['-c', 'import PySide2.QtWebSockets, PySide2.QtWidgets, cryptography'], { encoding: 'utf8', timeout: 30_000 });
+    const probe = spawnSync(PYTHON, ['-c', 'import PySide2.QtWebSockets, PySide2.QtWidgets, cryptography'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     checked =
       probe.status === 0
         ? null
@@ -38,9 +41,11 @@ export function describeWithRealClient(name: string, body: () => void): void {
   const missing = realClientMissing();
   if (missing === null) return describe(name, body);
   if (process.env.CI === 'true') {
-    describe(name, () => it('needs the real Flowkeeper client', () => {
-      throw new Error(missing);
-    }));
+    describe(name, () =>
+      it('needs the real Flowkeeper client', () => {
+        throw new Error(missing);
+      }),
+    );
     return;
   }
   // eslint-disable-next-line no-console
@@ -86,7 +91,17 @@ export function startClient(
   script: readonly Step[],
   onStep?: (s: StepResult) => void,
 ): { done: Promise<ClientRun>; child: ChildProcess } {
-  const args = [FKCLIENT, '--url', opts.url, '--user', opts.user, '--password', opts.password, '--timeout', String(opts.timeout ?? 60)];
+  const args = [
+    FKCLIENT,
+    '--url',
+    opts.url,
+    '--user',
+    opts.user,
+    '--password',
+    opts.password,
+    '--timeout',
+    String(opts.timeout ?? 60),
+  ];
   if (opts.e2eKey !== undefined) args.push('--e2e-key', opts.e2eKey);
   args.push(...(opts.extraArgs ?? []), '-');
   const child = spawn(PYTHON, args, { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -120,7 +135,9 @@ export function runClient(opts: ClientOptions, script: readonly Step[]): Promise
 /** Throws with the client's output unless it exited 0. */
 export function expectOk(run: ClientRun): ClientRun {
   if (run.code !== 0) {
-    throw new Error(`fkclient exited ${String(run.code)}:\n${run.steps.map((s) => JSON.stringify(s)).join('\n')}\n${run.stderr.slice(-2000)}`);
+    throw new Error(
+      `fkclient exited ${String(run.code)}:\n${run.steps.map((s) => JSON.stringify(s)).join('\n')}\n${run.stderr.slice(-2000)}`,
+    );
   }
   return run;
 }
@@ -135,9 +152,25 @@ export interface ServeProcess {
 }
 
 /** Starts `fk serve --backend <backend>` on `port` (0: any free port) and waits until it listens. */
-export function startServe(backend: string, opts: { port?: number; args?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
-  const args = [FK, 'serve', '--backend', backend, '--listen', `127.0.0.1:${opts.port ?? 0}`, '--log-level', 'info', ...(opts.args ?? [])];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+export function startServe(
+  backend: string,
+  opts: { port?: number; args?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<ServeProcess> {
+  const args = [
+    FK,
+    'serve',
+    '--backend',
+    backend,
+    '--listen',
+    `127.0.0.1:${opts.port ?? 0}`,
+    '--log-level',
+    'info',
+    ...(opts.args ?? []),
+  ];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   let started = false;
   return new Promise((resolve, reject) => {

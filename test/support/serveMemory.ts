@@ -9,7 +9,10 @@ import { DEFAULT_LIMITS, type ServeLimits } from '../../src/serve/limits';
 import { createStats } from '../../src/serve/stats';
 
 /** A `ServeBackend` over in-process logs (one memory hub per account), for unit tests. */
-export function memoryBackend(accounts: Record<string, string>, opts: { deletable?: boolean } = {}): ServeBackend & { logs: Map<string, MemoryHub> } {
+export function memoryBackend(
+  accounts: Record<string, string>,
+  opts: { deletable?: boolean } = {},
+): ServeBackend & { logs: Map<string, MemoryHub> } {
   const logs = new Map<string, MemoryHub>();
   const log = (email: string): MemoryHub => {
     let hub = logs.get(email);
@@ -34,7 +37,11 @@ export function memoryBackend(accounts: Record<string, string>, opts: { deletabl
 }
 
 /** Timers fired by hand. */
-export function manualTimers(): { setTimer: (fn: () => void, ms: number) => Timer; fire(ms: number): void; pending(): number[] } {
+export function manualTimers(): {
+  setTimer: (fn: () => void, ms: number) => Timer;
+  fire(ms: number): void;
+  pending(): number[];
+} {
   const timers = new Set<{ fn: () => void; ms: number }>();
   return {
     setTimer(fn, ms) {
@@ -56,13 +63,17 @@ export function manualTimers(): { setTimer: (fn: () => void, ms: number) => Time
 }
 
 /** A socket that records what the server sends. */
-export function fakeSocket(): PeerSocket & { frames: string[]; lines(): string[]; closed: { code: number; reason: string } | null } {
+export function fakeSocket(): PeerSocket & {
+  frames: string[];
+  lines(): string[];
+  closed: { code: number; reason: string } | null;
+} {
   const s = {
     frames: [] as string[],
     closed: null as { code: number; reason: string } | null,
     bufferedAmount: 0,
-    send(text: string, done?: (err?: Error) => void) {
-      s.frames.push(text);
+    send(text: string | Buffer, done?: (err?: Error) => void) {
+      s.frames.push(text.toString());
       done?.();
     },
     close(code: number, reason: string) {
@@ -73,7 +84,11 @@ export function fakeSocket(): PeerSocket & { frames: string[]; lines(): string[]
   return s;
 }
 
-export function connectionDeps(backend: ServeBackend, limits: Partial<ServeLimits> = {}, timers = manualTimers()): ConnectionDeps & { timers: ReturnType<typeof manualTimers> } {
+export function connectionDeps(
+  backend: ServeBackend,
+  limits: Partial<ServeLimits> = {},
+  timers = manualTimers(),
+): ConnectionDeps & { timers: ReturnType<typeof manualTimers> } {
   return {
     backend,
     hubs: createHubs({ logger: silentLogger, lingerMs: 1000, setTimer: timers.setTimer }),

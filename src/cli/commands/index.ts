@@ -29,6 +29,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['import'], load: async () => (await import('./import')).register },
   { names: ['stats'], load: async () => (await import('./stats')).register },
   { names: ['migrate'], load: async () => (await import('./migrate')).register },
+  { names: ['mirror'], load: async () => (await import('./mirror')).register },
   { names: ['serve'], load: async () => (await import('./serve')).register },
 ];
 

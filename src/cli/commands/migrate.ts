@@ -9,6 +9,7 @@ import type { Logger } from '../../core/logger';
 import type { StrategyRecord } from '../../core/engine/records';
 import { splitLines } from '../../core/engine/serializer';
 import type { Transport } from '../../core/transport';
+import { readLog } from '../../core/readLog';
 import { loadConfig, redactBackend, type Config, type EncryptionMode } from '../../app/config';
 import { readBackendHistory, type HistoryEncryption, type HistoryRead } from '../../app/historySource';
 import { getSodiumKey } from '../../app/keyCache';
@@ -145,11 +146,11 @@ async function assertNoRecords(path: string): Promise<void> {
 
 /** The first entry of a log (its sodium header, when encrypted). */
 async function firstLine(transport: Transport): Promise<string | null> {
-  let resolve!: (l: string | null) => void;
-  const got = new Promise<string | null>((r) => (resolve = r));
-  const unsubscribe = await transport.subscribe(null, { onEntry: (e) => resolve(e.line), onCaughtUp: () => resolve(null) });
-  const line = await got;
-  await unsubscribe();
+  let line: string | null = null;
+  await readLog(transport, null, (e) => {
+    line = e.line;
+    return true;
+  });
   return line;
 }
 

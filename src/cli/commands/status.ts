@@ -30,6 +30,6 @@ export function register(program: Command): void {
         else if (timer.state === 'rest') print(`rest after ${what}, ${mmss(timer.remainingSeconds ?? 0)} left (until ${timer.until})`);
         else if (timer.state === 'long-break') print(`long break after ${what}, ${mmss(timer.elapsedSeconds ?? 0)} so far`);
         else print(`tracking ${what}, ${mmss(timer.elapsedSeconds ?? 0)} so far`);
-      }),
+      }, { readOnly: true }),
     );
 }

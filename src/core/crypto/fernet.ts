@@ -49,8 +49,23 @@ export interface FernetCipherOptions {
  * callers cache the result (see the CLI key cache).
  */
 export function deriveFernetKey(passphrase: string): Uint8Array {
+  const p = fernetKdfParams(passphrase);
+  return new Uint8Array(pbkdf2Sync(p.password, p.salt, p.iterations, p.keyBytes, p.digest));
+}
+
+/**
+ * The validated inputs of {@link deriveFernetKey} (PBKDF2), so a caller can run the same
+ * derivation without blocking (node:crypto's asynchronous `pbkdf2`).
+ */
+export function fernetKdfParams(passphrase: string): {
+  password: Buffer;
+  salt: Buffer;
+  iterations: number;
+  keyBytes: number;
+  digest: 'sha256';
+} {
   if (passphrase.length === 0) throw keyInvalid('passphrase must not be empty');
-  return new Uint8Array(pbkdf2Sync(Buffer.from(passphrase, 'utf8'), PBKDF2_SALT, PBKDF2_ITERATIONS, KEY_BYTES, 'sha256'));
+  return { password: Buffer.from(passphrase, 'utf8'), salt: PBKDF2_SALT, iterations: PBKDF2_ITERATIONS, keyBytes: KEY_BYTES, digest: 'sha256' };
 }
 
 /** Encodes raw key bytes the way Fernet libraries print keys (url-safe base64, padded). */

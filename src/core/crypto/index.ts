@@ -31,7 +31,7 @@ import { TextDecoder } from 'node:util';
 import { assertOneLine, decryptFailed, keyInvalid, type RecordLocation } from './cryptoErrors';
 import { InputError } from '../errors';
 
-export { createFernetCipher, deriveFernetKey, encodeFernetKey, type FernetCipherOptions } from './fernet';
+export { createFernetCipher, deriveFernetKey, encodeFernetKey, fernetKdfParams, type FernetCipherOptions } from './fernet';
 export { formatSodiumHeader, parseSodiumHeader, findSodiumHeader, type SodiumHeader } from './sodiumHeader';
 export type { RecordLocation } from './cryptoErrors';
 
@@ -118,17 +118,23 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * and 256 MiB of memory by design; callers cache the result.
  */
 export async function deriveSodiumKey(passphrase: string, salt: Uint8Array): Promise<Uint8Array> {
+  const p = sodiumKdfParams(passphrase, salt);
+  const sodium = await loadSodium();
+  return sodium.crypto_pwhash(p.keyBytes, p.passphrase, p.salt, p.opslimit, p.memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
+}
+
+/**
+ * The validated inputs of {@link deriveSodiumKey} (Argon2id13 via libsodium `crypto_pwhash`), so
+ * a caller can run the same derivation elsewhere (the CLI runs it in a worker thread: it blocks
+ * for seconds). Throws `CryptoError FK_KEY_INVALID` as `deriveSodiumKey` does.
+ */
+export function sodiumKdfParams(
+  passphrase: string,
+  salt: Uint8Array,
+): { passphrase: string; salt: Uint8Array; keyBytes: number; opslimit: number; memlimit: number } {
   if (passphrase.length === 0) throw keyInvalid('passphrase must not be empty');
   if (salt.length !== SALT_BYTES) throw keyInvalid(`sodium salt must be ${SALT_BYTES} bytes, got ${salt.length}`);
-  const sodium = await loadSodium();
-  return sodium.crypto_pwhash(
-    KEY_BYTES,
-    passphrase,
-    salt,
-    ARGON2ID_OPSLIMIT,
-    ARGON2ID_MEMLIMIT,
-    sodium.crypto_pwhash_ALG_ARGON2ID13,
-  );
+  return { passphrase, salt, keyBytes: KEY_BYTES, opslimit: ARGON2ID_OPSLIMIT, memlimit: ARGON2ID_MEMLIMIT };
 }
 
 /**

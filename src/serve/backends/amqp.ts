@@ -50,10 +50,17 @@ function baseUrl(backend: string): URL {
   try {
     u = new URL(backend);
   } catch (err) {
-    throw new InputError('FK_CONFIG_INVALID', `backend '${backend.replace(/\/\/[^@/]*@/, '//***@')}' is not a valid amqp:// URL`, { cause: err });
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `backend '${backend.replace(/\/\/[^@/]*@/, '//***@')}' is not a valid amqp:// URL`,
+      { cause: err },
+    );
   }
   if (u.username || u.password) {
-    throw new InputError('FK_CONFIG_INVALID', 'an fk serve amqp:// backend names no user: each client signs in to the broker with its own e-mail and password');
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      'an fk serve amqp:// backend names no user: each client signs in to the broker with its own e-mail and password',
+    );
   }
   return u;
 }

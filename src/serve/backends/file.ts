@@ -21,7 +21,11 @@ function createServedFile(path: string): void {
 /** Where the file backend keeps things, under its directory. */
 export function fileLayout(dir: string): { accounts: string; histories: string; history: (email: string) => string } {
   const histories = join(dir, 'histories');
-  return { accounts: join(dir, 'accounts'), histories, history: (email) => join(histories, `${historyName(email)}.txt`) };
+  return {
+    accounts: join(dir, 'accounts'),
+    histories,
+    history: (email) => join(histories, `${historyName(email)}.txt`),
+  };
 }
 
 /**
@@ -31,12 +35,18 @@ export function fileLayout(dir: string): { accounts: string; histories: string; 
  * Its first line is the `# fk-serve` header (a comment), so `fk` applies the protocol's
  * sequencing rule to it (the first record of a seq wins) instead of the desktop file's.
  */
-export function createFileBackend(dir: string, logger: Logger, hasher: PasswordHasher = createPasswordHasher()): ServeBackend {
+export function createFileBackend(
+  dir: string,
+  logger: Logger,
+  hasher: PasswordHasher = createPasswordHasher(),
+): ServeBackend {
   const layout = fileLayout(dir);
   try {
     mkdirSync(layout.histories, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new InputError('FK_CONFIG_INVALID', `backend directory '${dir}' cannot be used: ${(err as Error).message}`, { cause: err });
+    throw new InputError('FK_CONFIG_INVALID', `backend directory '${dir}' cannot be used: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const accounts = watchedAccounts(layout.accounts);
   accounts(); // a malformed account file fails at start, not at the first sign-in

@@ -48,7 +48,10 @@ function parse(backend: string): { domain: string; service: string; emailDomain:
     throw new InputError('FK_CONFIG_INVALID', `backend '${backend}' is not a valid xmpp:// URL`, { cause: err });
   }
   if (u.username || u.password) {
-    throw new InputError('FK_CONFIG_INVALID', 'an fk serve xmpp:// backend names no account: each client signs in with its own JID and password');
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      'an fk serve xmpp:// backend names no account: each client signs in with its own JID and password',
+    );
   }
   const domain = u.hostname;
   if (!domain) throw new InputError('FK_CONFIG_INVALID', `backend '${backend}' names no XMPP domain: xmpp://domain`);
@@ -57,7 +60,8 @@ function parse(backend: string): { domain: string; service: string; emailDomain:
     throw new InputError('FK_CONFIG_INVALID', `xmpp service must look like xmpp://host:port, got '${service}'`);
   }
   for (const key of u.searchParams.keys()) {
-    if (key !== 'service' && key !== 'email-domain') throw new InputError('FK_CONFIG_INVALID', `unknown xmpp backend parameter '${key}' (service, email-domain)`);
+    if (key !== 'service' && key !== 'email-domain')
+      throw new InputError('FK_CONFIG_INVALID', `unknown xmpp backend parameter '${key}' (service, email-domain)`);
   }
   return { domain, service, emailDomain: u.searchParams.get('email-domain') ?? domain };
 }

@@ -70,7 +70,7 @@ export function explainFailure(err: unknown, tls: boolean): LibraryFailure {
     return {
       kind: 'tls-untrusted',
       retryable: false,
-      reason: `the broker's TLS certificate is not trusted (${code}): set the CA certificate (amqpCaFile, FK_AMQP_CA_FILE) or check the host name`,
+      reason: `the broker's TLS certificate is not trusted (${code}): set the CA certificate (amqp.caFile or FK_AMQP_CA_FILE) or check the host name`,
     };
   }
   if (code !== null && code.startsWith('ERR_SSL_')) {
@@ -78,7 +78,7 @@ export function explainFailure(err: unknown, tls: boolean): LibraryFailure {
     return {
       kind: 'tls-refused',
       retryable: false,
-      reason: `TLS handshake refused (${alert}): the broker may require a client certificate (amqpCertFile and amqpKeyFile)`,
+      reason: `TLS handshake refused (${alert}): the broker may require a client certificate (amqp.certFile and amqp.keyFile)`,
     };
   }
   if (tls && code === 'ECONNRESET' && /before secure TLS connection/.test(text)) {

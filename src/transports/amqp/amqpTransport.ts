@@ -1,24 +1,19 @@
-import * as amqp from 'amqplib';
-import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { createBackoff } from '../../core/backoff';
 import { InputError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
-import type { PublishMeta, SubscribeHandlers, Transport, TransportStatus, Unsubscribe } from '../../core/transport';
+import { createStatusHub } from '../../core/statusHub';
+import type { PublishMeta, SubscribeHandlers, Transport, Unsubscribe } from '../../core/transport';
+import { describeLoss, wrapOperationError } from './amqpErrors';
 import { closeConnection, destroyConnection } from './closeConnection';
-import { describeLoss, wrapConnectError, wrapOperationError } from './amqpErrors';
+import { openLiveConnection, type Live } from './liveConnection';
 import { MAX_ID_LENGTH, normalizeAmqpOptions, type AmqpTransportOptions, type NormalizedAmqpOptions } from './options';
-import { PendingPublishes, type PendingPublish } from './pendingPublishes';
+import { createPublisher } from './publisher';
 import { StreamSubscription } from './streamSubscription';
 
-/** One AMQP connection and its confirm channel; replaced as a whole on every reconnect. */
-interface Live {
-  readonly conn: ChannelModel;
-  pub: ConfirmChannel | null;
-  /** Set once by the first `error`/`close` of the connection or of one of its channels. */
-  lost: boolean;
-}
-
 type Phase = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
+
+/** Spread of reconnect delays, so clients cut off together do not come back in step. */
+const RECONNECT_JITTER = 0.2;
 
 /** Longest wait for the broker's close-ok before the socket is destroyed. */
 const MAX_CLOSE_WAIT_MS = 5000;
@@ -38,6 +33,10 @@ const MAX_CLOSE_WAIT_MS = 5000;
  *   `offline` (with `retryInMs` while retrying), `closed`. A failed first `connect()` rejects and
  *   does not retry on its own.
  *
+ * Named parts: `liveConnection.ts` (connect + topology), `publisher.ts` (confirms, re-publishing,
+ * timeouts), `streamSubscription.ts` + `tailProbe.ts` (reading), `closeConnection.ts` (bounded
+ * closing); this factory holds the lifecycle that ties them: connect, lose, reconnect, close.
+ *
  * `deps.logger` (default: silent) gets one child `{ component: 'amqp', history, endpoint }`; it
  * never sees payloads or credentials. Options are validated here (`normalizeAmqpOptions`), so a
  * bad option throws `InputError FK_CONFIG_INVALID` synchronously.
@@ -51,54 +50,26 @@ const MAX_CLOSE_WAIT_MS = 5000;
 export function createAmqpTransport(options: AmqpTransportOptions, deps: { logger?: Logger } = {}): Transport {
   const opts: NormalizedAmqpOptions = normalizeAmqpOptions(options);
   const { topology, endpoint } = opts;
-  const log = (deps.logger ?? silentLogger).child({
-    component: 'amqp',
-    transport: 'amqp',
-    history: opts.history,
-    endpoint,
-  });
-
+  const log = (deps.logger ?? silentLogger).child({ component: 'amqp', transport: 'amqp', history: opts.history, endpoint });
   const closeTimeoutMs = Math.min(opts.connectTimeoutMs, MAX_CLOSE_WAIT_MS);
+  const status = createStatusHub(log);
+  const publisher = createPublisher(opts);
+  const subscriptions = new Set<StreamSubscription>();
+  const backoff = createBackoff({ minMs: opts.retryLow, maxMs: opts.retryHigh, jitter: RECONNECT_JITTER });
   let phase: Phase = 'idle';
   let live: Live | null = null;
   let connecting: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
-  const backoff = createBackoff({ minMs: opts.retryLow, maxMs: opts.retryHigh });
-  const pending = new PendingPublishes(
-    opts.publishTimeoutMs,
-    (p) =>
-      new TransportError(
-        'FK_TRANSPORT_TIMEOUT',
-        `amqp publish to '${topology.exchange}' at ${endpoint} not confirmed within ${opts.publishTimeoutMs} ms`,
-        { retryable: true, details: { id: p.meta.id, seq: p.meta.seq } },
-      ),
-  );
-  const subscriptions = new Set<StreamSubscription>();
-  const statusListeners = new Set<(s: TransportStatus) => void>();
 
   /** Re-reads `phase` after an await (TypeScript keeps the narrowing from before it). */
   const isClosed = (): boolean => phase === 'closed';
-
-  const emit = (status: TransportStatus): void => {
-    for (const listener of [...statusListeners]) {
-      try {
-        listener(status);
-      } catch (err) {
-        log.error({ err }, 'status listener failed');
-      }
-    }
-  };
-
   const closedError = (op: string): TransportError =>
     new TransportError('FK_TRANSPORT_CLOSED', `amqp transport for history '${opts.history}' is closed (${op})`);
-
   const offlineError = (op: string): TransportError =>
-    new TransportError(
-      'FK_TRANSPORT_UNAVAILABLE',
-      `amqp transport for history '${opts.history}' at ${endpoint} is not connected (${op})`,
-      { retryable: true },
-    );
+    new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp transport for history '${opts.history}' at ${endpoint} is not connected (${op})`, {
+      retryable: true,
+    });
 
   /**
    * The funnel of every `error`/`close`: marks the connection lost, once. `dead`: the link itself
@@ -122,16 +93,28 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
     if (phase === 'closed' || reconnectTimer !== null) return;
     const delayMs = backoff.next();
     log.warn({ err, attempt: backoff.attempt, delayMs }, 'reconnect scheduled');
-    emit({ kind: 'offline', reason: describeLoss(err), retryInMs: delayMs });
+    status.emit({ kind: 'offline', reason: describeLoss(err), retryInMs: delayMs });
     reconnectTimer = setTimeout(() => {
       reconnectTimer = null;
       void reconnect();
     }, delayMs);
   }
 
+  /** Connects and sets the topology up; the connection is `live` as soon as it exists. */
+  const openLive = (): Promise<Live> =>
+    openLiveConnection(opts, log, closeTimeoutMs, {
+      onLost,
+      onOpened: (l) => (live = l),
+      isClosed,
+      closedError: () => closedError('connect'),
+    }).catch((err: unknown) => {
+      live = null;
+      throw err;
+    });
+
   async function reconnect(): Promise<void> {
     if (phase !== 'reconnecting') return;
-    emit({ kind: 'connecting' });
+    status.emit({ kind: 'connecting' });
     try {
       const l = await openLive();
       for (const s of subscriptions) await s.attach(l.conn, (err) => onLost(l, err));
@@ -139,9 +122,9 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       if (phase !== 'reconnecting') return; // closed meanwhile
       phase = 'online';
       backoff.reset();
-      log.info({ republished: pending.size }, 'reconnected');
-      for (const p of pending.values()) send(l, p);
-      emit({ kind: 'online' });
+      log.info({ republished: publisher.size }, 'reconnected');
+      publisher.resend(l);
+      status.emit({ kind: 'online' });
     } catch (err) {
       if (phase !== 'reconnecting') return;
       dropLive();
@@ -159,85 +142,88 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
     }
   }
 
-  /** Connects, opens the confirm channel and (re)declares the topology. */
-  async function openLive(): Promise<Live> {
-    let conn: ChannelModel;
-    try {
-      conn = await amqp.connect(opts.connect, {
-        timeout: opts.connectTimeoutMs,
-        clientProperties: { connection_name: `fk ${opts.history}` },
-      });
-    } catch (err) {
-      throw wrapConnectError(err, endpoint, opts.vhost, opts.connect.protocol === 'amqps');
-    }
-    const l: Live = { conn, pub: null, lost: false };
-    conn.on('error', (err: Error) => onLost(l, err));
-    conn.on('close', (err?: Error) => onLost(l, err ?? new Error('connection closed')));
-    conn.on('blocked', (reason: unknown) => log.warn({ reason: String(reason) }, 'connection blocked by broker'));
-    conn.on('unblocked', () => log.info({}, 'connection unblocked'));
-    if (phase === 'closed') {
-      await closeConnection(conn, closeTimeoutMs);
-      throw closedError('connect');
-    }
-    live = l;
-    let step = `declare exchange`;
-    let resource = topology.exchange;
-    try {
-      const pub = await conn.createConfirmChannel();
-      // Prepended so `lost` is set before amqplib fails the unconfirmed callbacks on close:
-      // those publishes are then kept for re-publishing instead of being rejected as nacked.
-      pub.prependListener('close', () => onLost(l, new Error('publish channel closed')));
-      pub.on('error', (err: Error) => onLost(l, err));
-      l.pub = pub;
-      await pub.assertExchange(topology.exchange, topology.exchangeType, { durable: true, autoDelete: false });
-      step = 'declare queue';
-      resource = topology.queue;
-      await pub.assertQueue(topology.queue, { durable: true, arguments: { ...topology.queueArguments } });
-      step = 'bind queue';
-      await pub.bindQueue(topology.queue, topology.exchange, topology.routingKey);
-    } catch (err) {
-      live = null;
-      l.lost = true;
-      await closeConnection(conn, closeTimeoutMs);
-      throw isClosed() ? closedError('connect') : wrapOperationError(err, step, resource, endpoint);
-    }
-    if (l.lost) {
-      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp connection to ${endpoint} lost while opening`, {
-        retryable: true,
-      });
-    }
-    return l;
-  }
-
-  function send(l: Live, p: PendingPublish): void {
-    const pub = l.pub;
-    if (pub === null || l.lost) return; // re-published after the reconnect
-    try {
-      pub.publish(
-        topology.exchange,
-        topology.routingKey,
-        Buffer.from(p.line, 'utf8'),
-        { persistent: true, messageId: p.meta.id, headers: { 'fk-seq': p.meta.seq }, contentType: 'text/plain' },
-        (err: unknown) => onConfirm(l, p, err),
-      );
-    } catch {
-      // The channel closed under us; onLost runs and the line is re-published after reconnect.
-    }
-  }
-
-  function onConfirm(l: Live, p: PendingPublish, err: unknown): void {
-    if (err === null || err === undefined) pending.settle(p);
-    // A nack: the broker could not store it. The caller decides whether to retry.
-    else if (!l.lost) pending.settle(p, wrapOperationError(err, 'publish to', topology.exchange, endpoint));
-    // else: the connection dropped before the confirm; kept for re-publishing after reconnect.
-  }
-
   function parsePosition(from: string | null): number | null {
     if (from === null) return null;
     if (!/^(0|[1-9][0-9]{0,15})$/.test(from) || !Number.isSafeInteger(Number(from))) {
       throw new InputError('FK_INPUT_INVALID', `amqp position '${from}' is not a stream offset`);
     }
     return Number(from);
+  }
+
+  async function connectFirst(): Promise<void> {
+    try {
+      await openLive();
+      if (phase !== 'connecting') throw closedError('connect');
+      phase = 'online';
+      log.info({}, 'connected');
+      status.emit({ kind: 'online' });
+    } catch (err) {
+      if (phase === 'connecting') {
+        phase = 'idle';
+        dropLive(); // not logged: the caller gets the error (STYLE §6, no catch-log-rethrow)
+        status.emit({ kind: 'offline', reason: describeLoss(err) });
+      }
+      throw err;
+    } finally {
+      connecting = null;
+    }
+  }
+
+  async function subscribe(from: string | null, handlers: SubscribeHandlers): Promise<Unsubscribe> {
+    if (phase === 'closed') throw closedError('subscribe');
+    const start = parsePosition(from);
+    const l = live;
+    if (phase !== 'online' || l === null) throw offlineError('subscribe');
+    const sub = new StreamSubscription(
+      {
+        queue: topology.queue,
+        prefetch: opts.prefetch,
+        caughtUpGraceMs: opts.caughtUpGraceMs,
+        probeTimeoutMs: opts.connectTimeoutMs,
+        dedupeWindow: opts.dedupeWindow,
+        closeTimeoutMs,
+        log,
+      },
+      start,
+      handlers,
+    );
+    subscriptions.add(sub);
+    try {
+      await sub.attach(l.conn, (err) => onLost(l, err));
+    } catch (err) {
+      subscriptions.delete(sub);
+      // Unanswered on the way (a probe's close) or now: the link is dead, drop it at once.
+      const dead = err instanceof TransportError && err.code === 'FK_TRANSPORT_UNAVAILABLE';
+      if (dead) sub.abandon();
+      if ((dead || !(await sub.stop())) && !l.lost) onLost(l, err instanceof Error ? err : new Error(String(err)), true);
+      throw isClosed() ? closedError('subscribe') : wrapOperationError(err, 'consume', topology.queue, endpoint);
+    }
+    return async () => {
+      if (!subscriptions.delete(sub)) return;
+      const attachedTo = live;
+      // A close-ok that never comes means the link is dead: drop it (reconnecting if still open).
+      if (!(await sub.stop()) && attachedTo !== null && !attachedTo.lost) {
+        onLost(attachedTo, new Error(`closing a channel of ${endpoint} got no answer`), true);
+      }
+    };
+  }
+
+  async function close(): Promise<void> {
+    phase = 'closed';
+    if (reconnectTimer !== null) clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    // Closing the connection closes its channels: one bounded handshake, not one per channel.
+    for (const s of subscriptions) s.abandon();
+    subscriptions.clear();
+    const l = live;
+    live = null;
+    publisher.rejectAll(() => closedError('publish'));
+    if (l !== null) {
+      l.lost = true;
+      await closeConnection(l.conn, closeTimeoutMs);
+    }
+    log.info({}, 'closed');
+    status.emit({ kind: 'closed' });
   }
 
   return {
@@ -247,30 +233,18 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       if (connecting !== null) return connecting;
       if (phase === 'reconnecting') return Promise.reject(offlineError('connect while reconnecting'));
       phase = 'connecting';
-      emit({ kind: 'connecting' });
-      connecting = (async () => {
-        try {
-          await openLive();
-          if (phase !== 'connecting') throw closedError('connect');
-          phase = 'online';
-          log.info({}, 'connected');
-          emit({ kind: 'online' });
-        } catch (err) {
-          if (phase === 'connecting') {
-            phase = 'idle';
-            dropLive(); // not logged: the caller gets the error (STYLE §6, no catch-log-rethrow)
-            emit({ kind: 'offline', reason: describeLoss(err) });
-          }
-          throw err;
-        } finally {
-          connecting = null;
-        }
-      })();
+      status.emit({ kind: 'connecting' });
+      connecting = connectFirst();
       return connecting;
     },
 
     publish(line: string, meta: PublishMeta): Promise<void> {
       if (phase === 'closed') return Promise.reject(closedError('publish'));
+      if (opts.readOnly) {
+        return Promise.reject(
+          new TransportError('FK_READ_ONLY', `amqp transport for history '${opts.history}' is read-only: nothing is written`),
+        );
+      }
       const l = live;
       if (phase !== 'online' || l === null) return Promise.reject(offlineError('publish'));
       if (typeof meta.id !== 'string' || meta.id === '' || Buffer.byteLength(meta.id) > MAX_ID_LENGTH) {
@@ -278,74 +252,16 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
           new InputError('FK_INPUT_INVALID', `publish id must be 1-${MAX_ID_LENGTH} bytes, got '${String(meta.id)}'`),
         );
       }
-      return pending.add(line, meta, (p) => send(l, p));
+      return publisher.publish(l, line, meta);
     },
 
-    async subscribe(from: string | null, handlers: SubscribeHandlers): Promise<Unsubscribe> {
-      if (phase === 'closed') throw closedError('subscribe');
-      const start = parsePosition(from);
-      const l = live;
-      if (phase !== 'online' || l === null) throw offlineError('subscribe');
-      const sub = new StreamSubscription(
-        {
-          queue: topology.queue,
-          prefetch: opts.prefetch,
-          caughtUpGraceMs: opts.caughtUpGraceMs,
-          probeTimeoutMs: opts.connectTimeoutMs,
-          dedupeWindow: opts.dedupeWindow,
-          closeTimeoutMs,
-          log,
-        },
-        start,
-        handlers,
-      );
-      subscriptions.add(sub);
-      try {
-        await sub.attach(l.conn, (err) => onLost(l, err));
-      } catch (err) {
-        subscriptions.delete(sub);
-        // Unanswered on the way (a probe's close) or now: the link is dead, drop it at once.
-        const dead = err instanceof TransportError && err.code === 'FK_TRANSPORT_UNAVAILABLE';
-        if (dead) sub.abandon();
-        if ((dead || !(await sub.stop())) && !l.lost) onLost(l, err instanceof Error ? err : new Error(String(err)), true);
-        throw isClosed() ? closedError('subscribe') : wrapOperationError(err, 'consume', topology.queue, endpoint);
-      }
-      return async () => {
-        if (!subscriptions.delete(sub)) return;
-        const attachedTo = live;
-        // A close-ok that never comes means the link is dead: drop it (reconnecting if still open).
-        if (!(await sub.stop()) && attachedTo !== null && !attachedTo.lost) {
-          onLost(attachedTo, new Error(`closing a channel of ${endpoint} got no answer`), true);
-        }
-      };
-    },
+    subscribe,
 
     close(): Promise<void> {
-      closing ??= (async () => {
-        phase = 'closed';
-        if (reconnectTimer !== null) clearTimeout(reconnectTimer);
-        reconnectTimer = null;
-        // Closing the connection closes its channels: one bounded handshake, not one per channel.
-        for (const s of subscriptions) s.abandon();
-        subscriptions.clear();
-        const l = live;
-        live = null;
-        pending.rejectAll(() => closedError('publish'));
-        if (l !== null) {
-          l.lost = true;
-          await closeConnection(l.conn, closeTimeoutMs);
-        }
-        log.info({}, 'closed');
-        emit({ kind: 'closed' });
-      })();
+      closing ??= close();
       return closing;
     },
 
-    onStatus(listener: (status: TransportStatus) => void): () => void {
-      statusListeners.add(listener);
-      return () => {
-        statusListeners.delete(listener);
-      };
-    },
+    onStatus: status.onStatus,
   };
 }

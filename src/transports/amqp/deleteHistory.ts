@@ -13,7 +13,10 @@ export async function deleteAmqpHistory(options: AmqpTransportOptions): Promise<
   const opts = normalizeAmqpOptions(options);
   let conn: amqp.ChannelModel;
   try {
-    conn = await amqp.connect(opts.connect, { timeout: opts.connectTimeoutMs, clientProperties: { connection_name: `fk delete ${opts.history}` } });
+    conn = await amqp.connect(opts.connect, {
+      timeout: opts.connectTimeoutMs,
+      clientProperties: { connection_name: `fk delete ${opts.history}` },
+    });
   } catch (err) {
     throw wrapConnectError(err, opts.endpoint, opts.vhost);
   }

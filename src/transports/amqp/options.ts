@@ -69,6 +69,26 @@ export interface AmqpTransportOptions {
    * @default DEFAULT_DEDUPE_WINDOW (10000)
    */
   readonly dedupeWindow?: number;
+  /**
+   * TLS material for `amqps://` (PEM contents, never paths: the library reads no files): `ca`
+   * for a broker certificate not signed by a public CA, `cert` and `key` when the broker asks
+   * for a client certificate. Refused with an `amqp://` URL.
+   * @default undefined (Node's public CAs, no client certificate)
+   */
+  readonly tls?: AmqpTlsOptions;
+  /**
+   * Never write: no declare (a passive check that the stream exists instead) and `publish`
+   * rejects with `FK_READ_ONLY`, so read permission on the queue is all the broker user needs.
+   * @default false
+   */
+  readonly readOnly?: boolean;
+}
+
+/** See {@link AmqpTransportOptions.tls}. */
+export interface AmqpTlsOptions {
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
 }
 
 export const DEFAULT_PREFETCH = 2000;
@@ -109,6 +129,8 @@ export interface NormalizedAmqpOptions {
   readonly publishTimeoutMs: number;
   readonly caughtUpGraceMs: number;
   readonly dedupeWindow: number;
+  readonly tls: AmqpTlsOptions;
+  readonly readOnly: boolean;
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
@@ -123,6 +145,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'publishTimeoutMs',
   'caughtUpGraceMs',
   'dedupeWindow',
+  'tls',
+  'readOnly',
 ]);
 
 /** Replaces the password of a URL-looking string by `***`, even when the URL does not parse. */
@@ -226,7 +250,13 @@ export function normalizeAmqpOptions(options: AmqpTransportOptions): NormalizedA
   if (retryHigh < retryLow) {
     throw invalid(`option 'retryHigh' must be >= retryLow (${retryLow}), got '${retryHigh}'`);
   }
+  const tls = parseTls(raw.tls, connect.protocol);
+  if (raw.readOnly !== undefined && typeof raw.readOnly !== 'boolean') {
+    throw invalid(`option 'readOnly' must be true or false, got '${show(raw.readOnly)}'`);
+  }
   return Object.freeze({
+    tls,
+    readOnly: raw.readOnly === true,
     connect: Object.freeze({ ...connect, heartbeat: integer(raw, 'heartbeatSeconds', DEFAULT_HEARTBEAT_SECONDS, 0, MAX_SHORT) }),
     endpoint,
     vhost,
@@ -240,4 +270,20 @@ export function normalizeAmqpOptions(options: AmqpTransportOptions): NormalizedA
     caughtUpGraceMs: integer(raw, 'caughtUpGraceMs', DEFAULT_CAUGHT_UP_GRACE_MS, 0),
     dedupeWindow: integer(raw, 'dedupeWindow', DEFAULT_DEDUPE_WINDOW, 1, 10_000_000),
   });
+}
+
+function parseTls(value: unknown, protocol: 'amqp' | 'amqps'): AmqpTlsOptions {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) throw invalid(`option 'tls' must be an object, got '${show(value)}'`);
+  const tls = value as Readonly<Record<string, unknown>>;
+  const out: Record<string, string | Buffer> = {};
+  for (const [k, v] of Object.entries(tls)) {
+    if (k !== 'ca' && k !== 'cert' && k !== 'key') throw invalid(`unknown amqp transport option 'tls.${k}'`);
+    if (v === undefined) continue;
+    if (typeof v !== 'string' && !Buffer.isBuffer(v)) throw invalid(`option 'tls.${k}' must be PEM text, got '${show(v)}'`);
+    out[k] = v;
+  }
+  if ((out.cert === undefined) !== (out.key === undefined)) throw invalid(`options 'tls.cert' and 'tls.key' go together`);
+  if (Object.keys(out).length > 0 && protocol !== 'amqps') throw invalid(`option 'tls' needs an amqps:// URL`);
+  return Object.freeze(out);
 }

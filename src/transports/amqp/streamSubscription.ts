@@ -1,4 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { DomainError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import type { SubscribeHandlers } from '../../core/transport';
 import { closeChannel } from './closeConnection';
@@ -18,6 +19,16 @@ export class RecentIds {
       if (oldest.done !== true) this.#ids.delete(oldest.value);
     }
   }
+}
+
+/** A history whose first entries the broker deleted (retention): refused, never replayed. */
+function truncatedError(queue: string, head: number): DomainError {
+  return new DomainError(
+    'FK_HISTORY_INVALID',
+    `amqp stream '${queue}' lost its first ${head} entries to the broker's retention (max-age or max-length-bytes, ` +
+      `from the queue's arguments or a policy): the history is incomplete, refusing to read it (see docs/amqp.md, "Retention")`,
+    { details: { queue, firstOffset: head } },
+  );
 }
 
 export interface StreamSubscriptionConfig {
@@ -46,6 +57,7 @@ export class StreamSubscription {
   #active = true;
   #target = -1;
   #caughtUpSent = false;
+  #headChecked = false;
   #unacked = 0;
   readonly #ackEvery: number;
 
@@ -78,7 +90,14 @@ export class StreamSubscription {
     });
     this.#channel = ch;
     this.#unacked = 0;
-    const tail = await probeTail(conn, queue, caughtUpGraceMs, probeTimeoutMs, this.config.closeTimeoutMs);
+    // Read from the very start (a new reader): the stream must start at offset 0, or retention
+    // deleted the beginning of the history and what is left replays to a wrong state.
+    const withHead = this.#lastOffset < 0 && !this.#headChecked;
+    const { tail, head } = await probeTail(conn, queue, caughtUpGraceMs, probeTimeoutMs, this.config.closeTimeoutMs, withHead);
+    if (withHead) {
+      this.#headChecked = true;
+      if (head !== null && head > 0) throw truncatedError(queue, head);
+    }
     this.#target = tail;
     this.#caughtUpSent = false;
     await ch.prefetch(prefetch);

@@ -36,12 +36,20 @@ export function streamOffset(msg: ConsumeMessage): number | null {
   return null;
 }
 
+/** Where a stream begins and ends: offsets of its first and last entries (-1 when empty). */
+export interface StreamBounds {
+  readonly tail: number;
+  /** Only when asked for (`withHead`); null when it could not be learnt in time. */
+  readonly head: number | null;
+}
+
 /**
- * Resolves with the offset of the last entry of `queue` (-1 when empty), using a short-lived
- * channel on `conn`. Rejects with the library error when the channel or connection fails, with
- * `FK_TRANSPORT_TIMEOUT` when a stream known to be non-empty sends nothing in `timeoutMs`, and
- * with `FK_TRANSPORT_UNAVAILABLE` when the broker does not confirm closing the probe's channel
- * within `closeTimeoutMs` (the link is then suspect).
+ * Learns the offset of the last entry of `queue` (-1 when empty) and, with `withHead`, of its
+ * first (a stream whose first entry is not at offset 0 lost its beginning to retention), using a
+ * short-lived channel on `conn`. Rejects with the library error when the channel or connection
+ * fails, with `FK_TRANSPORT_TIMEOUT` when a stream known to be non-empty sends nothing in
+ * `timeoutMs`, and with `FK_TRANSPORT_UNAVAILABLE` when the broker does not confirm closing the
+ * probe's channel within `closeTimeoutMs` (the link is then suspect).
  */
 export async function probeTail(
   conn: ChannelModel,
@@ -49,9 +57,11 @@ export async function probeTail(
   graceMs: number,
   timeoutMs: number,
   closeTimeoutMs: number,
-): Promise<number> {
+  withHead = false,
+): Promise<StreamBounds> {
   const ch = await conn.createChannel();
   let tail = -1;
+  let head: number | null = null;
   let closed: Error | null = null;
   let wake: (() => void) | null = null;
   // Errors surface through the rejected RPCs below; the listener keeps the emitter from throwing.
@@ -62,8 +72,22 @@ export async function probeTail(
     closed ??= new Error('probe channel closed');
     wake?.();
   });
-  const readTail = async (): Promise<number> => {
-    await ch.prefetch(1);
+  /** Waits up to `ms` until `cond` holds (re-checked on every delivery) or the channel closes. */
+  const waitUntil = async (cond: () => boolean, ms: number): Promise<void> => {
+    const deadline = Date.now() + ms;
+    while (!cond() && closed === null && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now());
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  };
+  const readBounds = async (): Promise<StreamBounds> => {
+    await ch.prefetch(1); // per consumer: each gets exactly one chunk
     await ch.consume(
       queue,
       (msg) => {
@@ -73,37 +97,39 @@ export async function probeTail(
       },
       { noAck: false, arguments: { 'x-stream-offset': 'last' } },
     );
+    if (withHead) {
+      await ch.consume(
+        queue,
+        (msg) => {
+          const offset = msg === null ? null : streamOffset(msg);
+          if (offset !== null && (head === null || offset < head)) head = offset;
+          wake?.();
+        },
+        { noAck: false, arguments: { 'x-stream-offset': 'first' } },
+      );
+    }
     const { messageCount } = await ch.checkQueue(queue);
-    if (tail >= 0) return tail;
-    const waitMs = messageCount > 0 ? timeoutMs : graceMs;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, waitMs);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    wake = null;
+    if (tail < 0) {
+      await waitUntil(() => tail >= 0, messageCount > 0 ? timeoutMs : graceMs);
+      if (closed !== null) throw closed;
+      if (tail < 0 && messageCount > 0) {
+        throw new TransportError('FK_TRANSPORT_TIMEOUT', `amqp stream '${queue}' sent no entry in ${timeoutMs} ms`, {
+          retryable: true,
+        });
+      }
+      if (tail >= 0) await ch.checkQueue(queue); // barrier: the rest of the last chunk came too
+    }
+    // The head chunk is read as the tail chunk is: it may come a moment after the barrier.
+    if (withHead && tail >= 0) await waitUntil(() => head !== null, timeoutMs);
     if (closed !== null) throw closed;
-    if (tail >= 0) {
-      await ch.checkQueue(queue);
-      return tail;
-    }
-    if (messageCount > 0) {
-      throw new TransportError('FK_TRANSPORT_TIMEOUT', `amqp stream '${queue}' sent no entry in ${timeoutMs} ms`, {
-        retryable: true,
-      });
-    }
-    return -1;
+    return { tail, head: withHead && tail >= 0 ? head : null };
   };
-  let result: number;
+  let result: StreamBounds;
   try {
-    result = await readTail();
+    result = await readBounds();
   } catch (err) {
     if (closed === null) await closeChannel(ch, closeTimeoutMs);
     throw err;
-  } finally {
-    wake = null;
   }
   if (closed === null && !(await closeChannel(ch, closeTimeoutMs))) {
     throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp stream '${queue}': closing the probe channel got no answer`, {

@@ -77,6 +77,13 @@ export interface XmppTransportOptions {
    * @default silentLogger
    */
   readonly logger?: Logger;
+  /**
+   * Never write to the archive: `publish` rejects with `FK_READ_ONLY`. (The archive preferences
+   * are only ever read, never set.) XMPP has no read-only credentials: this is fk's promise, not
+   * the server's.
+   * @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Options after validation, with every default applied. */
@@ -92,6 +99,7 @@ export interface NormalizedXmppOptions {
   readonly retryLowMs: number;
   readonly retryHighMs: number;
   readonly logger: Logger;
+  readonly readOnly: boolean;
 }
 
 const SERVICE_RE = /^(xmpps?|wss?):\/\/[^\s/:@]+(:\d{1,5})?(\/\S*)?$/i;
@@ -182,5 +190,6 @@ export function normalizeXmppOptions(
     retryLowMs,
     retryHighMs,
     logger: options.logger ?? silentLogger,
+    readOnly: options.readOnly === true,
   };
 }

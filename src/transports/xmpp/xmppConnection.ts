@@ -60,7 +60,8 @@ export function openXmppConnection(
   let started = false;
   let stopping = false;
   let authFailed = false;
-  const backoff = createBackoff({ minMs: opts.retryLowMs, maxMs: opts.retryHighMs });
+  // ±20 %: clients cut off together do not come back in step.
+  const backoff = createBackoff({ minMs: opts.retryLowMs, maxMs: opts.retryHighMs, jitter: 0.2 });
   let nextId = 0;
   let abortStart: ((err: Error) => void) | null = null;
   const requests = new Map<string, { resolve: (e: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();

@@ -1,23 +1,16 @@
 import type { Element } from '@xmpp/client';
 import { TransportError } from '../../core/errors';
-import type { PublishMeta, Transport, TransportStatus } from '../../core/transport';
+import { createStatusHub } from '../../core/statusHub';
+import type { PublishMeta, Transport } from '../../core/transport';
 import { normalizeXmppOptions } from './options';
 import type { XmppTransportOptions } from './options';
 import { assertServerSupport } from './serverCheck';
-import { availablePresence, enableCarbons, errorCondition, ownMessage, readRecord, recordMessage, stanzaIdBy } from './stanza';
+import { availablePresence, enableCarbons, errorCondition, ownMessage, readRecord, stanzaIdBy } from './stanza';
+import { createXmppPublisher } from './xmppPublisher';
 import { createArchiveSubscription } from './archiveSubscription';
 import type { ArchiveSubscription } from './archiveSubscription';
 import { openXmppConnection } from './xmppConnection';
 import type { XmppConnection } from './xmppConnection';
-
-interface Pending {
-  readonly stanza: Element;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout;
-  readonly promise: Promise<void>;
-  resent: boolean;
-}
 
 /**
  * A {@link Transport} over XMPP: the history of one user is the message archive (XEP-0313) of
@@ -46,42 +39,25 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
   let connecting: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
   let epoch = 0;
-  const pending = new Map<string, Pending>();
+  const publisher = createXmppPublisher(opts, log);
   const subs = new Set<ArchiveSubscription>();
-  const statusListeners = new Set<(s: TransportStatus) => void>();
+  const status = createStatusHub(log);
+  const setStatus = status.emit;
   // A function, not an inline comparison: close() may change `state` across any await.
   const isClosed = (): boolean => state === 'closed';
 
-  const setStatus = (s: TransportStatus): void => {
-    for (const l of statusListeners) {
-      try {
-        l(s);
-      } catch (err) {
-        log.error({ err }, 'status listener failed');
-      }
-    }
-  };
   const closedError = (op: string): TransportError =>
     new TransportError('FK_TRANSPORT_CLOSED', `xmpp transport for ${opts.service} is closed (${op})`);
   const offlineError = (op: string): TransportError =>
     new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp transport for ${opts.service} is offline (${op})`, { retryable: true });
 
-  const settle = (id: string, err?: Error): void => {
-    const p = pending.get(id);
-    if (!p) return;
-    clearTimeout(p.timer);
-    pending.delete(id);
-    if (err) p.reject(err);
-    else p.resolve();
-  };
-
   const onStanza = (stanza: Element): void => {
     if (!conn) return;
     for (const s of subs) s.route(stanza);
     if (stanza.name !== 'message') return;
-    if (stanza.attrs.type === 'error' && stanza.attrs.id !== undefined && pending.has(stanza.attrs.id)) {
+    if (stanza.attrs.type === 'error' && stanza.attrs.id !== undefined && publisher.has(stanza.attrs.id)) {
       const condition = errorCondition(stanza);
-      settle(stanza.attrs.id, new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp server refused record '${stanza.attrs.id}': ${condition}`, {
+      publisher.settle(stanza.attrs.id, new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp server refused record '${stanza.attrs.id}': ${condition}`, {
         retryable: false,
         details: { id: stanza.attrs.id, condition },
       }));
@@ -92,7 +68,7 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
     if (!message || !record) return;
     // The archive's stanza id on the echo proves the record was stored (mod_mam adds it after the
     // append succeeded); a copy without one is not a confirmation.
-    if (stanzaIdBy(message, conn.ownBare) !== null) settle(record.id);
+    if (stanzaIdBy(message, conn.ownBare) !== null) publisher.settle(record.id);
     for (const s of subs) s.wake();
   };
 
@@ -107,24 +83,15 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
     epoch++;
     setStatus({ kind: 'online' });
     log.info({ resumed }, 'connected');
-    if (!resumed) {
-      // A new session: the server forgot what it did not acknowledge. Send those records once more.
-      for (const [id, p] of pending) {
-        if (p.resent) continue;
-        p.resent = true;
-        log.debug({ id }, 'record re-sent');
-        conn?.send(p.stanza).catch((err: unknown) => log.warn({ err, id }, 'record re-send failed'));
-      }
-    }
+    // A new session: the server forgot what it did not acknowledge. Send those records once more.
+    if (!resumed && conn !== null) publisher.resendOnce(conn);
     for (const s of subs) s.resume(epoch);
   };
 
   const onDown = (reason: string, retryInMs: number | undefined): void => {
     if (state === 'closed') return;
     state = 'offline';
-    for (const [id, p] of pending) {
-      if (p.resent) settle(id, new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp connection lost before record '${id}' was confirmed`, { retryable: true }));
-    }
+    publisher.failResent();
     setStatus(retryInMs === undefined ? { kind: 'offline', reason } : { kind: 'offline', reason, retryInMs });
   };
 
@@ -179,28 +146,11 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
 
     publish(line: string, meta: PublishMeta): Promise<void> {
       if (state === 'closed') return Promise.reject(closedError('publish'));
-      if (state !== 'online' || conn === null) return Promise.reject(offlineError('publish'));
-      const existing = pending.get(meta.id);
-      if (existing) return existing.promise;
-      let stanza: Element;
-      try {
-        stanza = recordMessage(conn.ownBare, line, meta);
-      } catch (err) {
-        return Promise.reject(err);
+      if (opts.readOnly) {
+        return Promise.reject(new TransportError('FK_READ_ONLY', `xmpp transport for ${opts.service} is read-only: nothing is written`));
       }
-      let resolve!: () => void;
-      let reject!: (err: Error) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      const timer = setTimeout(() => {
-        settle(meta.id, new TransportError('FK_TRANSPORT_TIMEOUT', `xmpp server did not confirm record '${meta.id}' within ${opts.requestTimeoutMs} ms`, { retryable: true }));
-      }, opts.requestTimeoutMs);
-      pending.set(meta.id, { stanza, resolve, reject, timer, promise, resent: false });
-      log.debug({ id: meta.id, seq: meta.seq }, 'record published');
-      conn.send(stanza).catch((err: unknown) => log.warn({ err, id: meta.id }, 'record send failed'));
-      return promise;
+      if (state !== 'online' || conn === null) return Promise.reject(offlineError('publish'));
+      return publisher.publish(conn, line, meta);
     },
 
     async subscribe(from, handlers) {
@@ -220,7 +170,7 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
     close() {
       closing ??= (async () => {
         state = 'closed';
-        for (const id of [...pending.keys()]) settle(id, closedError('publish'));
+        publisher.rejectAll(() => closedError('publish'));
         for (const s of subs) s.stop();
         subs.clear();
         const c = conn;
@@ -233,9 +183,6 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
       return closing;
     },
 
-    onStatus(listener) {
-      statusListeners.add(listener);
-      return () => statusListeners.delete(listener);
-    },
+    onStatus: status.onStatus,
   };
 }

@@ -43,25 +43,41 @@ describe('the file backend accounts', () => {
     writeFileSync(fileLayout(dir).history('carol@example.org'), '');
     expect(await removeUser(dir, 'carol@example.org', { deleteHistory: true })).toEqual({ historyDeleted: true });
     expect(await backend.authenticate('carol@example.org', 'new-password')).toBeNull();
-    await expect(removeUser(dir, 'carol@example.org', { deleteHistory: false })).rejects.toThrow("no account 'carol@example.org'");
+    await expect(removeUser(dir, 'carol@example.org', { deleteHistory: false })).rejects.toThrow(
+      "no account 'carol@example.org'",
+    );
     expect(readFileSync(path, 'utf8')).toMatch(/^# fk serve accounts/);
   }, 60_000);
 
   it('refuses a malformed account file at start, naming the line; bad e-mails and short passwords', async () => {
-    expect(() => parseAccounts('# c\na@b.org $argon2id$x\nbroken line here\n', 'accts')).toThrow("account file 'accts' line 3: expected '<e-mail> <argon2id hash>'");
-    expect(() => parseAccounts('a@b.org $argon2id$x\na@b.org $argon2id$y\n', 'accts')).toThrow("'a@b.org' appears twice");
+    expect(() => parseAccounts('# c\na@b.org $argon2id$x\nbroken line here\n', 'accts')).toThrow(
+      "account file 'accts' line 3: expected '<e-mail> <argon2id hash>'",
+    );
+    expect(() => parseAccounts('a@b.org $argon2id$x\na@b.org $argon2id$y\n', 'accts')).toThrow(
+      "'a@b.org' appears twice",
+    );
     writeFileSync(fileLayout(dir).accounts, 'nonsense\n');
     expect(() => createFileBackend(dir, silentLogger, hasher)).toThrow(/line 1/);
-    await expect(addUser(dir, 'alice@localhost', 'long-enough', hasher)).rejects.toThrow(/not an e-mail address Flowkeeper's client can sign in with/);
-    await expect(newPassword('a@b.org', undefined, { FK_SERVE_PASSWORD: 'short' })).rejects.toThrow('too short: at least 8 characters');
-    await expect(newPassword('a@b.org', join(dir, 'missing'))).rejects.toThrow("password file '" + join(dir, 'missing') + "' (--password-file) cannot be read");
+    await expect(addUser(dir, 'alice@localhost', 'long-enough', hasher)).rejects.toThrow(
+      /not an e-mail address Flowkeeper's client can sign in with/,
+    );
+    await expect(newPassword('a@b.org', undefined, { FK_SERVE_PASSWORD: 'short' })).rejects.toThrow(
+      'too short: at least 8 characters',
+    );
+    await expect(newPassword('a@b.org', join(dir, 'missing'))).rejects.toThrow(
+      "password file '" + join(dir, 'missing') + "' (--password-file) cannot be read",
+    );
     expect(await newPassword('a@b.org', undefined, { FK_SERVE_PASSWORD: 'long enough' })).toBe('long enough');
-    await expect(addUser('amqp://h/', 'a@b.org', 'long-enough', hasher)).rejects.toThrow(/accounts are the broker's own/);
+    await expect(addUser('amqp://h/', 'a@b.org', 'long-enough', hasher)).rejects.toThrow(
+      /accounts are the broker's own/,
+    );
   });
 
   it('a concurrent update loses no account (the lock and the atomic rename)', async () => {
     const path = join(dir, 'accounts');
-    await Promise.all(Array.from({ length: 8 }, (_, i) => updateAccounts(path, (a) => void a.set(`u${i}@x.org`, `$argon2id$${i}`))));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => updateAccounts(path, (a) => void a.set(`u${i}@x.org`, `$argon2id$${i}`))),
+    );
     expect([...watchedAccounts(path)().keys()].sort()).toEqual(Array.from({ length: 8 }, (_, i) => `u${i}@x.org`));
   });
 });

@@ -7,7 +7,8 @@ import { connectionDeps, fakeSocket, flush, memoryBackend } from '../../support/
 
 const A = 'alice@example.org';
 const PW = 'alice-password';
-const auth = (email = A, token = `basic|${PW}`, consent = 'true'): string => rawLine(1, 'admin@local.host', 'Authenticate', [email, token, consent]);
+const auth = (email = A, token = `basic|${PW}`, consent = 'true'): string =>
+  rawLine(1, 'admin@local.host', 'Authenticate', [email, token, consent]);
 const replay = (n: number): string => rawLine(2, 'admin@local.host', 'Replay', [String(n)]);
 
 function setup(limits = {}, backendOpts = {}) {
@@ -38,7 +39,9 @@ describe('serve connection', () => {
     conn.onFrame(replay(3));
     conn.onFrame(rawLine(1, 'admin@local.host', 'Ping', ['p']));
     await flush();
-    expect(socket.lines()).toEqual([expect.stringMatching(/^4, .*: Error\("401", "Wrong password for user alice@example\.org"\)$/)]);
+    expect(socket.lines()).toEqual([
+      expect.stringMatching(/^4, .*: Error\("401", "Wrong password for user alice@example\.org"\)$/),
+    ]);
     expect(socket.closed).toBeNull();
     s.deps.timers.fire(s.deps.limits.authTimeoutMs);
     expect(socket.closed).toMatchObject({ code: CLOSE.policy });
@@ -52,7 +55,9 @@ describe('serve connection', () => {
     await flush();
     expect(socket.frames).toEqual([]);
     s.deps.timers.fire(2000);
-    expect(socket.lines()).toEqual([expect.stringMatching(/^1, .*: Error\("401", "Invalid Google auth token for user alice@example\.org: /)]);
+    expect(socket.lines()).toEqual([
+      expect.stringMatching(/^1, .*: Error\("401", "Invalid Google auth token for user alice@example\.org: /),
+    ]);
   });
 
   it('a new account without consent: "User consent is required", the socket closes, no history is created', async () => {
@@ -74,15 +79,16 @@ describe('serve connection', () => {
     expect(s.deps.stats.accountsCreated).toBe(1);
   });
 
-  it(`replays in frames of ${REPLAY_BATCH} lines from the position asked, ReplayCompleted last`, async () => {
+  it(`replays in frames of up to ${REPLAY_BATCH} lines from the position asked, ReplayCompleted last`, async () => {
     const s = setup();
     await signedIn(s);
     const t = createMemoryTransport(s.backend.logs.get(A));
     await t.connect();
-    for (let seq = 2; seq <= 2500; seq++) await t.publish(rawLine(seq, A, 'CreateBacklog', [`b${seq}`, 'x']), { id: `i${seq}`, seq });
+    for (let seq = 2; seq <= 2500; seq++)
+      await t.publish(rawLine(seq, A, 'CreateBacklog', [`b${seq}`, 'x']), { id: `i${seq}`, seq });
     const { socket } = await signedIn(s, 100);
     const sizes = socket.frames.map((f) => f.split('\n').length);
-    expect(sizes).toEqual([1000, 1000, 401]);
+    expect(sizes).toEqual([900, 1000, 501]); // aligned to the hub's cached blocks, ReplayCompleted on the last
     const lines = socket.lines();
     expect(lines[0]).toMatch(/^101, /);
     expect(lines[2399]).toMatch(/^2500, /);
@@ -100,7 +106,9 @@ describe('serve connection', () => {
     await flush();
     expect(socket.lines().slice(at)).toEqual([
       expect.stringMatching(/^1, .*: Pong\("u-1", ""\)$/),
-      expect.stringMatching(/^2, .*: Error\("403", "Refused: a record of user bob@example\.org on the account of alice@example\.org"\)$/),
+      expect.stringMatching(
+        /^2, .*: Error\("403", "Refused: a record of user bob@example\.org on the account of alice@example\.org"\)$/,
+      ),
       expect.stringMatching(/^1, .*: Error\("413", "Line too long: at most 200 bytes"\)$/),
       expect.stringMatching(/^1, .*: Error\("400", "Refused: already authenticated"\)$/),
     ]);
@@ -143,6 +151,32 @@ describe('serve connection', () => {
     expect(a.conn.state).toBe('ready');
   });
 
+  it('after too many failed sign-ins from an address, even the right password is refused unchecked (429)', async () => {
+    const s = setup();
+    let checks = 0;
+    const authenticate = s.backend.authenticate.bind(s.backend);
+    s.backend.authenticate = (e, p) => {
+      checks++;
+      return authenticate(e, p);
+    };
+    for (let i = 0; i < s.deps.limits.authFailuresPerAddress; i++) {
+      const { conn } = s.open();
+      conn.onFrame(auth(A, 'basic|wrong'));
+      await flush();
+    }
+    const { socket, conn } = s.open();
+    conn.onFrame(auth());
+    conn.onFrame(replay(0));
+    await flush();
+    expect(socket.lines()).toEqual([
+      expect.stringMatching(
+        /Error\("429", "Too many failed sign-ins for user alice@example\.org: try again in \d+ s"\)/,
+      ),
+    ]);
+    expect(checks).toBe(s.deps.limits.authFailuresPerAddress);
+    expect(s.deps.stats.signIns).toMatchObject({ wrong: 10, limited: 1, ok: 0 });
+  });
+
   it('limits: connections per account, idle timeout', async () => {
     const s = setup({ maxConnectionsPerAccount: 1 });
     const a = await signedIn(s);
@@ -150,7 +184,9 @@ describe('serve connection', () => {
     conn.onFrame(auth());
     conn.onFrame(replay(0));
     await flush();
-    expect(socket.lines()).toEqual([expect.stringMatching(/Error\("429", "Too many connections for user alice@example\.org: at most 1"\)/)]);
+    expect(socket.lines()).toEqual([
+      expect.stringMatching(/Error\("429", "Too many connections for user alice@example\.org: at most 1"\)/),
+    ]);
     expect(socket.closed).not.toBeNull();
     s.deps.timers.fire(s.deps.limits.idleTimeoutMs);
     expect(a.socket.closed).toMatchObject({ code: CLOSE.goingAway, reason: 'idle timeout' });

@@ -48,7 +48,11 @@ describe('hub: one account history', () => {
     expect(b.got).toEqual([l2]);
     expect(a.got).toEqual([]);
     expect(log.entries.map((e) => e.line)).toHaveLength(2);
-    expect(await hub.submit(b, rawLine(2, A, 'CreateBacklog', ['b2', 'Late']))).toEqual({ ok: false, code: 409, message: 'Sequence conflict: received 2, expected 3' });
+    expect(await hub.submit(b, rawLine(2, A, 'CreateBacklog', ['b2', 'Late']))).toEqual({
+      ok: false,
+      code: 409,
+      message: 'Sequence conflict: received 2, expected 3',
+    });
     expect(hub.count).toBe(2);
     await hub.close();
   });

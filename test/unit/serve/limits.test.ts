@@ -1,6 +1,7 @@
 import { createAuthLimiter } from '../../../src/serve/authLimiter';
 import { DEFAULT_LIMITS, resolveLimits } from '../../../src/serve/limits';
-import { parseListen } from '../../../src/cli/commands/serve';
+import { Command } from 'commander';
+import { limitsFromOptions, parseListen, register } from '../../../src/cli/commands/serve';
 
 describe('sign-in rate limiting', () => {
   it('blocks an address after its failures in the window, and lets it in again once they age out', () => {
@@ -32,9 +33,57 @@ describe('sign-in rate limiting', () => {
 describe('serve limits and --listen', () => {
   it('takes flags in seconds and integers, and names a bad one', () => {
     expect(resolveLimits({})).toEqual(DEFAULT_LIMITS);
-    expect(resolveLimits({ idleTimeoutMs: '1.5', maxConnections: '7' })).toMatchObject({ idleTimeoutMs: 1500, maxConnections: 7 });
-    expect(() => resolveLimits({ maxLineBytes: '1e3x' })).toThrow("--max-line-bytes must be a positive integer, got '1e3x'");
+    expect(resolveLimits({ idleTimeoutMs: '1.5', maxConnections: '7' })).toMatchObject({
+      idleTimeoutMs: 1500,
+      maxConnections: 7,
+    });
+    expect(() => resolveLimits({ maxLineBytes: '1e3x' })).toThrow(
+      "--max-line-bytes must be a positive integer, got '1e3x'",
+    );
     expect(() => resolveLimits({ authTimeoutMs: '0' })).toThrow(/--auth-timeout must be a positive number of seconds/);
+  });
+
+  it('every limit flag reaches its limit through commander (seconds on the command line)', () => {
+    const program = new Command();
+    register(program);
+    const run = program.commands.find((c) => c.name() === 'serve')?.commands.find((c) => c.name() === 'run') as Command;
+    run.parseOptions([
+      ...[
+        '--max-line-bytes',
+        '100',
+        '--max-connections',
+        '2',
+        '--max-connections-per-account',
+        '3',
+        '--auth-timeout',
+        '4',
+      ],
+      ...['--idle-timeout', '5', '--ping-interval', '6', '--max-buffered-bytes', '7', '--max-queued-lines', '8'],
+      ...[
+        '--auth-failures-per-address',
+        '9',
+        '--auth-failures-per-account',
+        '10',
+        '--auth-window',
+        '11',
+        '--linger',
+        '0.5',
+      ],
+    ]);
+    expect(limitsFromOptions(run.opts())).toEqual({
+      maxLineBytes: 100,
+      maxConnections: 2,
+      maxConnectionsPerAccount: 3,
+      authTimeoutMs: 4000,
+      idleTimeoutMs: 5000,
+      pingIntervalMs: 6000,
+      maxBufferedBytes: 7,
+      maxQueuedLines: 8,
+      authFailuresPerAddress: 9,
+      authFailuresPerAccount: 10,
+      authWindowMs: 11_000,
+      lingerMs: 500,
+    });
   });
 
   it('parses host:port', () => {

@@ -4,13 +4,21 @@ const T = 1_780_000_000_123_456;
 
 describe('serve protocol', () => {
   it('reads the control messages the client sends, parameters unescaped', () => {
-    expect(readInbound('1, 2026-11-30 09:00:00.123456+00:00, admin@local.host: Authenticate("a@b.org", "basic|p\\"w\\\\", "true")')).toEqual({
+    expect(
+      readInbound(
+        '1, 2026-11-30 09:00:00.123456+00:00, admin@local.host: Authenticate("a@b.org", "basic|p\\"w\\\\", "true")',
+      ),
+    ).toEqual({
       kind: 'control',
       name: 'Authenticate',
       seq: 1,
       params: ['a@b.org', 'basic|p"w\\', 'true'],
     });
-    expect(readInbound('2, 2026-11-30 09:00:00+00:00, admin@local.host: Replay("17", "")\r')).toMatchObject({ kind: 'control', name: 'Replay', params: ['17', ''] });
+    expect(readInbound('2, 2026-11-30 09:00:00+00:00, admin@local.host: Replay("17", "")\r')).toMatchObject({
+      kind: 'control',
+      name: 'Replay',
+      params: ['17', ''],
+    });
   });
 
   it('reads the header of a plaintext record, and a Fernet line as opaque', () => {
@@ -45,19 +53,30 @@ describe('serve protocol', () => {
   });
 
   it('writes server lines as the client parses them: admin user, at least two parameters, seq from 1', () => {
-    expect(serverLine(0, T, 'ReplayCompleted', [])).toBe('1, 2026-05-28 20:26:40.123456+00:00, admin@local.host: ReplayCompleted("", "")');
-    expect(serverLine(4, T, 'Pong', ['u1'])).toBe('4, 2026-05-28 20:26:40.123456+00:00, admin@local.host: Pong("u1", "")');
+    expect(serverLine(0, T, 'ReplayCompleted', [])).toBe(
+      '1, 2026-05-28 20:26:40.123456+00:00, admin@local.host: ReplayCompleted("", "")',
+    );
+    expect(serverLine(4, T, 'Pong', ['u1'])).toBe(
+      '4, 2026-05-28 20:26:40.123456+00:00, admin@local.host: Pong("u1", "")',
+    );
     expect(errorLine(7, T, 409, 'a "quoted" \\ message')).toBe(
       '7, 2026-05-28 20:26:40.123456+00:00, admin@local.host: Error("409", "a \\"quoted\\" \\\\ message")',
     );
-    expect(readInbound(serverLine(2, T, 'Ping', ['x']))).toMatchObject({ kind: 'control', name: 'Ping', params: ['x', ''] });
+    expect(readInbound(serverLine(2, T, 'Ping', ['x']))).toMatchObject({
+      kind: 'control',
+      name: 'Ping',
+      params: ['x', ''],
+    });
   });
 
   it('parses parameter lists like the client, and describes lines for logs without their content', () => {
     expect(parseParams('')).toEqual([]);
     expect(parseParams(' "a" ,  "b\\\\" ')).toEqual(['a', 'b\\']);
     expect(parseParams('"a" "b"')).toBeNull();
-    expect(describeLine('5, 2026-11-30 09:00:00+00:00, a@b.org: RenameBacklog("b1", "Secret name")')).toEqual({ seq: 5, name: 'RenameBacklog' });
+    expect(describeLine('5, 2026-11-30 09:00:00+00:00, a@b.org: RenameBacklog("b1", "Secret name")')).toEqual({
+      seq: 5,
+      name: 'RenameBacklog',
+    });
     expect(JSON.stringify(describeLine('+gAAAAAB' + 'x'.repeat(100)))).not.toContain('gAAAA');
   });
 });

@@ -34,6 +34,7 @@ describe('normalizeXmppOptions', () => {
       retryLowMs: DEFAULT_RETRY_LOW_MS,
       retryHighMs: DEFAULT_RETRY_HIGH_MS,
       logger: silentLogger,
+      readOnly: false,
     });
   });
 

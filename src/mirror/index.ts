@@ -1,0 +1,1 @@
+export { createMirror, type Mirror, type MirrorOptions, type MirrorStatus } from './mirror';
