@@ -1,7 +1,8 @@
 /**
  * A watcher for the fault proxy (`faultProxy.ts`): follows the AMQP 0-9-1 frames of one direction
- * of one connection (across chunk boundaries) and names the close methods it sees, so a test can
- * cut a link at the exact moment a client closes a channel or the connection.
+ * of one connection (across chunk boundaries) and names the methods it sees, so a test can cut a
+ * link at the exact moment a client closes a channel or the connection, publishes a record, or
+ * the broker confirms one.
  *
  * Frame layout (AMQP 0-9-1 §4.2.3): type (1 byte), channel (2), size (4), payload, 0xCE. A method
  * frame (type 1) starts its payload with class id (2) and method id (2). The client first sends
@@ -15,6 +16,9 @@ const METHODS: Record<string, string> = {
   '40/10': 'exchange.declare',
   '50/10': 'queue.declare',
   '60/20': 'basic.consume',
+  '60/40': 'basic.publish',
+  // down: a publisher confirm (the broker stored the message); up: a consumer's acknowledgement
+  '60/80': 'basic.ack',
 };
 
 /**
