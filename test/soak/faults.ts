@@ -7,6 +7,8 @@ import type { Commands } from './commands';
  *
  * - `drop`: every proxied connection dropped at once (writers, the daemon);
  * - `outage`: the same, and new connections refused for 1–3 s (the broker looks down);
+ * - `daemon`: only the daemon cut off, for 2–8 s, while the writers go on (what it rings
+ *   meanwhile may be voided by a record it reads later: the case for `retracts`);
  * - `publish`: the connection that next sends a record is dropped with it (the record never
  *   reaches the broker);
  * - `confirm`: the connection the broker next confirms a record on is dropped with the confirm
@@ -14,12 +16,13 @@ import type { Commands } from './commands';
  * - `blackhole`: as `confirm`, but the connection stays open and silent (a dead peer);
  * - `kill`: a running command is SIGKILLed (on a file history, the only fault).
  */
-export type FaultKind = 'drop' | 'outage' | 'publish' | 'confirm' | 'blackhole' | 'kill';
+export type FaultKind = 'drop' | 'outage' | 'daemon' | 'publish' | 'confirm' | 'blackhole' | 'kill';
 
 export type FaultCounts = Record<FaultKind, number>;
 
 export interface FaultOptions {
   readonly proxy: FaultProxy | null;
+  readonly daemonProxy: FaultProxy | null;
   readonly cutEvents: { readonly publish: string; readonly confirm: string } | null;
   readonly commands: Commands;
   readonly random: () => number;
@@ -40,6 +43,7 @@ function weights(o: FaultOptions): Array<[FaultKind, number]> {
     ['outage', 2],
     ['kill', 2],
   ];
+  if (o.daemonProxy !== null) w.push(['daemon', 2]);
   if (o.cutEvents !== null)
     w.push(
       ['publish', 2],
@@ -73,22 +77,32 @@ async function armed(proxy: FaultProxy, direction: 'up' | 'down', event: string,
 
 /** Runs until `stopped()`; returns how many faults of each kind actually happened. */
 export async function injectFaults(o: FaultOptions): Promise<FaultCounts> {
-  const counts: FaultCounts = { drop: 0, outage: 0, publish: 0, confirm: 0, blackhole: 0, kill: 0 };
-  const { proxy } = o;
+  const counts: FaultCounts = { drop: 0, outage: 0, daemon: 0, publish: 0, confirm: 0, blackhole: 0, kill: 0 };
+  const { proxy, daemonProxy } = o;
+  const proxies = [proxy, daemonProxy].filter((p): p is FaultProxy => p !== null);
+  /** Refuses and drops every connection of `ps` for `ms`. */
+  const outage = async (ps: readonly FaultProxy[], ms: number): Promise<void> => {
+    for (const p of ps) {
+      p.refuse = true;
+      p.dropAll();
+    }
+    await sleep(ms);
+    for (const p of ps) p.refuse = false;
+  };
   while (!o.stopped()) {
     await sleep(o.meanGapMs * (0.5 + o.random()));
     if (o.stopped()) break;
     const kind = pick(o);
     let done = false;
     if (kind === 'kill') done = o.commands.killOne((n) => Math.floor(o.random() * n));
-    else if (proxy !== null && kind === 'drop') {
-      proxy.dropAll();
+    else if (kind === 'drop') {
+      proxies.forEach((p) => p.dropAll());
       done = true;
-    } else if (proxy !== null && kind === 'outage') {
-      proxy.refuse = true;
-      proxy.dropAll();
-      await sleep(1000 + 2000 * o.random());
-      proxy.refuse = false;
+    } else if (kind === 'outage') {
+      await outage(proxies, 1000 + 2000 * o.random());
+      done = true;
+    } else if (kind === 'daemon' && daemonProxy !== null) {
+      await outage([daemonProxy], 2000 + 6000 * o.random());
       done = true;
     } else if (proxy !== null && o.cutEvents !== null) {
       const { publish, confirm } = o.cutEvents;
@@ -98,9 +112,9 @@ export async function injectFaults(o: FaultOptions): Promise<FaultCounts> {
     }
     if (done) counts[kind]++;
   }
-  if (proxy !== null) {
-    proxy.disarm();
-    proxy.refuse = false;
+  for (const p of proxies) {
+    p.disarm();
+    p.refuse = false;
   }
   return counts;
 }

@@ -56,7 +56,7 @@ export function printReport(r: SoakResult, out: (line: string) => void): void {
   const h = r.history;
   const n = r.notifications;
   const f = r.faults;
-  const cuts = f.drop + f.outage + f.publish + f.confirm + f.blackhole;
+  const cuts = f.drop + f.outage + f.daemon + f.publish + f.confirm + f.blackhole;
   out(`soak: backend ${r.backend} (${r.where}), ${r.lanes} writers, ${r.seconds} s, seed ${r.seed}`);
   out(`actions attempted: ${h.total.attempted}`);
   out(`actions exited 0: ${h.total.ok}`);
@@ -70,7 +70,7 @@ export function printReport(r: SoakResult, out: (line: string) => void): void {
     out(`  ${k.padEnd(8)} attempted ${c.attempted}, exited 0 ${c.ok}, present ${c.present} (failed but present ${c.failedPresent}), lost ${c.lost}, duplicated ${c.duplicated}`);
   }
   out(`history records: ${r.records}`);
-  out(`cuts made: ${cuts} (drop ${f.drop}, outage ${f.outage}, at publish ${f.publish}, at confirm ${f.confirm}, blackhole ${f.blackhole})`);
+  out(`cuts made: ${cuts} (drop ${f.drop}, outage ${f.outage}, daemon alone ${f.daemon}, at publish ${f.publish}, at confirm ${f.confirm}, blackhole ${f.blackhole})`);
   out(`commands killed: ${f.kill}`);
   out(`notifications delivered: ${n.deliveries} (distinct pomodoro events checked: ${n.checked})`);
   out(`notifications checked: ${n.checked} (matched ${n.matched}, retracted by a later void ${n.retracted})`);
