@@ -1,8 +1,9 @@
 import { actions, type Action } from '../../../../src/core/engine/actions';
 import type { ReplayState } from '../../../../src/core/engine/replay';
-import { at, given, USER, type Step } from '../../../support/spec';
+import type { StrategyName } from '../../../../src/core/engine/records';
+import { at, given, USER } from '../../../support/spec';
 
-const step = (a: Action): Step => [a.name, ...a.params];
+const step = (a: Action): [StrategyName, ...string[]] => [a.name, ...a.params];
 const user = (s: ReplayState) => s.tenant.users.get(USER)!;
 const wi = (s: ReplayState, uid = 'w1') => user(s).workitems.get(uid)!;
 
