@@ -37,12 +37,15 @@ export function renameBacklog(ctx: StrategyContext): void {
 /**
  * Deletes backlog `b` of `user` (DeleteBacklog, or DeleteUser on the user's behalf): each
  * workitem goes the way DeleteWorkitem deletes it, which looks the uid up again, first backlog
- * first.
+ * first (so a twin in an earlier backlog is deleted instead).
  */
 export function deleteBacklogOf(ctx: StrategyContext, user: User, b: Backlog): void {
   for (const w of [...b.workitems.values()]) deleteWorkitemOf(ctx, user, w.uid);
   b.itemUpdated(ctx.record.when, isNaive(ctx));
   user.backlogs.remove(b.uid);
+  // a workitem whose uid an earlier backlog also holds was not the one deleted: it goes with its
+  // backlog as it is (a pomodoro it runs keeps the timer running)
+  for (const w of b.workitems.values()) user.workitems.remove(w);
 }
 
 /** DeleteBacklog("<backlog uid>", "") */

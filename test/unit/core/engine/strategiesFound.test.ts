@@ -55,6 +55,24 @@ describe('rules found by differential runs', () => {
     expect(bob('b2').state().tenant.users.has('bob@example.org')).toBe(false);
   });
 
+  it('deletes, for a workitem of a deleted backlog, an earlier backlog\'s twin instead; the timer it ran keeps running', () => {
+    const s = story()
+      .line('CreateBacklog', 'b1', 'One')
+      .line('CreateBacklog', 'b2', 'Two')
+      .line('ReorderBacklog', 'b2', '0')
+      .line('CreateWorkitem', 'w1', 'b1', 'Tracked')
+      .line('AddPomodoro', 'w1', '1', 'tracker')
+      .line('StartTimer', 'w1', '')
+      .line('CreateWorkitem', 'w1', 'b2', 'Twin')
+      .line('DeleteBacklog', 'b1', '')
+      .line('CompleteWorkitem', 'w1', 'finished')
+      .line('StopTimer', '', '')
+      .state('lenient');
+    expect(s.skipped.map((x) => x.lineNumber)).toEqual([10]);
+    expect(userIn(s).backlogs.values().map((b) => [b.uid, b.workitems.size])).toEqual([['b2', 0]]);
+    expect(userIn(s).timer.state).toBe('idle');
+  });
+
   it('takes a workitem out of its backlog and adds it nowhere when the target already holds its uid', () => {
     const s = pomodoro.line('CreateBacklog', 'b2', 'Other').line('CreateWorkitem', 'w1', 'b2', 'Twin').line('MoveWorkitem', 'w1', 'b2').state();
     const u = userIn(s);
