@@ -37,19 +37,37 @@ export function configFrom(cmd: Command): Config {
   });
 }
 
-/**
- * Opens the configured backend, runs `fn`, and always closes. `readOnly`: the command only reads,
- * so it never writes to the backend whatever `--read-only` says (read permission is enough).
- */
-export async function withSession<T>(
-  cmd: Command,
-  fn: (s: Session, config: Config, logger: Logger) => Promise<T>,
-  opts: { readOnly?: boolean } = {},
-): Promise<T> {
-  const given = configFrom(cmd);
-  const config = opts.readOnly === true ? { ...given, readOnly: true } : given;
+/** Opens the configured backend, runs `fn`, and always closes. */
+export async function withSession<T>(cmd: Command, fn: (s: Session, config: Config, logger: Logger) => Promise<T>): Promise<T> {
+  const config = configFrom(cmd);
   const logger = createLogger(config.logLevel, { cmd: cmd.name() });
   const session = await openSession(config, logger);
+  try {
+    return await fn(session, config, logger);
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * `withSession` for a command that only reads: never writes to the backend (read permission is
+ * enough), and a broker history nobody wrote yet comes to `fn` as `null` instead of an error.
+ */
+export async function withReadSession<T>(
+  cmd: Command,
+  fn: (s: Session | null, config: Config, logger: Logger) => Promise<T>,
+): Promise<T> {
+  const config = { ...configFrom(cmd), readOnly: true };
+  const logger = createLogger(config.logLevel, { cmd: cmd.name() });
+  let session: Session;
+  try {
+    session = await openSession(config, logger);
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'FK_NOT_FOUND' && err.details?.queue !== undefined) {
+      return fn(null, config, logger);
+    }
+    throw err;
+  }
   try {
     return await fn(session, config, logger);
   } finally {
