@@ -21,7 +21,8 @@ const { parentPort, workerData: d } = require('node:worker_threads');
 const sodium = require(d.sodiumPath);
 sodium.ready
   .then(() => {
-    const key = sodium.crypto_pwhash(d.keyBytes, d.passphrase, d.salt, d.opslimit, d.memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
+    const alg = sodium.crypto_pwhash_ALG_ARGON2ID13;
+    const key = sodium.crypto_pwhash(d.keyBytes, d.passphrase, d.salt, d.opslimit, d.memlimit, alg);
     parentPort.postMessage({ key });
   })
   .catch((err) => parentPort.postMessage({ error: String((err && err.message) || err) }));
