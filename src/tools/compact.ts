@@ -1,6 +1,7 @@
 import { canonicalState } from '../core/engine/canonical';
 import type { Micros } from '../core/clock';
-import { analyseHistory, COMPACT_RULES, type CompactGroup, type CompactRule } from './compactRules';
+import { COMPACT_RULES, type CompactGroup, type CompactRule } from './compactGroups';
+import { analyseHistory } from './compactRules';
 import { DomainError, FkError } from '../core/errors';
 import { renumbered, type StrategyRecord } from '../core/engine/records';
 import { createReplayState, executeRecord, replay, sealAtEnd, type ReplayOptions, type ReplayState } from '../core/engine/replay';
