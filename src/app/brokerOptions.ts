@@ -49,72 +49,88 @@ function bad(where: string, expected: string, got: unknown): never {
   throw new InputError('FK_CONFIG_INVALID', `${where} must be ${expected}, got ${JSON.stringify(got)}`);
 }
 
-function section(config: Config, name: 'amqp' | 'xmpp', keys: readonly string[]): Readonly<Record<string, unknown>> {
+type Section = Readonly<Record<string, unknown>>;
+
+function section(config: Config, name: 'amqp' | 'xmpp', keys: readonly string[]): Section {
   const raw = config.raw[name];
   if (raw === undefined) return {};
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) bad(`config file: '${name}'`, 'an object', raw);
   const unknown = Object.keys(raw).find((k) => !keys.includes(k));
   if (unknown !== undefined) {
-    throw new InputError('FK_CONFIG_INVALID', `config file: unknown key '${name}.${unknown}' (known: ${keys.join(', ')})`);
+    const known = keys.join(', ');
+    throw new InputError('FK_CONFIG_INVALID', `config file: unknown key '${name}.${unknown}' (known: ${known})`);
   }
-  return raw as Readonly<Record<string, unknown>>;
+  return raw as Section;
 }
 
-/** The first value given: environment (a string, parsed by `parse`) or the config file. */
-function pick<T>(
-  env: string | undefined,
-  envName: string,
-  file: unknown,
-  fileName: string,
-  check: (v: unknown) => v is T,
-  expected: string,
-  parse: (s: string) => unknown = (s) => s,
-): T | undefined {
+/** What a setting must look like: a check, its wording, and how its environment string is read. */
+interface Rule<T> {
+  readonly is: (v: unknown) => v is T;
+  readonly expected: string;
+  readonly parse?: (s: string) => unknown;
+}
+
+/** Where settings come from: the environment, and one section of the config file. */
+interface Source {
+  readonly env: NodeJS.ProcessEnv;
+  readonly file: Section;
+  readonly name: 'amqp' | 'xmpp';
+}
+
+/** The first value given: the environment variable `envName` (parsed), else `<section>.<key>`. */
+function pick<T>(src: Source, envName: string, key: string, rule: Rule<T>): T | undefined {
+  const env = src.env[envName];
   if (env !== undefined && env !== '') {
-    const v = parse(env);
-    return check(v) ? v : bad(`environment variable ${envName}`, expected, env);
+    const v = rule.parse ? rule.parse(env) : env;
+    return rule.is(v) ? v : bad(`environment variable ${envName}`, rule.expected, env);
   }
-  if (file === undefined) return undefined;
-  return check(file) ? file : bad(`config file: '${fileName}'`, expected, file);
+  const v = src.file[key];
+  if (v === undefined) return undefined;
+  return rule.is(v) ? v : bad(`config file: '${src.name}.${key}'`, rule.expected, v);
 }
 
-const isInt =
-  (min: number, max: number) =>
-  (v: unknown): v is number =>
-    typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
-const isMaxAge = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,8}[YMDhms]$/.test(v);
-const isPath = (v: unknown): v is string => typeof v === 'string' && v !== '';
-const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
-const parseBool = (s: string): unknown => (/^(1|true|yes|on)$/i.test(s) ? true : /^(0|false|no|off)$/i.test(s) ? false : s);
+const integer = (min: number, max: number, unit: string): Rule<number> => ({
+  is: (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max,
+  expected: `${unit} from ${min} to ${max}`,
+  parse: Number,
+});
+const MAX_AGE: Rule<string> = {
+  is: (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,8}[YMDhms]$/.test(v),
+  expected: "an age like '3650D' (a number and one of Y M D h m s)",
+};
+const PATH: Rule<string> = {
+  is: (v: unknown): v is string => typeof v === 'string' && v !== '',
+  expected: 'a file path',
+};
+const BOOLEAN: Rule<boolean> = {
+  is: (v: unknown): v is boolean => typeof v === 'boolean',
+  expected: 'true or false',
+  parse: (s) => (/^(1|true|yes|on)$/i.test(s) ? true : /^(0|false|no|off)$/i.test(s) ? false : s),
+};
+const RECONNECT_MAX = integer(100, 3_600_000, 'milliseconds');
 
 function readPem(path: string | undefined, what: string): Buffer | undefined {
   if (path === undefined) return undefined;
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new InputError('FK_CONFIG_INVALID', `cannot read the ${what} '${path}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
-      cause: err,
-    });
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new InputError('FK_CONFIG_INVALID', `cannot read the ${what} '${path}': ${why}`, { cause: err });
   }
-}
-
-function reconnectMaxMs(env: NodeJS.ProcessEnv, file: unknown, name: string): number {
-  return (
-    pick(env.FK_RECONNECT_MAX_MS, 'FK_RECONNECT_MAX_MS', file, name, isInt(100, 3_600_000), 'milliseconds from 100 to 3600000', Number) ??
-    DEFAULT_RECONNECT_MAX_MS
-  );
 }
 
 /** The `amqp` settings of `config` (files named there are read now: a missing CA is an error at once). */
 export function resolveAmqpSettings(config: Config, env: NodeJS.ProcessEnv = process.env): AmqpSettings {
-  const s = section(config, 'amqp', AMQP_KEYS);
-  const heartbeatSeconds = pick(env.FK_AMQP_HEARTBEAT, 'FK_AMQP_HEARTBEAT', s.heartbeatSeconds, 'amqp.heartbeatSeconds', isInt(0, 65_535), 'seconds from 0 to 65535', Number);
-  const maxAge = pick(env.FK_AMQP_MAX_AGE, 'FK_AMQP_MAX_AGE', s.maxAge, 'amqp.maxAge', isMaxAge, "an age like '3650D' (a number and one of Y M D h m s)");
-  const caFile = pick(env.FK_AMQP_CA_FILE, 'FK_AMQP_CA_FILE', s.caFile, 'amqp.caFile', isPath, 'a file path');
-  const certFile = pick(env.FK_AMQP_CERT_FILE, 'FK_AMQP_CERT_FILE', s.certFile, 'amqp.certFile', isPath, 'a file path');
-  const keyFile = pick(env.FK_AMQP_KEY_FILE, 'FK_AMQP_KEY_FILE', s.keyFile, 'amqp.keyFile', isPath, 'a file path');
+  const src: Source = { env, file: section(config, 'amqp', AMQP_KEYS), name: 'amqp' };
+  const heartbeatSeconds = pick(src, 'FK_AMQP_HEARTBEAT', 'heartbeatSeconds', integer(0, 65_535, 'seconds'));
+  const maxAge = pick(src, 'FK_AMQP_MAX_AGE', 'maxAge', MAX_AGE);
+  const caFile = pick(src, 'FK_AMQP_CA_FILE', 'caFile', PATH);
+  const certFile = pick(src, 'FK_AMQP_CERT_FILE', 'certFile', PATH);
+  const keyFile = pick(src, 'FK_AMQP_KEY_FILE', 'keyFile', PATH);
   if ((certFile === undefined) !== (keyFile === undefined)) {
-    throw new InputError('FK_CONFIG_INVALID', 'a client certificate needs both amqp.certFile (FK_AMQP_CERT_FILE) and amqp.keyFile (FK_AMQP_KEY_FILE)');
+    const message =
+      'a client certificate needs both amqp.certFile (FK_AMQP_CERT_FILE) and amqp.keyFile (FK_AMQP_KEY_FILE)';
+    throw new InputError('FK_CONFIG_INVALID', message);
   }
   const ca = readPem(caFile, 'CA certificate file');
   const cert = readPem(certFile, 'client certificate file');
@@ -125,13 +141,15 @@ export function resolveAmqpSettings(config: Config, env: NodeJS.ProcessEnv = pro
     ...(ca !== undefined ? { ca } : {}),
     ...(cert !== undefined ? { cert } : {}),
     ...(key !== undefined ? { key } : {}),
-    reconnectMaxMs: reconnectMaxMs(env, s.reconnectMaxMs, 'amqp.reconnectMaxMs'),
+    reconnectMaxMs: pick(src, 'FK_RECONNECT_MAX_MS', 'reconnectMaxMs', RECONNECT_MAX) ?? DEFAULT_RECONNECT_MAX_MS,
   });
 }
 
 /** The `xmpp` settings of `config`. */
 export function resolveXmppSettings(config: Config, env: NodeJS.ProcessEnv = process.env): XmppSettings {
-  const s = section(config, 'xmpp', XMPP_KEYS);
-  const srv = pick(env.FK_XMPP_SRV, 'FK_XMPP_SRV', s.srv, 'xmpp.srv', isBool, 'true or false', parseBool) ?? true;
-  return Object.freeze({ srv, reconnectMaxMs: reconnectMaxMs(env, s.reconnectMaxMs, 'xmpp.reconnectMaxMs') });
+  const src: Source = { env, file: section(config, 'xmpp', XMPP_KEYS), name: 'xmpp' };
+  return Object.freeze({
+    srv: pick(src, 'FK_XMPP_SRV', 'srv', BOOLEAN) ?? true,
+    reconnectMaxMs: pick(src, 'FK_RECONNECT_MAX_MS', 'reconnectMaxMs', RECONNECT_MAX) ?? DEFAULT_RECONNECT_MAX_MS,
+  });
 }

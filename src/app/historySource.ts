@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Micros } from '../core/clock';
-import { createFernetCipher, createSodiumCipher, type Cipher, type SodiumHeader } from '../core/crypto';
+import type { Cipher, SodiumHeader } from '../core/crypto';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import type { StrategyRecord } from '../core/engine/records';
+import { renumbered, type StrategyRecord } from '../core/engine/records';
 import { applyLine, createHistoryState, settleKey } from '../core/engine/engine';
 import type { EngineOptions, HistoryEncryption } from '../core/engine/engine';
 import { sealAtEnd, type ReplayState } from '../core/engine/replay';
@@ -11,7 +11,7 @@ import { readLog } from '../core/readLog';
 import type { Transport, TransportEntry } from '../core/transport';
 import { redactBackend, type Config } from './config';
 import { detectEncryption } from './historyEncryption';
-import { getFernetKey, getSodiumKey } from './keyCache';
+import { createHistoryCipher } from './historyCipher';
 import { requirePassphrase } from './passphrase';
 import type { Progress } from './progress';
 import { backendKind, createTransportFor } from './session';
@@ -70,11 +70,11 @@ async function cipherFor(
   const why = `to read the encrypted history '${where}'`;
   const passphrase = await requirePassphrase({ passphraseFile: opts.passphraseFile }, why);
   const cache = { cacheDir: join(opts.cacheDir, 'keys') };
-  if (format === 'fernet') return createFernetCipher(await getFernetKey(passphrase, cache));
+  if (format === 'fernet') return createHistoryCipher(passphrase, { format }, cache);
   if (header === null) {
     throw new InputError('FK_INPUT_INVALID', `'${where}' holds sodium records but no '# fk-sodium' header line`);
   }
-  return createSodiumCipher({ key: await getSodiumKey(passphrase, header.salt, cache), logId: header.logId });
+  return createHistoryCipher(passphrase, { format, salt: header.salt, logId: header.logId }, cache);
 }
 
 /** Feeds stored lines through the record engine; collects what it accepted. */
@@ -167,6 +167,5 @@ export async function readBackendHistory(config: Config, logger: Logger, opts: R
   const cipher = await cipherFor(encryption, header, where, opts);
   const read = scan(lines, { policy: 'race', encryption, ...(cipher ? { cipher } : {}) }, opts, where, header);
   // Flowkeeper numbers a history from 1; a broker's first accepted record may carry another number.
-  const records = read.records.map((r, i) => (r.seq === i + 1 ? r : { ...r, seq: i + 1 }));
-  return { ...read, records };
+  return { ...read, records: renumbered(read.records) };
 }

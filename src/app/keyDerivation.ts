@@ -1,5 +1,5 @@
 import { pbkdf2 } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker as WorkerType } from 'node:worker_threads';
 import { deriveSodiumKey, fernetKdfParams, sodiumKdfParams } from '../core/crypto';
 
 /**
@@ -21,7 +21,8 @@ const { parentPort, workerData: d } = require('node:worker_threads');
 const sodium = require(d.sodiumPath);
 sodium.ready
   .then(() => {
-    const key = sodium.crypto_pwhash(d.keyBytes, d.passphrase, d.salt, d.opslimit, d.memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
+    const alg = sodium.crypto_pwhash_ALG_ARGON2ID13;
+    const key = sodium.crypto_pwhash(d.keyBytes, d.passphrase, d.salt, d.opslimit, d.memlimit, alg);
     parentPort.postMessage({ key });
   })
   .catch((err) => parentPort.postMessage({ error: String((err && err.message) || err) }));
@@ -60,6 +61,9 @@ export async function deriveSodiumKeyOffThread(
 
 /** Runs Argon2id in a worker thread; rejects if the worker fails in any way. */
 function inWorker(p: ReturnType<typeof sodiumKdfParams>): Promise<Uint8Array> {
+  // Loaded here, not at the top: a command on a plain history never derives a key and should not
+  // pay for worker_threads at start-up (test/integration/startup.int.test.ts).
+  const { Worker } = require('node:worker_threads') as { Worker: typeof WorkerType };
   return new Promise<Uint8Array>((resolve, reject) => {
     const worker = new Worker(ARGON2ID_WORKER, {
       eval: true,

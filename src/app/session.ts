@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
-import { createFernetCipher, createSodiumCipher, formatSodiumHeader, sodiumKeyCheck, type Cipher } from '../core/crypto';
+import { formatSodiumHeader, sodiumKeyCheck, type Cipher } from '../core/crypto';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { SnapshotStore } from '../core/snapshots';
@@ -15,7 +15,8 @@ import { resolveAmqpSettings } from './brokerOptions';
 import { historyCreation, redactBackend, type Config } from './config';
 import { detectEncryption, type DetectedEncryption } from './historyEncryption';
 import { historyName } from './historyName';
-import { getFernetKey, getSodiumKey } from './keyCache';
+import { createHistoryCipher } from './historyCipher';
+import { getSodiumKey } from './keyCache';
 import { requirePassphrase, resolvePassphrase } from './passphrase';
 import { createReplicaCache } from './replicaCache';
 import { createFileSnapshotStore, createReplicaSnapshotStore } from './snapshotStore';
@@ -102,8 +103,8 @@ async function fileCipher(config: Config, head: DetectedEncryption): Promise<{ c
       ? await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history '${config.backend}'`)
       : await resolvePassphrase({ passphraseFile: config.passphraseFile, input: { isTTY: false } as never });
   if (passphrase === null) return { requireEncryption: false };
-  const key = await getFernetKey(passphrase, { cacheDir: join(config.cacheDir, 'keys') });
-  return { cipher: createFernetCipher(key), requireEncryption: encrypted || config.encryption === 'fernet' };
+  const cipher = await createHistoryCipher(passphrase, { format: 'fernet' }, keyCache(config));
+  return { cipher, requireEncryption: encrypted || config.encryption === 'fernet' };
 }
 
 /**
@@ -121,8 +122,7 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
       throw new InputError('FK_CONFIG_INVALID', `the history at '${where}' ${found.decided ? 'holds Fernet records' : "was opened by a sync server ('fk serve')"}: use --encryption fernet`);
     }
     const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
-    const key = await getFernetKey(passphrase, { cacheDir: join(config.cacheDir, 'keys') });
-    return { cipher: createFernetCipher(key), requireEncryption: true };
+    return { cipher: await createHistoryCipher(passphrase, { format: 'fernet' }, keyCache(config)), requireEncryption: true };
   }
   if (found.decided && found.header === null) {
     if (config.encryption !== 'auto') {
@@ -138,14 +138,19 @@ async function brokerCipher(config: Config, transport: Transport): Promise<{ cip
     // The header carries a key check, so a reader with another passphrase is told so at once.
     const logId = randomUUID();
     const salt = new Uint8Array(randomBytes(16));
-    const check = sodiumKeyCheck(await getSodiumKey(passphrase, salt, { cacheDir: join(config.cacheDir, 'keys') }), logId);
+    const check = sodiumKeyCheck(await getSodiumKey(passphrase, salt, keyCache(config)), logId);
     const line = formatSodiumHeader({ logId, salt, check });
     await transport.publish(line, { id: randomUUID(), seq: 0 });
     header = (await leadingEntries(transport)).header;
     if (header === null) throw new InputError('FK_CONFIG_INVALID', 'the history header could not be written');
   }
-  const key = await getSodiumKey(passphrase, header.salt, { cacheDir: join(config.cacheDir, 'keys') });
-  return { cipher: await createSodiumCipher({ key, logId: header.logId }), requireEncryption: true };
+  const choice = { format: 'sodium', salt: header.salt, logId: header.logId } as const;
+  return { cipher: await createHistoryCipher(passphrase, choice, keyCache(config)), requireEncryption: true };
+}
+
+/** The key cache of the configured cache directory. */
+function keyCache(config: Config): { cacheDir: string } {
+  return { cacheDir: join(config.cacheDir, 'keys') };
 }
 
 /** Where a session's model snapshots live: anchored in the file, or in a broker's replica. */

@@ -70,9 +70,8 @@ export async function srvService(
 ): Promise<string | null> {
   const url = new URL(backend);
   const domain = url.hostname;
-  if (url.port !== '' || url.searchParams.has('service') || domain === 'localhost' || isIP(domain.replace(/^\[|\]$/g, '')) !== 0) {
-    return null;
-  }
+  const literal = domain === 'localhost' || isIP(domain.replace(/^\[|\]$/g, '')) !== 0;
+  if (url.port !== '' || url.searchParams.has('service') || literal) return null;
   let records: SrvRecord[];
   try {
     records = await resolveSrv(`_xmpp-client._tcp.${domain}`);
@@ -80,7 +79,8 @@ export async function srvService(
     return null; // ENOTFOUND, ENODATA, timeout: the domain itself on 5222, as before SRV
   }
   if (records.length === 1 && records[0]?.name === '.') {
-    throw new InputError('FK_CONFIG_INVALID', `the XMPP domain '${domain}' says it offers no client service (SRV target '.')`);
+    const message = `the XMPP domain '${domain}' says it offers no client service (SRV target '.')`;
+    throw new InputError('FK_CONFIG_INVALID', message);
   }
   const best = Math.min(...records.map((r) => r.priority));
   const pool = records.filter((r) => r.priority === best && r.name !== '.');
@@ -92,7 +92,11 @@ export async function srvService(
 }
 
 /** Builds the XMPP transport for `config.backend` (loaded only when an xmpp:// backend is used). */
-export async function createXmppTransportFromUrl(config: Config, logger: Logger, resolveSrv?: ResolveSrv): Promise<Transport> {
+export async function createXmppTransportFromUrl(
+  config: Config,
+  logger: Logger,
+  resolveSrv?: ResolveSrv,
+): Promise<Transport> {
   const settings = resolveXmppSettings(config);
   const options = xmppOptionsFromUrl(config.backend);
   const service = settings.srv ? await srvService(config.backend, resolveSrv) : null;

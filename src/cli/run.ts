@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DomainError, FkError, InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { ADMIN_USER, type Backlog, type User, type Workitem } from '../core/engine/model';
+import { ADMIN_USER, type Backlog, type Category, type User, type Workitem } from '../core/engine/model';
 import type { ReplayState } from '../core/engine/replay';
 import { loadConfig, type Config } from '../app/config';
 import { createLogger } from '../app/logger';
@@ -37,19 +37,37 @@ export function configFrom(cmd: Command): Config {
   });
 }
 
-/**
- * Opens the configured backend, runs `fn`, and always closes. `readOnly`: the command only reads,
- * so it never writes to the backend whatever `--read-only` says (read permission is enough).
- */
-export async function withSession<T>(
-  cmd: Command,
-  fn: (s: Session, config: Config, logger: Logger) => Promise<T>,
-  opts: { readOnly?: boolean } = {},
-): Promise<T> {
-  const given = configFrom(cmd);
-  const config = opts.readOnly === true ? { ...given, readOnly: true } : given;
+/** Opens the configured backend, runs `fn`, and always closes. */
+export async function withSession<T>(cmd: Command, fn: (s: Session, config: Config, logger: Logger) => Promise<T>): Promise<T> {
+  const config = configFrom(cmd);
   const logger = createLogger(config.logLevel, { cmd: cmd.name() });
   const session = await openSession(config, logger);
+  try {
+    return await fn(session, config, logger);
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * `withSession` for a command that only reads: never writes to the backend (read permission is
+ * enough), and a broker history nobody wrote yet comes to `fn` as `null` instead of an error.
+ */
+export async function withReadSession<T>(
+  cmd: Command,
+  fn: (s: Session | null, config: Config, logger: Logger) => Promise<T>,
+): Promise<T> {
+  const config = { ...configFrom(cmd), readOnly: true };
+  const logger = createLogger(config.logLevel, { cmd: cmd.name() });
+  let session: Session;
+  try {
+    session = await openSession(config, logger);
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'FK_NOT_FOUND' && err.details?.queue !== undefined) {
+      return fn(null, config, logger);
+    }
+    throw err;
+  }
   try {
     return await fn(session, config, logger);
   } finally {
@@ -112,6 +130,24 @@ export function resolveBacklog(user: User, ref: string): Backlog {
 
 export function resolveWorkitem(user: User, ref: string): Workitem {
   return resolve('workitem', user.workitems.values(), ref);
+}
+
+/** A category of the user (the root `#root` included), by uid, unique uid prefix or name. */
+export function resolveCategory(user: User, ref: string): Category {
+  return resolve('category', user.categories.values(), ref);
+}
+
+/**
+ * The index Flowkeeper's Reorder* strategies take for an item now at `from` (0-based) to end up
+ * at `to` (0-based): moving down, it counts the item's own place, which the list loses first.
+ */
+export function reorderIndex(from: number, to: number): number {
+  return to > from ? to + 1 : to;
+}
+
+/** A 1-based position in a list of `size` items (`fk … reorder`), as a 0-based index. */
+export function positionArg(text: string, size: number, what: string): number {
+  return positiveInt(text, `${what} position`, Math.max(1, size)) - 1;
 }
 
 /** The longest duration the CLI accepts (a pomodoro, a rest, an interruption): one day. */

@@ -43,7 +43,7 @@ function section(title: string, rows: readonly StatsRow[]): string[] {
 export function renderStatsTable(s: Stats): string {
   const range = s.from !== null || s.to !== null ? `, ${s.from ?? '…'} .. ${s.to ?? '…'}` : '';
   const out = [
-    `Statistics of ${s.user} (days in UTC${formatOffset(s.utcOffsetMinutes)}${range})`,
+    `Statistics of ${s.user} (days in ${s.timeZone ?? `UTC${formatOffset(s.utcOffsetMinutes)}`}${range})`,
     '',
     ...section('Day', s.days),
     '',
@@ -69,6 +69,9 @@ function niceStep(max: number): number {
 
 export type SvgMetric = 'pomodoros' | 'focus';
 
+/** Widest average advance of a bold sans-serif character, in em (wide letters and `@` included). */
+export const TITLE_EM = 0.62;
+
 /**
  * A bar chart of completed pomodoros (or focus hours) per day, as a standalone SVG document.
  * Only dates and numbers are drawn, plus the user identity in the title (escaped).
@@ -82,14 +85,16 @@ export function renderStatsSvg(s: Stats, metric: SvgMetric = 'pomodoros'): strin
   const top = 48;
   const plotH = 240;
   const bottom = 90;
-  const width = Math.max(360, left + days.length * (bar + gap) + 24);
+  const title = `${metric === 'focus' ? 'Focus hours' : 'Completed pomodoros'} per day: ${s.user}`;
+  // The title (15 px bold) must fit: up to ~0.62 em per character in a sans-serif bold face.
+  const titleWidth = Math.ceil(title.length * TITLE_EM * 15);
+  const width = Math.max(360, left + days.length * (bar + gap) + 24, left + titleWidth + 24);
   const height = top + plotH + bottom;
   const max = Math.max(0, ...days.map(value));
   const step = niceStep(max);
   const yMax = Math.max(step, Math.ceil(max / step) * step);
   const y = (v: number): number => top + plotH - (v / yMax) * plotH;
   const fmt = (v: number): string => (metric === 'focus' ? v.toFixed(1) : String(v));
-  const title = `${metric === 'focus' ? 'Focus hours' : 'Completed pomodoros'} per day: ${s.user}`;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<title>${escapeXml(title)}</title>`,

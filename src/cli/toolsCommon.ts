@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Micros } from '../core/clock';
-import { createFernetCipher, type Cipher } from '../core/crypto';
+import type { Cipher } from '../core/crypto';
 import { InputError } from '../core/errors';
 import type { StrategyRecord } from '../core/engine/records';
 import { formatRecord } from '../core/engine/serializer';
 import { parseInstant } from '../core/engine/time';
 import type { Config } from '../app/config';
 import { readBackendHistory, readHistoryFile, type HistoryRead } from '../app/historySource';
-import { getFernetKey } from '../app/keyCache';
+import { createHistoryCipher } from '../app/historyCipher';
 import { createLogger } from '../app/logger';
 import { requirePassphrase } from '../app/passphrase';
 import { createProgress } from '../app/progress';
@@ -44,7 +44,7 @@ export async function readToolSource(cmd: Command, file: string | undefined, now
 /** The Fernet cipher for `--encrypt`: the passphrase from the usual sources, the key from the cache. */
 export async function fernetForOutput(config: Config, purpose: string, passphraseFile?: string): Promise<Cipher> {
   const passphrase = await requirePassphrase({ passphraseFile: passphraseFile ?? config.passphraseFile }, purpose);
-  return createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(config.cacheDir, 'keys') }));
+  return createHistoryCipher(passphrase, { format: 'fernet' }, { cacheDir: join(config.cacheDir, 'keys') });
 }
 
 /** Serializes records the way Flowkeeper writes its data file, optionally encrypted, one per line. */
@@ -55,11 +55,6 @@ export function historyText(records: readonly StrategyRecord[], cipher?: Cipher)
     return cipher ? cipher.encryptLine(plain, { seq: r.seq, user: r.user }) : plain;
   });
   return `${lines.join('\n')}\n`;
-}
-
-/** Renumbers records 1..n: the only numbering Flowkeeper accepts in a new file. */
-export function renumbered(records: readonly StrategyRecord[]): StrategyRecord[] {
-  return records.map((r, i) => (r.seq === i + 1 ? r : { ...r, seq: i + 1 }));
 }
 
 export const percent = (part: number, whole: number): string => (whole === 0 ? '0%' : `${((part / whole) * 100).toFixed(1)}%`);

@@ -71,5 +71,7 @@ export function assertBackoffPolicy(policy: BackoffPolicy): void {
   const jitter = policy.jitter ?? 0;
   if (!Number.isFinite(minMs) || minMs < 0) throw new RangeError(`backoff minMs must be ≥ 0, got ${minMs}`);
   if (!Number.isFinite(maxMs) || maxMs < minMs) throw new RangeError(`backoff maxMs must be ≥ minMs, got ${maxMs}`);
-  if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) throw new RangeError(`backoff jitter must be in [0, 1], got ${jitter}`);
+  if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) {
+    throw new RangeError(`backoff jitter must be in [0, 1], got ${jitter}`);
+  }
 }

@@ -68,6 +68,52 @@ export class ParseError extends LineError {
   override name = 'ParseError';
 }
 
+/** What a refused strategy was about: the kinds of thing the model holds. */
+export type RefusedEntity = 'user' | 'backlog' | 'workitem' | 'category' | 'pomodoro' | 'timer' | 'record';
+
+/**
+ * The business rules a strategy refuses by (Flowkeeper's checks, named once), so that a caller
+ * can word a refusal in its own terms without reading the message:
+ * - `not-found`, `already-exists`: the entity with that uid is missing, or already there
+ * - `sealed`: the workitem is finished or canceled; `not-sealed`: it is not (RestoreWorkitem)
+ * - `timer-running`: the user's timer already runs; `timer-idle`: it does not (StopTimer)
+ * - `not-running`: the workitem has no running pomodoro (AddInterruption, VoidPomodoro)
+ * - `no-planned-pomodoro`: the workitem has no new pomodoro to start
+ * - `too-few-planned`: fewer new pomodoros than RemovePomodoro removes (`details.available`)
+ * - `admin-only`, `system-user`: only the admin manages users; the admin itself is not managed
+ * - `root-category`: the root category is not renamed or reordered
+ * - `category-assigned`, `category-not-assigned`: UpdateWorkitemCategories adds one the
+ *   workitem has, or removes one it lacks
+ * - `invalid-parameter`: a parameter outside what the strategy takes (a count, a type, a state)
+ * - `timer-transition`: a pomodoro cannot make that transition (Flowkeeper's internal checks)
+ */
+export type DomainRule =
+  | 'not-found'
+  | 'already-exists'
+  | 'sealed'
+  | 'not-sealed'
+  | 'timer-running'
+  | 'timer-idle'
+  | 'not-running'
+  | 'no-planned-pomodoro'
+  | 'too-few-planned'
+  | 'admin-only'
+  | 'system-user'
+  | 'root-category'
+  | 'category-assigned'
+  | 'category-not-assigned'
+  | 'invalid-parameter'
+  | 'timer-transition';
+
+/** A refusal in data: which rule, about which entity (and uid, never a name: names are user data). */
+export interface Refusal {
+  readonly rule: DomainRule;
+  readonly entity: RefusedEntity;
+  readonly uid?: string;
+  /** `too-few-planned`: how many new pomodoros there are. */
+  readonly available?: number;
+}
+
 /**
  * A business rule rejected a strategy, or the history is inconsistent (gap, duplicate sequence).
  * `pythonName` is the exception class Flowkeeper itself raises in the same situation, kept so that
@@ -83,6 +129,18 @@ export class DomainError extends LineError {
   ) {
     super(code, message, options);
     this.pythonName = options.pythonName ?? 'Exception';
+  }
+
+  /** The rule a strategy refused by (in `details`), or null for other domain errors (a gap, a time). */
+  get refusal(): Refusal | null {
+    const d = this.details;
+    if (d === undefined || typeof d.rule !== 'string' || typeof d.entity !== 'string') return null;
+    return {
+      rule: d.rule as DomainRule,
+      entity: d.entity as RefusedEntity,
+      ...(typeof d.uid === 'string' ? { uid: d.uid } : {}),
+      ...(typeof d.available === 'number' ? { available: d.available } : {}),
+    };
   }
 }
 

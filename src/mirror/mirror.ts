@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { realpathSync } from 'node:fs';
-import { createFernetCipher, encryptedFormatOf, type Cipher } from '../core/crypto';
+import { encryptedFormatOf, type Cipher } from '../core/crypto';
 import { FkError, InputError, TransportError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { redactBackend, type Config } from '../app/config';
-import { getFernetKey } from '../app/keyCache';
+import { createHistoryCipher } from '../app/historyCipher';
 import { requirePassphrase } from '../app/passphrase';
 import { backendKind, historyName, openSession, type Session } from '../app/session';
 import { firstRecordLine } from '../transports/file';
@@ -169,7 +169,7 @@ export function createMirror(opts: MirrorOptions): Mirror {
     }
     const why = `for the encrypted file '${opts.from}'`;
     const passphrase = await requirePassphrase({ passphraseFile: broker.passphraseFile }, why);
-    return createFernetCipher(await getFernetKey(passphrase, { cacheDir: join(broker.cacheDir, 'keys') }));
+    return createHistoryCipher(passphrase, { format: 'fernet' }, { cacheDir: join(broker.cacheDir, 'keys') });
   }
 
   async function start(): Promise<void> {

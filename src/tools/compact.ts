@@ -1,8 +1,9 @@
 import { canonicalState } from '../core/engine/canonical';
 import type { Micros } from '../core/clock';
-import { analyseHistory, COMPACT_RULES, type CompactGroup, type CompactRule } from './compactRules';
+import { COMPACT_RULES, type CompactGroup, type CompactRule } from './compactGroups';
+import { analyseHistory } from './compactRules';
 import { DomainError, FkError } from '../core/errors';
-import type { StrategyRecord } from '../core/engine/records';
+import { renumbered, type StrategyRecord } from '../core/engine/records';
 import { createReplayState, executeRecord, replay, sealAtEnd, type ReplayOptions, type ReplayState } from '../core/engine/replay';
 import { formatRecord } from '../core/engine/serializer';
 import { diffStates, type KeyDiff } from './stateDiff';
@@ -112,11 +113,6 @@ function applyEdits(records: readonly StrategyRecord[], groups: Iterable<Compact
     from.push(i);
   });
   return { out, from };
-}
-
-/** Renumbers from 1 (the only numbering Flowkeeper accepts: strictly consecutive). */
-function renumber(records: readonly StrategyRecord[]): StrategyRecord[] {
-  return records.map((r, i) => (r.seq === i + 1 ? r : { ...r, seq: i + 1 }));
 }
 
 /**
@@ -241,10 +237,10 @@ export function compactHistory(records: readonly StrategyRecord[], opts: Compact
   search(analysis.coarse);
   search(analysis.fine);
 
-  const compacted = renumber(applyEdits(records, accepted).out);
+  const compacted = renumbered(applyEdits(records, accepted).out);
   progress({ phase: 'verify', done: 0, total: 2 });
   if (!sameFinalState(original, records, compacted, ropts)) {
-    return { records: renumber(records), inputRecords: records.length, outputRecords: records.length, saved: 0, rules: zero(rules), verifications };
+    return { records: renumbered(records), inputRecords: records.length, outputRecords: records.length, saved: 0, rules: zero(rules), verifications };
   }
   progress({ phase: 'verify', done: 2, total: 2 });
   const removedBy = new Map<number, CompactRule>();

@@ -3,6 +3,7 @@ import { InputError } from '../core/errors';
 import type { Tenant, Workitem } from '../core/engine/model';
 import { tagsOf } from '../core/engine/strategies/tags';
 import { daysFromCivil, formatDate } from '../core/engine/time';
+import type { Zone } from './timeZone';
 
 /**
  * Productivity statistics of one user, computed from the final state (a replayed model): what
@@ -18,7 +19,8 @@ import { daysFromCivil, formatDate } from '../core/engine/time';
  * - a **voided** pomodoro is a work interval that ended before its work duration did.
  *
  * Everything is attributed to the calendar day of its start (interruptions: of their creation),
- * in UTC shifted by `utcOffsetMinutes`. Weeks are ISO 8601 weeks (`2026-W24`).
+ * in `timeZone` (daylight saving included), else in UTC shifted by `utcOffsetMinutes`. Weeks are
+ * ISO 8601 weeks (`2026-W24`).
  */
 export interface StatsOptions {
   /** Whose statistics (the user identity). */
@@ -29,6 +31,8 @@ export interface StatsOptions {
   readonly to?: string;
   /** Minutes east of UTC that days are cut at (`120` for UTC+02:00). @default 0 */
   readonly utcOffsetMinutes?: number;
+  /** The time zone days are cut in (`utcOffsetMinutes` is then ignored). @default none: the offset */
+  readonly timeZone?: Zone;
 }
 
 /** The figures of one day, week, tag, category, or of everything. */
@@ -51,6 +55,8 @@ export interface Stats {
   readonly from: string | null;
   readonly to: string | null;
   readonly utcOffsetMinutes: number;
+  /** The IANA time zone days were cut in, or null for a fixed offset. */
+  readonly timeZone: string | null;
   /** Everything in the range. */
   readonly total: StatsRow;
   /** Every day from the first to the last active one (or `from`..`to`), zeros included. */
@@ -104,7 +110,8 @@ export function computeStats(tenant: Tenant, opts: StatsOptions): Stats {
   }
   const user = tenant.users.get(opts.user);
   if (user === undefined) throw new InputError('FK_INPUT_INVALID', `user '${opts.user}' not found in the history`);
-  const dayOf = (t: Micros): string => formatDate(t + offset * 60_000_000);
+  const zone = opts.timeZone;
+  const dayOf = zone ? (t: Micros): string => zone.day(t) : (t: Micros): string => formatDate(t + offset * 60_000_000);
   const inRange = (day: string): boolean => (opts.from === undefined || day >= opts.from) && (opts.to === undefined || day <= opts.to);
   const days = new Map<string, Acc>();
   const tags = new Map<string, Acc>();
@@ -167,6 +174,7 @@ export function computeStats(tenant: Tenant, opts: StatsOptions): Stats {
     from: opts.from ?? null,
     to: opts.to ?? null,
     utcOffsetMinutes: offset,
+    timeZone: zone?.name ?? null,
     total: row('total', 'total', total),
     days: dayRows,
     weeks: [...weeks].map(([k, a]) => row(k, k, a)),

@@ -74,16 +74,17 @@ describeWith(ctl ? amqpEndpoint() : null, 'fk with a read-only RabbitMQ user (is
     expect(readOnly.code).toBe(4);
     expect(readOnly.stderr).toMatch(/^fk: amqp transport for history '.*' is read-only: nothing is written/m);
 
-    // A history that does not exist is not created by a reader.
+    // A history that does not exist is not created by a reader (`status` says "no history yet").
     const other = `fk-none-${randomUUID().slice(0, 8)}@example.org`;
     histories.push(historyName(other));
     const missing = await runNode(
       CLI,
-      ['--backend', backendOf(ro.name, ro.password), '--user', other, 'status'],
+      ['--backend', backendOf(ro.name, ro.password), '--user', other, 'state'],
       { ...viewer.env, FK_PASSPHRASE: PASSPHRASE },
     );
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toMatch(/^fk: no history 'fk\.history\.fk-none-[0-9a-f]+@example\.org' at .* \(read-only: fk does not create one\)/m);
+    // (`fk state` reports errors as JSON on stdout, as Flowkeeper's own state dump does)
+    expect(missing.stdout).toMatch(/no history 'fk\.history\.fk-none-[0-9a-f]+@example\.org' at .* \(read-only: fk does not create one\)/);
   });
 
   it('the daemon with --read-only follows a history with read permission only', async () => {
@@ -130,5 +131,31 @@ describeWith(ctl ? amqpEndpoint() : null, 'fk with a read-only RabbitMQ user (is
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
     }
+  });
+});
+
+describeWith(amqpEndpoint(), 'fk status on a broker history nobody wrote yet', ({ url }) => {
+  const sb = sandbox();
+  const histories: string[] = [];
+  afterAll(async () => {
+    await deleteHistories(url, histories);
+    sb.cleanup();
+  }, 60_000);
+
+  it('says there is no history yet, creates nothing, and a first write then works', async () => {
+    if (process.env.FK_TEST_CLI === undefined) assertBuilt();
+    const base = new URL(url);
+    const user = `fk-new-${randomUUID().slice(0, 8)}@example.org`;
+    histories.push(historyName(user));
+    const fk = (...args: string[]) =>
+      runNode(CLI, ['--backend', `amqp://${base.username}:${base.password}@${base.host}/`, '--user', user, ...args], {
+        ...sb.env,
+        FK_PASSPHRASE: PASSPHRASE,
+      });
+    const status = await fk('status');
+    expect(status).toMatchObject({ code: 0, stderr: '', stdout: `no history yet for '${user}'\n` });
+    expect(rabbitmqctl('list_queues', 'name', '--no-table-headers')).not.toContain(historyName(user));
+    expect((await fk('backlog', 'create', 'First')).code).toBe(0);
+    expect((await fk('status')).stdout).toBe('idle\n');
   });
 });

@@ -190,6 +190,24 @@ describeWith(amqpEndpoint(), 'fk mirror to RabbitMQ', ({ url }) => {
     }
   });
 
+  it('copies a desktop file the app encrypts (Fernet), with the same passphrase', async () => {
+    const user = newUser();
+    const desk = machine();
+    const plain = join(desk.dir, 'plain.txt');
+    const file = join(desk.dir, 'flowkeeper-data.txt');
+    plan(desktopWriter(plain), user);
+    expect(fk(desk, ['encrypt', '--in', plain, '--out', file]).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/^\+gAAAA/);
+    const mirror = start(desk, ['--user', user, 'mirror', '--from', file, '--to', backend]);
+    await mirror.logged('mirror caught up', (l) => l.records === 4);
+    // the app appends an encrypted record (fk writes them the same way)
+    expect(fk(desk, ['--file', file, '--user', user, 'backlog', 'create', 'Encrypted too']).status).toBe(0);
+    await mirror.logged('mirror caught up', (l) => l.records === 5);
+    const reader = machine();
+    expect(exported(reader, ['--backend', backend, '--user', user])).toBe(exported(reader, [], file));
+    expect(await mirror.stop()).toBe(0);
+  });
+
   const stops = 'stops (exit 3) when the file was rewritten by a desktop repair, while running or while stopped, and when another writer used the broker history';
   it(stops, async () => {
     const user = newUser();

@@ -1,5 +1,5 @@
 import type { Micros } from '../../src/core/clock';
-import { DomainError, FkError } from '../../src/core/errors';
+import { DomainError, FkError, type Refusal } from '../../src/core/errors';
 import type { StrategyName, StrategyRecord } from '../../src/core/engine/records';
 import { applyLine, createHistoryState } from '../../src/core/engine/engine';
 import { sealAtEnd, type ReplayState } from '../../src/core/engine/replay';
@@ -33,6 +33,8 @@ export interface Spec {
 export interface Then {
   then(check: (state: ReplayState, now: Micros) => void, now?: string): void;
   thenThrows(code: FkError['code'], pythonName?: string): void;
+  /** The strategy refuses by `refusal` (its rule, entity and uid, as `DomainError.refusal` gives them). */
+  thenRefuses(refusal: Refusal): void;
 }
 
 export function given(...steps: Step[]): Spec {
@@ -65,18 +67,27 @@ export function given(...steps: Step[]): Spec {
         check(state, n);
       },
       thenThrows: (code, pythonName) => {
-        let thrown: unknown = null;
-        try {
-          run(name, params);
-        } catch (err) {
-          thrown = err;
-        }
+        const thrown = caught(() => run(name, params));
         expect(thrown).toBeInstanceOf(FkError);
         expect((thrown as FkError).code).toBe(code);
         if (pythonName !== undefined) expect((thrown as DomainError).pythonName).toBe(pythonName);
       },
+      thenRefuses: (refusal) => {
+        const thrown = caught(() => run(name, params));
+        expect(thrown).toBeInstanceOf(DomainError);
+        expect((thrown as DomainError).refusal).toEqual(refusal);
+      },
     }),
   };
+}
+
+function caught(fn: () => void): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return null;
 }
 
 function executeSeal(state: ReplayState, now: Micros): void {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { formatInstant } from '../../core/engine/time';
-import { ensureUser, nameArg, print, printJson, resolveBacklog, userOf, withSession } from '../run';
+import { ensureUser, nameArg, positionArg, print, printJson, reorderIndex, resolveBacklog } from '../run';
+import { userOf, withSession } from '../run';
 
 export function register(program: Command): void {
-  const backlog = program.command('backlog').description('create, rename, delete and list backlogs');
+  const backlog = program.command('backlog').description('create, rename, reorder, delete and list backlogs');
 
   backlog
     .command('create')
@@ -29,6 +30,20 @@ export function register(program: Command): void {
       withSession(cmd, async (s, config) => {
         const b = resolveBacklog(userOf(s.client.state, config), ref);
         await s.client.execute('RenameBacklog', [b.uid, name]);
+      }),
+    );
+
+  backlog
+    .command('reorder')
+    .description('move a backlog to another position in the list (1 = first)')
+    .argument('<backlog>', 'uid, unique uid prefix, name or unique start of a name')
+    .argument('<position>', 'its new position, 1 = first')
+    .action(async (ref: string, position: string, _o: unknown, cmd: Command) =>
+      withSession(cmd, async (s, config) => {
+        const user = userOf(s.client.state, config);
+        const b = resolveBacklog(user, ref);
+        const to = positionArg(position, user.backlogs.size, 'backlog');
+        await s.client.execute('ReorderBacklog', [b.uid, String(reorderIndex(user.backlogs.indexOf(b.uid), to))]);
       }),
     );
 

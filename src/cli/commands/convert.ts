@@ -4,8 +4,6 @@ import { Option, type Command } from 'commander';
 import { convertHistory } from '../../tools/convert';
 import {
   assertLogId,
-  createFernetCipher,
-  createSodiumCipher,
   encryptedFormatOf,
   findSodiumHeader,
   formatSodiumHeader,
@@ -13,7 +11,8 @@ import {
   type CipherFormat,
 } from '../../core/crypto';
 import { CryptoError, InputError } from '../../core/errors';
-import { getFernetKey, getSodiumKey, type KeyCacheOptions } from '../../app/keyCache';
+import { createHistoryCipher } from '../../app/historyCipher';
+import type { KeyCacheOptions } from '../../app/keyCache';
 import { assertOutputAllowed, writeOutputFile, type OutputTarget } from '../outputFile';
 import { requirePassphrase, type PromptInput } from '../../app/passphrase';
 
@@ -75,13 +74,13 @@ async function runEncrypt(flags: EncryptFlags, d: ConvertDeps): Promise<void> {
   let cipher: Cipher;
   let header: string | undefined;
   if (flags.format === 'fernet') {
-    cipher = createFernetCipher(await getFernetKey(passphrase, cache));
+    cipher = await createHistoryCipher(passphrase, { format: 'fernet' }, cache);
   } else {
     const logId = flags.logId ?? randomUUID();
     assertLogId(logId);
     const salt = new Uint8Array(randomBytes(16));
     header = formatSodiumHeader({ logId, salt });
-    cipher = await createSodiumCipher({ key: await getSodiumKey(passphrase, salt, cache), logId });
+    cipher = await createHistoryCipher(passphrase, { format: 'sodium', salt, logId }, cache);
   }
   const result = convertHistory(lines, { encrypt: cipher, ...(header === undefined ? {} : { header }) });
   await writeOutputFile(outputOf(flags), joinLines(result.lines, trailingNewline));
@@ -100,10 +99,10 @@ async function runDecrypt(flags: CommonFlags, d: ConvertDeps): Promise<void> {
   const passphrase = await requirePassphrase(passphraseSources(flags, d), `to decrypt '${flags.in}'`);
   const cache = cacheOptions(flags, d);
   const decrypt: Partial<Record<CipherFormat, Cipher>> = {};
-  if (formats.has('fernet')) decrypt.fernet = createFernetCipher(await getFernetKey(passphrase, cache));
+  if (formats.has('fernet')) decrypt.fernet = await createHistoryCipher(passphrase, { format: 'fernet' }, cache);
   if (found !== null) {
     const { logId, salt } = found.header;
-    decrypt.sodium = await createSodiumCipher({ key: await getSodiumKey(passphrase, salt, cache), logId });
+    decrypt.sodium = await createHistoryCipher(passphrase, { format: 'sodium', salt, logId }, cache);
   }
   const result = convertHistory(lines, { decrypt, requireEncrypted: true });
   await writeOutputFile(outputOf(flags), joinLines(result.lines, trailingNewline));

@@ -3,7 +3,8 @@ import { compactHistory, type CompactResult } from '../../tools/compact';
 import { createProgress } from '../../app/progress';
 import { assertOutputAllowed, writeOutputFile } from '../outputFile';
 import { print, printJson } from '../run';
-import { fernetForOutput, historyText, parseNowOption, percent, readToolSource, renumbered } from '../toolsCommon';
+import { renumbered } from '../../core/engine/records';
+import { fernetForOutput, historyText, parseNowOption, percent, readToolSource } from '../toolsCommon';
 
 interface ExportFlags {
   out: string;

@@ -30,6 +30,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['stats'], load: async () => (await import('./stats')).register },
   { names: ['migrate'], load: async () => (await import('./migrate')).register },
   { names: ['mirror'], load: async () => (await import('./mirror')).register },
+  { names: ['category'], load: async () => (await import('./category')).register },
+  { names: ['log', 'today'], load: async () => (await import('./log')).register },
+  { names: ['user'], load: async () => (await import('./user')).register },
+  { names: ['wait'], load: async () => (await import('./wait')).register },
   { names: ['serve'], load: async () => (await import('./serve')).register },
 ];
 

@@ -3,16 +3,16 @@ import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { canonicalJson, canonicalState } from '../../core/engine/canonical';
-import { createSodiumCipher, formatSodiumHeader, parseSodiumHeader, type Cipher } from '../../core/crypto';
+import { formatSodiumHeader, parseSodiumHeader, type Cipher } from '../../core/crypto';
 import { DomainError, InputError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
-import type { StrategyRecord } from '../../core/engine/records';
+import { renumbered, type StrategyRecord } from '../../core/engine/records';
 import { splitLines } from '../../core/engine/serializer';
 import type { Transport } from '../../core/transport';
 import { readLog } from '../../core/readLog';
 import { loadConfig, redactBackend, type Config, type EncryptionMode } from '../../app/config';
 import { readBackendHistory, type HistoryEncryption, type HistoryRead } from '../../app/historySource';
-import { getSodiumKey } from '../../app/keyCache';
+import { createHistoryCipher } from '../../app/historyCipher';
 import { createLogger } from '../../app/logger';
 import { assertOutputAllowed, writeOutputFile } from '../outputFile';
 import { DEFAULT_LOCK_TIMEOUT_MS, lockFile } from '../../transports/file';
@@ -20,7 +20,7 @@ import { resolvePassphrase, requirePassphrase } from '../../app/passphrase';
 import { createProgress } from '../../app/progress';
 import { print, printJson, type GlobalFlags } from '../run';
 import { backendKind, openSession } from '../../app/session';
-import { fernetForOutput, historyText, parseNowOption, renumbered } from '../toolsCommon';
+import { fernetForOutput, historyText, parseNowOption } from '../toolsCommon';
 
 interface MigrateFlags {
   from: string;
@@ -122,7 +122,7 @@ async function writeFileTarget(dst: Config, records: readonly StrategyRecord[]):
     const logId = randomUUID();
     const salt = new Uint8Array(randomBytes(16));
     const passphrase = await requirePassphrase({ passphraseFile: dst.passphraseFile }, `to encrypt '${dst.backend}'`);
-    cipher = await createSodiumCipher({ key: await getSodiumKey(passphrase, salt, { cacheDir: join(dst.cacheDir, 'keys') }), logId });
+    cipher = await createHistoryCipher(passphrase, { format: 'sodium', salt, logId }, { cacheDir: join(dst.cacheDir, 'keys') });
     header = `${formatSodiumHeader({ logId, salt })}\n`;
   }
   // Under the history lock, so no `fk` appends between the check and the write. A file that
@@ -168,7 +168,8 @@ async function publishToBroker(dst: Config, records: readonly StrategyRecord[], 
     let cipher: Cipher | undefined;
     if (header !== null) {
       const passphrase = await requirePassphrase({ passphraseFile: dst.passphraseFile }, `to encrypt '${redactBackend(dst.backend)}'`);
-      cipher = await createSodiumCipher({ key: await getSodiumKey(passphrase, header.salt, { cacheDir: join(dst.cacheDir, 'keys') }), logId: header.logId });
+      const choice = { format: 'sodium', salt: header.salt, logId: header.logId } as const;
+      cipher = await createHistoryCipher(passphrase, choice, { cacheDir: join(dst.cacheDir, 'keys') });
     }
     for (let i = 0; i < records.length; i += PUBLISH_WINDOW) {
       const window = records.slice(i, i + PUBLISH_WINDOW);

@@ -2,9 +2,8 @@ import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { canonicalError, canonicalJson, writeCanonicalState } from '../../core/engine/canonical';
 import { join } from 'node:path';
-import { createFernetCipher } from '../../core/crypto';
 import { readBackendHistory } from '../../app/historySource';
-import { getFernetKey } from '../../app/keyCache';
+import { createHistoryCipher } from '../../app/historyCipher';
 import { createLogger } from '../../app/logger';
 import { resolvePassphrase } from '../../app/passphrase';
 import { backendKind } from '../../app/session';
@@ -72,8 +71,8 @@ async function replayFile(
     // Never a secret on argv (visible in ps): --passphrase-file, FK_PASSPHRASE or FK_PASSPHRASE_FILE.
     const encrypted = anyLineStartsWith(history, '+');
     const passphrase = encrypted ? await resolvePassphrase({ passphraseFile, input: { isTTY: false } as never }) : null;
-    const key = passphrase !== null ? await getFernetKey(passphrase, { cacheDir: join(cacheDir, 'keys') }) : null;
-    const cipher = key !== null ? createFernetCipher(key) : undefined;
+    const cache = { cacheDir: join(cacheDir, 'keys') };
+    const cipher = passphrase !== null ? await createHistoryCipher(passphrase, { format: 'fernet' }, cache) : undefined;
     return replay(linesOfFd(fd), { mode, now, ...(cipher ? { cipher } : {}) });
   } finally {
     closeSync(fd);

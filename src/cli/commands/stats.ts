@@ -6,11 +6,13 @@ import { writeOutputFile } from '../outputFile';
 import { printJson } from '../run';
 import { parseOffset, renderStatsSvg, renderStatsTable, type SvgMetric } from '../statsRender';
 import { parseNowOption, readToolSource } from '../toolsCommon';
+import { userTimeZone } from '../../tools/timeZone';
 
 interface StatsFlags {
   from?: string;
   to?: string;
-  utcOffset: string;
+  utcOffset?: string;
+  tz?: string;
   json?: boolean;
   svg?: string;
   svgMetric: SvgMetric;
@@ -30,15 +32,24 @@ export function register(program: Command): void {
     .argument('[history]', 'history file (default: the configured backend)')
     .option('--from <YYYY-MM-DD>', 'first day counted (inclusive)')
     .option('--to <YYYY-MM-DD>', 'last day counted (inclusive)')
-    .option('--utc-offset <±HH:MM>', 'time zone the days are cut in', '+00:00')
+    .option('--tz <zone>', 'IANA time zone the days are cut in, e.g. Europe/Paris (default: TZ, else the system zone)')
+    .option('--utc-offset <±HH:MM>', 'cut days at a fixed UTC offset instead of a time zone')
     .option('--json', 'print JSON instead of a table')
     .option('--svg <file>', 'also write a bar chart of each day as SVG')
     .addOption(new Option('--svg-metric <metric>', 'what the bars show').choices(['pomodoros', 'focus']).default('pomodoros'))
     .option('--force', 'replace an existing SVG file')
     .option('--now <iso8601>', 'replay the history at this instant (default: now)')
     .action(async (file: string | undefined, flags: StatsFlags, cmd: Command) => {
-      const offset = parseOffset(flags.utcOffset);
+      if (flags.svg !== undefined && !/\.svg$/i.test(flags.svg)) {
+        const msg = `option '--svg' writes an SVG image only: give a file name ending in .svg, got '${flags.svg}'`;
+        throw new InputError('FK_INPUT_INVALID', msg);
+      }
+      if (flags.tz !== undefined && flags.utcOffset !== undefined) {
+        throw new InputError('FK_INPUT_INVALID', "give either --tz or --utc-offset, not both");
+      }
+      const offset = flags.utcOffset === undefined ? 0 : parseOffset(flags.utcOffset);
       if (offset === null) throw new InputError('FK_INPUT_INVALID', `option '--utc-offset' must look like +02:00, got '${flags.utcOffset}'`);
+      const zone = flags.utcOffset === undefined ? userTimeZone(flags.tz, process.env.TZ) : undefined;
       const now = parseNowOption(flags.now);
       const { read, config } = await readToolSource(cmd, file, now);
       if (!read.state.tenant.users.has(config.user)) {
@@ -48,6 +59,7 @@ export function register(program: Command): void {
       const stats = computeStats(read.state.tenant, {
         user: config.user,
         utcOffsetMinutes: offset,
+        ...(zone ? { timeZone: zone } : {}),
         ...(flags.from !== undefined ? { from: flags.from } : {}),
         ...(flags.to !== undefined ? { to: flags.to } : {}),
       });

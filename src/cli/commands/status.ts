@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { timerAt } from '../../core/notify/timerView';
 import { redactBackend } from '../../app/config';
-import { print, printJson, withSession } from '../run';
+import { print, printJson, withReadSession } from '../run';
 
 function mmss(seconds: number): string {
   const s = Math.round(seconds);
@@ -14,7 +14,13 @@ export function register(program: Command): void {
     .description('what runs now and how much time is left')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) =>
-      withSession(cmd, async (s, config) => {
+      withReadSession(cmd, async (s, config) => {
+        if (s === null) {
+          // A broker history nobody wrote yet: status only reads, so it does not create one.
+          if (opts.json) printJson({ user: config.user, backend: redactBackend(config.backend), lastSeq: 0, online: true, timer: null });
+          else print(`no history yet for '${config.user}'`);
+          return;
+        }
         const state = s.client.view();
         const user = state.tenant.users.get(config.user);
         const now = Date.now() * 1000;
@@ -30,6 +36,6 @@ export function register(program: Command): void {
         else if (timer.state === 'rest') print(`rest after ${what}, ${mmss(timer.remainingSeconds ?? 0)} left (until ${timer.until})`);
         else if (timer.state === 'long-break') print(`long break after ${what}, ${mmss(timer.elapsedSeconds ?? 0)} so far`);
         else print(`tracking ${what}, ${mmss(timer.elapsedSeconds ?? 0)} so far`);
-      }, { readOnly: true }),
+      }),
     );
 }

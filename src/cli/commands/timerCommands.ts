@@ -1,7 +1,29 @@
 import type { Command } from 'commander';
 import { DomainError, InputError } from '../../core/errors';
 import type { User } from '../../core/engine/model';
+import { timerAt } from '../../core/notify/timerView';
 import { parseDuration, print, resolveWorkitem, userOf, withSession } from '../run';
+
+/** Asks a yes/no question on the terminal (stderr), reading the answer from stdin. */
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+const STOP_HELP = `
+What stopping does depends on where the timer is, as in Flowkeeper (its StopTimer):
+  work                the pomodoro is voided: it goes back to planned and its work does not count
+  short rest          the pomodoro is voided too, although its work was done: fk asks first on a
+                      terminal; elsewhere it refuses unless --yes is given (or let the rest end)
+  long break          the break ends; the pomodoro stays completed
+  tracker             the tracker stops and is completed
+`;
 
 function runningWorkitem(user: User): { uid: string; name: string } {
   const p = user.timer.pomodoro;
@@ -44,11 +66,29 @@ export function register(program: Command): void {
 
   program
     .command('stop')
-    .description('stop the timer: a tracker or long break completes, a pomodoro in progress is voided')
-    .action(async (_o: unknown, cmd: Command) =>
+    .description('stop the timer: a pomodoro in its work or short rest is voided; a tracker or long break completes')
+    .option('--yes', 'void a pomodoro in its short rest without asking')
+    .addHelpText('after', STOP_HELP)
+    .action(async (opts: { yes?: boolean }, cmd: Command) =>
       withSession(cmd, async (s, config) => {
-        runningWorkitem(userOf(s.client.view(), config));
+        const now = Date.now() * 1000;
+        const user = userOf(s.client.view(now), config);
+        runningWorkitem(user);
+        const t = timerAt(user, now);
+        const what = `${t.pomodoro ?? ''} of '${t.workitem?.name ?? ''}'`;
+        if (t.state === 'rest' && !opts.yes) {
+          const why =
+            `the work of ${what} is done and it is in its rest: stopping now voids it (Flowkeeper's StopTimer)`;
+          if (!(process.stdin.isTTY && process.stderr.isTTY)) {
+            throw new InputError('FK_INPUT_INVALID', `${why}; pass --yes to void it, or let the rest end`);
+          }
+          if (!(await confirm(`${why}. Void it? [y/N] `))) return print('not stopped: the rest goes on');
+        }
         await s.client.execute('StopTimer', ['', '']);
+        if (t.state === 'work') print(`${what} voided (stopped during its work)`);
+        else if (t.state === 'rest') print(`${what} voided (stopped during its rest: its work does not count)`);
+        else if (t.state === 'long-break') print(`long break after ${what} ended; the pomodoro stays completed`);
+        else print(`tracker ${what} stopped`);
       }),
     );
 

@@ -2,10 +2,26 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { User, Workitem } from '../../core/engine/model';
 import type { Session } from '../../app/session';
-import { ensureUser, nameArg, positiveInt, print, printJson, resolveBacklog, resolveWorkitem, userOf, withSession } from '../run';
+import { LEGEND, markOf } from '../pomodoroLog';
+import {
+  ensureUser,
+  nameArg,
+  positionArg,
+  positiveInt,
+  print,
+  printJson,
+  reorderIndex,
+  resolveBacklog,
+  resolveWorkitem,
+  userOf,
+  withSession,
+} from '../run';
 
 export function register(program: Command): void {
-  const wi = program.command('workitem').alias('wi').description('add, rename, complete, restore, move, delete and list workitems');
+  const wi = program
+    .command('workitem')
+    .alias('wi')
+    .description('add, rename, complete, restore, move, reorder, delete and list workitems');
 
   wi.command('add')
     .description('add a workitem to a backlog (#hashtags in the name become tags)')
@@ -64,6 +80,18 @@ export function register(program: Command): void {
       onWorkitem(cmd, ref, (w, u, s) => s.client.execute('MoveWorkitem', [w.uid, resolveBacklog(u, bref).uid])),
     );
 
+  wi.command('reorder')
+    .description('move a workitem to another position in its backlog (1 = first)')
+    .argument(...WI)
+    .argument('<position>', 'its new position in the backlog, 1 = first')
+    .action(async (ref: string, position: string, _o: unknown, cmd: Command) =>
+      onWorkitem(cmd, ref, (w, _u, s) => {
+        const list = w.backlog.workitems;
+        const to = positionArg(position, list.size, 'workitem');
+        return s.client.execute('ReorderWorkitem', [w.uid, String(reorderIndex(list.indexOf(w.uid), to))]);
+      }),
+    );
+
   wi.command('delete')
     .description('delete a workitem (a running pomodoro is voided)')
     .argument(...WI)
@@ -72,12 +100,13 @@ export function register(program: Command): void {
     );
 
   wi.command('list')
-    .description('list workitems, of one backlog or of all')
+    .description('list workitems, of one backlog or of all, with a mark per pomodoro (legend below the list)')
     .argument('[backlog]', 'uid, unique uid prefix, name or unique start of a name')
     .option('--json', 'print JSON')
     .action(async (bref: string | undefined, opts: { json?: boolean }, cmd: Command) =>
       withSession(cmd, async (s, config) => {
-        const user = s.client.state.tenant.users.get(config.user);
+        // As the timer shows it now: a pomodoro whose time is up is done, not running.
+        const user = s.client.view().tenant.users.get(config.user);
         const backlogs = user === undefined ? [] : bref === undefined ? user.backlogs.values() : [resolveBacklog(user, bref)];
         const rows = backlogs.flatMap((b) =>
           b.workitems.values().map((w) => ({
@@ -85,15 +114,20 @@ export function register(program: Command): void {
             name: w.name,
             backlog: b.uid,
             state: w.state,
-            pomodoros: w.pomodoros.map((p) => ({ name: p.name, type: p.type, state: p.state })),
+            pomodoros: w.pomodoros.map((p) => ({
+              name: p.name,
+              type: p.type,
+              state: p.state,
+              voided: p.state === 'new' && p.dateWorkStarted !== null,
+              mark: markOf(p),
+            })),
           })),
         );
         if (opts.json) printJson(rows);
-        else
-          for (const r of rows) {
-            const marks = r.pomodoros.map((p) => (p.state === 'finished' ? 'x' : p.state === 'new' ? 'o' : '*')).join('');
-            print(`${r.uid}  [${r.state}] ${r.name} ${marks}`);
-          }
+        else {
+          for (const r of rows) print(`${r.uid}  [${r.state}] ${r.name} ${r.pomodoros.map((p) => p.mark).join('')}`);
+          if (rows.some((r) => r.pomodoros.length > 0)) print(LEGEND);
+        }
       }),
     );
 }

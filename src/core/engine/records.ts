@@ -70,3 +70,8 @@ export interface StrategyRecord {
   readonly name: StrategyName;
   readonly params: readonly string[];
 }
+
+/** Renumbers records 1..n (the only numbering Flowkeeper accepts in a new file: strictly consecutive). */
+export function renumbered(records: readonly StrategyRecord[]): StrategyRecord[] {
+  return records.map((r, i) => (r.seq === i + 1 ? r : { ...r, seq: i + 1 }));
+}

@@ -63,14 +63,18 @@ export function explainFailure(err: unknown, tls: boolean): LibraryFailure {
     return {
       kind: 'tls-not-tls',
       retryable: false,
-      reason: 'TLS handshake failed: the server does not speak TLS on this port (amqps:// is usually port 5671, amqp:// 5672)',
+      reason:
+        'TLS handshake failed: the server does not speak TLS on this port ' +
+        '(amqps:// is usually port 5671, amqp:// 5672)',
     };
   }
   if (code !== null && UNTRUSTED_CERT.has(code)) {
     return {
       kind: 'tls-untrusted',
       retryable: false,
-      reason: `the broker's TLS certificate is not trusted (${code}): set the CA certificate (amqp.caFile or FK_AMQP_CA_FILE) or check the host name`,
+      reason:
+        `the broker's TLS certificate is not trusted (${code}): ` +
+        'set the CA certificate (amqp.caFile or FK_AMQP_CA_FILE) or check the host name',
     };
   }
   if (code !== null && code.startsWith('ERR_SSL_')) {
@@ -78,7 +82,9 @@ export function explainFailure(err: unknown, tls: boolean): LibraryFailure {
     return {
       kind: 'tls-refused',
       retryable: false,
-      reason: `TLS handshake refused (${alert}): the broker may require a client certificate (amqp.certFile and amqp.keyFile)`,
+      reason:
+        `TLS handshake refused (${alert}): ` +
+        'the broker may require a client certificate (amqp.certFile and amqp.keyFile)',
     };
   }
   if (tls && code === 'ECONNRESET' && /before secure TLS connection/.test(text)) {
@@ -98,7 +104,7 @@ export function explainFailure(err: unknown, tls: boolean): LibraryFailure {
     };
   }
   // amqplib, when the connection drops under a pending request or a closed channel is used.
-  if (/^Channel ended, no reply will be forthcoming|^Channel closed|^Connection closed|^Connection closing/.test(text)) {
+  if (/^(Channel ended, no reply will be forthcoming|Channel closed|Connection closed|Connection closing)/.test(text)) {
     return { kind: 'lost', retryable: true, reason: 'the connection was lost' };
   }
   if (/^Heartbeat timeout/.test(text)) {
@@ -173,9 +179,10 @@ export function wrapOperationError(err: unknown, op: string, resource: string, e
       return new TransportError('FK_TRANSPORT_UNAVAILABLE', `${where} failed: not found`, { cause: err, retryable: true });
     default: {
       const failure = explainFailure(err, false);
+      const plainLoss = failure.reason === 'the connection was lost';
       const message =
         failure.kind === 'lost'
-          ? `amqp connection to ${endpoint} lost during ${op} '${resource}'${failure.reason === 'the connection was lost' ? '' : `: ${failure.reason}`}`
+          ? `amqp connection to ${endpoint} lost during ${op} '${resource}'${plainLoss ? '' : `: ${failure.reason}`}`
           : `${where} failed: ${failure.reason}`;
       return new TransportError('FK_TRANSPORT_UNAVAILABLE', message, {
         cause: err,

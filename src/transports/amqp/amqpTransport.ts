@@ -44,13 +44,14 @@ const MAX_CLOSE_WAIT_MS = 5000;
  * @example
  * const transport = createAmqpTransport({ url: 'amqp://alice:secret@localhost:5672/', history: 'alice' }, { logger });
  * await transport.connect();
- * const unsubscribe = await transport.subscribe(null, { onEntry: (e) => lines.push(e.line), onCaughtUp: () => ready() });
+ * const unsubscribe = await transport.subscribe(null, { onEntry: (e) => lines.push(e.line), onCaughtUp: ready });
  * await transport.publish(encryptedLine, { id: record.id, seq: record.seq });
  */
 export function createAmqpTransport(options: AmqpTransportOptions, deps: { logger?: Logger } = {}): Transport {
   const opts: NormalizedAmqpOptions = normalizeAmqpOptions(options);
   const { topology, endpoint } = opts;
-  const log = (deps.logger ?? silentLogger).child({ component: 'amqp', transport: 'amqp', history: opts.history, endpoint });
+  const context = { component: 'amqp', transport: 'amqp', history: opts.history, endpoint };
+  const log = (deps.logger ?? silentLogger).child(context);
   const closeTimeoutMs = Math.min(opts.connectTimeoutMs, MAX_CLOSE_WAIT_MS);
   const status = createStatusHub(log);
   const publisher = createPublisher(opts);
@@ -61,15 +62,27 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
   let connecting: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
+  /** `connect()` calls made while reconnecting: settled by the next attempt (never left waiting). */
+  let waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+  const settleWaiting = (err?: unknown): void => {
+    const w = waiting;
+    waiting = [];
+    for (const { resolve, reject } of w) {
+      if (err === undefined) resolve();
+      else reject(err);
+    }
+  };
 
   /** Re-reads `phase` after an await (TypeScript keeps the narrowing from before it). */
   const isClosed = (): boolean => phase === 'closed';
   const closedError = (op: string): TransportError =>
     new TransportError('FK_TRANSPORT_CLOSED', `amqp transport for history '${opts.history}' is closed (${op})`);
   const offlineError = (op: string): TransportError =>
-    new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp transport for history '${opts.history}' at ${endpoint} is not connected (${op})`, {
-      retryable: true,
-    });
+    new TransportError(
+      'FK_TRANSPORT_UNAVAILABLE',
+      `amqp transport for history '${opts.history}' at ${endpoint} is not connected (${op})`,
+      { retryable: true },
+    );
 
   /**
    * The funnel of every `error`/`close`: marks the connection lost, once. `dead`: the link itself
@@ -125,10 +138,12 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       log.info({ republished: publisher.size }, 'reconnected');
       publisher.resend(l);
       status.emit({ kind: 'online' });
+      settleWaiting();
     } catch (err) {
       if (phase !== 'reconnecting') return;
       dropLive();
       scheduleReconnect(err);
+      settleWaiting(wrapOperationError(err, 'reconnect to', topology.queue, endpoint));
     }
   }
 
@@ -195,7 +210,8 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       // Unanswered on the way (a probe's close) or now: the link is dead, drop it at once.
       const dead = err instanceof TransportError && err.code === 'FK_TRANSPORT_UNAVAILABLE';
       if (dead) sub.abandon();
-      if ((dead || !(await sub.stop())) && !l.lost) onLost(l, err instanceof Error ? err : new Error(String(err)), true);
+      const cause = err instanceof Error ? err : new Error(String(err));
+      if ((dead || !(await sub.stop())) && !l.lost) onLost(l, cause, true);
       throw isClosed() ? closedError('subscribe') : wrapOperationError(err, 'consume', topology.queue, endpoint);
     }
     return async () => {
@@ -222,6 +238,7 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       l.lost = true;
       await closeConnection(l.conn, closeTimeoutMs);
     }
+    settleWaiting(closedError('connect'));
     log.info({}, 'closed');
     status.emit({ kind: 'closed' });
   }
@@ -231,7 +248,10 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
       if (phase === 'closed') return Promise.reject(closedError('connect'));
       if (phase === 'online') return Promise.resolve();
       if (connecting !== null) return connecting;
-      if (phase === 'reconnecting') return Promise.reject(offlineError('connect while reconnecting'));
+      // Reconnecting (the link dropped after a first connect): wait for the next attempt, which
+      // settles this either way; before issue 11 this rejected at once, and a command whose link
+      // dropped once while it started failed with "connect while reconnecting".
+      if (phase === 'reconnecting') return new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }));
       phase = 'connecting';
       status.emit({ kind: 'connecting' });
       connecting = connectFirst();
@@ -241,9 +261,8 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
     publish(line: string, meta: PublishMeta): Promise<void> {
       if (phase === 'closed') return Promise.reject(closedError('publish'));
       if (opts.readOnly) {
-        return Promise.reject(
-          new TransportError('FK_READ_ONLY', `amqp transport for history '${opts.history}' is read-only: nothing is written`),
-        );
+        const message = `amqp transport for history '${opts.history}' is read-only: nothing is written`;
+        return Promise.reject(new TransportError('FK_READ_ONLY', message));
       }
       const l = live;
       if (phase !== 'online' || l === null) return Promise.reject(offlineError('publish'));

@@ -274,16 +274,22 @@ export function normalizeAmqpOptions(options: AmqpTransportOptions): NormalizedA
 
 function parseTls(value: unknown, protocol: 'amqp' | 'amqps'): AmqpTlsOptions {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) throw invalid(`option 'tls' must be an object, got '${show(value)}'`);
+  if (typeof value !== 'object' || value === null) {
+    throw invalid(`option 'tls' must be an object, got '${show(value)}'`);
+  }
   const tls = value as Readonly<Record<string, unknown>>;
   const out: Record<string, string | Buffer> = {};
   for (const [k, v] of Object.entries(tls)) {
     if (k !== 'ca' && k !== 'cert' && k !== 'key') throw invalid(`unknown amqp transport option 'tls.${k}'`);
     if (v === undefined) continue;
-    if (typeof v !== 'string' && !Buffer.isBuffer(v)) throw invalid(`option 'tls.${k}' must be PEM text, got '${show(v)}'`);
+    if (typeof v !== 'string' && !Buffer.isBuffer(v)) {
+      throw invalid(`option 'tls.${k}' must be PEM text, got '${show(v)}'`);
+    }
     out[k] = v;
   }
-  if ((out.cert === undefined) !== (out.key === undefined)) throw invalid(`options 'tls.cert' and 'tls.key' go together`);
+  if ((out.cert === undefined) !== (out.key === undefined)) {
+    throw invalid(`options 'tls.cert' and 'tls.key' go together`);
+  }
   if (Object.keys(out).length > 0 && protocol !== 'amqps') throw invalid(`option 'tls' needs an amqps:// URL`);
   return Object.freeze(out);
 }

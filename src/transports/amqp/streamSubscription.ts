@@ -26,7 +26,8 @@ function truncatedError(queue: string, head: number): DomainError {
   return new DomainError(
     'FK_HISTORY_INVALID',
     `amqp stream '${queue}' lost its first ${head} entries to the broker's retention (max-age or max-length-bytes, ` +
-      `from the queue's arguments or a policy): the history is incomplete, refusing to read it (see docs/amqp.md, "Retention")`,
+      `from the queue's arguments or a policy): the history is incomplete, refusing to read it ` +
+      `(see docs/amqp.md, "Retention")`,
     { details: { queue, firstOffset: head } },
   );
 }
@@ -93,7 +94,8 @@ export class StreamSubscription {
     // Read from the very start (a new reader): the stream must start at offset 0, or retention
     // deleted the beginning of the history and what is left replays to a wrong state.
     const withHead = this.#lastOffset < 0 && !this.#headChecked;
-    const { tail, head } = await probeTail(conn, queue, caughtUpGraceMs, probeTimeoutMs, this.config.closeTimeoutMs, withHead);
+    const { closeTimeoutMs } = this.config;
+    const { tail, head } = await probeTail(conn, queue, caughtUpGraceMs, probeTimeoutMs, closeTimeoutMs, withHead);
     if (withHead) {
       this.#headChecked = true;
       if (head !== null && head > 0) throw truncatedError(queue, head);

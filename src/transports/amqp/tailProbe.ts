@@ -132,9 +132,8 @@ export async function probeTail(
     throw err;
   }
   if (closed === null && !(await closeChannel(ch, closeTimeoutMs))) {
-    throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `amqp stream '${queue}': closing the probe channel got no answer`, {
-      retryable: true,
-    });
+    const message = `amqp stream '${queue}': closing the probe channel got no answer`;
+    throw new TransportError('FK_TRANSPORT_UNAVAILABLE', message, { retryable: true });
   }
   return result;
 }

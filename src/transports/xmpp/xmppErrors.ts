@@ -30,7 +30,8 @@ const TLS_REFUSED = 'TLS handshake refused by the server';
 const UNTRUSTED = "the server's TLS certificate is not trusted (or does not name this domain)";
 const TLS_FAILURES: Readonly<Record<string, string>> = {
   ERR_SSL_WRONG_VERSION_NUMBER:
-    'TLS handshake failed: the server does not speak TLS on this port (xmpps:// is direct TLS, usually port 5223; xmpp:// uses STARTTLS on 5222)',
+    'TLS handshake failed: the server does not speak TLS on this port ' +
+    '(xmpps:// is direct TLS, usually port 5223; xmpp:// uses STARTTLS on 5222)',
   SELF_SIGNED_CERT_IN_CHAIN: UNTRUSTED,
   DEPTH_ZERO_SELF_SIGNED_CERT: UNTRUSTED,
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNTRUSTED,
@@ -57,9 +58,11 @@ export function toTransportError(err: unknown, opts: NormalizedXmppOptions): FkE
   }
   // Stream errors such as host-unknown name a configuration problem that retrying will not fix.
   const tls = TLS_FAILURES[cause] ?? (cause.startsWith('ERR_SSL_') ? TLS_REFUSED : undefined);
-  const permanent = tls !== undefined || (name === 'StreamError' && ['host-unknown', 'not-authorized', 'policy-violation'].includes(cause));
+  const configProblem = name === 'StreamError' && ['host-unknown', 'not-authorized', 'policy-violation'].includes(cause);
+  const permanent = tls !== undefined || configProblem;
   const words = tls ?? NETWORK_FAILURES[cause] ?? cause;
-  return new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp connect to ${opts.service} as '${account}' failed: ${words}`, {
+  const message = `xmpp connect to ${opts.service} as '${account}' failed: ${words}`;
+  return new TransportError('FK_TRANSPORT_UNAVAILABLE', message, {
     cause: err,
     retryable: !permanent,
     details: { service: opts.service, reason: cause },

@@ -48,9 +48,11 @@ export function createXmppPublisher(opts: NormalizedXmppOptions, log: Logger): X
     },
   });
   const timedOut = (p: { meta: PublishMeta }): Error =>
-    new TransportError('FK_TRANSPORT_TIMEOUT', `xmpp server did not confirm record '${p.meta.id}' within ${opts.requestTimeoutMs} ms`, {
-      retryable: true,
-    });
+    new TransportError(
+      'FK_TRANSPORT_TIMEOUT',
+      `xmpp server did not confirm record '${p.meta.id}' within ${opts.requestTimeoutMs} ms`,
+      { retryable: true },
+    );
 
   return {
     publish(conn, line, meta) {

@@ -1,3 +1,4 @@
+import type { Refusal } from '../../errors';
 import { Category, type User } from '../model';
 import { alreadyExists, fail, intParam, isNaive, notFound, param, type StrategyContext, userOf } from './context';
 
@@ -6,11 +7,13 @@ function findCategory(user: User, uid: string): Category | null {
   return user.categories.get(uid) ?? null;
 }
 
+const rootCategory = (uid: string): Refusal => ({ rule: 'root-category', entity: 'category', uid });
+
 /** CreateCategory("<category uid>", "<parent uid>", "<name>") */
 export function createCategory(ctx: StrategyContext): void {
   const user = userOf(ctx);
   const parentUid = param(ctx, 1);
-  const parent = findCategory(user, parentUid) ?? notFound('parent category', parentUid);
+  const parent = findCategory(user, parentUid) ?? notFound('category', parentUid, 'Exception', 'parent category');
   const uid = param(ctx, 0);
   if (findCategory(user, uid) !== null) alreadyExists('category', uid);
   const c = new Category(uid, param(ctx, 2), false, ctx.record.when, parent, isNaive(ctx));
@@ -28,10 +31,10 @@ function deleteCategoryTree(ctx: StrategyContext, user: User, c: Category): void
   for (const child of [...c.children.values()]) deleteCategoryTree(ctx, user, child);
   c.itemUpdated(ctx.record.when, isNaive(ctx));
   for (const [, w] of c.uses.entries()) {
-    if (!w.categories.delete(c.uid)) notFound(`category of workitem ${w.uid}`, c.uid, 'KeyError');
+    if (!w.categories.delete(c.uid)) notFound('category', c.uid, 'KeyError', `category of workitem ${w.uid}`);
   }
   const parent = c.parent;
-  if (!(parent instanceof Category)) fail(`Cannot delete category ${c.uid}`, 'KeyError', `'${c.uid}'`);
+  if (!(parent instanceof Category)) fail(`Cannot delete category ${c.uid}`, rootCategory(c.uid), 'KeyError', `'${c.uid}'`);
   parent.children.remove(c.uid);
   user.categories.delete(c.uid);
 }
@@ -45,7 +48,7 @@ export function deleteCategory(ctx: StrategyContext): void {
 
 function nonRoot(user: User, uid: string, action: string): Category {
   const c = findCategory(user, uid) ?? notFound('category', uid);
-  if (c.uid === '#root') fail(`Cannot ${action} root category`);
+  if (c.uid === '#root') fail(`Cannot ${action} root category`, rootCategory(c.uid));
   return c;
 }
 

@@ -1,5 +1,5 @@
 import type { Micros } from '../../clock';
-import { DomainError } from '../../errors';
+import { DomainError, type DomainRule, type ErrorDetails, type FkErrorCode, type Refusal, type RefusedEntity } from '../../errors';
 import type { StrategyRecord } from '../records';
 import { type Tenant, type User, type Workitem } from '../model';
 import type { PyProblem } from '../time';
@@ -37,33 +37,49 @@ export function isNaive(ctx: StrategyContext): boolean {
   return ctx.record.zone === null;
 }
 
-/** Raises what Python raised for a duration or date sum it could not compute. */
+/** Raises what Python raised for a duration or date sum it could not compute (a timer too far away). */
 export function pyFail(problem: PyProblem): never {
-  fail(problem.message, problem.pythonName, problem.pythonError);
+  fail(problem.message, { rule: 'invalid-parameter', entity: 'timer' }, problem.pythonName, problem.pythonError);
 }
 
-/** Flowkeeper raises plain `Exception`s for rule violations and `KeyError` for missing keys. */
-export function fail(message: string, pythonName = 'Exception', pythonError?: string): never {
-  throw new DomainError('FK_ILLEGAL_STATE', message, {
+/**
+ * Refuses the strategy: `message` is Flowkeeper's own wording, `refusal` the rule in data (see
+ * `Refusal` in errors.ts). Flowkeeper raises plain `Exception`s for rule violations, `KeyError`
+ * for missing keys, `ValueError`/`IndexError` for bad parameters.
+ */
+export function fail(message: string, refusal: Refusal, pythonName = 'Exception', pythonError?: string): never {
+  throw new DomainError(codeOf(refusal.rule), message, {
     pythonName,
-    details: { pythonError: pythonError ?? message },
+    details: { pythonError: pythonError ?? message, ...detailsOf(refusal) },
   });
+}
+
+function detailsOf(r: Refusal): ErrorDetails {
+  return {
+    rule: r.rule,
+    entity: r.entity,
+    ...(r.uid === undefined ? {} : { uid: r.uid }),
+    ...(r.available === undefined ? {} : { available: r.available }),
+  };
+}
+
+function codeOf(rule: DomainRule): FkErrorCode {
+  return rule === 'not-found' ? 'FK_NOT_FOUND' : rule === 'already-exists' ? 'FK_ALREADY_EXISTS' : 'FK_ILLEGAL_STATE';
 }
 
 /** Flowkeeper's "already exists" (a plain Exception). */
-export function alreadyExists(what: string, uid: string): never {
-  throw new DomainError('FK_ALREADY_EXISTS', `${what} '${uid}' already exists`, {
-    pythonName: 'Exception',
-    details: { pythonError: `${what} "${uid}" already exists` },
-  });
+export function alreadyExists(entity: RefusedEntity, uid: string): never {
+  const message = `${entity} '${uid}' already exists`;
+  fail(message, { rule: 'already-exists', entity, uid }, 'Exception', `${entity} "${uid}" already exists`);
 }
 
-/** Flowkeeper's "not found": a plain Exception, or KeyError where it indexes a dict. */
-export function notFound(what: string, uid: string, pythonName = 'Exception'): never {
-  throw new DomainError('FK_NOT_FOUND', `${what} '${uid}' not found`, {
-    pythonName,
-    details: { pythonError: pythonName === 'KeyError' ? `'${uid}'` : `${what} "${uid}" not found` },
-  });
+/**
+ * Flowkeeper's "not found": a plain Exception, or KeyError where it indexes a dict. `what` words
+ * the lookup when it is more than the entity (`usage by workitem w1 of category`).
+ */
+export function notFound(entity: RefusedEntity, uid: string, pythonName = 'Exception', what: string = entity): never {
+  const pythonError = pythonName === 'KeyError' ? `'${uid}'` : `${what} "${uid}" not found`;
+  fail(`${what} '${uid}' not found`, { rule: 'not-found', entity, uid }, pythonName, pythonError);
 }
 
 /** The acting user as `AbstractStrategy.get_user` finds it (a plain Exception when unknown). */
@@ -77,13 +93,16 @@ export function findWorkitem(user: User, uid: string): Workitem {
   return user.workitems.get(uid) ?? notFound('workitem', uid);
 }
 
+/** The workitem `uid` is finished or canceled. */
+export const sealed = (uid: string): Refusal => ({ rule: 'sealed', entity: 'workitem', uid });
+
+/** A parameter of the record that the strategy cannot take. */
+export const BAD_PARAMETER: Refusal = { rule: 'invalid-parameter', entity: 'record' };
+
 export function param(ctx: StrategyContext, i: number): string {
   const p = ctx.record.params[i];
   if (p === undefined) {
-    throw new DomainError('FK_ILLEGAL_STATE', `${ctx.record.name} needs parameter ${i + 1}`, {
-      pythonName: 'IndexError',
-      details: { pythonError: 'list index out of range' },
-    });
+    fail(`${ctx.record.name} needs parameter ${i + 1}`, BAD_PARAMETER, 'IndexError', 'list index out of range');
   }
   return p;
 }
@@ -98,7 +117,10 @@ export function userOf(ctx: StrategyContext): User {
 export function intParam(ctx: StrategyContext, i: number): number {
   const text = param(ctx, i);
   const v = pyInt(text);
-  if (v === null) fail(`parameter ${i + 1} must be an integer: '${text}'`, 'ValueError', `invalid literal for int(): '${text}'`);
+  if (v === null) {
+    const message = `parameter ${i + 1} must be an integer: '${text}'`;
+    fail(message, BAD_PARAMETER, 'ValueError', `invalid literal for int(): '${text}'`);
+  }
   return v;
 }
 
@@ -106,6 +128,9 @@ export function intParam(ctx: StrategyContext, i: number): number {
 export function floatParam(ctx: StrategyContext, i: number): number {
   const text = param(ctx, i);
   const v = pyFloat(text);
-  if (v === null) fail(`parameter ${i + 1} must be a number: '${text}'`, 'ValueError', `could not convert to float: '${text}'`);
+  if (v === null) {
+    const message = `parameter ${i + 1} must be a number: '${text}'`;
+    fail(message, BAD_PARAMETER, 'ValueError', `could not convert to float: '${text}'`);
+  }
   return v;
 }

@@ -2,6 +2,8 @@ import { Interruption, Pomodoro, type PomodoroType, type User } from '../model';
 import { secondsToTimedelta } from '../time';
 import {
   actingUser,
+  BAD_PARAMETER,
+  sealed,
   fail,
   findWorkitem,
   floatParam,
@@ -19,11 +21,11 @@ const TYPES: ReadonlySet<string> = new Set(['normal', 'tracker', 'counter']);
 /** AddPomodoro("<workitem uid>", "<how many>"[, "normal"|"tracker"|"counter"]) */
 export function addPomodoro(ctx: StrategyContext): void {
   const n = intParam(ctx, 1);
-  if (n < 1) fail(`Cannot add ${n} pomodoro`);
+  if (n < 1) fail(`Cannot add ${n} pomodoro`, BAD_PARAMETER);
   const type = ctx.record.params[2] ?? 'normal';
-  if (!TYPES.has(type)) fail(`Unsupported pomodoro type: ${type}`);
+  if (!TYPES.has(type)) fail(`Unsupported pomodoro type: ${type}`, BAD_PARAMETER);
   const w = findWorkitem(userOf(ctx), param(ctx, 0));
-  if (w.isSealed()) fail(`Workitem "${w.uid}" is sealed`);
+  if (w.isSealed()) fail(`Workitem "${w.uid}" is sealed`, sealed(w.uid));
   const normal = type === 'normal';
   const planned = w.state !== 'running';
   const existing = w.pomodoros.length;
@@ -48,15 +50,18 @@ export function addPomodoro(ctx: StrategyContext): void {
 export function removePomodoro(ctx: StrategyContext): void {
   autoSeal(actingUser(ctx), whenOf(ctx));
   const n = intParam(ctx, 1);
-  if (n < 1) fail(`Cannot remove ${n} pomodoro`);
+  if (n < 1) fail(`Cannot remove ${n} pomodoro`, BAD_PARAMETER);
   const w = findWorkitem(userOf(ctx), param(ctx, 0));
-  if (w.isSealed()) fail(`Workitem "${w.uid}" is sealed`);
+  if (w.isSealed()) fail(`Workitem "${w.uid}" is sealed`, sealed(w.uid));
   const remove = new Set<Pomodoro>();
   for (let i = w.pomodoros.length - 1; i >= 0 && remove.size < n; i--) {
     const p = w.pomodoros[i] as Pomodoro;
     if (p.state === 'new') remove.add(p);
   }
-  if (remove.size < n) fail(`Only ${remove.size} pomodoro is available, cannot remove ${n}`);
+  if (remove.size < n) {
+    const refusal = { rule: 'too-few-planned', entity: 'workitem', uid: w.uid, available: remove.size } as const;
+    fail(`Only ${remove.size} pomodoro is available, cannot remove ${n}`, refusal);
+  }
   const keep = w.pomodoros.filter((p) => !remove.has(p));
   w.pomodoros.length = 0;
   w.pomodoros.push(...keep);
@@ -67,7 +72,7 @@ export function removePomodoro(ctx: StrategyContext): void {
 export function addInterruptionFor(ctx: StrategyContext, user: User, uid: string, reason: string, us: number | null): void {
   const when = whenOf(ctx);
   const w = findWorkitem(user, uid);
-  const p = w.runningPomodoro() ?? fail(`Workitem "${uid}" is not running`);
+  const p = w.runningPomodoro() ?? fail(`Workitem "${uid}" is not running`, { rule: 'not-running', entity: 'workitem', uid });
   const duration = us === null ? null : us / 1_000_000;
   p.interruptions.push(new Interruption(ctx.newId(), reason, duration, false, when.t, p, when.zone === null));
   p.itemUpdated(when.t, when.zone === null);
@@ -102,11 +107,15 @@ function startTimerWith(ctx: StrategyContext, work: number, rest: number): void 
   const user = actingUser(ctx);
   const when = whenOf(ctx);
   autoSeal(user, when);
-  if (user.timer.state !== 'idle') fail(`Cannot start timer for workitem ${param(ctx, 0)}, it is already running`);
+  if (user.timer.state !== 'idle') {
+    const running = { rule: 'timer-running', entity: 'timer', uid: user.identity } as const;
+    fail(`Cannot start timer for workitem ${param(ctx, 0)}, it is already running`, running);
+  }
   const uid = param(ctx, 0);
   const w = findWorkitem(user, uid);
-  if (w.isSealed()) fail(`Cannot start timer because workitem "${uid}" is sealed`);
-  const p = w.pomodoros.find((x) => x.state === 'new') ?? fail(`Cannot start timer: no new pomodoro in "${uid}"`);
+  if (w.isSealed()) fail(`Cannot start timer because workitem "${uid}" is sealed`, sealed(uid));
+  const noneNew = { rule: 'no-planned-pomodoro', entity: 'workitem', uid } as const;
+  const p = w.pomodoros.find((x) => x.state === 'new') ?? fail(`Cannot start timer: no new pomodoro in "${uid}"`, noneNew);
   startPomodoro(user, w, p, work, rest, when, ctx.now);
 }
 

@@ -1,5 +1,6 @@
 import { type Pomodoro, type Tenant, type Timer, throwNaiveAware, type User, type Workitem } from '../model';
 import { addSecondsTo, localDate } from '../time';
+import type { Refusal } from '../../errors';
 import { fail, notFound, pyFail, type Stamp } from './context';
 
 /**
@@ -10,6 +11,10 @@ import { fail, notFound, pyFail, type Stamp } from './context';
  * naive timestamp) leaves the part already done in place, and lenient replay shows it.
  */
 
+/** A pomodoro of workitem `uid` cannot make the transition asked of it. */
+const transition = (uid: string): Refusal => ({ rule: 'timer-transition', entity: 'workitem', uid });
+const TIMER_TRANSITION: Refusal = { rule: 'timer-transition', entity: 'timer' };
+
 /** `when + seconds`, or Python's OverflowError/ValueError. */
 function plus(when: Stamp, seconds: number): number {
   const r = addSecondsTo(when.t, when.zone, seconds);
@@ -19,7 +24,9 @@ function plus(when: Stamp, seconds: number): number {
 
 function endInterval(w: Workitem, when: Stamp): void {
   const iv = w.intervals[w.intervals.length - 1];
-  if (iv === undefined) fail(`Workitem ${w.uid} has no interval to end`, 'IndexError', 'list index out of range');
+  if (iv === undefined) {
+    fail(`Workitem ${w.uid} has no interval to end`, transition(w.uid), 'IndexError', 'list index out of range');
+  }
   iv.ended = when.t;
 }
 
@@ -73,7 +80,7 @@ function timerRest(timer: Timer, rest: number, when: Stamp): void {
 export function startWork(p: Pomodoro, when: Stamp): void {
   const interval = { started: when.t, ended: null, workDuration: p.workDuration, restDuration: p.restDuration };
   p.workitem.intervals.push(interval);
-  if (p.type === 'counter') fail("Pomodoros of type counter don't have work");
+  if (p.type === 'counter') fail("Pomodoros of type counter don't have work", transition(p.workitem.uid));
   p.state = 'work';
   p.dateWorkStarted = when.t;
   p.workStartedNaive = when.zone === null;
@@ -81,7 +88,7 @@ export function startWork(p: Pomodoro, when: Stamp): void {
 }
 
 function startRest(p: Pomodoro, when: Stamp): void {
-  if (p.type !== 'normal') fail(`Pomodoros of type ${p.type} don't support rest`);
+  if (p.type !== 'normal') fail(`Pomodoros of type ${p.type} don't support rest`, transition(p.workitem.uid));
   p.state = 'rest';
   p.dateRestStarted = when.t;
   p.stamp(when.t, when.zone === null);
@@ -105,21 +112,21 @@ function sealPomodoro(p: Pomodoro, when: Stamp): void {
       const start = { t: p.dateWorkStarted ?? when.t, zone: 0 };
       if (when.t > plus({ t: plus(start, p.workDuration), zone: 0 }, p.restDuration) - 5_000_000) finished(p, when);
     } else {
-      fail(`Cannot seal normal pomodoro from ${p.state}`);
+      fail(`Cannot seal normal pomodoro from ${p.state}`, transition(p.workitem.uid));
     }
   } else if (p.type === 'tracker') {
-    if (p.state !== 'work') fail(`Cannot seal tracker pomodoro from ${p.state}`);
+    if (p.state !== 'work') fail(`Cannot seal tracker pomodoro from ${p.state}`, transition(p.workitem.uid));
     finished(p, when);
     endInterval(p.workitem, when);
   } else {
-    fail('Cannot seal counter pomodoro');
+    fail('Cannot seal counter pomodoro', transition(p.workitem.uid));
   }
 }
 
 /** The pomodoro ends early and goes back to `new` (Flowkeeper's `Pomodoro.void`). */
 function voidPomodoro(p: Pomodoro, when: Stamp): void {
-  if (p.type !== 'normal') fail(`Cannot void pomodoro of type ${p.type}`);
-  if (p.state !== 'work' && p.state !== 'rest') fail(`Cannot void normal pomodoro from ${p.state}`);
+  if (p.type !== 'normal') fail(`Cannot void pomodoro of type ${p.type}`, transition(p.workitem.uid));
+  if (p.state !== 'work' && p.state !== 'rest') fail(`Cannot void normal pomodoro from ${p.state}`, transition(p.workitem.uid));
   p.state = 'new';
   p.stamp(when.t, when.zone === null);
   endInterval(p.workitem, when);
@@ -167,8 +174,12 @@ export function startPomodoro(
 export function stopTimer(user: User, when: Stamp): void {
   const timer = user.timer;
   const p = timer.pomodoro;
-  if (timer.state === 'idle' || p === null) fail('Cannot stop the timer, because it is not running');
-  if (p.type !== 'normal' && p.type !== 'tracker') fail(`Cannot stop the timer for a pomodoro of type ${p.type}`);
+  if (timer.state === 'idle' || p === null) {
+    fail('Cannot stop the timer, because it is not running', { rule: 'timer-idle', entity: 'timer', uid: user.identity });
+  }
+  if (p.type !== 'normal' && p.type !== 'tracker') {
+    fail(`Cannot stop the timer for a pomodoro of type ${p.type}`, transition(p.workitem.uid));
+  }
   if (p.type === 'normal' && (p.restDuration > 0 || p.state === 'work')) voidPomodoro(p, when);
   else sealPomodoro(p, when);
   p.itemUpdated(when.t, when.zone === null);
@@ -180,9 +191,9 @@ export function stopTimer(user: User, when: Stamp): void {
 function ring(user: User, when: Stamp): void {
   const timer = user.timer;
   const p = timer.pomodoro;
-  if (timer.state === 'idle' || p === null) fail('The timer rings, but it was not running');
+  if (timer.state === 'idle' || p === null) fail('The timer rings, but it was not running', TIMER_TRANSITION);
   if (timer.state === 'work') {
-    if (p.type !== 'normal') fail('The timer should not ring for a tracker pomodoro');
+    if (p.type !== 'normal') fail('The timer should not ring for a tracker pomodoro', transition(p.workitem.uid));
     startRest(p, when);
     p.itemUpdated(when.t, when.zone === null);
     timerRest(timer, p.restDuration, when);
@@ -208,7 +219,7 @@ export function autoSeal(user: User, when: Stamp, second = false): void {
   if (limit < due) return;
   ring(user, { t: due, zone: timer.nextZone });
   if ((timer.state as Timer['state']) === 'idle') return;
-  if (second) fail('The timer refuses to ring. This should never happen, please report it as a bug.');
+  if (second) fail('The timer refuses to ring. This should never happen, please report it as a bug.', TIMER_TRANSITION);
   autoSeal(user, when, true);
 }
 

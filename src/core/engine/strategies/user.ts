@@ -1,3 +1,4 @@
+import type { Refusal } from '../../errors';
 import { ADMIN_USER, User } from '../model';
 import { formatDate } from '../time';
 import { actingUser, alreadyExists, fail, isNaive, notFound, param, type StrategyContext, whenOf } from './context';
@@ -7,10 +8,15 @@ import { autoSeal } from './timerTransitions';
 /** Only Flowkeeper's built-in `admin@local.host` manages users. */
 const isAdmin = (identity: string): boolean => identity === ADMIN_USER;
 
+const adminOnly = (identity: string): Refusal => ({ rule: 'admin-only', entity: 'user', uid: identity });
+const systemUser = (identity: string): Refusal => ({ rule: 'system-user', entity: 'user', uid: identity });
+
 /** CreateUser("<identity>", "<name>") — by the admin only. */
 export function createUser(ctx: StrategyContext): void {
   const identity = param(ctx, 0);
-  if (!isAdmin(ctx.record.user)) fail(`A non-System user "${ctx.record.user}" tries to create user "${identity}"`);
+  if (!isAdmin(ctx.record.user)) {
+    fail(`A non-System user "${ctx.record.user}" tries to create user "${identity}"`, adminOnly(identity));
+  }
   if (ctx.tenant.users.has(identity)) alreadyExists('user', identity);
   const when = ctx.record.when;
   const u = new User(identity, param(ctx, 1), false, when, formatDate(ctx.now), ctx.tenant, isNaive(ctx));
@@ -27,8 +33,10 @@ export function deleteUser(ctx: StrategyContext): void {
   autoSeal(actingUser(ctx), whenOf(ctx));
   const identity = param(ctx, 0);
   const target = ctx.tenant.users.get(identity) ?? notFound('user', identity);
-  if (target.isSystem) fail('Not allowed to delete System user');
-  if (!isAdmin(ctx.record.user)) fail(`A non-System user "${ctx.record.user}" tries to delete user "${identity}"`);
+  if (target.isSystem) fail('Not allowed to delete System user', systemUser(identity));
+  if (!isAdmin(ctx.record.user)) {
+    fail(`A non-System user "${ctx.record.user}" tries to delete user "${identity}"`, adminOnly(identity));
+  }
   const list = target.backlogs.values();
   for (let i = 0; i < list.length; i++) deleteBacklogOf(ctx, target, list[i] as (typeof list)[number]);
   target.itemUpdated(ctx.record.when, isNaive(ctx));
@@ -39,9 +47,9 @@ export function deleteUser(ctx: StrategyContext): void {
 export function renameUser(ctx: StrategyContext): void {
   const identity = param(ctx, 0);
   const u = ctx.tenant.users.get(identity) ?? notFound('user', identity);
-  if (u.isSystem) fail('Not allowed to rename System user');
+  if (u.isSystem) fail('Not allowed to rename System user', systemUser(identity));
   if (!isAdmin(ctx.record.user) && ctx.record.user !== identity) {
-    fail(`A non-System user "${ctx.record.user}" tries to rename user "${identity}"`);
+    fail(`A non-System user "${ctx.record.user}" tries to rename user "${identity}"`, adminOnly(identity));
   }
   const name = param(ctx, 1);
   if (name === u.name) return;

@@ -1,6 +1,8 @@
 import { type Category, RefSet, type User, Workitem, type WorkitemState } from '../model';
 import {
   actingUser,
+  BAD_PARAMETER,
+  sealed,
   alreadyExists,
   fail,
   findWorkitem,
@@ -55,7 +57,7 @@ export function renameWorkitem(ctx: StrategyContext): void {
   const w = findWorkitem(user, param(ctx, 0));
   const name = param(ctx, 1);
   if (name === w.name) return;
-  if (w.isSealed()) fail(`Cannot rename sealed workitem "${w.uid}"`);
+  if (w.isSealed()) fail(`Cannot rename sealed workitem "${w.uid}"`, sealed(w.uid));
   const before = tagsOf(w.name);
   w.name = name;
   w.itemUpdated(ctx.record.when, isNaive(ctx));
@@ -74,7 +76,7 @@ export function deleteWorkitemOf(ctx: StrategyContext, user: User, uid: string):
   w.itemUpdated(when.t, when.zone === null);
   removeTags(user, w);
   for (const [cuid, c] of w.categories.entries()) {
-    if (!c.uses.delete(w.uid)) notFound(`usage by workitem ${w.uid} of category`, cuid, 'KeyError');
+    if (!c.uses.delete(w.uid)) notFound('category', cuid, 'KeyError', `usage by workitem ${w.uid} of category`);
   }
   w.backlog.workitems.remove(w.uid);
   user.workitems.remove(w);
@@ -96,7 +98,7 @@ export function completeWorkitem(ctx: StrategyContext): void {
   const when = whenOf(ctx);
   autoSeal(user, when);
   const w = findWorkitem(userOf(ctx), param(ctx, 0));
-  if (w.isSealed()) fail(`Cannot complete already sealed workitem "${w.uid}"`);
+  if (w.isSealed()) fail(`Cannot complete already sealed workitem "${w.uid}"`, sealed(w.uid));
   const running = w.runningPomodoro();
   if (running !== undefined) {
     const longBreak = running.type === 'normal' && running.state === 'rest' && running.restDuration === 0;
@@ -104,7 +106,7 @@ export function completeWorkitem(ctx: StrategyContext): void {
     stopTimer(user, when);
   }
   const target = param(ctx, 1);
-  if (target !== 'finished' && target !== 'canceled') fail(`Invalid workitem state: ${target}`);
+  if (target !== 'finished' && target !== 'canceled') fail(`Invalid workitem state: ${target}`, BAD_PARAMETER);
   w.state = target as WorkitemState;
   w.dateWorkEnded = when.t;
   w.itemUpdated(when.t, when.zone === null);
@@ -114,7 +116,9 @@ export function completeWorkitem(ctx: StrategyContext): void {
 export function restoreWorkitem(ctx: StrategyContext): void {
   autoSeal(actingUser(ctx), whenOf(ctx));
   const w = findWorkitem(userOf(ctx), param(ctx, 0));
-  if (!w.isSealed()) fail(`Cannot restore a workitem which is not sealed "${w.uid}"`);
+  if (!w.isSealed()) {
+    fail(`Cannot restore a workitem which is not sealed "${w.uid}"`, { rule: 'not-sealed', entity: 'workitem', uid: w.uid });
+  }
   w.state = w.intervals.length > 0 ? 'running' : 'new';
   w.dateWorkEnded = null;
   w.itemUpdated(ctx.record.when, isNaive(ctx));
@@ -157,8 +161,10 @@ export function updateWorkitemCategories(ctx: StrategyContext): void {
   const w = findWorkitem(user, param(ctx, 0));
   const added = resolveCategories(user, param(ctx, 2));
   const removed = resolveCategories(user, param(ctx, 1));
-  for (const uid of added) if (w.categories.has(uid)) fail(`Trying to add duplicate categories to workitem "${w.uid}"`);
-  for (const uid of removed) if (!w.categories.has(uid)) fail(`Trying to remove missing categories from "${w.uid}"`);
+  const assigned = { rule: 'category-assigned', entity: 'workitem', uid: w.uid } as const;
+  const unassigned = { rule: 'category-not-assigned', entity: 'workitem', uid: w.uid } as const;
+  for (const uid of added) if (w.categories.has(uid)) fail(`Trying to add duplicate categories to workitem "${w.uid}"`, assigned);
+  for (const uid of removed) if (!w.categories.has(uid)) fail(`Trying to remove missing categories from "${w.uid}"`, unassigned);
   const next = new RefSet<Category>();
   for (const [uid, c] of w.categories.entries()) if (!removed.has(uid)) next.add(uid, c);
   for (const [uid, c] of added.entries()) next.add(uid, c);
@@ -166,6 +172,6 @@ export function updateWorkitemCategories(ctx: StrategyContext): void {
   w.itemUpdated(ctx.record.when, isNaive(ctx));
   for (const [, c] of added.entries()) c.uses.add(w.uid, w);
   for (const [uid, c] of removed.entries()) {
-    if (!c.uses.delete(w.uid)) notFound(`usage by workitem ${w.uid} of category`, uid, 'KeyError');
+    if (!c.uses.delete(w.uid)) notFound('category', uid, 'KeyError', `usage by workitem ${w.uid} of category`);
   }
 }
