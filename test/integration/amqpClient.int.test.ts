@@ -229,8 +229,9 @@ describeWith(amqpEndpoint(), 'client over RabbitMQ (race sequencing, sodium, rep
     expect(b.client.state.lastSeq).toBe(6);
     expect(canon(b.client)).toBe(canon(a.client));
 
-    // The stream holds both of b's attempts at seq 4 and 6; readers ignored the losers.
-    const raw = await readRawStream(url, h.name, Number(b.tap.lastPosition));
+    // The stream holds both of b's attempts at seq 4 and 6; readers ignored the losers. b's second
+    // attempt may follow the record b rejected on, so read until all nine entries are there.
+    const raw = await readRawStream(url, h.name, Number(b.tap.lastPosition), 20_000, 9);
     const seqOf = (body: string): number => Number(body.split(' ')[1]);
     expect(raw.slice(1).map((m) => seqOf(m.body))).toEqual([1, 2, 3, 4, 4, 5, 6, 6]);
     expect(b.seqs).toEqual(range(1, 6));

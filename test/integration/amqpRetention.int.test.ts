@@ -11,7 +11,7 @@ import { runNode } from '../support/hang';
 import { rabbitmqctl, rabbitmqctlAvailable } from '../support/rabbitmqctl';
 
 const CLI = process.env.FK_TEST_CLI ?? FK;
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 /**
  * A retention policy that applies to exactly one history (a unique, anchored pattern, so the
@@ -54,7 +54,7 @@ describeWith(ctl ? amqpEndpoint() : null, 'amqp: a history the broker truncated 
       const c = collector();
       const first = await probe.subscribe(null, c).then(
         async (unsubscribe) => {
-          await c.waitFor(1);
+          await c.waitFor(1, 60_000); // a loaded broker may take its time with a fresh consumer
           await unsubscribe();
           return c.entries[0]?.position;
         },

@@ -10,16 +10,26 @@ export interface RawMessage {
 
 /**
  * Reads a history's stream from the first entry up to `lastOffset` with a bare amqplib consumer
- * (below our transport: what the broker really stores, duplicates included).
+ * (below our transport: what the broker really stores, duplicates included). With `atLeast`, it
+ * also waits until that many entries were read (a record published but not yet seen by any reader).
  */
-export async function readRawStream(url: string, history: string, lastOffset: number, timeoutMs = 20_000): Promise<RawMessage[]> {
+export async function readRawStream(
+  url: string,
+  history: string,
+  lastOffset: number,
+  timeoutMs = 20_000,
+  atLeast = 0,
+): Promise<RawMessage[]> {
   const conn = await amqp.connect(url);
   try {
     const ch = await conn.createChannel();
     await ch.prefetch(1000);
     const out: RawMessage[] = [];
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`stream of '${history}' did not reach offset ${lastOffset}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`stream of '${history}' did not reach offset ${lastOffset} and ${atLeast} entries`)),
+        timeoutMs,
+      );
       ch.consume(
         historyTopology(history).queue,
         (msg) => {
@@ -27,7 +37,7 @@ export async function readRawStream(url: string, history: string, lastOffset: nu
           ch.ack(msg);
           const offset = Number(msg.properties.headers?.['x-stream-offset']);
           out.push({ offset, body: msg.content.toString('utf8'), properties: msg.properties });
-          if (offset >= lastOffset) {
+          if (offset >= lastOffset && out.length >= atLeast) {
             clearTimeout(timer);
             resolve();
           }
