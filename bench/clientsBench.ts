@@ -65,7 +65,8 @@ export async function runClientsBench(brokers: BrokerEnv): Promise<BenchResult[]
         const lines = generateHistory(n, 42, b.env.FK_USER as string);
         writeFileSync(sameSize.env.FK_BACKEND as string, `${lines.join('\n')}\n`);
         await fill(b, lines);
-        for (const env of [b.env, sameSize.env]) await runFk(['backlog', 'create', 'bench', '--id', 'bench-backlog'], { env });
+        for (const env of [b.env, sameSize.env])
+          await runFk(['backlog', 'create', 'bench', '--id', 'bench-backlog'], { env });
         out.push(...(await commands(b, sameSize, n)));
         out.push(...(await latency(b)));
       } finally {
@@ -187,7 +188,10 @@ function lineWaiter(child: ChildProcess): (prefix: string) => Promise<string[]> 
     }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no '${prefix}' from the client process in ${DEADLINE_MS} ms`)), DEADLINE_MS);
+      timer = setTimeout(
+        () => reject(new Error(`no '${prefix}' from the client process in ${DEADLINE_MS} ms`)),
+        DEADLINE_MS,
+      );
     });
     const seen = new Promise<string[]>((resolve) => waiting.set(prefix, resolve));
     return Promise.race([seen, deadline, exited]).finally(() => {

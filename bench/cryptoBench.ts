@@ -51,8 +51,16 @@ export async function runCryptoBench(records = 10_000): Promise<CryptoBenchResul
     const plainBytes = lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
     const storedBytes = stored.reduce((n, l) => n + Buffer.byteLength(l), 0);
     results.push(
-      { name: `crypto.${cipher.format}.encrypt`, value: Math.round((lines.length / encryptMs) * 1000), unit: 'records/s' },
-      { name: `crypto.${cipher.format}.decrypt`, value: Math.round((lines.length / decryptMs) * 1000), unit: 'records/s' },
+      {
+        name: `crypto.${cipher.format}.encrypt`,
+        value: Math.round((lines.length / encryptMs) * 1000),
+        unit: 'records/s',
+      },
+      {
+        name: `crypto.${cipher.format}.decrypt`,
+        value: Math.round((lines.length / decryptMs) * 1000),
+        unit: 'records/s',
+      },
       { name: `crypto.${cipher.format}.size_ratio`, value: round(storedBytes / plainBytes), unit: 'x plain' },
     );
   }

@@ -21,7 +21,6 @@ const POMODOROS = 40;
 const WORK_S = 0.15;
 const REST_S = 0.1;
 
-
 const round = (v: number): number => Math.round(v * 100) / 100;
 
 /**
@@ -72,7 +71,19 @@ export async function runDaemonBench(): Promise<DaemonBenchResult[]> {
     shutdownTimeoutMs: 1000,
     logLevel: 'silent',
     users: [session],
-    targets: [{ type: 'webhook', name: 'bench', url, secret: 'bench', timeoutMs: 2000, headers: {}, events: ['work.finished', 'rest.finished'], retry: DEFAULTS.delivery.retry, dedupeKey: null }],
+    targets: [
+      {
+        type: 'webhook',
+        name: 'bench',
+        url,
+        secret: 'bench',
+        timeoutMs: 2000,
+        headers: {},
+        events: ['work.finished', 'rest.finished'],
+        retry: DEFAULTS.delivery.retry,
+        dedupeKey: null,
+      },
+    ],
   };
   const daemon = createDaemon({ config, logger: silentLogger });
   const writer = createClient({ transport: createFileTransport({ path: data }), user, sequencing: 'strict' });
@@ -105,7 +116,11 @@ export async function runDaemonBench(): Promise<DaemonBenchResult[]> {
   }
   const sorted = [...latencies].sort((a, b) => a - b);
   return [
-    { name: 'daemon notification latency p50 (planned instant → webhook received)', value: round(percentile(sorted, 0.5)), unit: 'ms' },
+    {
+      name: 'daemon notification latency p50 (planned instant → webhook received)',
+      value: round(percentile(sorted, 0.5)),
+      unit: 'ms',
+    },
     { name: 'daemon notification latency p99', value: round(percentile(sorted, 0.99)), unit: 'ms' },
     { name: 'daemon notification latency max', value: round(sorted[sorted.length - 1] ?? NaN), unit: 'ms' },
     { name: 'daemon notification latency samples', value: sorted.length, unit: 'transitions' },

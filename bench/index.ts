@@ -39,7 +39,10 @@ async function main(): Promise<void> {
     optional('clients', async () =>
       (await import('./clientsBench')).runClientsBench({
         amqpUrl,
-        xmpp: { service: process.env.FK_TEST_XMPP_SERVICE ?? 'xmpp://127.0.0.1:5222', domain: process.env.FK_TEST_XMPP_DOMAIN ?? 'localhost' },
+        xmpp: {
+          service: process.env.FK_TEST_XMPP_SERVICE ?? 'xmpp://127.0.0.1:5222',
+          domain: process.env.FK_TEST_XMPP_DOMAIN ?? 'localhost',
+        },
       }),
     ),
     optional('daemon', async () => (await import('./daemonBench')).runDaemonBench()),
@@ -48,7 +51,10 @@ async function main(): Promise<void> {
   ];
   let failed = 0;
   const comparisons: Comparison[] = [];
-  const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = (): string =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   process.stdout.write(`# ${cpus().length} CPUs, load average at start: ${load()}\n`);
   for (const b of benches) {
     if (only && b.name !== only) continue;
@@ -63,7 +69,9 @@ async function main(): Promise<void> {
       process.stdout.write(`${b.name}: not measured: ${(err as Error).message}\n`);
     }
   }
-  process.stdout.write(`\n# summary: fk next to its baseline, A/B interleaved in this run (load average at end: ${load()})\n`);
+  process.stdout.write(
+    `\n# summary: fk next to its baseline, A/B interleaved in this run (load average at end: ${load()})\n`,
+  );
   process.stdout.write(`${comparisonTable(comparisons)}\n`);
   process.exitCode = failed > 0 ? 1 : 0;
 }

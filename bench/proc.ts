@@ -69,7 +69,12 @@ async function measure(cmd: string, args: readonly string[], opts: RunOptions): 
   if (code === null || !(opts.okCodes ?? [0]).includes(code)) {
     throw new Error(`${[cmd, ...args].join(' ').slice(0, 200)} exited ${code}: ${stderr.trim().slice(0, 500)}`);
   }
-  const p = JSON.parse(readFileSync(probe, 'utf8')) as { maxRssKb: number; cpuMs: number; modules?: number; builtins?: number };
+  const p = JSON.parse(readFileSync(probe, 'utf8')) as {
+    maxRssKb: number;
+    cpuMs: number;
+    modules?: number;
+    builtins?: number;
+  };
   rmSync(probe, { force: true });
   return {
     wallMs,
@@ -101,7 +106,8 @@ export function runPython(script: string, args: readonly string[], opts: RunOpti
  */
 export function findReference(): { script: string } | { missing: string } {
   const script = process.env.FK_BENCH_REFERENCE ?? join(ROOT, '..', 'shared', 'oracle', 'dump_state.py');
-  if (!existsSync(script)) return { missing: `no reference core at ${script} (set FK_BENCH_REFERENCE to its dump_state.py)` };
+  if (!existsSync(script))
+    return { missing: `no reference core at ${script} (set FK_BENCH_REFERENCE to its dump_state.py)` };
   const py = spawnSync('python3', ['--version'], { encoding: 'utf8' });
   if (py.error !== undefined || py.status !== 0) return { missing: 'python3 is not installed' };
   return { script };

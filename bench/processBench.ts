@@ -69,7 +69,11 @@ async function startup(small: string, env: NodeJS.ProcessEnv): Promise<BenchResu
       },
     },
     { name: 'start-up: fk status wall (median)', value: round(fk, 1), unit: 'ms' },
-    { name: 'start-up: fk status / node -e 0, cpu', value: round(median(r.a.map((a, i) => a.cpuMs / (r.b[i] as ProcessCost).cpuMs))), unit: 'x' },
+    {
+      name: 'start-up: fk status / node -e 0, cpu',
+      value: round(median(r.a.map((a, i) => a.cpuMs / (r.b[i] as ProcessCost).cpuMs))),
+      unit: 'x',
+    },
     { name: 'start-up: node -e 0 wall (median)', value: round(bare, 1), unit: 'ms' },
     { name: 'start-up: fk status modules loaded (program + dependencies)', value: modules, unit: 'files' },
     { name: 'start-up: fk status built-in modules beyond node -e 0', value: builtins, unit: 'modules' },
@@ -130,8 +134,22 @@ async function stateVsReference(dir: string, env: NodeJS.ProcessEnv): Promise<Be
           goal: { op: '<=', value: 1 },
         },
       },
-      { name: `fk state ${n} lines: cpu (median)`, value: round(medianOf(r.a, (c) => c.cpuMs), 0), unit: 'ms' },
-      { name: `reference ${n} lines: cpu (median)`, value: round(medianOf(r.b, (c) => c.cpuMs), 0), unit: 'ms' },
+      {
+        name: `fk state ${n} lines: cpu (median)`,
+        value: round(
+          medianOf(r.a, (c) => c.cpuMs),
+          0,
+        ),
+        unit: 'ms',
+      },
+      {
+        name: `reference ${n} lines: cpu (median)`,
+        value: round(
+          medianOf(r.b, (c) => c.cpuMs),
+          0,
+        ),
+        unit: 'ms',
+      },
     );
     rmSync(file, { force: true });
   }
@@ -195,8 +213,16 @@ export async function runSnapshotBench(): Promise<BenchResult[]> {
             ratio: round(vsCold.ratio),
           },
         },
-        { name: `snapshot: fk status ${n} lines warm, peak RSS`, value: round(medianOf(vsEmpty.a, rss), 0), unit: 'MiB' },
-        { name: `snapshot: fk status ${n} lines cold, peak RSS`, value: round(medianOf(vsCold.b, rss), 0), unit: 'MiB' },
+        {
+          name: `snapshot: fk status ${n} lines warm, peak RSS`,
+          value: round(medianOf(vsEmpty.a, rss), 0),
+          unit: 'MiB',
+        },
+        {
+          name: `snapshot: fk status ${n} lines cold, peak RSS`,
+          value: round(medianOf(vsCold.b, rss), 0),
+          unit: 'MiB',
+        },
       );
       rmSync(file, { force: true });
     }

@@ -22,12 +22,30 @@ export async function runReplayBench(sizes: readonly number[] = [3_000, 30_000, 
       writeFileSync(file, `${generateHistory(n).join('\n')}\n`);
       const r = spawnSync(process.execPath, [join(__dirname, 'replayWorker.js'), file], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`replay worker failed: ${r.stderr}`);
-      const m = JSON.parse(r.stdout) as { replayMs: number; totalMs: number; replayRssMb: number; maxRssMb: number; heapMb: number };
+      const m = JSON.parse(r.stdout) as {
+        replayMs: number;
+        totalMs: number;
+        replayRssMb: number;
+        maxRssMb: number;
+        heapMb: number;
+      };
       out.push({ name: `in-process replay ${n} lines: time (read+parse+replay)`, value: m.replayMs, unit: 'ms' });
-      out.push({ name: `in-process replay ${n} lines: throughput`, value: Math.round((n / m.replayMs) * 1000), unit: 'events/s' });
-      out.push({ name: `in-process replay ${n} lines: replay + canonical JSON (streamed, as fk state)`, value: m.totalMs, unit: 'ms' });
+      out.push({
+        name: `in-process replay ${n} lines: throughput`,
+        value: Math.round((n / m.replayMs) * 1000),
+        unit: 'events/s',
+      });
+      out.push({
+        name: `in-process replay ${n} lines: replay + canonical JSON (streamed, as fk state)`,
+        value: m.totalMs,
+        unit: 'ms',
+      });
       out.push({ name: `in-process replay ${n} lines: peak RSS of the replay`, value: m.replayRssMb, unit: 'MB' });
-      out.push({ name: `in-process replay ${n} lines: peak RSS incl. the canonical JSON`, value: m.maxRssMb, unit: 'MB' });
+      out.push({
+        name: `in-process replay ${n} lines: peak RSS incl. the canonical JSON`,
+        value: m.maxRssMb,
+        unit: 'MB',
+      });
       out.push({ name: `in-process replay ${n} lines: heap after replay`, value: m.heapMb, unit: 'MB' });
     }
   } finally {

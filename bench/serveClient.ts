@@ -21,7 +21,8 @@ export interface BenchConnection {
 const now = (): string => new Date().toISOString().replace('T', ' ').replace('Z', '+00:00');
 const q = (p: string): string => `"${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 export const benchLine = (seq: number, user: string, name: string, params: string[]): string =>
-  `${seq}, ${now()}, ${user}: ${name}(${(params.length >= 2 ? params : [...params, '', ''].slice(0, 2)).map(q).join(', ')})`;
+  `${seq}, ${now()}, ${user}: ` +
+    `${name}(${(params.length >= 2 ? params : [...params, '', ''].slice(0, 2)).map(q).join(', ')})`;
 
 /** Signs in (Authenticate + Replay(since)) and resolves at ReplayCompleted. */
 export function signIn(

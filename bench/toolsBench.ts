@@ -43,7 +43,11 @@ export async function runToolsBench(): Promise<Array<{ name: string; value: numb
     const r = compactHistory(recs, { now: NOW });
     out.push(
       { name: `tools.compact.${name}.time`, value: Math.round(performance.now() - t), unit: 'ms' },
-      { name: `tools.compact.${name}.ratio`, value: round(r.outputRecords / r.inputRecords, 3), unit: 'output/input lines' },
+      {
+        name: `tools.compact.${name}.ratio`,
+        value: round(r.outputRecords / r.inputRecords, 3),
+        unit: 'output/input lines',
+      },
       { name: `tools.compact.${name}.verifications`, value: r.verifications, unit: 'replays' },
     );
   }

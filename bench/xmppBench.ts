@@ -53,7 +53,15 @@ export async function openRaw(env: XmppBenchEnv): Promise<{
   return {
     async lastArchiveId() {
       const qid = `last-${randomUUID()}`;
-      const iq = xml('iq', { type: 'set' }, xml('query', { xmlns: NS_MAM, queryid: qid }, xml('set', { xmlns: NS_RSM }, xml('max', {}, '1'), xml('before'))));
+      const iq = xml(
+        'iq',
+        { type: 'set' },
+        xml(
+          'query',
+          { xmlns: NS_MAM, queryid: qid },
+          xml('set', { xmlns: NS_RSM }, xml('max', {}, '1'), xml('before')),
+        ),
+      );
       const fin = await page(iq, qid);
       return fin.getChild('fin', NS_MAM)?.getChild('set', NS_RSM)?.getChildText('last') ?? null;
     },
@@ -91,7 +99,8 @@ async function timeReplay(env: XmppBenchEnv, from: string | null, expected: numb
         onEntry: () => {
           got++;
         },
-        onCaughtUp: () => (got >= expected ? resolve() : reject(new Error(`replay delivered ${got} of ${expected} records`))),
+        onCaughtUp: () =>
+          got >= expected ? resolve() : reject(new Error(`replay delivered ${got} of ${expected} records`)),
       }).catch(reject);
     });
     return performance.now() - t0;
@@ -108,7 +117,10 @@ async function timeReplay(env: XmppBenchEnv, from: string | null, expected: numb
  * connected resource). Replay and raw fetch run in three interleaved pairs; the medians count. A size whose estimated duration exceeds about two minutes is reported as
  * skipped with its estimate. Results are returned, not printed (bench/index.ts prints).
  */
-export async function runXmppBench(env: XmppBenchEnv, sizes: readonly number[] = [10_000, 100_000]): Promise<BenchResult[]> {
+export async function runXmppBench(
+  env: XmppBenchEnv,
+  sizes: readonly number[] = [10_000, 100_000],
+): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   const raw = await openRaw(env);
   const writer = transportFor(env);
@@ -120,7 +132,11 @@ export async function runXmppBench(env: XmppBenchEnv, sizes: readonly number[] =
       if (rates !== null) {
         const estimateMs = n / rates.publish + 3 * (n / rates.replay + n / rates.raw);
         if (estimateMs > BUDGET_MS) {
-          out.push({ name: `xmpp ${n} records: skipped, estimated duration`, value: round(estimateMs / 1000), unit: 's' });
+          out.push({
+            name: `xmpp ${n} records: skipped, estimated duration`,
+            value: round(estimateMs / 1000),
+            unit: 's',
+          });
           continue;
         }
       }
@@ -136,7 +152,11 @@ export async function runXmppBench(env: XmppBenchEnv, sizes: readonly number[] =
       };
       await Promise.all(Array.from({ length: PUBLISH_WINDOW }, worker));
       const publishMs = performance.now() - tp;
-      out.push({ name: `xmpp ${n} records: publish (confirmed, ${PUBLISH_WINDOW} in flight)`, value: round((n / publishMs) * 1000), unit: 'records/s' });
+      out.push({
+        name: `xmpp ${n} records: publish (confirmed, ${PUBLISH_WINDOW} in flight)`,
+        value: round((n / publishMs) * 1000),
+        unit: 'records/s',
+      });
 
       // Paired, interleaved: a WAL checkpoint or a load spike hits both sides of a pair.
       let rows = 0;
@@ -152,9 +172,21 @@ export async function runXmppBench(env: XmppBenchEnv, sizes: readonly number[] =
       );
       const replayMs = median(r.a);
       const rawMs = median(r.b);
-      out.push({ name: `xmpp ${n} records: replay through the transport`, value: round((n / replayMs) * 1000), unit: 'records/s' });
-      out.push({ name: `xmpp ${n} records: raw archive fetch, bare client (${rows} archive rows)`, value: round((n / rawMs) * 1000), unit: 'records/s' });
-      out.push({ name: `xmpp ${n} records: raw fetch time / transport replay time`, value: round(1 / r.ratio, 2), unit: 'x raw rate' });
+      out.push({
+        name: `xmpp ${n} records: replay through the transport`,
+        value: round((n / replayMs) * 1000),
+        unit: 'records/s',
+      });
+      out.push({
+        name: `xmpp ${n} records: raw archive fetch, bare client (${rows} archive rows)`,
+        value: round((n / rawMs) * 1000),
+        unit: 'records/s',
+      });
+      out.push({
+        name: `xmpp ${n} records: raw fetch time / transport replay time`,
+        value: round(1 / r.ratio, 2),
+        unit: 'x raw rate',
+      });
       rates = { publish: n / publishMs, replay: n / replayMs, raw: n / rawMs };
     }
 
@@ -184,8 +216,16 @@ export async function runXmppBench(env: XmppBenchEnv, sizes: readonly number[] =
         await delivered;
       }
       latencies.sort((a, b) => a - b);
-      out.push({ name: 'xmpp publish→delivered latency p50 (other resource)', value: round(percentile(latencies, 0.5), 2), unit: 'ms' });
-      out.push({ name: 'xmpp publish→delivered latency p99 (other resource)', value: round(percentile(latencies, 0.99), 2), unit: 'ms' });
+      out.push({
+        name: 'xmpp publish→delivered latency p50 (other resource)',
+        value: round(percentile(latencies, 0.5), 2),
+        unit: 'ms',
+      });
+      out.push({
+        name: 'xmpp publish→delivered latency p99 (other resource)',
+        value: round(percentile(latencies, 0.99), 2),
+        unit: 'ms',
+      });
     } finally {
       await reader.close();
     }

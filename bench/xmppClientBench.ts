@@ -32,14 +32,22 @@ export async function runXmppClientBench(env: XmppBenchEnv, n = 10_000): Promise
   const cipher = await createSodiumCipher({ key: new Uint8Array(randomBytes(32)), logId });
   const clients: Client[] = [];
   const open = (onRecord?: (r: StrategyRecord) => void): Client => {
-    const c = createClient({ transport: createXmppTransport(opts), user: USER, cipher, ...(onRecord ? { onRecord } : {}) });
+    const c = createClient({
+      transport: createXmppTransport(opts),
+      user: USER,
+      cipher,
+      ...(onRecord ? { onRecord } : {}),
+    });
     clients.push(c);
     return c;
   };
   try {
     const writer = createXmppTransport(opts);
     await writer.connect();
-    await writer.publish(formatSodiumHeader({ logId, salt: new Uint8Array(randomBytes(16)) }), { id: randomUUID(), seq: 0 });
+    await writer.publish(formatSodiumHeader({ logId, salt: new Uint8Array(randomBytes(16)) }), {
+      id: randomUUID(),
+      seq: 0,
+    });
     const lines = generateHistory(n, 7, USER);
     for (let i = 0; i < lines.length; i += WINDOW) {
       await Promise.all(
@@ -65,7 +73,8 @@ export async function runXmppClientBench(env: XmppBenchEnv, n = 10_000): Promise
           const t0 = performance.now();
           await replayer.start();
           const ms = performance.now() - t0;
-          if (replayer.state.lastSeq !== n) throw new Error(`client replay ended at seq ${replayer.state.lastSeq} of ${n}`);
+          if (replayer.state.lastSeq !== n)
+            throw new Error(`client replay ended at seq ${replayer.state.lastSeq} of ${n}`);
           return ms;
         },
         async () => {
@@ -90,7 +99,11 @@ export async function runXmppClientBench(env: XmppBenchEnv, n = 10_000): Promise
     const backlogs = caughtUp.state.tenant.users.get(USER)?.backlogs.values() ?? [];
     const { append, e2e } = await probe.measure(caughtUp, backlogs[backlogs.length - 1]?.uid ?? '', LATENCY_SAMPLES);
     return [
-      { name: `xmpp.client ${n} records: replay to caught up`, value: Math.round((n / replayMs) * 1000), unit: 'records/s' },
+      {
+        name: `xmpp.client ${n} records: replay to caught up`,
+        value: Math.round((n / replayMs) * 1000),
+        unit: 'records/s',
+      },
       { name: `xmpp.client ${n} records: raw archive fetch`, value: Math.round((n / rawMs) * 1000), unit: 'records/s' },
       {
         name: `xmpp.client ${n} records: replay rate / raw fetch rate`,

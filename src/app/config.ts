@@ -52,7 +52,17 @@ export interface ConfigFlags {
  * The keys a config file may hold; anything else is an error naming it (a mistyped key must not be
  * silently ignored). A module that owns a new section adds its key here.
  */
-export const CONFIG_KEYS: readonly string[] = ['backend', 'user', 'logLevel', 'encryption', 'passphraseFile', 'daemon', 'amqp', 'xmpp', 'readOnly'];
+export const CONFIG_KEYS: readonly string[] = [
+  'backend',
+  'user',
+  'logLevel',
+  'encryption',
+  'passphraseFile',
+  'daemon',
+  'amqp',
+  'xmpp',
+  'readOnly',
+];
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const MODES: readonly EncryptionMode[] = ['auto', 'off', 'fernet', 'sodium'];
@@ -82,14 +92,19 @@ function readConfigFile(path: string, explicit: boolean): Record<string, unknown
   try {
     data = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new InputError('FK_CONFIG_INVALID', `config file '${path}' is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new InputError('FK_CONFIG_INVALID', `config file '${path}' is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new InputError('FK_CONFIG_INVALID', `config file '${path}' must hold a JSON object`);
   }
   const unknown = Object.keys(data).find((k) => !CONFIG_KEYS.includes(k));
   if (unknown !== undefined) {
-    throw new InputError('FK_CONFIG_INVALID', `config file '${path}': unknown key '${unknown}' (known: ${CONFIG_KEYS.join(', ')})`);
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `config file '${path}': unknown key '${unknown}' (known: ${CONFIG_KEYS.join(', ')})`,
+    );
   }
   return data as Record<string, unknown>;
 }
@@ -97,7 +112,8 @@ function readConfigFile(path: string, explicit: boolean): Record<string, unknown
 function pickString(name: string, sources: ReadonlyArray<readonly [string, unknown]>): string | undefined {
   for (const [where, v] of sources) {
     if (v === undefined || v === null || v === '') continue;
-    if (typeof v !== 'string') throw new InputError('FK_CONFIG_INVALID', `${where} '${name}' must be a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string')
+      throw new InputError('FK_CONFIG_INVALID', `${where} '${name}' must be a string, got ${JSON.stringify(v)}`);
     return v;
   }
   return undefined;
@@ -109,7 +125,10 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const configFile = explicit ?? defaultConfigFile(env);
   const file = readConfigFile(configFile, explicit !== undefined);
   if (flags.backend !== undefined && flags.file !== undefined) {
-    throw new InputError('FK_INPUT_INVALID', `give either --backend or --file, not both ('${flags.backend}', '${flags.file}')`);
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `give either --backend or --file, not both ('${flags.backend}', '${flags.file}')`,
+    );
   }
   const backend =
     pickString('backend', [
@@ -124,7 +143,10 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       [`config file ${configFile}:`, file.user],
     ]) ?? DEFAULT_USER;
   if (!isHistoryIdentity(user)) {
-    throw new InputError('FK_CONFIG_INVALID', `user must be an identity Flowkeeper reads (name@domain.tld), got '${user}'`);
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `user must be an identity Flowkeeper reads (name@domain.tld), got '${user}'`,
+    );
   }
   const logLevel = (pickString('log-level', [
     ['option', flags.logLevel],
@@ -169,7 +191,11 @@ function readOnlyFrom(env: string | undefined, file: unknown, configFile: string
     throw new InputError('FK_CONFIG_INVALID', `environment variable FK_READ_ONLY must be true or false, got '${env}'`);
   }
   if (file === undefined) return false;
-  if (typeof file !== 'boolean') throw new InputError('FK_CONFIG_INVALID', `config file ${configFile}: 'readOnly' must be true or false, got ${JSON.stringify(file)}`);
+  if (typeof file !== 'boolean')
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `config file ${configFile}: 'readOnly' must be true or false, got ${JSON.stringify(file)}`,
+    );
   return file;
 }
 
@@ -184,7 +210,8 @@ export function historyCreation(config: Config, env: NodeJS.ProcessEnv = process
 
 /** Strips credentials from a backend URL for logs and messages. */
 export function redactBackend(backend: string): string {
-  return backend.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, cred: string) =>
-    `${scheme}${cred.includes(':') ? `${cred.split(':')[0]}:***` : cred}@`,
+  return backend.replace(
+    /^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i,
+    (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? `${cred.split(':')[0]}:***` : cred}@`,
   );
 }

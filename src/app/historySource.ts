@@ -117,9 +117,13 @@ export async function readHistoryFile(path: string, opts: ReadOptions): Promise<
     readLines(path, (text) => lines.push(text));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError('FK_INPUT_INVALID', `history file '${path}' ${code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'error'})`}`, {
-      cause: err,
-    });
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `history file '${path}' ${code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'error'})`}`,
+      {
+        cause: err,
+      },
+    );
   }
   const { encryption, header, served } = detectEncryption(lines);
   const cipher = await cipherFor(encryption, header, path, opts);

@@ -61,7 +61,11 @@ export async function getFernetKey(passphrase: string, opts: FernetKeyCacheOptio
 }
 
 /** The sodium key for `passphrase` and the history's `salt`, from the cache or derived (and then cached). */
-export async function getSodiumKey(passphrase: string, salt: Uint8Array, opts: SodiumKeyCacheOptions = {}): Promise<Uint8Array> {
+export async function getSodiumKey(
+  passphrase: string,
+  salt: Uint8Array,
+  opts: SodiumKeyCacheOptions = {},
+): Promise<Uint8Array> {
   const derive = opts.derive ?? ((p: string, salt: Uint8Array) => deriveSodiumKeyOffThread(p, salt));
   return cachedKey('sodium', passphrase, salt, () => derive(passphrase, salt), opts);
 }
@@ -96,7 +100,11 @@ async function cachedKey(
  * The entry's file name and the key of its check value, from one scrypt run. PBKDF2's output
  * blocks do not depend on the length asked for, so the name is the same 32 bytes as version 1's.
  */
-function entryId(format: CipherFormat, passphrase: string, salt: Uint8Array): Promise<{ id: string; checkKey: Buffer }> {
+function entryId(
+  format: CipherFormat,
+  passphrase: string,
+  salt: Uint8Array,
+): Promise<{ id: string; checkKey: Buffer }> {
   const context = Buffer.concat([Buffer.from(`fk-key-cache v1\0${format}\0`, 'utf8'), salt]);
   return new Promise((resolve, reject) => {
     scrypt(passphrase, context, 64, { N: 1 << 14, r: 8, p: 1 }, (err, out) =>
@@ -159,7 +167,8 @@ async function readEntry(file: string, format: CipherFormat, checkKey: Buffer): 
 function parseEntry(text: string, format: CipherFormat, checkKey: Buffer): Uint8Array | null {
   try {
     const entry = JSON.parse(text) as { v?: unknown; format?: unknown; key?: unknown; check?: unknown };
-    if (entry.v !== 2 || entry.format !== format || typeof entry.key !== 'string' || typeof entry.check !== 'string') return null;
+    if (entry.v !== 2 || entry.format !== format || typeof entry.key !== 'string' || typeof entry.check !== 'string')
+      return null;
     const key = Buffer.from(entry.key, 'base64url');
     if (key.length !== KEY_BYTES || key.toString('base64url') !== entry.key) return null;
     const check = Buffer.from(entry.check, 'base64url');
@@ -171,7 +180,13 @@ function parseEntry(text: string, format: CipherFormat, checkKey: Buffer): Uint8
 }
 
 /** Writes via a 0600 temp file and rename, so a reader never sees half an entry. Failures only cost the cache. */
-async function writeEntry(dir: string, file: string, format: CipherFormat, key: Uint8Array, checkKey: Buffer): Promise<void> {
+async function writeEntry(
+  dir: string,
+  file: string,
+  format: CipherFormat,
+  key: Uint8Array,
+  checkKey: Buffer,
+): Promise<void> {
   const tmp = join(dir, `.${randomBytes(8).toString('hex')}.tmp`);
   const check = checkValue(checkKey, format, key).toString('base64url');
   const body = JSON.stringify({ v: 2, format, key: Buffer.from(key).toString('base64url'), check });

@@ -3,7 +3,15 @@ import type { LogLevel } from './config';
 
 type Method = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-const RANK: Readonly<Record<LogLevel, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+const RANK: Readonly<Record<LogLevel, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Infinity,
+};
 const METHODS: readonly Method[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 const noop: LogFn = () => undefined;
 
@@ -27,7 +35,10 @@ function createPino(level: LogLevel, bindings: Record<string, unknown>): Logger 
     {
       level,
       base: { pid: process.pid, ...bindings },
-      redact: { paths: ['password', '*.password', 'key', '*.key', 'passphrase', '*.passphrase', 'credentials'], censor: '[redacted]' },
+      redact: {
+        paths: ['password', '*.password', 'key', '*.key', 'passphrase', '*.passphrase', 'credentials'],
+        censor: '[redacted]',
+      },
     },
     pino.destination({ dest: 2, sync: true }),
   ) as unknown as Logger;

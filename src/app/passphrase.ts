@@ -37,7 +37,8 @@ export interface PromptInput extends NodeJS.ReadableStream {
 export async function resolvePassphrase(sources: PassphraseSources = {}): Promise<string | null> {
   const env = sources.env ?? process.env;
   const warn = sources.warn ?? ((m: string) => process.stderr.write(`fk: warning: ${m}\n`));
-  if (sources.passphraseFile !== undefined) return readPassphraseFile(sources.passphraseFile, '--passphrase-file', warn);
+  if (sources.passphraseFile !== undefined)
+    return readPassphraseFile(sources.passphraseFile, '--passphrase-file', warn);
   const fromEnv = env['FK_PASSPHRASE'];
   if (fromEnv) return fromEnv;
   const envFile = env['FK_PASSPHRASE_FILE'];
@@ -53,12 +54,16 @@ export async function resolvePassphrase(sources: PassphraseSources = {}): Promis
  * Like {@link resolvePassphrase}, but throws `InputError FK_INPUT_INVALID` naming the sources when
  * none is available; `purpose` says what needs it (`'to decrypt 'history.txt''`).
  */
-export async function requirePassphrase(sources: PassphraseSources = {}, purpose = 'for encrypted history'): Promise<string> {
+export async function requirePassphrase(
+  sources: PassphraseSources = {},
+  purpose = 'for encrypted history',
+): Promise<string> {
   const passphrase = await resolvePassphrase(sources);
   if (passphrase === null) {
     throw new InputError(
       'FK_INPUT_INVALID',
-      `a passphrase is needed ${purpose}: set FK_PASSPHRASE or FK_PASSPHRASE_FILE, pass --passphrase-file, or run on a terminal`,
+      `a passphrase is needed ${purpose}: set FK_PASSPHRASE or FK_PASSPHRASE_FILE, pass --passphrase-file, or run ` +
+        `on a terminal`,
     );
   }
   return passphrase;
@@ -74,7 +79,9 @@ async function readPassphraseFile(path: string, source: string, warn: (message: 
     if (process.platform !== 'win32' && (st.mode & 0o077) !== 0 && !warned.has(path)) {
       warned.add(path);
       const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-      warn(`passphrase file '${path}' (${source}) is accessible by other users (mode ${mode}): run chmod 600 '${path}'`);
+      warn(
+        `passphrase file '${path}' (${source}) is accessible by other users (mode ${mode}): run chmod 600 '${path}'`,
+      );
     }
     text = await readFile(path, 'utf8');
   } catch (err) {

@@ -51,7 +51,8 @@ export function createProgress(opts: ProgressOptions): Progress {
     if (total === undefined || total <= 0) return `${label} ${fmt(done)}`;
     const ratio = Math.min(1, Math.max(0, done / total));
     const full = Math.round(ratio * WIDTH);
-    return `${label} [${'#'.repeat(full)}${'-'.repeat(WIDTH - full)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${fmt(done)}/${fmt(total)}`;
+    return `${label} [${'#'.repeat(full)}${'-'.repeat(WIDTH - full)}] ` +
+      `${String(Math.floor(ratio * 100)).padStart(3)}% ${fmt(done)}/${fmt(total)}`;
   };
 
   const draw = (force: boolean): void => {

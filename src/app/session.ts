@@ -27,7 +27,10 @@ export function backendKind(backend: string): BackendKind {
   if (/^amqps?:\/\//i.test(backend)) return 'amqp';
   if (/^xmpps?:\/\//i.test(backend)) return 'xmpp';
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(backend)) {
-    throw new InputError('FK_CONFIG_INVALID', `unsupported backend '${redactBackend(backend)}': use a file path, amqp://… or xmpp://…`);
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `unsupported backend '${redactBackend(backend)}': use a file path, amqp://… or xmpp://…`,
+    );
   }
   return 'file';
 }
@@ -37,13 +40,22 @@ export async function createTransportFor(config: Config, logger: Logger): Promis
   const kind = backendKind(config.backend);
   if (kind === 'file') {
     const create = historyCreation(config);
-    return createFileTransport({ path: config.backend, logger, create, createHint: 'pass --create to start a new history there' });
+    return createFileTransport({
+      path: config.backend,
+      logger,
+      create,
+      createHint: 'pass --create to start a new history there',
+    });
   }
   if (kind === 'amqp') {
     const { createAmqpTransport } = await import('../transports/amqp');
     const url = withPassword(config.backend, process.env.FK_AMQP_PASSWORD);
     const s = resolveAmqpSettings(config);
-    const tls = { ...(s.ca ? { ca: s.ca } : {}), ...(s.cert ? { cert: s.cert } : {}), ...(s.key ? { key: s.key } : {}) };
+    const tls = {
+      ...(s.ca ? { ca: s.ca } : {}),
+      ...(s.cert ? { cert: s.cert } : {}),
+      ...(s.key ? { key: s.key } : {}),
+    };
     return createAmqpTransport(
       {
         url,
@@ -92,15 +104,24 @@ function fileHead(path: string): DetectedEncryption {
 }
 
 /** The cipher a file history needs: Fernet when a passphrase is configured or lines are encrypted. */
-async function fileCipher(config: Config, head: DetectedEncryption): Promise<{ cipher?: Cipher; requireEncryption: boolean }> {
+async function fileCipher(
+  config: Config,
+  head: DetectedEncryption,
+): Promise<{ cipher?: Cipher; requireEncryption: boolean }> {
   if (config.encryption === 'off') return { requireEncryption: false };
   if (config.encryption === 'sodium') {
-    throw new InputError('FK_CONFIG_INVALID', `encryption 'sodium' is for broker backends; a file uses Flowkeeper's format ('fernet')`);
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `encryption 'sodium' is for broker backends; a file uses Flowkeeper's format ('fernet')`,
+    );
   }
   const encrypted = head.encryption === 'fernet';
   const passphrase =
     encrypted || config.encryption === 'fernet'
-      ? await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history '${config.backend}'`)
+      ? await requirePassphrase(
+          { passphraseFile: config.passphraseFile },
+          `for the encrypted history '${config.backend}'`,
+        )
       : await resolvePassphrase({ passphraseFile: config.passphraseFile, input: { isTTY: false } as never });
   if (passphrase === null) return { requireEncryption: false };
   const cipher = await createHistoryCipher(passphrase, { format: 'fernet' }, keyCache(config));
@@ -112,27 +133,47 @@ async function fileCipher(config: Config, head: DetectedEncryption): Promise<{ c
  * Flowkeeper's Fernet for a history a sync server (`fk serve`) opened with its plaintext seed,
  * since its protocol clients write Fernet lines and read nothing else.
  */
-async function brokerCipher(config: Config, transport: Transport): Promise<{ cipher?: Cipher; requireEncryption: boolean }> {
+async function brokerCipher(
+  config: Config,
+  transport: Transport,
+): Promise<{ cipher?: Cipher; requireEncryption: boolean }> {
   if (config.encryption === 'off') return { requireEncryption: false };
   const where = redactBackend(config.backend);
   const found = await leadingEntries(transport);
   const fernet = found.encryption === 'fernet' || (!found.decided && (found.seeded || config.encryption === 'fernet'));
   if (fernet) {
     if (config.encryption === 'sodium') {
-      throw new InputError('FK_CONFIG_INVALID', `the history at '${where}' ${found.decided ? 'holds Fernet records' : "was opened by a sync server ('fk serve')"}: use --encryption fernet`);
+      throw new InputError(
+        'FK_CONFIG_INVALID',
+        `the history at '${where}' ` +
+          (found.decided ? 'holds Fernet records' : "was opened by a sync server ('fk serve')") +
+          ': use --encryption fernet',
+      );
     }
-    const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
-    return { cipher: await createHistoryCipher(passphrase, { format: 'fernet' }, keyCache(config)), requireEncryption: true };
+    const passphrase = await requirePassphrase(
+      { passphraseFile: config.passphraseFile },
+      `for the encrypted history at '${where}'`,
+    );
+    return {
+      cipher: await createHistoryCipher(passphrase, { format: 'fernet' }, keyCache(config)),
+      requireEncryption: true,
+    };
   }
   if (found.decided && found.header === null) {
     if (config.encryption !== 'auto') {
-      throw new InputError('FK_CONFIG_INVALID', `the history at '${where}' is not encrypted; use --encryption off to read it`);
+      throw new InputError(
+        'FK_CONFIG_INVALID',
+        `the history at '${where}' is not encrypted; use --encryption off to read it`,
+      );
     }
     return { requireEncryption: false };
   }
   // Read-only on an empty history: nothing to decrypt, and no header may be written.
   if (found.header === null && config.readOnly === true) return { requireEncryption: false };
-  const passphrase = await requirePassphrase({ passphraseFile: config.passphraseFile }, `for the encrypted history at '${where}'`);
+  const passphrase = await requirePassphrase(
+    { passphraseFile: config.passphraseFile },
+    `for the encrypted history at '${where}'`,
+  );
   let header = found.header;
   if (header === null) {
     // The header carries a key check, so a reader with another passphrase is told so at once.
@@ -207,7 +248,9 @@ export async function openSession(
     logger,
     requireEncryption: enc.requireEncryption,
     ...(enc.cipher ? { cipher: enc.cipher } : {}),
-    ...(kind === 'file' ? {} : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
+    ...(kind === 'file'
+      ? {}
+      : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
     // Model snapshots, unless the caller wants to see every record (onRecord) as it is replayed.
     ...(extra.onRecord ? {} : { snapshots: snapshotStore(config, kind, enc.cipher, logger) }),
     ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),

@@ -1,5 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { decodeHistoryState, encodeHistoryState, MODEL_CODEC_VERSION } from '../core/engine/modelCodec';
 import type { HistoryState } from '../core/engine/engine';
@@ -75,7 +86,10 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
       return opts.path;
     }
   };
-  const file = join(opts.dir, `${createHash('sha256').update(`${real()}\n${opts.user}`).digest('hex').slice(0, 32)}.snap`);
+  const file = join(
+    opts.dir,
+    `${createHash('sha256').update(`${real()}\n${opts.user}`).digest('hex').slice(0, 32)}.snap`,
+  );
   /**
    * The history's identity when `load` ran (before the client read it). `save` writes only if the
    * file is still exactly that one: else what it would hash now may not be what was replayed (a
@@ -94,7 +108,13 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
     async load(): Promise<StateSnapshot | null> {
       seen = identity();
       return readSnapshot(file, log, (m) =>
-        m.file !== real() ? 'of another file' : !keyMatches(opts.cipher, m.key) ? 'of another key' : prefixHash(opts.path, m.covered) !== m.sha256 ? 'the history no longer starts as it did' : null,
+        m.file !== real()
+          ? 'of another file'
+          : !keyMatches(opts.cipher, m.key)
+            ? 'of another key'
+            : prefixHash(opts.path, m.covered) !== m.sha256
+              ? 'the history no longer starts as it did'
+              : null,
       );
     },
 
@@ -105,7 +125,12 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
       const sha256 = prefixHash(opts.path, covered);
       if (sha256 === null) return;
       const key = keyToken(opts.cipher);
-      writeSnapshot(opts.dir, file, { format: FORMAT, codec: MODEL_CODEC_VERSION, file: real(), covered, sha256, ...(key ? { key } : {}) }, state);
+      writeSnapshot(
+        opts.dir,
+        file,
+        { format: FORMAT, codec: MODEL_CODEC_VERSION, file: real(), covered, sha256, ...(key ? { key } : {}) },
+        state,
+      );
     },
   };
 }
@@ -147,9 +172,22 @@ export function createReplicaSnapshotStore(opts: ReplicaSnapshotOptions): Snapsh
     },
 
     async save(state: HistoryState, _position: string, fresh: number, replica?: readonly CachedEntry[]): Promise<void> {
-      if (replica === undefined || replica.length === 0 || fresh < minLines || !snapshotable(state) || state.lineNumber !== replica.length) return;
+      if (
+        replica === undefined ||
+        replica.length === 0 ||
+        fresh < minLines ||
+        !snapshotable(state) ||
+        state.lineNumber !== replica.length
+      )
+        return;
       const key = keyToken(opts.cipher);
-      const meta = { format: FORMAT, codec: MODEL_CODEC_VERSION, file: id, covered: replica.length, sha256: entriesHash(replica, replica.length) };
+      const meta = {
+        format: FORMAT,
+        codec: MODEL_CODEC_VERSION,
+        file: id,
+        covered: replica.length,
+        sha256: entriesHash(replica, replica.length),
+      };
       writeSnapshot(opts.dir, file, { ...meta, ...(key ? { key } : {}) }, state);
     },
   };
@@ -160,7 +198,12 @@ export function createReplicaSnapshotStore(opts: ReplicaSnapshotOptions): Snapsh
  * does not write): a broker log with junk in it is replayed from its replica, as before.
  */
 function snapshotable(state: HistoryState): boolean {
-  return state.error === null && state.skipped.length === 0 && state.doubtful.length === 0 && state.sequenceProblems.length === 0;
+  return (
+    state.error === null &&
+    state.skipped.length === 0 &&
+    state.doubtful.length === 0 &&
+    state.sequenceProblems.length === 0
+  );
 }
 
 /** SHA-256 over the first `count` entries (line and position each). */
@@ -231,7 +274,7 @@ function prefixHash(path: string, bytes: number): string | null {
     if (fstatSync(fd).size < bytes) return null;
     const hash = createHash('sha256');
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let pos = 0; pos < bytes; ) {
+    for (let pos = 0; pos < bytes;) {
       const n = readSync(fd, buf, 0, Math.min(buf.length, bytes - pos), pos);
       if (n === 0) return null;
       hash.update(buf.subarray(0, n));
@@ -249,7 +292,7 @@ function bufferedWriter(fd: number): (line: string | null) => void {
   let size = 0;
   const flush = (): void => {
     const buf = Buffer.from(parts.join(''), 'utf8');
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
     parts = [];
     size = 0;
   };

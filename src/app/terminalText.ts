@@ -20,5 +20,8 @@ export function escapeControl(text: string): string {
  * to the same string (JSON.stringify already escapes C0; DEL, C1 and bidi controls it leaves raw).
  */
 export function escapeJsonControl(json: string): string {
-  return json.replace(/[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(
+    /[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

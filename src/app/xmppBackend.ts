@@ -10,7 +10,10 @@ import { redactBackend, type Config } from './config';
  * The history lives in that account's own message archive; the password comes from the URL or,
  * better, FK_XMPP_PASSWORD (a URL in the config file is fine, a flag shows up in `ps`).
  */
-export function xmppOptionsFromUrl(backend: string, env: NodeJS.ProcessEnv = process.env): {
+export function xmppOptionsFromUrl(
+  backend: string,
+  env: NodeJS.ProcessEnv = process.env,
+): {
   service: string;
   domain: string;
   username: string;
@@ -20,16 +23,24 @@ export function xmppOptionsFromUrl(backend: string, env: NodeJS.ProcessEnv = pro
   try {
     url = new URL(backend);
   } catch (err) {
-    throw new InputError('FK_CONFIG_INVALID', `backend '${redactBackend(backend)}' is not a valid xmpp:// URL`, { cause: err });
+    throw new InputError('FK_CONFIG_INVALID', `backend '${redactBackend(backend)}' is not a valid xmpp:// URL`, {
+      cause: err,
+    });
   }
   const username = decodeURIComponent(url.username);
   const domain = url.hostname;
   if (!username || !domain) {
-    throw new InputError('FK_CONFIG_INVALID', `backend '${redactBackend(backend)}' must name an account: xmpp://user@domain`);
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `backend '${redactBackend(backend)}' must name an account: xmpp://user@domain`,
+    );
   }
   const password = url.password ? decodeURIComponent(url.password) : env.FK_XMPP_PASSWORD;
   if (!password) {
-    throw new InputError('FK_CONFIG_INVALID', `no password for xmpp account '${username}@${domain}': set FK_XMPP_PASSWORD`);
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `no password for xmpp account '${username}@${domain}': set FK_XMPP_PASSWORD`,
+    );
   }
   const explicit = url.searchParams.get('service');
   const service = explicit ?? `xmpp://${domain}:${url.port || '5222'}`;

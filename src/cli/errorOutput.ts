@@ -39,13 +39,19 @@ export function errorLine(message: string): string {
 export function refuseControlCharacters(_program: Command, action: Command): void {
   const values: Array<[string, unknown]> = [
     ...action.args.map((a, i): [string, unknown] => [`argument ${i + 1}`, a]),
-    ...Object.entries(action.optsWithGlobals()).map(([k, v]): [string, unknown] => [`option '--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}'`, v]),
+    ...Object.entries(action.optsWithGlobals()).map(([k, v]): [string, unknown] => [
+      `option '--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}'`,
+      v,
+    ]),
   ];
   for (const [where, v] of values) {
     const bad = typeof v === 'string' ? /[\x00-\x1f\x7f]/.exec(v) : null;
     if (bad !== null) {
       const code = `\\x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
-      throw new InputError('FK_INPUT_INVALID', `${where} contains a control character (${code}): names and texts are single lines`);
+      throw new InputError(
+        'FK_INPUT_INVALID',
+        `${where} contains a control character (${code}): names and texts are single lines`,
+      );
     }
   }
 }

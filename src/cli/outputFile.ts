@@ -33,7 +33,11 @@ async function lstatOrNull(path: string): Promise<Stats | null> {
     return await lstat(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new InputError('FK_INPUT_INVALID', `cannot write '${path}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `cannot write '${path}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause: err },
+    );
   }
 }
 
@@ -49,7 +53,10 @@ function kindOf(st: Stats): string {
 
 function existsError(t: OutputTarget): InputError {
   const option = t.forceOption === undefined ? '--force' : t.forceOption;
-  return new InputError('FK_INPUT_INVALID', `output file '${t.path}' exists${option === null ? '' : `; pass ${option} to replace it`}`);
+  return new InputError(
+    'FK_INPUT_INVALID',
+    `output file '${t.path}' exists${option === null ? '' : `; pass ${option} to replace it`}`,
+  );
 }
 
 /** Refuses what is there now: anything but nothing or (with `force`) a regular file. */
@@ -58,7 +65,8 @@ async function assertReplaceable(t: OutputTarget): Promise<void> {
   if (st === null) {
     const dir = dirname(resolve(t.path));
     const d = await lstatOrNull(dir);
-    if (d === null) throw new InputError('FK_INPUT_INVALID', `cannot write '${t.path}': directory '${dir}' does not exist`);
+    if (d === null)
+      throw new InputError('FK_INPUT_INVALID', `cannot write '${t.path}': directory '${dir}' does not exist`);
     return;
   }
   if (!st.isFile()) {
@@ -72,7 +80,11 @@ async function assertReplaceable(t: OutputTarget): Promise<void> {
 export async function assertOutputAllowed(t: OutputTarget): Promise<void> {
   const out = await canonicalPath(t.path);
   for (const input of t.inputs ?? []) {
-    if (out === (await canonicalPath(input))) throw new InputError('FK_INPUT_INVALID', `output '${t.path}' is an input of this command; inputs are never modified`);
+    if (out === (await canonicalPath(input)))
+      throw new InputError(
+        'FK_INPUT_INVALID',
+        `output '${t.path}' is an input of this command; inputs are never modified`,
+      );
   }
   await assertReplaceable(t);
 }
@@ -92,7 +104,8 @@ export async function writeOutputFile(t: OutputTarget, text: string): Promise<vo
       (err: NodeJS.ErrnoException) =>
         err.code === 'EEXIST'
           ? false
-          : copyFile(tmp, t.path, constants.COPYFILE_EXCL).then( // filesystems without hard links
+          : copyFile(tmp, t.path, constants.COPYFILE_EXCL).then(
+              // filesystems without hard links
               () => true,
               (e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? false : Promise.reject(e)),
             ),

@@ -38,7 +38,10 @@ export function configFrom(cmd: Command): Config {
 }
 
 /** Opens the configured backend, runs `fn`, and always closes. */
-export async function withSession<T>(cmd: Command, fn: (s: Session, config: Config, logger: Logger) => Promise<T>): Promise<T> {
+export async function withSession<T>(
+  cmd: Command,
+  fn: (s: Session, config: Config, logger: Logger) => Promise<T>,
+): Promise<T> {
   const config = configFrom(cmd);
   const logger = createLogger(config.logLevel, { cmd: cmd.name() });
   const session = await openSession(config, logger);
@@ -80,9 +83,12 @@ export async function ensureUser(session: Session, config: Config): Promise<User
   const state = session.client.state;
   let user = state.tenant.users.get(config.user);
   if (user === undefined) {
-    if (config.user === ADMIN_USER) throw new InputError('FK_INPUT_INVALID', `'${ADMIN_USER}' is the system user; choose another --user`);
+    if (config.user === ADMIN_USER)
+      throw new InputError('FK_INPUT_INVALID', `'${ADMIN_USER}' is the system user; choose another --user`);
     try {
-      await session.client.execute('CreateUser', [config.user, config.user.split('@')[0] ?? config.user], { user: ADMIN_USER });
+      await session.client.execute('CreateUser', [config.user, config.user.split('@')[0] ?? config.user], {
+        user: ADMIN_USER,
+      });
     } catch (err) {
       // Another process created the same user a moment ago: that is what we wanted.
       if (!(err instanceof FkError && err.code === 'FK_ALREADY_EXISTS')) throw err;
@@ -95,7 +101,8 @@ export async function ensureUser(session: Session, config: Config): Promise<User
 
 export function userOf(state: ReplayState, config: Config): User {
   const u = state.tenant.users.get(config.user);
-  if (u === undefined) throw new DomainError('FK_NOT_FOUND', `user '${config.user}' not found in the history (use --user)`);
+  if (u === undefined)
+    throw new DomainError('FK_NOT_FOUND', `user '${config.user}' not found in the history (use --user)`);
   return u;
 }
 
@@ -119,9 +126,18 @@ function resolve<T extends { uid: string; name: string }>(what: string, items: I
     if (matches.length > 1 && ambiguous.length === 0) ambiguous = matches;
   }
   if (ambiguous.length > 1) {
-    throw new InputError('FK_INPUT_INVALID', `${what} '${ref}' is ambiguous: ${ambiguous.slice(0, 5).map((m) => `${m.uid} (${m.name})`).join(', ')}`);
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `${what} '${ref}' is ambiguous: ${ambiguous
+        .slice(0, 5)
+        .map((m) => `${m.uid} (${m.name})`)
+        .join(', ')}`,
+    );
   }
-  throw new DomainError('FK_NOT_FOUND', `${what} '${ref}' not found (give its uid, a unique uid prefix of 4+ characters, or its name or the start of it)`);
+  throw new DomainError(
+    'FK_NOT_FOUND',
+    `${what} '${ref}' not found (give its uid, a unique uid prefix of 4+ characters, or its name or the start of it)`,
+  );
 }
 
 export function resolveBacklog(user: User, ref: string): Backlog {
@@ -158,11 +174,16 @@ export const MAX_COUNT = 1000;
 /** `25m`, `90s`, `1h`, `1500` (seconds) → seconds, at most {@link MAX_DURATION_SECONDS}. */
 export function parseDuration(text: string, option: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(h|m|min|s)?$/.exec(text.trim());
-  if (!m) throw new InputError('FK_INPUT_INVALID', `option '${option}' must be a duration like 25m, 90s, 1h or 1500, got '${text}'`);
+  if (!m)
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `option '${option}' must be a duration like 25m, 90s, 1h or 1500, got '${text}'`,
+    );
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
   const seconds = unit === 'h' ? n * 3600 : unit === 's' ? n : n * 60;
-  if (!(seconds <= MAX_DURATION_SECONDS)) throw new InputError('FK_INPUT_INVALID', `option '${option}' must be at most 24h, got '${text}'`);
+  if (!(seconds <= MAX_DURATION_SECONDS))
+    throw new InputError('FK_INPUT_INVALID', `option '${option}' must be at most 24h, got '${text}'`);
   return seconds;
 }
 
@@ -179,7 +200,8 @@ export function nameArg(what: string): (value: string) => string {
 
 /** A count from 1 to `max` (default {@link MAX_COUNT}): a huge count would exhaust memory. */
 export function positiveInt(text: string, what: string, max: number = MAX_COUNT): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new InputError('FK_INPUT_INVALID', `${what} must be a positive integer, got '${text}'`);
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new InputError('FK_INPUT_INVALID', `${what} must be a positive integer, got '${text}'`);
   if (Number(text) > max) throw new InputError('FK_INPUT_INVALID', `${what} must be at most ${max}, got '${text}'`);
   return Number(text);
 }

@@ -96,7 +96,8 @@ export function renderStatsSvg(s: Stats, metric: SvgMetric = 'pomodoros'): strin
   const y = (v: number): number => top + plotH - (v / yMax) * plotH;
   const fmt = (v: number): string => (metric === 'focus' ? v.toFixed(1) : String(v));
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="sans-serif" font-size="11">`,
     `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="${left}" y="24" font-size="15" font-weight="bold" fill="#222">${escapeXml(title)}</text>`,
@@ -104,20 +105,32 @@ export function renderStatsSvg(s: Stats, metric: SvgMetric = 'pomodoros'): strin
   for (let v = 0; v <= yMax + 1e-9; v += step) {
     const yy = y(v).toFixed(1);
     parts.push(`<line x1="${left}" y1="${yy}" x2="${width - 12}" y2="${yy}" stroke="#e3e3e3"/>`);
-    parts.push(`<text x="${left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" fill="#555">${fmt(Number(v.toFixed(6)))}</text>`);
+    parts.push(
+      `<text x="${left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" ` +
+        `fill="#555">${fmt(Number(v.toFixed(6)))}</text>`,
+    );
   }
   days.forEach((d, i) => {
     const v = value(d);
     const x = left + gap + i * (bar + gap);
     const yy = y(v);
-    parts.push(`<rect x="${x}" y="${yy.toFixed(1)}" width="${bar}" height="${(top + plotH - yy).toFixed(1)}" fill="#d9534f"><title>${d.key}: ${fmt(v)}</title></rect>`);
-    if (v > 0 && bar >= 14) parts.push(`<text x="${x + bar / 2}" y="${(yy - 4).toFixed(1)}" text-anchor="middle" fill="#333">${fmt(v)}</text>`);
+    parts.push(
+      `<rect x="${x}" y="${yy.toFixed(1)}" width="${bar}" height="${(top + plotH - yy).toFixed(1)}" ` +
+        `fill="#d9534f"><title>${d.key}: ${fmt(v)}</title></rect>`,
+    );
+    if (v > 0 && bar >= 14)
+      parts.push(
+        `<text x="${x + bar / 2}" y="${(yy - 4).toFixed(1)}" text-anchor="middle" fill="#333">${fmt(v)}</text>`,
+      );
     const lx = x + bar / 2;
     const ly = top + plotH + 12;
-    parts.push(`<text x="${lx}" y="${ly}" text-anchor="end" transform="rotate(-45 ${lx} ${ly})" fill="#555">${d.key}</text>`);
+    parts.push(
+      `<text x="${lx}" y="${ly}" text-anchor="end" transform="rotate(-45 ${lx} ${ly})" fill="#555">${d.key}</text>`,
+    );
   });
   parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${width - 12}" y2="${top + plotH}" stroke="#888"/>`);
-  if (days.length === 0) parts.push(`<text x="${left + 8}" y="${top + plotH / 2}" fill="#888">no activity in this range</text>`);
+  if (days.length === 0)
+    parts.push(`<text x="${left + 8}" y="${top + plotH / 2}" fill="#888">no activity in this range</text>`);
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }

@@ -28,13 +28,19 @@ export function parseNowOption(text: string | undefined): Micros {
  * Reads the history a tool works on: `file` when given (read-only, any encryption), else the
  * configured backend (read-only: see historySource.ts). Draws a progress bar while it reads.
  */
-export async function readToolSource(cmd: Command, file: string | undefined, now: Micros, passphraseFile?: string): Promise<{ read: HistoryRead; config: Config }> {
+export async function readToolSource(
+  cmd: Command,
+  file: string | undefined,
+  now: Micros,
+  passphraseFile?: string,
+): Promise<{ read: HistoryRead; config: Config }> {
   const config = configFrom(cmd);
   const logger = createLogger(config.logLevel, { cmd: cmd.name() });
   const progress = createProgress({ label: 'reading history' });
   const opts = { passphraseFile: passphraseFile ?? config.passphraseFile, cacheDir: config.cacheDir, now, progress };
   try {
-    const read = file !== undefined ? await readHistoryFile(file, opts) : await readBackendHistory(config, logger, opts);
+    const read =
+      file !== undefined ? await readHistoryFile(file, opts) : await readBackendHistory(config, logger, opts);
     return { read, config };
   } finally {
     progress.done();
@@ -57,4 +63,5 @@ export function historyText(records: readonly StrategyRecord[], cipher?: Cipher)
   return `${lines.join('\n')}\n`;
 }
 
-export const percent = (part: number, whole: number): string => (whole === 0 ? '0%' : `${((part / whole) * 100).toFixed(1)}%`);
+export const percent = (part: number, whole: number): string =>
+  whole === 0 ? '0%' : `${((part / whole) * 100).toFixed(1)}%`;

@@ -59,7 +59,6 @@ export interface ClientOptions {
   readonly newId?: () => string;
 }
 
-
 export interface Client {
   /** Connects and catches up with the whole log (or the cached replica plus what is new). */
   start(): Promise<void>;
@@ -206,7 +205,9 @@ export function createClient(opts: ClientOptions): Client {
       const skip = snap ? state.lineNumber : 0;
       for (let i = skip; i < cached.length; i++) apply(cached[i] as CachedEntry);
       if (state.error === null && opts.snapshots) {
-        await opts.snapshots.save(state, '', cached.length - skip, cached).catch((err: unknown) => log.warn({ err }, 'snapshot not saved'));
+        await opts.snapshots
+          .save(state, '', cached.length - skip, cached)
+          .catch((err: unknown) => log.warn({ err }, 'snapshot not saved'));
       }
       if (state.error !== null) {
         // Not necessarily the cache's fault (a wrong passphrase fails here first): rebuild from
@@ -232,7 +233,9 @@ export function createClient(opts: ClientOptions): Client {
       if (wrongKey !== null) opts.onHistoryError?.(wrongKey);
     }
     if (opts.snapshots && !replica && state.error === null && position !== null) {
-      await opts.snapshots.save(state, position, state.lineNumber - restoredLines).catch((err: unknown) => log.warn({ err }, 'snapshot not saved'));
+      await opts.snapshots
+        .save(state, position, state.lineNumber - restoredLines)
+        .catch((err: unknown) => log.warn({ err }, 'snapshot not saved'));
     }
   }
 
@@ -286,12 +289,25 @@ export function createClient(opts: ClientOptions): Client {
             : "(use --encryption off, or encrypt the whole history with 'fk encrypt')"),
       );
     }
-    if (!online) throw new TransportError('FK_READ_ONLY', 'the backend is offline: read-only until it reconnects', { retryable: true });
+    if (!online)
+      throw new TransportError('FK_READ_ONLY', 'the backend is offline: read-only until it reconnects', {
+        retryable: true,
+      });
   }
 
-  async function attempt(name: StrategyName, params: readonly string[], user: string): Promise<Outcome & { record: StrategyRecord }> {
+  async function attempt(
+    name: StrategyName,
+    params: readonly string[],
+    user: string,
+  ): Promise<Outcome & { record: StrategyRecord }> {
     assertWritable();
-    const record: StrategyRecord = { seq: state.started ? state.lastSeq + 1 : 1, when: clock.now(), user, name, params };
+    const record: StrategyRecord = {
+      seq: state.started ? state.lastSeq + 1 : 1,
+      when: clock.now(),
+      user,
+      name,
+      params,
+    };
     const plain = formatRecord(record);
     checks.check(record, plain, { now: record.when, newId });
     const stored = opts.cipher ? opts.cipher.encryptLine(plain, { seq: record.seq, user: record.user }) : plain;
@@ -310,7 +326,11 @@ export function createClient(opts: ClientOptions): Client {
     return { ...o, record };
   }
 
-  async function execute(name: StrategyName, params: readonly string[], as: { readonly user?: string } = {}): Promise<StrategyRecord> {
+  async function execute(
+    name: StrategyName,
+    params: readonly string[],
+    as: { readonly user?: string } = {},
+  ): Promise<StrategyRecord> {
     const run = async (): Promise<StrategyRecord> => {
       for (let i = 0; ; i++) {
         const r = await attempt(name, params, as.user ?? opts.user);

@@ -13,15 +13,7 @@ export {
   type CipherFormat,
   type RecordBinding,
 } from './crypto';
-export {
-  FkError,
-  InputError,
-  ParseError,
-  DomainError,
-  CryptoError,
-  TransportError,
-  type FkErrorCode,
-} from './errors';
+export { FkError, InputError, ParseError, DomainError, CryptoError, TransportError, type FkErrorCode } from './errors';
 export { silentLogger, type Logger } from './logger';
 export type { Tenant, User, Backlog, Workitem, Pomodoro, Interruption, Category, Tag, Timer } from './engine/model';
 export { STRATEGY_NAMES, type StrategyName, type StrategyRecord } from './engine/records';
@@ -30,4 +22,11 @@ export { parseLine, formatRecord, splitLines } from './engine/serializer';
 export { canonicalState, canonicalJson, canonicalError } from './engine/canonical';
 export { timerAt, nextDeadline, type TimerView } from './notify/timerView';
 export { parseInstant, formatInstant } from './engine/time';
-export type { Transport, TransportEntry, TransportStatus, PublishMeta, SubscribeHandlers, Unsubscribe } from './transport';
+export type {
+  Transport,
+  TransportEntry,
+  TransportStatus,
+  PublishMeta,
+  SubscribeHandlers,
+  Unsubscribe,
+} from './transport';

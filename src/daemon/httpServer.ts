@@ -24,7 +24,9 @@ export function startHttpServer(
   logger: Logger,
 ): Promise<HttpEndpoint> {
   const log = logger.child({ component: 'http' });
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => handleStatusRequest(req, res, handlers, log));
+  const server = createServer((req: IncomingMessage, res: ServerResponse) =>
+    handleStatusRequest(req, res, handlers, log),
+  );
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(

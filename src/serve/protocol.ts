@@ -36,8 +36,11 @@ const CONTROL: ReadonlySet<string> = new Set<ControlName>(['Authenticate', 'Repl
 const SERVER_ONLY: ReadonlySet<string> = new Set(['ReplayCompleted', 'Pong', 'Error']);
 
 /** The client's own header rules (PROTOCOL.md §2): seq from 1, WHEN without T/Z, a dotted user. */
-const HEADER_RE =
-  /^([1-9][0-9]{0,15}), ([0-9: .+-]+), ([\p{L}\p{N}_.-]+@(?:[\p{L}\p{N}_-]+\.)+[\p{L}\p{N}_-]{2,4}): ([A-Za-z]+)\((.*)\)[ \t]*$/u;
+const HEADER_USER = String.raw`[\p{L}\p{N}_.-]+@(?:[\p{L}\p{N}_-]+\.)+[\p{L}\p{N}_-]{2,4}`;
+const HEADER_RE = new RegExp(
+  String.raw`^([1-9][0-9]{0,15}), ([0-9: .+-]+), (${HEADER_USER}): ([A-Za-z]+)\((.*)\)[ \t]*$`,
+  'u',
+);
 /** A Fernet line: `+` and url-safe base64 (the token). */
 const FERNET_RE = /^\+[A-Za-z0-9_-]+={0,2}$/;
 

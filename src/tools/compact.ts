@@ -4,7 +4,14 @@ import { COMPACT_RULES, type CompactGroup, type CompactRule } from './compactGro
 import { analyseHistory } from './compactRules';
 import { DomainError, FkError } from '../core/errors';
 import { renumbered, type StrategyRecord } from '../core/engine/records';
-import { createReplayState, executeRecord, replay, sealAtEnd, type ReplayOptions, type ReplayState } from '../core/engine/replay';
+import {
+  createReplayState,
+  executeRecord,
+  replay,
+  sealAtEnd,
+  type ReplayOptions,
+  type ReplayState,
+} from '../core/engine/replay';
 import { formatRecord } from '../core/engine/serializer';
 import { diffStates, type KeyDiff } from './stateDiff';
 
@@ -68,7 +75,8 @@ export const DEFAULT_MAX_VERIFICATIONS = 40;
 /** The second instant of the final check: ten years later, every pending timer has rung. */
 const FAR_FUTURE_US = 10 * 366 * 86_400 * 1_000_000;
 
-type Verdict = { readonly ok: true } | { readonly ok: false; readonly failedAt: number | null; readonly diff: Map<string, KeyDiff> };
+type Verdict =
+  { readonly ok: true } | { readonly ok: false; readonly failedAt: number | null; readonly diff: Map<string, KeyDiff> };
 
 /** A replay's canonical state without `last_seq` (which compaction shrinks by design), as an object and as text. */
 interface Final {
@@ -101,7 +109,10 @@ function finalState(records: readonly StrategyRecord[], opts: ReplayOptions): Fi
   return stateOf(s, opts.now);
 }
 
-function applyEdits(records: readonly StrategyRecord[], groups: Iterable<CompactGroup>): { out: StrategyRecord[]; from: number[] } {
+function applyEdits(
+  records: readonly StrategyRecord[],
+  groups: Iterable<CompactGroup>,
+): { out: StrategyRecord[]; from: number[] } {
   const edits = new Map<number, StrategyRecord | null>();
   for (const g of groups) for (const [i, e] of g.edits) if (!edits.has(i) || e === null) edits.set(i, e);
   const out: StrategyRecord[] = [];
@@ -124,7 +135,11 @@ function applyEdits(records: readonly StrategyRecord[], groups: Iterable<Compact
  * const { records, saved } = compactHistory(parsedRecords, { now: clock.now() });
  */
 export function compactHistory(records: readonly StrategyRecord[], opts: CompactOptions): CompactResult {
-  const ropts: ReplayOptions = { now: opts.now, defaultWork: opts.defaultWork ?? 1500, defaultRest: opts.defaultRest ?? 300 };
+  const ropts: ReplayOptions = {
+    now: opts.now,
+    defaultWork: opts.defaultWork ?? 1500,
+    defaultRest: opts.defaultRest ?? 300,
+  };
   const budget = opts.maxVerifications ?? DEFAULT_MAX_VERIFICATIONS;
   const progress = opts.onProgress ?? (() => undefined);
   const rules = Object.fromEntries(COMPACT_RULES.map((r) => [r, { proposed: 0, accepted: 0, removed: 0 }])) as Record<
@@ -139,10 +154,14 @@ export function compactHistory(records: readonly StrategyRecord[], opts: Compact
     const f = finalState(records, ropts);
     const at = 'failedAt' in f ? f.failedAt : -1;
     const r = records[at];
-    throw new DomainError('FK_HISTORY_INVALID', `record ${at + 1}${r ? ` (seq ${r.seq}, ${r.name})` : ''} does not replay: ${(err as Error).message}`, {
-      cause: err,
-      seq: r?.seq ?? null,
-    });
+    throw new DomainError(
+      'FK_HISTORY_INVALID',
+      `record ${at + 1}${r ? ` (seq ${r.seq}, ${r.name})` : ''} does not replay: ${(err as Error).message}`,
+      {
+        cause: err,
+        seq: r?.seq ?? null,
+      },
+    );
   }
   progress({ phase: 'analyse', done: 1, total: 1 });
   const original = finalState(records, ropts) as Final;
@@ -160,7 +179,9 @@ export function compactHistory(records: readonly StrategyRecord[], opts: Compact
     const { out, from } = applyEdits(records, [...accepted, ...trial]);
     const f = finalState(out, ropts);
     if ('failedAt' in f) return { ok: false, failedAt: from[f.failedAt] ?? null, diff: new Map() };
-    return f.text === original.text ? { ok: true } : { ok: false, failedAt: null, diff: diffStates(original.state, f.state) };
+    return f.text === original.text
+      ? { ok: true }
+      : { ok: false, failedAt: null, diff: diffStates(original.state, f.state) };
   };
 
   const suspects = (trial: ReadonlySet<CompactGroup>, v: Verdict & { ok: false }): Set<CompactGroup> => {
@@ -171,7 +192,8 @@ export function compactHistory(records: readonly StrategyRecord[], opts: Compact
       return out;
     }
     for (const [key, d] of v.diff) {
-      const floor = d.lmOnly && d.orig !== null && d.cand !== null && d.cand < d.orig ? d.cand : Number.NEGATIVE_INFINITY;
+      const floor =
+        d.lmOnly && d.orig !== null && d.cand !== null && d.cand < d.orig ? d.cand : Number.NEGATIVE_INFINITY;
       for (const g of trial) if (g.keys.has(key) && g.maxEffect >= floor) out.add(g);
     }
     return out;
@@ -240,7 +262,14 @@ export function compactHistory(records: readonly StrategyRecord[], opts: Compact
   const compacted = renumbered(applyEdits(records, accepted).out);
   progress({ phase: 'verify', done: 0, total: 2 });
   if (!sameFinalState(original, records, compacted, ropts)) {
-    return { records: renumbered(records), inputRecords: records.length, outputRecords: records.length, saved: 0, rules: zero(rules), verifications };
+    return {
+      records: renumbered(records),
+      inputRecords: records.length,
+      outputRecords: records.length,
+      saved: 0,
+      rules: zero(rules),
+      verifications,
+    };
   }
   progress({ phase: 'verify', done: 2, total: 2 });
   const removedBy = new Map<number, CompactRule>();
@@ -260,7 +289,10 @@ export function compactHistory(records: readonly StrategyRecord[], opts: Compact
 }
 
 function zero(rules: Record<CompactRule, CompactRuleStats>): Record<CompactRule, CompactRuleStats> {
-  return Object.fromEntries(Object.entries(rules).map(([k, v]) => [k, { ...v, accepted: 0, removed: 0 }])) as Record<CompactRule, CompactRuleStats>;
+  return Object.fromEntries(Object.entries(rules).map(([k, v]) => [k, { ...v, accepted: 0, removed: 0 }])) as Record<
+    CompactRule,
+    CompactRuleStats
+  >;
 }
 
 /**
@@ -268,7 +300,12 @@ function zero(rules: Record<CompactRule, CompactRuleStats>): Record<CompactRule,
  * (strict, with sequence checks) at `now` and ten years later, and compared with the original
  * (without `last_seq`).
  */
-function sameFinalState(original: Final, records: readonly StrategyRecord[], compacted: readonly StrategyRecord[], opts: ReplayOptions): boolean {
+function sameFinalState(
+  original: Final,
+  records: readonly StrategyRecord[],
+  compacted: readonly StrategyRecord[],
+  opts: ReplayOptions,
+): boolean {
   const far = { ...opts, now: opts.now + FAR_FUTURE_US };
   const fromText = (o: ReplayOptions): Final | null => {
     try {
@@ -286,7 +323,11 @@ function sameFinalState(original: Final, records: readonly StrategyRecord[], com
  * True when two histories replay (strictly, from their text) to the same canonical state at
  * `opts.now`, ignoring `last_seq`. For tests and tools that compare histories.
  */
-export function sameHistoryState(a: readonly StrategyRecord[], b: readonly StrategyRecord[], opts: ReplayOptions): boolean {
+export function sameHistoryState(
+  a: readonly StrategyRecord[],
+  b: readonly StrategyRecord[],
+  opts: ReplayOptions,
+): boolean {
   const run = (rs: readonly StrategyRecord[]): string | null => {
     try {
       return stateOf(replay(rs.map(formatRecord), { ...opts, mode: 'strict' }), opts.now).text;

@@ -43,7 +43,11 @@ export interface CompactGroup {
 }
 
 /** Makes a proposal that drops the records at `indices`, with finer proposals to try instead. */
-export type GroupOf = (rule: CompactRule, indices: readonly number[], children?: readonly CompactGroup[]) => CompactGroup;
+export type GroupOf = (
+  rule: CompactRule,
+  indices: readonly number[],
+  children?: readonly CompactGroup[],
+) => CompactGroup;
 
 /**
  * Builds proposals from what the analysis noted about each record: the state keys it can change,
@@ -56,7 +60,11 @@ export interface GroupBuilder {
   group: GroupOf;
   /** Like `group`, but the last record becomes its touch (when it has one). */
   touched: GroupOf;
-  withEdits(rule: CompactRule, edits: ReadonlyMap<number, StrategyRecord | null>, children: readonly CompactGroup[]): CompactGroup;
+  withEdits(
+    rule: CompactRule,
+    edits: ReadonlyMap<number, StrategyRecord | null>,
+    children: readonly CompactGroup[],
+  ): CompactGroup;
   /** The touch of record `i`, if it has one. */
   touchOf(i: number): StrategyRecord | undefined;
 }
@@ -112,6 +120,7 @@ function touchFor(r: StrategyRecord, user: User): StrategyRecord | undefined {
   if (r.name === 'RestoreWorkitem' || r.name === 'RemovePomodoro' || r.name === 'UpdateWorkitemCategories') {
     return { ...at, name: 'RenameWorkitem', params: [uid, target.name] };
   }
-  if (r.name === 'DeleteWorkitem') return { ...at, name: 'RenameBacklog', params: [target.backlog.uid, target.backlog.name] };
+  if (r.name === 'DeleteWorkitem')
+    return { ...at, name: 'RenameBacklog', params: [target.backlog.uid, target.backlog.name] };
   return undefined;
 }

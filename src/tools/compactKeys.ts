@@ -88,8 +88,10 @@ export function recordKeys(r: StrategyRecord, user: User | undefined): string[] 
     case 'MoveWorkitem': {
       const out = [...workitemKeys(u, w, p0), timerKey(u)];
       if (w) out.push(orderKey(backlogKey(u, w.backlog.uid)));
-      if (r.name === 'MoveWorkitem') out.push(backlogKey(u, r.params[1] ?? ''), orderKey(backlogKey(u, r.params[1] ?? '')));
-      if (r.name === 'DeleteWorkitem' && w) for (const c of w.categories) out.push(...categoryChain(u, user?.categories.get(c)));
+      if (r.name === 'MoveWorkitem')
+        out.push(backlogKey(u, r.params[1] ?? ''), orderKey(backlogKey(u, r.params[1] ?? '')));
+      if (r.name === 'DeleteWorkitem' && w)
+        for (const c of w.categories) out.push(...categoryChain(u, user?.categories.get(c)));
       return out;
     }
     case 'UpdateWorkitemCategories': {
@@ -116,13 +118,15 @@ export function recordKeys(r: StrategyRecord, user: User | undefined): string[] 
     case 'ReorderCategory':
     case 'RenameCategory': {
       const c = user?.categories.get(p0);
-      const parent = r.name === 'CreateCategory' ? user?.categories.get(r.params[1] ?? '') : (c?.parent as Category | undefined);
+      const parent =
+        r.name === 'CreateCategory' ? user?.categories.get(r.params[1] ?? '') : (c?.parent as Category | undefined);
       const out = [categoryKey(u, p0), userKey(u), ...categoryChain(u, parent)];
       if (parent) out.push(orderKey(categoryKey(u, parent.uid)));
       if (r.name === 'DeleteCategory' && c) {
         const visit = (x: Category): void => {
           out.push(categoryKey(u, x.uid));
-          for (const wuid of x.uses) out.push(workitemKey(u, wuid), ...workitemKeys(u, user?.workitems.get(wuid), wuid));
+          for (const wuid of x.uses)
+            out.push(workitemKey(u, wuid), ...workitemKeys(u, user?.workitems.get(wuid), wuid));
           for (const ch of x.children.values()) visit(ch);
         };
         visit(c);

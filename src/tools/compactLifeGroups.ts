@@ -5,13 +5,10 @@ import type { Life } from './compactLives';
 /** The proposals drawn from whole entity lives (compactLives.ts): deleted entities, superseded edits. */
 
 /** An entity's own superseded records: renames but the last, reorders, moves but the last. */
-export function entityFineGroups(
-  life: Life,
-  records: readonly StrategyRecord[],
-  group: GroupOf,
-): CompactGroup[] {
+export function entityFineGroups(life: Life, records: readonly StrategyRecord[], group: GroupOf): CompactGroup[] {
   const out: CompactGroup[] = [];
-  const singles = (rule: CompactRule, xs: readonly number[]): CompactGroup[] => (xs.length > 1 ? xs.map((i) => group(rule, [i])) : []);
+  const singles = (rule: CompactRule, xs: readonly number[]): CompactGroup[] =>
+    xs.length > 1 ? xs.map((i) => group(rule, [i])) : [];
   if (life.renames.length > 0) {
     const drop = life.renames.slice(0, -1);
     const last = life.renames[life.renames.length - 1] as number;
@@ -35,12 +32,17 @@ export function entityFineGroups(
 
 /** Whole deleted entities, nested: a deleted user holds its deleted backlogs, which hold their deleted workitems. */
 export function coarseGroups(all: readonly Life[], group: GroupOf, touched: GroupOf): CompactGroup[] {
-  const own = (life: Life): number[] => (life.endBySelf || life.end === null ? life.records : life.records.filter((i) => i !== life.end));
+  const own = (life: Life): number[] =>
+    life.endBySelf || life.end === null ? life.records : life.records.filter((i) => i !== life.end);
   const workitemGroup = (w: Life): CompactGroup =>
     group('deleted-workitem', own(w), w.endBySelf ? [touched('deleted-workitem', own(w))] : []);
   const categoryRecords = (c: Life): number[] => [...own(c), ...c.owned, ...[...c.related].flatMap(categoryRecords)];
   const categoryGroup = (c: Life): CompactGroup =>
-    group('deleted-category', categoryRecords(c), [...c.related].filter((d) => d.end !== null && d.endBySelf).map(categoryGroup));
+    group(
+      'deleted-category',
+      categoryRecords(c),
+      [...c.related].filter((d) => d.end !== null && d.endBySelf).map(categoryGroup),
+    );
   const contained = new Set<Life>();
   const backlogGroups: CompactGroup[] = [];
   for (const b of all) {

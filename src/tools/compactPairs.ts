@@ -110,7 +110,10 @@ export function createPomodoroPairs(): PomodoroPairs {
         if (!removes.some((i) => union.find(i) === union.find(a))) continue;
         const add = records[a] as StrategyRecord;
         const left = Number(add.params[1]) - n;
-        edits.set(a, left <= 0 ? null : { ...add, params: [add.params[0] ?? '', String(left), ...add.params.slice(2)] });
+        edits.set(
+          a,
+          left <= 0 ? null : { ...add, params: [add.params[0] ?? '', String(left), ...add.params.slice(2)] },
+        );
       }
       const lastRemove = Math.max(...removes);
       const t = builder.touchOf(lastRemove);

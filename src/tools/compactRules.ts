@@ -107,7 +107,8 @@ function effectOf(r: StrategyRecord, user: User | undefined, opts: ReplayOptions
   if (r.name !== 'StartTimer' && r.name !== 'StartWork') return r.when;
   const w = user?.workitems.get(r.params[0] ?? '');
   const p = w?.pomodoros.find((x) => x.state === 'new');
-  const num = (s: string | undefined, dflt: number): number => (s === undefined || s === '' || !Number.isFinite(Number(s)) ? dflt : Number(s));
+  const num = (s: string | undefined, dflt: number): number =>
+    s === undefined || s === '' || !Number.isFinite(Number(s)) ? dflt : Number(s);
   const work = num(r.params[1], p?.workDuration ?? opts.defaultWork ?? 1500);
   const rest = num(r.params[2], p?.restDuration ?? opts.defaultRest ?? 300);
   return r.when + Math.max(0, work + rest) * 1_000_000 + 2_000_000;
@@ -121,6 +122,7 @@ function subjectKeys(r: StrategyRecord, full: readonly string[]): string[] {
     return uid !== '' && named.has(uid);
   });
   if (SEALING.has(r.name)) out.push(timerKey(r.user));
-  if (r.name === 'CreateUser' || r.name === 'DeleteUser' || r.name === 'RenameUser') out.push(userKey(r.params[0] ?? ''));
+  if (r.name === 'CreateUser' || r.name === 'DeleteUser' || r.name === 'RenameUser')
+    out.push(userKey(r.params[0] ?? ''));
   return out;
 }

@@ -1,4 +1,11 @@
-import { assertEncryptedLine, encryptedFormatOf, parseRecordBinding, parseSodiumHeader, type Cipher, type CipherFormat } from '../core/crypto';
+import {
+  assertEncryptedLine,
+  encryptedFormatOf,
+  parseRecordBinding,
+  parseSodiumHeader,
+  type Cipher,
+  type CipherFormat,
+} from '../core/crypto';
 import { decryptFailed } from '../core/crypto/cryptoErrors';
 import { InputError, ParseError } from '../core/errors';
 
@@ -78,9 +85,13 @@ export function convertHistory(input: readonly string[], opts: ConvertOptions = 
     }
     const binding = parseRecordBinding(plain);
     if (binding === null) {
-      throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: not a history record, cannot bind it to a seq and user`, {
-        lineNumber,
-      });
+      throw new ParseError(
+        'FK_PARSE_FAILED',
+        `line ${lineNumber}: not a history record, cannot bind it to a seq and user`,
+        {
+          lineNumber,
+        },
+      );
     }
     out.push(opts.encrypt.encryptLine(plain, binding));
   });

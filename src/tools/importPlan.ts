@@ -102,8 +102,10 @@ const ROLES: Readonly<Partial<Record<StrategyName, readonly Role[]>>> = {
   ReorderCategory: ['category', 'index'],
 };
 
-const rolesOf = (name: StrategyName): readonly Role[] => ROLES[name] ?? (WORKITEM_STRATEGIES.has(name) ? ['workitem'] : []);
-const signature = (when: Micros, name: string, params: readonly string[]): string => `${when}\u0000${name}\u0000${params.join('\u0000')}`;
+const rolesOf = (name: StrategyName): readonly Role[] =>
+  ROLES[name] ?? (WORKITEM_STRATEGIES.has(name) ? ['workitem'] : []);
+const signature = (when: Micros, name: string, params: readonly string[]): string =>
+  `${when}\u0000${name}\u0000${params.join('\u0000')}`;
 
 /** The uid that follows `uid` in the list holding it, after a reorder; null when it is last. */
 function followerOf(user: User | undefined, name: StrategyName, uid: string): string | null {
@@ -122,7 +124,12 @@ function listOf(user: User | undefined, name: StrategyName, uid: string): Ordere
 }
 
 /** The `ReorderX` index that puts `uid` right before `anchor` (or last) in the target list. */
-function indexBefore(list: OrderedMap<{ uid: string }> | null, uid: string, anchor: string | null, fallback: string): string {
+function indexBefore(
+  list: OrderedMap<{ uid: string }> | null,
+  uid: string,
+  anchor: string | null,
+  fallback: string,
+): string {
   if (!list || list.indexOf(uid) < 0) return fallback;
   const old = list.indexOf(uid);
   if (anchor === null) return String(list.size);
@@ -138,7 +145,11 @@ function indexBefore(list: OrderedMap<{ uid: string }> | null, uid: string, anch
  * message starts with the source line (`line 12: …`).
  */
 export function planImport(source: readonly SourceRecord[], target: ReplayState, opts: ImportOptions): ImportPlan {
-  const ropts: ReplayOptions = { now: opts.now, defaultWork: opts.defaultWork ?? 1500, defaultRest: opts.defaultRest ?? 300 };
+  const ropts: ReplayOptions = {
+    now: opts.now,
+    defaultWork: opts.defaultWork ?? 1500,
+    defaultRest: opts.defaultRest ?? 300,
+  };
   const src = createReplayState(opts.now);
   const scratch: ReplayState = { ...target, tenant: cloneTenant(target.tenant), skipped: [] };
   const uids = new Map<string, string>();
@@ -147,7 +158,12 @@ export function planImport(source: readonly SourceRecord[], target: ReplayState,
   const skipped: ImportSkip[] = [];
   const targetUser = (): User | undefined => scratch.tenant.users.get(opts.user);
 
-  const mapUid = (srcUser: string, uid: string, role: Exclude<Role, 'index' | 'categories' | null>, create: boolean): string => {
+  const mapUid = (
+    srcUser: string,
+    uid: string,
+    role: Exclude<Role, 'index' | 'categories' | null>,
+    create: boolean,
+  ): string => {
     if (opts.mode === 'merge' || uid === '' || (role === 'category' && uid.startsWith('#'))) return uid;
     const key = `${srcUser}\u0000${role}\u0000${uid}`;
     let mapped = uids.get(key);
@@ -164,17 +180,27 @@ export function planImport(source: readonly SourceRecord[], target: ReplayState,
     let params = r.params.map((p, i) => {
       const role = roles[i] ?? null;
       if (role === null || role === 'index') return p;
-      if (role === 'categories') return p === '' ? p : p.split(',').map((c) => mapUid(r.user, c.trim(), 'category', false)).join(',');
+      if (role === 'categories')
+        return p === ''
+          ? p
+          : p
+              .split(',')
+              .map((c) => mapUid(r.user, c.trim(), 'category', false))
+              .join(',');
       return mapUid(r.user, p, role, creates && i === 0);
     });
     try {
       executeRecord(src, r, ropts);
     } catch (err) {
-      throw new DomainError('FK_HISTORY_INVALID', `line ${lineNumber}: the imported history does not replay: ${err instanceof Error ? err.message : String(err)}`, {
-        lineNumber,
-        seq: r.seq,
-        cause: err,
-      });
+      throw new DomainError(
+        'FK_HISTORY_INVALID',
+        `line ${lineNumber}: the imported history does not replay: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          lineNumber,
+          seq: r.seq,
+          cause: err,
+        },
+      );
     }
     if (USER_RECORDS.has(r.name)) {
       skip('user records are not imported');
@@ -182,8 +208,19 @@ export function planImport(source: readonly SourceRecord[], target: ReplayState,
     }
     if (roles.includes('index')) {
       const anchor = followerOf(src.tenant.users.get(r.user), r.name, r.params[0] ?? '');
-      const mappedAnchor = anchor === null ? null : mapUid(r.user, anchor, r.name === 'ReorderBacklog' ? 'backlog' : r.name === 'ReorderWorkitem' ? 'workitem' : 'category', false);
-      params = [params[0] ?? '', indexBefore(listOf(targetUser(), r.name, params[0] ?? ''), params[0] ?? '', mappedAnchor, r.params[1] ?? '')];
+      const mappedAnchor =
+        anchor === null
+          ? null
+          : mapUid(
+              r.user,
+              anchor,
+              r.name === 'ReorderBacklog' ? 'backlog' : r.name === 'ReorderWorkitem' ? 'workitem' : 'category',
+              false,
+            );
+      params = [
+        params[0] ?? '',
+        indexBefore(listOf(targetUser(), r.name, params[0] ?? ''), params[0] ?? '', mappedAnchor, r.params[1] ?? ''),
+      ];
     }
     let name = r.name;
     if (opts.mode === 'merge') {
@@ -204,18 +241,26 @@ export function planImport(source: readonly SourceRecord[], target: ReplayState,
     }
     const planned: PlannedRecord = { sourceLine: lineNumber, when: r.when, name, params };
     try {
-      executeRecord(scratch, { seq: scratch.lastSeq + 1, when: r.when, user: opts.user, name, params }, { ...ropts, now: r.when });
+      executeRecord(
+        scratch,
+        { seq: scratch.lastSeq + 1, when: r.when, user: opts.user, name, params },
+        { ...ropts, now: r.when },
+      );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (opts.mode === 'merge') {
         skip(`rejected by the target: ${message}`);
         continue;
       }
-      throw new DomainError(err instanceof FkError ? err.code : 'FK_ILLEGAL_STATE', `line ${lineNumber}: cannot import ${r.name}: ${message}`, {
-        lineNumber,
-        seq: r.seq,
-        cause: err,
-      });
+      throw new DomainError(
+        err instanceof FkError ? err.code : 'FK_ILLEGAL_STATE',
+        `line ${lineNumber}: cannot import ${r.name}: ${message}`,
+        {
+          lineNumber,
+          seq: r.seq,
+          cause: err,
+        },
+      );
     }
     scratch.lastSeq++;
     scratch.started = true;

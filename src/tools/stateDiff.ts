@@ -1,14 +1,5 @@
 import type { Micros } from '../core/clock';
-import {
-  USERS_KEY,
-  backlogKey,
-  categoryKey,
-  orderKey,
-  tagKey,
-  timerKey,
-  userKey,
-  workitemKey,
-} from './compactKeys';
+import { USERS_KEY, backlogKey, categoryKey, orderKey, tagKey, timerKey, userKey, workitemKey } from './compactKeys';
 import { parseInstant } from '../core/engine/time';
 
 /**
@@ -65,7 +56,12 @@ class Diffs {
     }
     this.lm(key, a, b);
   }
-  lists(key: string, a: readonly Obj[], b: readonly Obj[], id: string): Map<string, [Obj | undefined, Obj | undefined]> {
+  lists(
+    key: string,
+    a: readonly Obj[],
+    b: readonly Obj[],
+    id: string,
+  ): Map<string, [Obj | undefined, Obj | undefined]> {
     const ids = (xs: readonly Obj[]): string[] => xs.map((x) => str(x[id]));
     if (!jsonEqual(ids(a), ids(b))) this.other(orderKey(key));
     const both = new Map<string, [Obj | undefined, Obj | undefined]>();
@@ -126,7 +122,8 @@ function diffUser(d: Diffs, id: string, a: Obj, b: Obj): void {
 /** Every state key whose canonical content differs between `orig` and `cand` (top-level `last_seq` ignored). */
 export function diffStates(orig: unknown, cand: unknown): Map<string, KeyDiff> {
   const d = new Diffs();
-  const users = (s: unknown): Map<string, Obj> => new Map(objs(isObj(s) ? s.users : []).map((u) => [str(u.identity), u]));
+  const users = (s: unknown): Map<string, Obj> =>
+    new Map(objs(isObj(s) ? s.users : []).map((u) => [str(u.identity), u]));
   const ua = users(orig);
   const ub = users(cand);
   if (!jsonEqual([...ua.keys()], [...ub.keys()])) d.other(USERS_KEY);

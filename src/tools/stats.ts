@@ -71,17 +71,31 @@ export interface Stats {
 
 type Metric = 'pomodoros' | 'focusSeconds' | 'trackers' | 'trackedSeconds' | 'interruptions' | 'voided';
 type Acc = Record<Metric, number>;
-const METRICS: readonly Metric[] = ['pomodoros', 'focusSeconds', 'trackers', 'trackedSeconds', 'interruptions', 'voided'];
+const METRICS: readonly Metric[] = [
+  'pomodoros',
+  'focusSeconds',
+  'trackers',
+  'trackedSeconds',
+  'interruptions',
+  'voided',
+];
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
-const zero = (): Acc => ({ pomodoros: 0, focusSeconds: 0, trackers: 0, trackedSeconds: 0, interruptions: 0, voided: 0 });
+const zero = (): Acc => ({
+  pomodoros: 0,
+  focusSeconds: 0,
+  trackers: 0,
+  trackedSeconds: 0,
+  interruptions: 0,
+  voided: 0,
+});
 const row = (key: string, label: string, a: Acc): StatsRow => ({ key, label, ...a });
 
 /** ISO 8601 week of a `YYYY-MM-DD` date: `2026-W01` (week-year, which can differ from the year). */
 export function isoWeek(date: string): string {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const days = daysFromCivil(y, m, d);
-  const weekday = ((days + 3) % 7 + 7) % 7; // 0 = Monday (1970-01-01 was a Thursday)
+  const weekday = (((days + 3) % 7) + 7) % 7; // 0 = Monday (1970-01-01 was a Thursday)
   const thursday = days - weekday + 3;
   const year = Number(formatDate(thursday * 86_400_000_000).slice(0, 4));
   const week = Math.floor((thursday - daysFromCivil(year, 1, 1)) / 7) + 1;
@@ -89,7 +103,11 @@ export function isoWeek(date: string): string {
 }
 
 function assertDate(name: string, v: string | undefined): void {
-  if (v !== undefined && (!DATE_RE.test(v) || formatDate(daysFromCivil(...(v.split('-').map(Number) as [number, number, number])) * 86_400_000_000) !== v)) {
+  if (
+    v !== undefined &&
+    (!DATE_RE.test(v) ||
+      formatDate(daysFromCivil(...(v.split('-').map(Number) as [number, number, number])) * 86_400_000_000) !== v)
+  ) {
     throw new InputError('FK_INPUT_INVALID', `option '${name}' must be a date YYYY-MM-DD, got '${v}'`);
   }
 }
@@ -112,7 +130,8 @@ export function computeStats(tenant: Tenant, opts: StatsOptions): Stats {
   if (user === undefined) throw new InputError('FK_INPUT_INVALID', `user '${opts.user}' not found in the history`);
   const zone = opts.timeZone;
   const dayOf = zone ? (t: Micros): string => zone.day(t) : (t: Micros): string => formatDate(t + offset * 60_000_000);
-  const inRange = (day: string): boolean => (opts.from === undefined || day >= opts.from) && (opts.to === undefined || day <= opts.to);
+  const inRange = (day: string): boolean =>
+    (opts.from === undefined || day >= opts.from) && (opts.to === undefined || day <= opts.to);
   const days = new Map<string, Acc>();
   const tags = new Map<string, Acc>();
   const categories = new Map<string, Acc>();
@@ -141,11 +160,17 @@ export function computeStats(tenant: Tenant, opts: StatsOptions): Stats {
         count(w, p.dateWorkStarted, 'focusSeconds', p.workDuration);
       } else {
         count(w, p.dateWorkStarted, 'trackers', 1);
-        count(w, p.dateWorkStarted, 'trackedSeconds', Math.max(0, ((p.dateCompleted ?? p.dateWorkStarted) - p.dateWorkStarted) / 1_000_000));
+        count(
+          w,
+          p.dateWorkStarted,
+          'trackedSeconds',
+          Math.max(0, ((p.dateCompleted ?? p.dateWorkStarted) - p.dateWorkStarted) / 1_000_000),
+        );
       }
     }
     for (const iv of w.intervals) {
-      if (iv.ended !== null && iv.workDuration > 0 && iv.ended - iv.started < iv.workDuration * 1_000_000) count(w, iv.started, 'voided', 1);
+      if (iv.ended !== null && iv.workDuration > 0 && iv.ended - iv.started < iv.workDuration * 1_000_000)
+        count(w, iv.started, 'voided', 1);
     }
   }
 
@@ -168,7 +193,13 @@ export function computeStats(tenant: Tenant, opts: StatsOptions): Stats {
     for (const m of METRICS) a[m] += r[m];
     weeks.set(k, a);
   }
-  const ranked = (rows: StatsRow[]): StatsRow[] => rows.sort((a, b) => b.focusSeconds - a.focusSeconds || b.pomodoros - a.pomodoros || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const ranked = (rows: StatsRow[]): StatsRow[] =>
+    rows.sort(
+      (a, b) =>
+        b.focusSeconds - a.focusSeconds ||
+        b.pomodoros - a.pomodoros ||
+        (a.label < b.label ? -1 : a.label > b.label ? 1 : 0),
+    );
   return {
     user: opts.user,
     from: opts.from ?? null,

@@ -62,7 +62,11 @@ describeWith(amqpEndpoint(), 'fk --backend amqp://… (end to end, encrypted)', 
     const backlog = ok(laptop.fk(['backlog', 'create', 'Secret plans'])).trim();
     expect(backlog).toMatch(/^[0-9a-f-]{36}$/);
     ok(laptop.fk(['workitem', 'add', 'Secret plans', 'Write the quokka report', '--pomodoros', '2']));
-    const list = JSON.parse(ok(laptop.fk(['backlog', 'list', '--json']))) as Array<{ uid: string; name: string; workitems: number }>;
+    const list = JSON.parse(ok(laptop.fk(['backlog', 'list', '--json']))) as Array<{
+      uid: string;
+      name: string;
+      workitems: number;
+    }>;
     expect(list).toMatchObject([{ uid: backlog, name: 'Secret plans', workitems: 1 }]);
     expect(lastLine(ok(laptop.fk(['start', 'Write the quokka report', '--work', '25m', '--rest', '5m'])))).toBe(
       "Pomodoro 1 of 'Write the quokka report' started",
@@ -104,7 +108,9 @@ describeWith(amqpEndpoint(), 'fk --backend amqp://… (end to end, encrypted)', 
       // with a replica of the right lines, and on a machine without one
       const r = who.fk(['backlog', 'create', 'Tomorrow'], { FK_PASSPHRASE: 'hunter2-not-it' });
       expect(r.status).toBe(4);
-      expect(lastLine(r.stderr)).toMatch(/^fk: line 1: wrong passphrase: this key cannot decrypt the history \(its header's key check does not match\)$/);
+      expect(lastLine(r.stderr)).toMatch(
+        /^fk: line 1: wrong passphrase: this key cannot decrypt the history \(its header's key check does not match\)$/,
+      );
       expect(r.stderr).not.toContain('hunter2-not-it');
       expect(r.stdout).toBe('');
     }

@@ -27,7 +27,11 @@ const ENVELOPE = /^!1 [1-9][0-9]* \S+ [A-Za-z0-9_-]+$/;
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const canon = (c: Client): string => canonicalJson(canonicalState(c.state, 'strict', T0));
 const workitemUids = (c: Client, backlog: string): string[] =>
-  c.state.tenant.users.get(USER)?.backlogs.get(backlog)?.workitems.values().map((w) => w.uid) ?? [];
+  c.state.tenant.users
+    .get(USER)
+    ?.backlogs.get(backlog)
+    ?.workitems.values()
+    .map((w) => w.uid) ?? [];
 
 /** A sodium-encrypted history on the broker: its header is already the first entry. */
 interface History {
@@ -82,7 +86,13 @@ describeWith(amqpEndpoint(), 'client over RabbitMQ (race sequencing, sodium, rep
 
   function peer(h: History, opts: { cache?: ReplicaCache; url?: string } = {}): Peer {
     const tap = tapTransport(
-      createAmqpTransport({ url: opts.url ?? url, history: h.name, retryLow: 200, retryHigh: 1000, caughtUpGraceMs: 100 }),
+      createAmqpTransport({
+        url: opts.url ?? url,
+        history: h.name,
+        retryLow: 200,
+        retryHigh: 1000,
+        caughtUpGraceMs: 100,
+      }),
     );
     const seqs: number[] = [];
     const statuses: TransportStatus['kind'][] = [];
@@ -149,43 +159,44 @@ describeWith(amqpEndpoint(), 'client over RabbitMQ (race sequencing, sodium, rep
     return [a, b];
   }
 
-  it(
-    'two clients racing 500 appends each converge to one state, every accepted action exactly once; a late client agrees',
-    async () => {
-      const h = await newHistory();
-      const [a, b] = await pair(h);
-      const write = (p: Peer, tag: string): Promise<PromiseSettledResult<unknown>[]> =>
-        Promise.allSettled(range(0, 499).map((i) => p.client.execute('CreateWorkitem', [`${tag}-${i}`, 'b1', `${tag} ${i}`])));
-      const [ra, rb] = await Promise.all([write(a, 'A'), write(b, 'B')]);
-      const accepted: string[] = [];
-      for (const [tag, results] of [['A', ra], ['B', rb]] as const) {
-        results.forEach((r, i) => {
-          if (r.status === 'fulfilled') accepted.push(`${tag}-${i}`);
-          // Only an action that lost a race more than maxRetries (5) times in a row may fail. With
-          // both writers pipelining, the one that just won keeps a head start (it learns of its
-          // win before the loser learns of its loss): about 1 action in 12 fails here.
-          else expect(r.reason).toMatchObject({ code: 'FK_SEQUENCE_CONFLICT' });
-        });
-        expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThan(100);
-      }
-      const last = 2 + accepted.length;
-      await a.waitSeq(last);
-      await b.waitSeq(last);
-      for (const p of [a, b]) {
-        expect(p.client.state.lastSeq).toBe(last);
-        expect(p.seqs).toEqual(range(1, last));
-        expect(workitemUids(p.client, 'b1').sort()).toEqual([...accepted].sort());
-      }
-      expect(workitemUids(b.client, 'b1')).toEqual(workitemUids(a.client, 'b1'));
-      expect(canon(b.client)).toBe(canon(a.client));
+  it('two clients racing 500 appends each converge to one state, every accepted action exactly once; a late client agrees', async () => {
+    const h = await newHistory();
+    const [a, b] = await pair(h);
+    const write = (p: Peer, tag: string): Promise<PromiseSettledResult<unknown>[]> =>
+      Promise.allSettled(
+        range(0, 499).map((i) => p.client.execute('CreateWorkitem', [`${tag}-${i}`, 'b1', `${tag} ${i}`])),
+      );
+    const [ra, rb] = await Promise.all([write(a, 'A'), write(b, 'B')]);
+    const accepted: string[] = [];
+    for (const [tag, results] of [
+      ['A', ra],
+      ['B', rb],
+    ] as const) {
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') accepted.push(`${tag}-${i}`);
+        // Only an action that lost a race more than maxRetries (5) times in a row may fail. With
+        // both writers pipelining, the one that just won keeps a head start (it learns of its
+        // win before the loser learns of its loss): about 1 action in 12 fails here.
+        else expect(r.reason).toMatchObject({ code: 'FK_SEQUENCE_CONFLICT' });
+      });
+      expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThan(100);
+    }
+    const last = 2 + accepted.length;
+    await a.waitSeq(last);
+    await b.waitSeq(last);
+    for (const p of [a, b]) {
+      expect(p.client.state.lastSeq).toBe(last);
+      expect(p.seqs).toEqual(range(1, last));
+      expect(workitemUids(p.client, 'b1').sort()).toEqual([...accepted].sort());
+    }
+    expect(workitemUids(b.client, 'b1')).toEqual(workitemUids(a.client, 'b1'));
+    expect(canon(b.client)).toBe(canon(a.client));
 
-      const late = peer(h);
-      await late.client.start();
-      expect(late.seqs).toEqual(range(1, last));
-      expect(canon(late.client)).toBe(canon(a.client));
-    },
-    120_000,
-  );
+    const late = peer(h);
+    await late.client.start();
+    expect(late.seqs).toEqual(range(1, last));
+    expect(canon(late.client)).toBe(canon(a.client));
+  }, 120_000);
 
   it('execute resolves only once its record is applied; a stale writer re-checks and retries, or fails with the rule', async () => {
     const h = await newHistory();
@@ -251,7 +262,16 @@ describeWith(amqpEndpoint(), 'client over RabbitMQ (race sequencing, sodium, rep
     expect(raw).toHaveLength(5);
     for (const m of raw.slice(1)) expect(m.body).toMatch(ENVELOPE);
     const everything = JSON.stringify(raw);
-    for (const secret of ['Zebra', 'quokka', 'axolotl', 'narwhal', 'secret-uid', 'CreateBacklog', 'CreateWorkitem', '2026-']) {
+    for (const secret of [
+      'Zebra',
+      'quokka',
+      'axolotl',
+      'narwhal',
+      'secret-uid',
+      'CreateBacklog',
+      'CreateWorkitem',
+      '2026-',
+    ]) {
       expect(everything).not.toContain(secret);
     }
   });
@@ -267,7 +287,12 @@ describeWith(amqpEndpoint(), 'client over RabbitMQ (race sequencing, sodium, rep
       return join(dir, f);
     };
     /** The stored lines the replica holds, in order (`index\tposition\tcrc\tline`). */
-    const cached = (): string => readFileSync(cacheFile(), 'utf8').split('\n').filter((l) => l !== '').map((l) => `${l.split('\t').slice(3).join('\t')}\n`).join('');
+    const cached = (): string =>
+      readFileSync(cacheFile(), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => `${l.split('\t').slice(3).join('\t')}\n`)
+        .join('');
 
     const a = peer(h, { cache: cache() });
     await a.client.start();
@@ -316,7 +341,9 @@ describeWith(amqpEndpoint(), 'client over RabbitMQ (race sequencing, sodium, rep
     expect(foreign.seqs).toEqual([1, 2]);
     expect(canon(foreign.client)).toBe(canon(writer.client));
     await foreign.client.close();
-    const stream2 = (await readRawStream(url, h2.name, Number(writer.tap.lastPosition))).map((m) => `${m.body}\n`).join('');
+    const stream2 = (await readRawStream(url, h2.name, Number(writer.tap.lastPosition)))
+      .map((m) => `${m.body}\n`)
+      .join('');
     expect(cached()).toBe(stream2);
   });
 
@@ -362,7 +389,8 @@ describeWith(amqpEndpoint(), 'client over RabbitMQ (race sequencing, sodium, rep
         return r;
       });
       inFlight.catch(() => undefined);
-      if (direction === 'down') await b.waitSeq(3); // stored: b applies it, a hears nothing back
+      if (direction === 'down')
+        await b.waitSeq(3); // stored: b applies it, a hears nothing back
       else await a.waitUntil(() => a.tap.published === 3, 'a to publish');
       expect(resolved).toBe(false);
       const mark = a.statuses.length;

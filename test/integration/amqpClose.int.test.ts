@@ -89,55 +89,65 @@ describeWith(amqpEndpoint(), 'amqp transport: close when the link drops while cl
   );
 });
 
-describeWith(amqpEndpoint(), 'amqp transport: connect() while reconnecting waits for the attempt (issue 11.5)', ({ url }) => {
-  const histories: string[] = [];
-  const opened: Transport[] = [];
-  let proxy: FaultProxy;
-  const base = new URL(url);
-  beforeEach(async () => {
-    proxy = await startFaultProxy(base.hostname, Number(base.port || 5672));
-  }, HOOK_TIMEOUT);
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((t) => t.close()));
-    await proxy.close();
-  }, HOOK_TIMEOUT);
-  afterAll(() => deleteHistories(url, histories), HOOK_TIMEOUT);
+describeWith(
+  amqpEndpoint(),
+  'amqp transport: connect() while reconnecting waits for the attempt (issue 11.5)',
+  ({ url }) => {
+    const histories: string[] = [];
+    const opened: Transport[] = [];
+    let proxy: FaultProxy;
+    const base = new URL(url);
+    beforeEach(async () => {
+      proxy = await startFaultProxy(base.hostname, Number(base.port || 5672));
+    }, HOOK_TIMEOUT);
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((t) => t.close()));
+      await proxy.close();
+    }, HOOK_TIMEOUT);
+    afterAll(() => deleteHistories(url, histories), HOOK_TIMEOUT);
 
-  /** Connected through the proxy; `onOffline` runs in the status listener, i.e. while reconnecting. */
-  const connected = async (onOffline: (t: Transport) => void): Promise<Transport> => {
-    const u = new URL(url);
-    u.hostname = '127.0.0.1';
-    u.port = String(proxy.port);
-    const history = `t-${randomUUID()}`;
-    histories.push(history);
-    const t = createAmqpTransport({ url: u.toString(), history, retryLow: 200, retryHigh: 200, caughtUpGraceMs: 100 });
-    opened.push(t);
-    await t.connect();
-    let once = false;
-    t.onStatus((s) => {
-      if (s.kind === 'offline' && !once) {
-        once = true;
-        onOffline(t);
-      }
+    /** Connected through the proxy; `onOffline` runs in the status listener, i.e. while reconnecting. */
+    const connected = async (onOffline: (t: Transport) => void): Promise<Transport> => {
+      const u = new URL(url);
+      u.hostname = '127.0.0.1';
+      u.port = String(proxy.port);
+      const history = `t-${randomUUID()}`;
+      histories.push(history);
+      const t = createAmqpTransport({
+        url: u.toString(),
+        history,
+        retryLow: 200,
+        retryHigh: 200,
+        caughtUpGraceMs: 100,
+      });
+      opened.push(t);
+      await t.connect();
+      let once = false;
+      t.onStatus((s) => {
+        if (s.kind === 'offline' && !once) {
+          once = true;
+          onOffline(t);
+        }
+      });
+      return t;
+    };
+
+    it('resolves once the reconnect succeeds (it rejected "connect while reconnecting" before)', async () => {
+      let connecting: Promise<void> | null = null;
+      const t = await connected((tr) => (connecting = tr.connect()));
+      proxy.dropAll();
+      await eventually(() => connecting !== null, 'the transport to go offline');
+      await expect(connecting).resolves.toBeUndefined();
+      await t.publish('after', { id: randomUUID(), seq: 1 });
     });
-    return t;
-  };
 
-  it('resolves once the reconnect succeeds (it rejected "connect while reconnecting" before)', async () => {
-    let connecting: Promise<void> | null = null;
-    const t = await connected((tr) => (connecting = tr.connect()));
-    proxy.dropAll();
-    await eventually(() => connecting !== null, 'the transport to go offline');
-    await expect(connecting).resolves.toBeUndefined();
-    await t.publish('after', { id: randomUUID(), seq: 1 });
-  });
-
-  it('rejects with the failed attempt when the broker stays away, instead of waiting forever', async () => {
-    let connecting: Promise<void> | null = null;
-    await connected((tr) => (connecting = tr.connect()));
-    proxy.refuse = true;
-    proxy.dropAll();
-    await eventually(() => connecting !== null, 'the transport to go offline');
-    await expect(connecting).rejects.toMatchObject({ code: 'FK_TRANSPORT_UNAVAILABLE', retryable: true });
-  });
-});
+    it('rejects with the failed attempt when the broker stays away, instead of waiting forever', async () => {
+      let connecting: Promise<void> | null = null;
+      await connected((tr) => (connecting = tr.connect()));
+      proxy.refuse = true;
+      proxy.dropAll();
+      await eventually(() => connecting !== null, 'the transport to go offline');
+      await expect(connecting).rejects.toMatchObject({ code: 'FK_TRANSPORT_UNAVAILABLE', retryable: true });
+    });
+  },
+);

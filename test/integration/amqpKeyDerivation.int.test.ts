@@ -25,7 +25,11 @@ describeWith(amqpEndpoint(), 'fk on amqp: deriving the key keeps the connection 
       const sb = sandbox();
       machines.push(sb);
       return (...args: string[]) =>
-        runNode(CLI, ['--backend', backend, '--user', user, ...args], { ...sb.env, FK_PASSPHRASE: 'kdf passphrase', ...extra });
+        runNode(CLI, ['--backend', backend, '--user', user, ...args], {
+          ...sb.env,
+          FK_PASSPHRASE: 'kdf passphrase',
+          ...extra,
+        });
     };
     if (process.env.FK_TEST_CLI === undefined) assertBuilt();
     const laptop = machine({});

@@ -49,14 +49,20 @@ describeWith(ctl ? amqpEndpoint() : null, 'fk with a read-only RabbitMQ user (is
     const history = historyName(user);
     histories.push(history);
     const owner = (...args: string[]) =>
-      runNode(CLI, ['--backend', backendOf(base.username, base.password), '--user', user, ...args], { ...sb.env, FK_PASSPHRASE: PASSPHRASE });
+      runNode(CLI, ['--backend', backendOf(base.username, base.password), '--user', user, ...args], {
+        ...sb.env,
+        FK_PASSPHRASE: PASSPHRASE,
+      });
     expect((await owner('backlog', 'create', 'Today')).code).toBe(0);
     expect((await owner('workitem', 'add', 'Today', 'Read-only report', '--pomodoros', '1')).code).toBe(0);
     expect((await owner('start', 'Read-only report')).code).toBe(0);
 
     const ro = readOnlyUser(history);
     const view = (...args: string[]) =>
-      runNode(CLI, ['--backend', backendOf(ro.name, ro.password), '--user', user, ...args], { ...viewer.env, FK_PASSPHRASE: PASSPHRASE });
+      runNode(CLI, ['--backend', backendOf(ro.name, ro.password), '--user', user, ...args], {
+        ...viewer.env,
+        FK_PASSPHRASE: PASSPHRASE,
+      });
     const status = await view('status');
     expect({ code: status.code, stderr: status.stderr }).toEqual({ code: 0, stderr: '' });
     expect(status.stdout).toMatch(/^work: Pomodoro 1 of 'Read-only report'/);
@@ -69,7 +75,9 @@ describeWith(ctl ? amqpEndpoint() : null, 'fk with a read-only RabbitMQ user (is
     // Writing needs write permission: refused by the broker, or up front with --read-only.
     const refused = await view('backlog', 'create', 'Nope');
     expect(refused.code).toBe(4);
-    expect(refused.stderr).toMatch(/^fk: amqp declare exchange 'fk\.history\..*' at .* refused: this user has no permission/m);
+    expect(refused.stderr).toMatch(
+      /^fk: amqp declare exchange 'fk\.history\..*' at .* refused: this user has no permission/m,
+    );
     const readOnly = await view('--read-only', 'backlog', 'create', 'Nope');
     expect(readOnly.code).toBe(4);
     expect(readOnly.stderr).toMatch(/^fk: amqp transport for history '.*' is read-only: nothing is written/m);
@@ -77,14 +85,15 @@ describeWith(ctl ? amqpEndpoint() : null, 'fk with a read-only RabbitMQ user (is
     // A history that does not exist is not created by a reader (`status` says "no history yet").
     const other = `fk-none-${randomUUID().slice(0, 8)}@example.org`;
     histories.push(historyName(other));
-    const missing = await runNode(
-      CLI,
-      ['--backend', backendOf(ro.name, ro.password), '--user', other, 'state'],
-      { ...viewer.env, FK_PASSPHRASE: PASSPHRASE },
-    );
+    const missing = await runNode(CLI, ['--backend', backendOf(ro.name, ro.password), '--user', other, 'state'], {
+      ...viewer.env,
+      FK_PASSPHRASE: PASSPHRASE,
+    });
     expect(missing.code).toBe(3);
     // (`fk state` reports errors as JSON on stdout, as Flowkeeper's own state dump does)
-    expect(missing.stdout).toMatch(/no history 'fk\.history\.fk-none-[0-9a-f]+@example\.org' at .* \(read-only: fk does not create one\)/);
+    expect(missing.stdout).toMatch(
+      /no history 'fk\.history\.fk-none-[0-9a-f]+@example\.org' at .* \(read-only: fk does not create one\)/,
+    );
   });
 
   it('the daemon with --read-only follows a history with read permission only', async () => {
@@ -93,14 +102,30 @@ describeWith(ctl ? amqpEndpoint() : null, 'fk with a read-only RabbitMQ user (is
     const history = historyName(user);
     histories.push(history);
     const owner = (...args: string[]) =>
-      runNode(CLI, ['--backend', backendOf(base.username, base.password), '--user', user, ...args], { ...sb.env, FK_PASSPHRASE: PASSPHRASE });
+      runNode(CLI, ['--backend', backendOf(base.username, base.password), '--user', user, ...args], {
+        ...sb.env,
+        FK_PASSPHRASE: PASSPHRASE,
+      });
     expect((await owner('backlog', 'create', 'Today')).code).toBe(0);
     const ro = readOnlyUser(history);
     const logs: Array<Record<string, unknown>> = [];
     const child = spawn(
       process.execPath,
-      [CLI, '--backend', backendOf(ro.name, ro.password), '--user', user, '--read-only', 'daemon', '--http', '127.0.0.1:0'],
-      { env: { ...viewer.env, FK_PASSPHRASE: PASSPHRASE, FK_DAEMON_STATE_DIR: join(viewer.dir, 'daemon') }, stdio: ['ignore', 'ignore', 'pipe'] },
+      [
+        CLI,
+        '--backend',
+        backendOf(ro.name, ro.password),
+        '--user',
+        user,
+        '--read-only',
+        'daemon',
+        '--http',
+        '127.0.0.1:0',
+      ],
+      {
+        env: { ...viewer.env, FK_PASSPHRASE: PASSPHRASE, FK_DAEMON_STATE_DIR: join(viewer.dir, 'daemon') },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
     );
     let buf = '';
     child.stderr.setEncoding('utf8');
@@ -117,15 +142,29 @@ describeWith(ctl ? amqpEndpoint() : null, 'fk with a read-only RabbitMQ user (is
       }
     });
     try {
-      await eventually(() => logs.some((l) => l.msg === 'http listening') || child.exitCode !== null, 'the daemon to listen');
+      await eventually(
+        () => logs.some((l) => l.msg === 'http listening') || child.exitCode !== null,
+        'the daemon to listen',
+      );
       expect(child.exitCode).toBeNull();
       const port = Number(logs.find((l) => l.msg === 'http listening')?.port);
       const lastSeq = async (): Promise<number> =>
-        ((await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { users: Array<{ lastSeq: number }> }).users[0]?.lastSeq ?? -1;
+        ((await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { users: Array<{ lastSeq: number }> })
+          .users[0]?.lastSeq ?? -1;
       let seen = -1;
-      await eventually(() => seen >= 2, 'the daemon to read the history', 60_000, async () => (seen = await lastSeq()));
+      await eventually(
+        () => seen >= 2,
+        'the daemon to read the history',
+        60_000,
+        async () => (seen = await lastSeq()),
+      );
       expect((await owner('workitem', 'add', 'Today', 'Followed', '--pomodoros', '1')).code).toBe(0);
-      await eventually(() => seen >= 3, 'the daemon to see the new record live', 60_000, async () => (seen = await lastSeq()));
+      await eventually(
+        () => seen >= 3,
+        'the daemon to see the new record live',
+        60_000,
+        async () => (seen = await lastSeq()),
+      );
       expect(logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
     } finally {
       child.kill('SIGTERM');

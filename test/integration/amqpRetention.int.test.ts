@@ -21,94 +21,113 @@ jest.setTimeout(300_000);
 function truncatingPolicy(history: string): { clear: () => void } {
   const name = `fk-test-retention-${randomUUID().slice(0, 8)}`;
   const pattern = historyTopology(history).permissionPattern;
-  rabbitmqctl('set_policy', name, pattern, '{"max-length-bytes":20000,"stream-max-segment-size-bytes":5000}', '--apply-to', 'queues');
+  rabbitmqctl(
+    'set_policy',
+    name,
+    pattern,
+    '{"max-length-bytes":20000,"stream-max-segment-size-bytes":5000}',
+    '--apply-to',
+    'queues',
+  );
   return { clear: () => rabbitmqctl('clear_policy', name) };
 }
 
 const ctl = amqpEndpoint() !== null && rabbitmqctlAvailable();
 
-describeWith(ctl ? amqpEndpoint() : null, 'amqp: a history the broker truncated is refused, not replayed (retention)', ({ url }) => {
-  const histories: string[] = [];
-  const opened: Transport[] = [];
-  const policies: Array<{ clear: () => void }> = [];
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((t) => t.close()));
-    for (const p of policies.splice(0)) p.clear();
-  }, 60_000);
-  afterAll(() => deleteHistories(url, histories), 60_000);
+describeWith(
+  ctl ? amqpEndpoint() : null,
+  'amqp: a history the broker truncated is refused, not replayed (retention)',
+  ({ url }) => {
+    const histories: string[] = [];
+    const opened: Transport[] = [];
+    const policies: Array<{ clear: () => void }> = [];
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((t) => t.close()));
+      for (const p of policies.splice(0)) p.clear();
+    }, 60_000);
+    afterAll(() => deleteHistories(url, histories), 60_000);
 
-  const make = (history: string): Transport => {
-    const t = createAmqpTransport({ url, history, caughtUpGraceMs: 100 });
-    opened.push(t);
-    return t;
-  };
+    const make = (history: string): Transport => {
+      const t = createAmqpTransport({ url, history, caughtUpGraceMs: 100 });
+      opened.push(t);
+      return t;
+    };
 
-  /** Fills `history` (the policy was set before it was created) until the broker deleted its first entries. */
-  async function truncate(history: string, writer: Transport): Promise<void> {
-    for (let batch = 0; batch < 10; batch++) {
-      await Promise.all(
-        Array.from({ length: 100 }, (_, i) => writer.publish('x'.repeat(200), { id: randomUUID(), seq: batch * 100 + i + 1 })),
-      );
-      const probe = make(history);
-      await probe.connect();
-      const c = collector();
-      const first = await probe.subscribe(null, c).then(
-        async (unsubscribe) => {
-          await c.waitFor(1, 60_000); // a loaded broker may take its time with a fresh consumer
-          await unsubscribe();
-          return c.entries[0]?.position;
-        },
-        () => 'refused',
-      );
-      if (first !== '0') return;
+    /** Fills `history` (the policy was set before it was created) until the broker deleted its first entries. */
+    async function truncate(history: string, writer: Transport): Promise<void> {
+      for (let batch = 0; batch < 10; batch++) {
+        await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            writer.publish('x'.repeat(200), { id: randomUUID(), seq: batch * 100 + i + 1 }),
+          ),
+        );
+        const probe = make(history);
+        await probe.connect();
+        const c = collector();
+        const first = await probe.subscribe(null, c).then(
+          async (unsubscribe) => {
+            await c.waitFor(1, 60_000); // a loaded broker may take its time with a fresh consumer
+            await unsubscribe();
+            return c.entries[0]?.position;
+          },
+          () => 'refused',
+        );
+        if (first !== '0') return;
+      }
+      throw new Error('the broker never truncated the test stream');
     }
-    throw new Error('the broker never truncated the test stream');
-  }
 
-  it('a new reader gets FK_HISTORY_INVALID naming what was lost; a reader resuming after its position reads on', async () => {
-    const history = `t-${randomUUID()}`;
-    histories.push(history);
-    policies.push(truncatingPolicy(history)); // before the stream exists: segment size is fixed at creation
-    const w = make(history);
-    await w.connect();
-    await truncate(history, w);
-    const r = make(history);
-    await r.connect();
-    await expect(r.subscribe(null, collector())).rejects.toMatchObject({
-      code: 'FK_HISTORY_INVALID',
-      message: expect.stringMatching(/lost its first \d+ entries to the broker's retention/),
-    });
-    await w.publish('new', { id: randomUUID(), seq: 99_999 });
-    const c = collector();
-    await r.subscribe('999999', c); // a replica's position: what it has locally is whole
-    await c.waitCaughtUp();
-  });
-
-  it('fk on a machine without a replica refuses the truncated history (exit 3)', async () => {
-    if (process.env.FK_TEST_CLI === undefined) assertBuilt();
-    const sb = sandbox();
-    try {
-      const user = `fk-ret-${randomUUID().slice(0, 8)}@example.org`;
-      const history = historyName(user);
+    it('a new reader gets FK_HISTORY_INVALID naming what was lost; a reader resuming after its position reads on', async () => {
+      const history = `t-${randomUUID()}`;
       histories.push(history);
-      const base = new URL(url);
-      const backend = `amqp://${base.username}:${base.password}@${base.host}/`;
-      const fk = (...args: string[]) => runNode(CLI, ['--backend', backend, '--user', user, ...args], { ...sb.env, FK_PASSPHRASE: 'r' });
-      policies.push(truncatingPolicy(history));
-      expect((await fk('backlog', 'create', 'kept?')).code).toBe(0);
+      policies.push(truncatingPolicy(history)); // before the stream exists: segment size is fixed at creation
       const w = make(history);
       await w.connect();
       await truncate(history, w);
-      const other = sandbox();
+      const r = make(history);
+      await r.connect();
+      await expect(r.subscribe(null, collector())).rejects.toMatchObject({
+        code: 'FK_HISTORY_INVALID',
+        message: expect.stringMatching(/lost its first \d+ entries to the broker's retention/),
+      });
+      await w.publish('new', { id: randomUUID(), seq: 99_999 });
+      const c = collector();
+      await r.subscribe('999999', c); // a replica's position: what it has locally is whole
+      await c.waitCaughtUp();
+    });
+
+    it('fk on a machine without a replica refuses the truncated history (exit 3)', async () => {
+      if (process.env.FK_TEST_CLI === undefined) assertBuilt();
+      const sb = sandbox();
       try {
-        const r = await runNode(CLI, ['--backend', backend, '--user', user, 'status'], { ...other.env, FK_PASSPHRASE: 'r' });
-        expect(r.code).toBe(3);
-        expect(r.stderr).toMatch(/^fk: amqp stream 'fk\.history\.fk-ret-[0-9a-f]+@example\.org' lost its first \d+ entries/m);
+        const user = `fk-ret-${randomUUID().slice(0, 8)}@example.org`;
+        const history = historyName(user);
+        histories.push(history);
+        const base = new URL(url);
+        const backend = `amqp://${base.username}:${base.password}@${base.host}/`;
+        const fk = (...args: string[]) =>
+          runNode(CLI, ['--backend', backend, '--user', user, ...args], { ...sb.env, FK_PASSPHRASE: 'r' });
+        policies.push(truncatingPolicy(history));
+        expect((await fk('backlog', 'create', 'kept?')).code).toBe(0);
+        const w = make(history);
+        await w.connect();
+        await truncate(history, w);
+        const other = sandbox();
+        try {
+          const r = await runNode(CLI, ['--backend', backend, '--user', user, 'status'], {
+            ...other.env,
+            FK_PASSPHRASE: 'r',
+          });
+          expect(r.code).toBe(3);
+          expect(r.stderr).toMatch(
+            /^fk: amqp stream 'fk\.history\.fk-ret-[0-9a-f]+@example\.org' lost its first \d+ entries/m,
+          );
+        } finally {
+          other.cleanup();
+        }
       } finally {
-        other.cleanup();
+        sb.cleanup();
       }
-    } finally {
-      sb.cleanup();
-    }
-  });
-});
+    });
+  },
+);

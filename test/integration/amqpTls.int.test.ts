@@ -39,7 +39,12 @@ describeWith(amqpEndpoint(), 'fk on amqps://: CA and client certificates from th
     const user = `fk-tls-${randomUUID().slice(0, 8)}@example.org`;
     histories.push(historyName(user));
     const backend = `amqps://${base.username}:${base.password}@localhost:${port}/`;
-    return runNode(CLI, ['--backend', backend, '--user', user, ...args], { ...sb.env, FK_PASSPHRASE: 'tls', FK_ENCRYPTION: 'off', ...env });
+    return runNode(CLI, ['--backend', backend, '--user', user, ...args], {
+      ...sb.env,
+      FK_PASSPHRASE: 'tls',
+      FK_ENCRYPTION: 'off',
+      ...env,
+    });
   };
 
   it('trusts a private CA given as FK_AMQP_CA_FILE, and says what to set without it', async () => {
@@ -48,7 +53,8 @@ describeWith(amqpEndpoint(), 'fk on amqps://: CA and client certificates from th
     const untrusted = await fk(open.port, {}, 'status');
     expect(untrusted.code).toBe(4);
     expect(fkLines(untrusted.stderr)).toEqual([
-      `fk: amqp connect to localhost:${open.port}/ failed: the broker's TLS certificate is not trusted (SELF_SIGNED_CERT_IN_CHAIN): set the CA certificate (amqp.caFile or FK_AMQP_CA_FILE) or check the host name`,
+      `fk: amqp connect to localhost:${open.port}/ failed: the broker's TLS certificate is not trusted ` +
+        `(SELF_SIGNED_CERT_IN_CHAIN): set the CA certificate (amqp.caFile or FK_AMQP_CA_FILE) or check the host name`,
     ]);
   });
 
@@ -64,7 +70,10 @@ describeWith(amqpEndpoint(), 'fk on amqps://: CA and client certificates from th
     expect(without.code).toBe(4);
     expect(fkLines(without.stderr)).toEqual([
       expect.stringMatching(
-        new RegExp(`^fk: amqp connect to localhost:${mutual.port}/ failed: TLS handshake refused \\(.+\\): the broker may require a client certificate \\(amqp\\.certFile and amqp\\.keyFile\\)$`),
+        new RegExp(
+          `^fk: amqp connect to localhost:${mutual.port}/ failed: TLS handshake refused \\(.+\\): the broker may ` +
+            `require a client certificate \\(amqp\\.certFile and amqp\\.keyFile\\)$`,
+        ),
       ),
     ]);
   });

@@ -48,14 +48,20 @@ const ok = (r: SpawnSyncReturns<string>): string => {
 };
 
 /** The junk someone with write permission (but no key) can publish: a well-formed sodium envelope that does not authenticate. */
-const junk = (seq: number, user: string): string => `!1 ${seq} ${user} ${Buffer.from(randomBytes(60)).toString('base64url')}`;
+const junk = (seq: number, user: string): string =>
+  `!1 ${seq} ${user} ${Buffer.from(randomBytes(60)).toString('base64url')}`;
 
 interface Machine {
   readonly fk: Fk;
   readonly dir: string;
 }
 
-async function scenario(publishRaw: (line: string) => Promise<void>, laptop: Machine, desktop: Machine, user: string): Promise<void> {
+async function scenario(
+  publishRaw: (line: string) => Promise<void>,
+  laptop: Machine,
+  desktop: Machine,
+  user: string,
+): Promise<void> {
   ok(laptop.fk(['backlog', 'create', 'Before the junk']));
   await publishRaw(junk(2, user));
   await publishRaw('!1 2 mallory@example.org AAAA');
@@ -70,7 +76,11 @@ async function scenario(publishRaw: (line: string) => Promise<void>, laptop: Mac
   // fk check names the junk by entry and exits 3; the history itself is fine.
   const check = desktop.fk(['check', '--json']);
   expect(check.status).toBe(3);
-  const report = JSON.parse(check.stdout) as { records: number; ignored: Record<string, number>; problems: Array<{ line: number; ignored: string; code: string }> };
+  const report = JSON.parse(check.stdout) as {
+    records: number;
+    ignored: Record<string, number>;
+    problems: Array<{ line: number; ignored: string; code: string }>;
+  };
   expect(report.ignored).toMatchObject({ unauthentic: 2, unreadable: 0 });
   expect(report.problems.map((p) => [p.ignored, p.code])).toEqual([
     ['unauthentic', 'FK_DECRYPT_FAILED'],
@@ -81,7 +91,9 @@ async function scenario(publishRaw: (line: string) => Promise<void>, laptop: Mac
   // A wrong passphrase is not junk: the header's key check says so before any record is read.
   const wrong = desktop.fk(['backlog', 'list'], { FK_PASSPHRASE: 'not the passphrase' });
   expect(wrong.status).toBe(4);
-  expect(wrong.stderr).toMatch(/^fk: line 1: wrong passphrase: this key cannot decrypt the history \(its header's key check does not match\)$/m);
+  expect(wrong.stderr).toMatch(
+    /^fk: line 1: wrong passphrase: this key cannot decrypt the history \(its header's key check does not match\)$/m,
+  );
 
   // fk state and fk export read the broker too, and agree with each other.
   const state = ok(desktop.fk(['state', '--now', NOW]));
@@ -121,11 +133,19 @@ describeWith(amqpEndpoint(), 'readers of a RabbitMQ history (race rule)', ({ url
     const user = `fk-readers-${randomUUID().slice(0, 8)}@example.org`;
     histories.push(historyName(user));
     const u = new URL(url);
-    const m = machine(`${u.protocol}//${u.username}@${u.host}/`, user, { FK_AMQP_PASSWORD: decodeURIComponent(u.password) }, cleanups);
+    const m = machine(
+      `${u.protocol}//${u.username}@${u.host}/`,
+      user,
+      { FK_AMQP_PASSWORD: decodeURIComponent(u.password) },
+      cleanups,
+    );
     ok(m.fk(['backlog', 'create', 'Today']));
     ok(m.fk(['workitem', 'add', 'Today', 'Write the report', '--pomodoros', '2']));
     expect(ok(m.fk(['check']))).toMatch(/^amqp:\/\/.*: ok, 5 entries, last sequence 4\n$/);
-    const state = JSON.parse(ok(m.fk(['state', '--now', NOW]))) as { last_seq: number; users: Array<{ backlogs: unknown[] }> };
+    const state = JSON.parse(ok(m.fk(['state', '--now', NOW]))) as {
+      last_seq: number;
+      users: Array<{ backlogs: unknown[] }>;
+    };
     expect(state.last_seq).toBe(4);
     const out = join(m.dir, 'exported.txt');
     ok(m.fk(['export', '--out', out]));

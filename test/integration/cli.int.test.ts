@@ -19,7 +19,9 @@ describe('fk on the embedded default (a local Flowkeeper file)', () => {
     expect(b.status).toBe(0);
     expect(sb.fk('workitem', 'add', 'Today', 'Write the report #writing', '--pomodoros', '2').status).toBe(0);
     expect(sb.fk('start', 'Write the report #writing', '--work', '25m', '--rest', '5m').stdout).toContain('Pomodoro 1');
-    const status = JSON.parse(sb.fk('status', '--json').stdout) as { timer: { state: string; remainingSeconds: number } };
+    const status = JSON.parse(sb.fk('status', '--json').stdout) as {
+      timer: { state: string; remainingSeconds: number };
+    };
     expect(status.timer.state).toBe('work');
     expect(status.timer.remainingSeconds).toBeGreaterThan(1400);
     expect(sb.fk('interrupt', 'phone call', '--duration', '90s').status).toBe(0);

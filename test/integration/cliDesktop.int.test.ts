@@ -23,8 +23,15 @@ beforeEach(() => {
 });
 afterEach(() => box.cleanup());
 
-function fk(args: readonly string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [FK, '--file', file, ...args], { env: { ...box.env, TZ: 'UTC', ...env }, encoding: 'utf8', timeout: 60_000 });
+function fk(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [FK, '--file', file, ...args], {
+    env: { ...box.env, TZ: 'UTC', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 function ok(args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
   const r = fk(args, env);
@@ -33,7 +40,9 @@ function ok(args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
 }
 /** A history of `lines` (params per record, stamped at the given ms), numbered from 1. */
 function history(records: ReadonlyArray<readonly [number, string, ...string[]]>): void {
-  const lines = [desktopLine(1, (records[0]?.[0] ?? Date.now()) - MIN, 'admin@local.host', 'CreateUser', [USER, 'User'])];
+  const lines = [
+    desktopLine(1, (records[0]?.[0] ?? Date.now()) - MIN, 'admin@local.host', 'CreateUser', [USER, 'User']),
+  ];
   records.forEach(([ms, name, ...params], i) => lines.push(desktopLine(i + 2, ms, USER, name, params)));
   writeFileSync(file, `${lines.join('\n')}\n`);
 }
@@ -58,7 +67,12 @@ describe('categories', () => {
     ok(['category', 'reorder', 'Home', '1']); // first, before the built-in groups
     ok(['category', 'rename', 'c-deep', 'Deep work']);
     ok(['category', 'assign', 'Report', '--add', 'Deep work,Home']);
-    const json = JSON.parse(ok(['category', 'list', '--json'])) as Array<{ uid: string; name: string; parent: string; workitems: number }>;
+    const json = JSON.parse(ok(['category', 'list', '--json'])) as Array<{
+      uid: string;
+      name: string;
+      parent: string;
+      workitems: number;
+    }>;
     expect(json[0]).toEqual(expect.objectContaining({ uid: 'c-home' }));
     expect(json.filter((c) => c.uid.startsWith('c-'))).toEqual([
       expect.objectContaining({ uid: 'c-home', parent: '#root', workitems: 1 }),
@@ -66,7 +80,10 @@ describe('categories', () => {
       expect.objectContaining({ uid: 'c-deep', name: 'Deep work', parent: 'c-work', workitems: 1 }),
     ]);
     expect(ok(['category', 'assign', 'Report'])).toBe('Deep work  [c-deep]\nHome  [c-home]\n');
-    expect(fk(['category', 'assign', 'Report', '--add', 'Home'])).toMatchObject({ status: 3, stderr: "fk: workitem 'Report' already has c-home\n" });
+    expect(fk(['category', 'assign', 'Report', '--add', 'Home'])).toMatchObject({
+      status: 3,
+      stderr: "fk: workitem 'Report' already has c-home\n",
+    });
     ok(['category', 'assign', 'Report', '--remove', 'Home']);
     ok(['category', 'delete', 'Work']); // and Deep work under it: the workitem loses it
     expect(ok(['category', 'assign', 'Report'])).toBe('(no categories)\n');
@@ -75,10 +92,22 @@ describe('categories', () => {
 
   it('refuses the root, unknown categories and empty names', () => {
     ok(['backlog', 'create', 'Today']);
-    expect(fk(['category', 'rename', '#root', 'x'])).toMatchObject({ status: 3, stderr: 'fk: the root category cannot be renamed\n' });
-    expect(fk(['category', 'delete', 'Nope'])).toMatchObject({ status: 3, stderr: expect.stringMatching(/^fk: category 'Nope' not found/) });
-    expect(fk(['category', 'create', ' '])).toMatchObject({ status: 2, stderr: expect.stringMatching(/^fk: category name must not be empty/) });
-    expect(fk(['category', 'reorder', 'Item Groups', '9'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/^fk: category position must be at most/) });
+    expect(fk(['category', 'rename', '#root', 'x'])).toMatchObject({
+      status: 3,
+      stderr: 'fk: the root category cannot be renamed\n',
+    });
+    expect(fk(['category', 'delete', 'Nope'])).toMatchObject({
+      status: 3,
+      stderr: expect.stringMatching(/^fk: category 'Nope' not found/),
+    });
+    expect(fk(['category', 'create', ' '])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/^fk: category name must not be empty/),
+    });
+    expect(fk(['category', 'reorder', 'Item Groups', '9'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/^fk: category position must be at most/),
+    });
   });
 });
 
@@ -87,11 +116,24 @@ describe('reordering and the user', () => {
     for (const b of ['A', 'B', 'C']) ok(['backlog', 'create', b]);
     ok(['backlog', 'reorder', 'C', '1']);
     ok(['backlog', 'reorder', 'A', '3']);
-    expect(ok(['backlog', 'list']).split('\n').filter(Boolean).map((l) => l.split('  ')[1])).toEqual(['C', 'B', 'A']);
+    expect(
+      ok(['backlog', 'list'])
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('  ')[1]),
+    ).toEqual(['C', 'B', 'A']);
     for (const w of ['one', 'two', 'three']) ok(['workitem', 'add', 'A', w]);
     ok(['workitem', 'reorder', 'three', '2']);
-    expect(ok(['workitem', 'list', 'A']).split('\n').filter((l) => l.includes('[new]')).map((l) => l.split('] ')[1])).toEqual(['one ', 'three ', 'two ']);
-    expect(fk(['workitem', 'reorder', 'one', '0'])).toMatchObject({ status: 2, stderr: "fk: workitem position must be a positive integer, got '0'\n" });
+    expect(
+      ok(['workitem', 'list', 'A'])
+        .split('\n')
+        .filter((l) => l.includes('[new]'))
+        .map((l) => l.split('] ')[1]),
+    ).toEqual(['one ', 'three ', 'two ']);
+    expect(fk(['workitem', 'reorder', 'one', '0'])).toMatchObject({
+      status: 2,
+      stderr: "fk: workitem position must be a positive integer, got '0'\n",
+    });
     ok(['user', 'rename', 'Alice Liddell']);
     expect(ok(['user', 'show'])).toBe('Alice Liddell <user@local.host>: 3 backlogs, 3 workitems\n');
     expect(fk(['user', 'rename', ''])).toMatchObject({ status: 2 });
@@ -99,7 +141,7 @@ describe('reordering and the user', () => {
 });
 
 describe('what ran', () => {
-  it("fk workitem list shows a pomodoro that rang minutes ago as done, a voided one apart, and a legend", () => {
+  it('fk workitem list shows a pomodoro that rang minutes ago as done, a voided one apart, and a legend', () => {
     const t = Date.now() - 60 * MIN;
     history([
       ...planned(t),
@@ -110,9 +152,17 @@ describe('what ran', () => {
       [t + 33 * MIN + 10_000, 'StopTimer', '', ''],
     ]);
     const out = ok(['workitem', 'list']);
-    expect(out).toBe('w1  [running] Write the report x~o\nmarks: o planned  * running  x completed  ~ voided (planned again)\n');
-    const json = JSON.parse(ok(['workitem', 'list', '--json'])) as Array<{ pomodoros: Array<{ state: string; voided: boolean }> }>;
-    expect(json[0]?.pomodoros.map((p) => [p.state, p.voided])).toEqual([['finished', false], ['new', true], ['new', false]]);
+    expect(out).toBe(
+      'w1  [running] Write the report x~o\nmarks: o planned  * running  x completed  ~ voided (planned again)\n',
+    );
+    const json = JSON.parse(ok(['workitem', 'list', '--json'])) as Array<{
+      pomodoros: Array<{ state: string; voided: boolean }>;
+    }>;
+    expect(json[0]?.pomodoros.map((p) => [p.state, p.voided])).toEqual([
+      ['finished', false],
+      ['new', true],
+      ['new', false],
+    ]);
 
     // The last record is the start of a pomodoro whose rest ended 10 minutes ago: nothing since.
     const u = Date.now() - 40 * MIN;
@@ -141,8 +191,13 @@ describe('what ran', () => {
       ['2026-06-14', '21:10', 'completed', 1500],
       ['2026-06-14', '22:30', 'voided', 600],
     ]);
-    expect(ok(['log', '--since', '2026-06-15', '--until', '2026-06-16', '--tz', 'Europe/Paris']).split('\n')).toHaveLength(4);
-    expect(fk(['log', '--since', 'last tuesday'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/^fk: option '--since' must be today, yesterday/) });
+    expect(
+      ok(['log', '--since', '2026-06-15', '--until', '2026-06-16', '--tz', 'Europe/Paris']).split('\n'),
+    ).toHaveLength(4);
+    expect(fk(['log', '--since', 'last tuesday'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/^fk: option '--since' must be today, yesterday/),
+    });
   });
 
   it("fk today shows today's runs in the user's zone, what runs now, and the workitems with a legend", () => {
@@ -154,11 +209,19 @@ describe('what ran', () => {
     history([...planned(t), [t, 'StartTimer', 'w1', '1500', '300'], [t + 40 * MIN, 'StartTimer', 'w1', '3000', '300']]);
     const out = ok(['today'], { TZ: zone }).split('\n');
     const escaped = zone.replace(/[+/]/g, (c) => `\\${c}`);
-    expect(out[0]).toMatch(new RegExp(`^Today, \\d{4}-\\d{2}-\\d{2} \\(${escaped}\\): 1 completed, 0 voided, 4\\d:\\d\\d of work, 0 interruptions$`));
+    expect(out[0]).toMatch(
+      new RegExp(
+        `^Today, \\d{4}-\\d{2}-\\d{2} \\(${escaped}\\): 1 completed, 0 voided, 4\\d:\\d\\d of work, 0 interruptions$`,
+      ),
+    );
     expect(out[1]).toMatch(/^now: work of Pomodoro 2 of 'Write the report', (29|30):\d\d left$/);
     expect(out).toContain('x*o  Write the report  [Today]');
     expect(out).toContain('marks: o planned  * running  x completed  ~ voided (planned again)');
-    const json = JSON.parse(ok(['today', '--json'], { TZ: zone })) as { timeZone: string; runs: unknown[]; timer: { state: string } };
+    const json = JSON.parse(ok(['today', '--json'], { TZ: zone })) as {
+      timeZone: string;
+      runs: unknown[];
+      timer: { state: string };
+    };
     expect([json.timeZone, json.runs.length, json.timer.state]).toEqual([zone, 2, 'work']);
   });
 });
@@ -175,7 +238,9 @@ describe('the timer', () => {
         "(Flowkeeper's StopTimer); pass --yes to void it, or let the rest end\n",
     );
     expect(readFileSync(file, 'utf8')).not.toMatch(/StopTimer/);
-    expect(ok(['stop', '--yes'])).toBe("Pomodoro 1 of 'Write the report' voided (stopped during its rest: its work does not count)\n");
+    expect(ok(['stop', '--yes'])).toBe(
+      "Pomodoro 1 of 'Write the report' voided (stopped during its rest: its work does not count)\n",
+    );
     expect(ok(['workitem', 'list']).split('\n')[0]).toMatch(/~oo$/);
   });
 
@@ -220,21 +285,31 @@ describe('the timer', () => {
     appendFileSync(file, `${desktopLine(6, Date.now(), USER, 'StopTimer', ['', ''])}\n`);
     const r = await waiting;
     expect(r.status).toBe(3);
-    expect(JSON.parse(r.stdout)).toEqual({ pomodoro: 'Pomodoro 1', workitem: { uid: 'w1', name: 'Write the report' }, outcome: 'voided' });
+    expect(JSON.parse(r.stdout)).toEqual({
+      pomodoro: 'Pomodoro 1',
+      workitem: { uid: 'w1', name: 'Write the report' },
+      outcome: 'voided',
+    });
     expect(fk(['wait'])).toMatchObject({ status: 3, stderr: "fk: no pomodoro is running for 'user@local.host'\n" });
   });
 });
 
-describe('statistics in the user\'s time zone', () => {
+describe("statistics in the user's time zone", () => {
   it('cuts days in --tz or TZ, and writes only SVG, as wide as its title', () => {
     const t = Date.parse('2026-06-14T22:00:00Z');
     history([...planned(t), [t + 30 * MIN, 'StartTimer', 'w1', '1500', '300']]); // 22:30 UTC, 00:30 in Paris
-    const days = (out: string): string[] => (JSON.parse(out) as { days: Array<{ key: string }> }).days.map((d) => d.key);
+    const days = (out: string): string[] =>
+      (JSON.parse(out) as { days: Array<{ key: string }> }).days.map((d) => d.key);
     expect(days(ok(['stats', '--json'], { TZ: 'UTC' }))).toEqual(['2026-06-14']);
     expect(days(ok(['stats', '--json'], { TZ: 'Europe/Paris' }))).toEqual(['2026-06-15']);
     expect(days(ok(['stats', '--json', '--tz', 'America/New_York'], { TZ: 'Europe/Paris' }))).toEqual(['2026-06-14']);
-    expect(ok(['stats'], { TZ: 'Europe/Paris' }).split('\n')[0]).toBe('Statistics of user@local.host (days in Europe/Paris)');
-    expect(fk(['stats', '--svg', join(box.dir, 'chart.png')])).toMatchObject({ status: 2, stderr: expect.stringMatching(/^fk: option '--svg' writes an SVG image only/) });
+    expect(ok(['stats'], { TZ: 'Europe/Paris' }).split('\n')[0]).toBe(
+      'Statistics of user@local.host (days in Europe/Paris)',
+    );
+    expect(fk(['stats', '--svg', join(box.dir, 'chart.png')])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/^fk: option '--svg' writes an SVG image only/),
+    });
     expect(fk(['stats', '--tz', 'Mars/Olympus'])).toMatchObject({ status: 2 });
     ok(['stats', '--svg', join(box.dir, 'chart.svg')]);
     const svg = readFileSync(join(box.dir, 'chart.svg'), 'utf8');

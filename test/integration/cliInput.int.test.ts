@@ -17,7 +17,10 @@ describe('fk never echoes secrets or terminal controls', () => {
   afterEach(() => sb.cleanup());
 
   it('fk check shows escape sequences of a line as text, never raw', () => {
-    writeFileSync(data, '1, 2026-06-10 09:00:00+00:00, admin@local.host: CreateUser("u@x", "U")\n\x1b]0;pwned\x07\x1b[2J\x9b31m\n');
+    writeFileSync(
+      data,
+      '1, 2026-06-10 09:00:00+00:00, admin@local.host: CreateUser("u@x", "U")\n\x1b]0;pwned\x07\x1b[2J\x9b31m\n',
+    );
     const r = sb.fk('--file', data, 'check');
     expect(r.status).toBe(3);
     expect(r.stdout).toContain('\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m');
@@ -78,10 +81,16 @@ describe('fk never echoes secrets or terminal controls', () => {
 
   it('fk state takes no passphrase on the command line, and says where it goes', () => {
     writeFileSync(data, '');
-    for (const args of [['state', data, '--passphrase', 'hunter2'], ['state', data, '--passphrase=hunter2'], ['status', '--passphrase=hunter2']]) {
+    for (const args of [
+      ['state', data, '--passphrase', 'hunter2'],
+      ['state', data, '--passphrase=hunter2'],
+      ['status', '--passphrase=hunter2'],
+    ]) {
       const r = sb.fk('--file', data, ...args);
       expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/^fk: option '--passphrase' is not accepted: .*use FK_PASSPHRASE, FK_PASSPHRASE_FILE or --passphrase-file\n/);
+      expect(r.stderr).toMatch(
+        /^fk: option '--passphrase' is not accepted: .*use FK_PASSPHRASE, FK_PASSPHRASE_FILE or --passphrase-file\n/,
+      );
       expect(r.stderr).not.toContain('hunter2');
     }
   });
@@ -112,7 +121,10 @@ describe('fk never echoes secrets or terminal controls', () => {
     chmodSync(file, 0o644);
     const r = sb.fk('--passphrase-file', file, 'state', enc, '--now', '2030-01-01T00:00:00Z');
     expect(r.status).toBe(0);
-    expect(r.stderr).toBe(`fk: warning: passphrase file '${file}' (--passphrase-file) is accessible by other users (mode 0644): run chmod 600 '${file}'\n`);
+    expect(r.stderr).toBe(
+      `fk: warning: passphrase file '${file}' (--passphrase-file) is accessible by other users (mode 0644): run ` +
+        `chmod 600 '${file}'\n`,
+    );
   });
 });
 
@@ -127,7 +139,10 @@ describe('bad input never creates, loses or corrupts a history (issue 13 §2)', 
     const data = join(sb.dir, 'no', 'such', 'h.txt');
     const r = sb.fk('--file', data, 'backlog', 'create', 'Today');
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe(`fk: history file '${data}': directory '${join(sb.dir, 'no', 'such')}' does not exist (pass --create to start a new history there)\n`);
+    expect(r.stderr).toBe(
+      `fk: history file '${data}': directory '${join(sb.dir, 'no', 'such')}' does not exist (pass --create to ` +
+        `start a new history there)\n`,
+    );
     expect(existsSync(join(sb.dir, 'no'))).toBe(false);
     const created = sb.fk('--create', '--file', data, 'backlog', 'create', 'Today');
     expect(created.stderr).toBe('');
@@ -150,7 +165,11 @@ describe('bad input never creates, loses or corrupts a history (issue 13 §2)', 
   it('a directory, a FIFO or a device as --file is an input error, not a bug', () => {
     const fifo = join(sb.dir, 'pipe');
     execFileSync('mkfifo', [fifo]);
-    for (const [path, kind] of [[sb.dir, 'a directory'], [fifo, 'a FIFO'], ['/dev/null', 'a character device']] as const) {
+    for (const [path, kind] of [
+      [sb.dir, 'a directory'],
+      [fifo, 'a FIFO'],
+      ['/dev/null', 'a character device'],
+    ] as const) {
       const r = sb.fk('--file', path, 'status');
       expect(r.status).toBe(2);
       expect(r.stderr).toBe(`fk: history file '${path}' is ${kind}: give the path of a history file\n`);
@@ -164,8 +183,14 @@ describe('bad input never creates, loses or corrupts a history (issue 13 §2)', 
     const before = readFileSync(data, 'utf8');
     for (const [args, message] of [
       [['pomodoro', 'add', 'W', '4294967296'], "count must be at most 1000, got '4294967296'"],
-      [['workitem', 'add', 'Today', 'X', '--pomodoros', '1001'], "option '--pomodoros' must be at most 1000, got '1001'"],
-      [['start', 'W', '--track', '--work', '99999999999999999999'], "option '--work' must be at most 24h, got '99999999999999999999'"],
+      [
+        ['workitem', 'add', 'Today', 'X', '--pomodoros', '1001'],
+        "option '--pomodoros' must be at most 1000, got '1001'",
+      ],
+      [
+        ['start', 'W', '--track', '--work', '99999999999999999999'],
+        "option '--work' must be at most 24h, got '99999999999999999999'",
+      ],
       [['interrupt', 'x', '--duration', '25h'], "option '--duration' must be at most 24h, got '25h'"],
     ] as const) {
       const r = sb.fk('--file', data, ...args);

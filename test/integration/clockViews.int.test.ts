@@ -29,7 +29,7 @@ const T0 = parseInstant('2026-06-10T09:00:00Z') as number;
 const MIN = 60_000_000;
 
 async function waitFor(pred: () => boolean, what: string): Promise<void> {
-  for (const until = Date.now() + 30_000; !pred(); ) {
+  for (const until = Date.now() + 30_000; !pred();) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -61,7 +61,10 @@ async function scenario(makeTransport: () => Transport, sequencing: Sequencing, 
     // Meanwhile (stamped during the rest) another client voids the pomodoro; it arrives late.
     clocks.writer.set(T0 + 27 * MIN);
     await writer.execute('VoidPomodoro', ['w1']);
-    await waitFor(() => daemon.state.lastSeq === 6 || daemon.historyError !== null || daemon.state.counts.rejected > 0, 'the void to arrive');
+    await waitFor(
+      () => daemon.state.lastSeq === 6 || daemon.historyError !== null || daemon.state.counts.rejected > 0,
+      'the void to arrive',
+    );
     expect(daemon.historyError).toBeNull();
     expect(daemon.state.counts.rejected).toBe(0);
     expect(daemon.state.tenant.users.get(USER)?.workitems.get('w1')?.pomodoros[0]?.state).toBe('new');
@@ -87,8 +90,18 @@ describe('views at now never make a late, earlier-stamped record inapplicable', 
     const dir = mkdtempSync(join(tmpdir(), 'fk-views-'));
     const path = join(dir, 'flowkeeper-data.txt');
     const clock = manualClock(T0);
-    const daemon = createClient({ transport: createFileTransport({ path, pollMs: 20 }), user: USER, clock, sequencing: 'strict' });
-    const writer = createClient({ transport: createFileTransport({ path, pollMs: 20 }), user: USER, clock, sequencing: 'strict' });
+    const daemon = createClient({
+      transport: createFileTransport({ path, pollMs: 20 }),
+      user: USER,
+      clock,
+      sequencing: 'strict',
+    });
+    const writer = createClient({
+      transport: createFileTransport({ path, pollMs: 20 }),
+      user: USER,
+      clock,
+      sequencing: 'strict',
+    });
     try {
       await daemon.start();
       clock.set(T0 + 21 * 24 * 60 * MIN); // three weeks later
@@ -96,8 +109,12 @@ describe('views at now never make a late, earlier-stamped record inapplicable', 
       await writer.execute('CreateUser', [USER, 'Alice'], { user: ADMIN });
       await waitFor(() => daemon.state.lastSeq === 1, 'the daemon to follow');
       // Flowkeeper stamps a new user's timer date with "now": the daemon's now is the arrival.
-      expect(daemon.state.tenant.users.get(USER)?.timer.lastDate).toBe(writer.state.tenant.users.get(USER)?.timer.lastDate);
-      expect(daemon.state.tenant.users.get(USER)?.timer.lastDate).not.toBe(daemon.state.tenant.users.get(ADMIN)?.timer.lastDate);
+      expect(daemon.state.tenant.users.get(USER)?.timer.lastDate).toBe(
+        writer.state.tenant.users.get(USER)?.timer.lastDate,
+      );
+      expect(daemon.state.tenant.users.get(USER)?.timer.lastDate).not.toBe(
+        daemon.state.tenant.users.get(ADMIN)?.timer.lastDate,
+      );
     } finally {
       await Promise.all([daemon.close(), writer.close()]);
       rmSync(dir, { recursive: true, force: true });
@@ -113,7 +130,10 @@ describe('views at now never make a late, earlier-stamped record inapplicable', 
     const t = createAmqpTransport({ url, history });
     try {
       await t.connect();
-      await t.publish(formatSodiumHeader({ logId, salt: new Uint8Array(randomBytes(16)) }), { id: randomUUID(), seq: 0 });
+      await t.publish(formatSodiumHeader({ logId, salt: new Uint8Array(randomBytes(16)) }), {
+        id: randomUUID(),
+        seq: 0,
+      });
       await t.close();
       await scenario(() => createAmqpTransport({ url, history, caughtUpGraceMs: 100 }), 'race', cipher);
     } finally {

@@ -41,7 +41,12 @@ function fk(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
  * `LANES` processes at a time, each lane running `perLane` `backlog create` commands one after
  * the other, all on one machine (one replica cache). Then a fresh machine reads the history.
  */
-async function writeConcurrently(backend: string, user: string, perLane: number, env: NodeJS.ProcessEnv): Promise<{ acked: string[]; seen: string[]; failures: string[] }> {
+async function writeConcurrently(
+  backend: string,
+  user: string,
+  perLane: number,
+  env: NodeJS.ProcessEnv,
+): Promise<{ acked: string[]; seen: string[]; failures: string[] }> {
   const shared = sandbox();
   const reader = sandbox();
   try {
@@ -104,7 +109,9 @@ describeWith(xmppEndpoint(), 'concurrent fk processes sharing a replica cache, X
     const { host, port } = hostPort(xmpp.service);
     const backend = `xmpp://${account.username}@${xmpp.domain}:${port}?service=xmpp://${host}:${port}`;
     // Flowkeeper's grammar wants a dotted domain in an identity: the account's JID (…@localhost) is not one.
-    const r = await writeConcurrently(backend, `${account.username}@example.org`, 6, { FK_XMPP_PASSWORD: account.password });
+    const r = await writeConcurrently(backend, `${account.username}@example.org`, 6, {
+      FK_XMPP_PASSWORD: account.password,
+    });
     expectNothingLost(r);
   });
 });

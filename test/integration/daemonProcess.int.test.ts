@@ -120,9 +120,7 @@ async function startDaemon(env: NodeJS.ProcessEnv, args: readonly string[] = [])
   return r;
 }
 
-async function status(
-  d: Running,
-): Promise<{
+async function status(d: Running): Promise<{
   outbox: { pending: number };
   users: Array<{ lastSeq: number; timer: { state: string; since: string | null; until: string | null } | null }>;
 }> {

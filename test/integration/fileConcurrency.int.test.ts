@@ -60,7 +60,9 @@ describe('concurrent fk writers on one file (issue 11 item 8)', () => {
     expect(sb.fk('--file', data, 'backlog', 'create', 'seed').status).toBe(0);
     const before = readFileSync(data, 'utf8');
     // Writers start against a valid history; one line with a gap lands while they run.
-    const runs = Array.from({ length: 4 }, (_, i) => fkAsync(sb.env, ['--file', data, 'backlog', 'create', `late-${i}`]));
+    const runs = Array.from({ length: 4 }, (_, i) =>
+      fkAsync(sb.env, ['--file', data, 'backlog', 'create', `late-${i}`]),
+    );
     appendFileSync(data, '9, 2026-06-10 12:00:00+00:00, user@local.host: CreateBacklog("b9", "Gap")\n');
     const results = await Promise.all(runs);
     const after = readFileSync(data, 'utf8').trim().split('\n');

@@ -31,7 +31,13 @@ const ok = (r: SpawnSyncReturns<string>): string => {
   return r.stdout;
 };
 const plainRecord = (seq: number, name: 'CreateBacklog' | 'CreateUser', ...params: string[]): string =>
-  formatRecord({ seq, when: parseInstant('2026-06-10T10:00:00Z') as number, user: name === 'CreateUser' ? 'admin@local.host' : USER, name, params });
+  formatRecord({
+    seq,
+    when: parseInstant('2026-06-10T10:00:00Z') as number,
+    user: name === 'CreateUser' ? 'admin@local.host' : USER,
+    name,
+    params,
+  });
 
 beforeAll(() => {
   if (process.env.FK_TEST_CLI === undefined) assertBuilt();
@@ -42,7 +48,12 @@ afterAll(() => sb.cleanup());
 function fernetHistory(name: string): string {
   const path = file(name);
   ok(fk(['--file', path, '--encryption', 'fernet', 'backlog', 'create', 'Secret'], withKey));
-  expect(readFileSync(path, 'utf8').trimEnd().split('\n').every((l) => l.startsWith('+'))).toBe(true);
+  expect(
+    readFileSync(path, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .every((l) => l.startsWith('+')),
+  ).toBe(true);
   return path;
 }
 
@@ -69,7 +80,14 @@ describe('a history is plain or encrypted as a whole, for every command', () => 
     const fernet = createFernetCipher(deriveFernetKey(PASSPHRASE));
     const third = plainRecord(3, 'CreateBacklog', 'b1', 'Secret');
     const path = file('plain-then-fernet.txt');
-    writeFileSync(path, [plainRecord(1, 'CreateUser', USER, 'Local User'), plainRecord(2, 'CreateBacklog', 'b0', 'Plain'), fernet.encryptLine(third, { seq: 3, user: USER })].join('\n') + '\n');
+    writeFileSync(
+      path,
+      [
+        plainRecord(1, 'CreateUser', USER, 'Local User'),
+        plainRecord(2, 'CreateBacklog', 'b0', 'Plain'),
+        fernet.encryptLine(third, { seq: 3, user: USER }),
+      ].join('\n') + '\n',
+    );
     const before = readFileSync(path, 'utf8');
 
     const status = fk(['--file', path, 'status'], withKey);
@@ -85,7 +103,9 @@ describe('a history is plain or encrypted as a whole, for every command', () => 
     const before = readFileSync(path, 'utf8');
     const r = fk(['--file', path, 'backlog', 'create', 'Would be Fernet'], withKey);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^fk: the history is plaintext and this client writes fernet-encrypted records: refusing to mix them/m);
+    expect(r.stderr).toMatch(
+      /^fk: the history is plaintext and this client writes fernet-encrypted records: refusing to mix them/m,
+    );
     expect(readFileSync(path, 'utf8')).toBe(before);
     // Reading it with a passphrase set is fine: the passphrase is simply not needed.
     expect(ok(fk(['--file', path, 'backlog', 'list'], withKey))).toContain('Plain backlog');

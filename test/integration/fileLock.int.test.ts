@@ -77,7 +77,9 @@ describe('the history lock (issue 11 item 9)', () => {
       const before = readFileSync(data, 'utf8');
       const r = sb.fk('--file', data, 'backlog', 'create', 'blocked');
       expect(r.status).toBe(4);
-      expect(r.stderr).toMatch(new RegExp(`^fk: history file '.*h\\.txt' is locked by pid ${h.pid} \\(.+\\), since \\d{4}-`));
+      expect(r.stderr).toMatch(
+        new RegExp(`^fk: history file '.*h\\.txt' is locked by pid ${h.pid} \\(.+\\), since \\d{4}-`),
+      );
       expect(readFileSync(data, 'utf8')).toBe(before);
     } finally {
       h.kill('SIGKILL');
@@ -95,10 +97,14 @@ describe('one lock per file, however it is named', () => {
       symlinkSync(data, link);
       const lock = tryLockFile(`${data}.lock`);
       expect(lock.held).not.toBeNull();
-      const child = spawn(process.execPath, [FK, '--log-level', 'info', '--file', link, 'backlog', 'create', 'via-link'], {
-        env: sb.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [FK, '--log-level', 'info', '--file', link, 'backlog', 'create', 'via-link'],
+        {
+          env: sb.env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       const done = exited(child);
       await waitForOutput(child, /waiting for the history lock/);
       expect(readFileSync(data, 'utf8')).not.toContain('via-link');
@@ -150,10 +156,24 @@ describe('a write that fails half-way (disk full, file size limit)', () => {
       const before = readFileSync(data, 'utf8');
       expect(before.length).toBeGreaterThan(900);
       expect(before.length).toBeLessThan(1024);
-      const r = spawnSync('bash', ['-c', 'ulimit -f 1; exec "$0" "$@"', process.execPath, FK, '--file', data, 'backlog', 'create', 'y'.repeat(200)], {
-        env: sb.env,
-        encoding: 'utf8',
-      });
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          'ulimit -f 1; exec "$0" "$@"',
+          process.execPath,
+          FK,
+          '--file',
+          data,
+          'backlog',
+          'create',
+          'y'.repeat(200),
+        ],
+        {
+          env: sb.env,
+          encoding: 'utf8',
+        },
+      );
       expect(r.stderr).toMatch(/^fk: cannot append to history file '.*h\.txt': EFBIG/);
       expect(r.status).toBe(4);
       expect(readFileSync(data, 'utf8')).toBe(before);

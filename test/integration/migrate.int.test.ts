@@ -23,7 +23,8 @@ describeWith(amqpEndpoint(), 'fk migrate with RabbitMQ', ({ url }) => {
   let build: ReturnType<typeof buildCli>;
   let dir: string;
   const users: string[] = [];
-  const fk = (args: readonly string[], env: Record<string, string> = {}): CliRun => runCli(build.main, args, { FK_PASSPHRASE: PASSPHRASE, ...env }, dir);
+  const fk = (args: readonly string[], env: Record<string, string> = {}): CliRun =>
+    runCli(build.main, args, { FK_PASSPHRASE: PASSPHRASE, ...env }, dir);
   const freshUser = (): string => {
     const u = `mig-${randomUUID()}@test.org`; // Flowkeeper's grammar wants a dotted domain
     users.push(u);
@@ -62,7 +63,9 @@ describeWith(amqpEndpoint(), 'fk migrate with RabbitMQ', ({ url }) => {
     copyFileSync(join(ORACLE, 'fixture-random.txt'), src);
     const up = fk(['--user', user, 'migrate', '--from', src, '--to', url, ...NOW]);
     expect(up.status).toBe(0);
-    expect(up.stdout).toMatch(/^migrated 2659 records from .* \(plain\) to 'amqp:\/\/.*' \(sodium\) .*verified identical/);
+    expect(up.stdout).toMatch(
+      /^migrated 2659 records from .* \(plain\) to 'amqp:\/\/.*' \(sodium\) .*verified identical/,
+    );
     expect(up.stdout).not.toContain('guest:guest'); // credentials never printed
 
     const again = fk(['--user', user, 'migrate', '--from', src, '--to', url]);
@@ -79,17 +82,34 @@ describeWith(amqpEndpoint(), 'fk migrate with RabbitMQ', ({ url }) => {
   it('migrates into an unencrypted broker history, and the tools read it back from the broker', () => {
     const user = freshUser();
     const src = join(dir, 'hand.txt');
-    writeFileSync(src, readFileSync(join(__dirname, '../fixtures/tools/stats-hand.txt'), 'utf8').replaceAll('alice@example.org', user));
-    const up = fk(['--user', user, 'migrate', '--from', src, '--to', url, '--to-encryption', 'off', ...NOW], { FK_PASSPHRASE: '' });
+    writeFileSync(
+      src,
+      readFileSync(join(__dirname, '../fixtures/tools/stats-hand.txt'), 'utf8').replaceAll('alice@example.org', user),
+    );
+    const up = fk(['--user', user, 'migrate', '--from', src, '--to', url, '--to-encryption', 'off', ...NOW], {
+      FK_PASSPHRASE: '',
+    });
     expect(up.status).toBe(0);
     expect(up.stdout).toContain('(plain)');
 
     const stats = fk(['--user', user, '--backend', url, 'stats', '--json', ...NOW]);
     expect(stats.status).toBe(0);
     // 2 interruptions: completing a workitem that has a tracker pomodoro adds none (Flowkeeper's rule, issue 10).
-    expect(JSON.parse(stats.stdout)).toMatchObject({ total: { pomodoros: 3, focusSeconds: 4200, trackers: 1, interruptions: 2, voided: 2 } });
+    expect(JSON.parse(stats.stdout)).toMatchObject({
+      total: { pomodoros: 3, focusSeconds: 4200, trackers: 1, interruptions: 2, voided: 2 },
+    });
 
-    const exported = fk(['--user', user, '--backend', url, 'export', '--out', join(dir, 'exported.txt'), '--compact', ...NOW]);
+    const exported = fk([
+      '--user',
+      user,
+      '--backend',
+      url,
+      'export',
+      '--out',
+      join(dir, 'exported.txt'),
+      '--compact',
+      ...NOW,
+    ]);
     expect(exported.status).toBe(0);
     const a = state(join(dir, 'exported.txt')) as { last_seq?: number };
     const b = state(src) as { last_seq?: number };

@@ -101,14 +101,18 @@ describeWith(amqpEndpoint(), 'fk mirror to RabbitMQ', ({ url }) => {
     return user;
   };
 
-  const title = 'copies a live desktop file exactly, through a kill -9 of the mirror, and a daemon on the broker forwards what the file implies';
+  const title =
+    'copies a live desktop file exactly, through a kill -9 of the mirror, and a daemon on the broker forwards what the file implies';
   it(title, async () => {
     const user = newUser();
     const desk = machine();
     const file = join(desk.dir, 'flowkeeper-data.txt');
     const w = desktopWriter(file);
     plan(w, user);
-    const on = { file: ['--file', file, '--user', user, '--encryption', 'off'], broker: ['--backend', backend, '--user', user] };
+    const on = {
+      file: ['--file', file, '--user', user, '--encryption', 'off'],
+      broker: ['--backend', backend, '--user', user],
+    };
     const daemonArgs = ['daemon', '--stdout', '--late', 'send', '--http', 'off'];
     const fileDaemon = start(machine({ FK_PASSPHRASE: '' }), [...on.file, ...daemonArgs]);
     await fileDaemon.logged('daemon ready');
@@ -120,7 +124,8 @@ describeWith(amqpEndpoint(), 'fk mirror to RabbitMQ', ({ url }) => {
     await brokerDaemon.logged('daemon ready');
     const port = Number((await brokerDaemon.logged('http listening')).port);
     const brokerSeq = async (): Promise<number> =>
-      ((await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { users: Array<{ lastSeq: number }> }).users[0]?.lastSeq ?? 0;
+      ((await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { users: Array<{ lastSeq: number }> })
+        .users[0]?.lastSeq ?? 0;
 
     // Pomodoro 1 (2 s work, 1 s rest), then a burst of records; the mirror is killed in the middle.
     w.append(user, 'StartTimer', 'w1', '2', '1');
@@ -156,7 +161,9 @@ describeWith(amqpEndpoint(), 'fk mirror to RabbitMQ', ({ url }) => {
 
     expect(killed).toBeLessThan(w.seq); // the kill left records to copy after the restart
     expect(eventIds(brokerDaemon)).toEqual(eventIds(fileDaemon));
-    expect(eventIds(fileDaemon).filter((id) => /work\.finished|rest\.finished|pomodoro\.voided/.test(id))).toHaveLength(5);
+    expect(eventIds(fileDaemon).filter((id) => /work\.finished|rest\.finished|pomodoro\.voided/.test(id))).toHaveLength(
+      5,
+    );
     expect(eventIds(fileDaemon)).toHaveLength(9);
     const reader = machine();
     expect(exported(reader, on.broker)).toBe(exported(reader, ['--encryption', 'off'], file));
@@ -176,14 +183,17 @@ describeWith(amqpEndpoint(), 'fk mirror to RabbitMQ', ({ url }) => {
       await mirror.logged('mirror caught up', (l) => l.records === 4);
       proxy.refuse = true; // the broker is down
       proxy.dropAll();
-      for (let i = 0; i < 5; i++) w.append(user, 'CreateBacklog', `down-${i}`, `Written while the broker was down ${i}`);
+      for (let i = 0; i < 5; i++)
+        w.append(user, 'CreateBacklog', `down-${i}`, `Written while the broker was down ${i}`);
       await mirror.logged('broker unavailable; copying resumes when it is back');
       proxy.refuse = false;
       await mirror.logged('mirror caught up', (l) => l.records === 9);
       w.append(user, 'RenameBacklog', 'down-0', 'after the outage');
       await mirror.logged('mirror caught up', (l) => l.records === 10);
       const reader = machine();
-      expect(exported(reader, ['--backend', backend, '--user', user])).toBe(exported(reader, ['--encryption', 'off'], file));
+      expect(exported(reader, ['--backend', backend, '--user', user])).toBe(
+        exported(reader, ['--encryption', 'off'], file),
+      );
       expect(await mirror.stop()).toBe(0);
     } finally {
       await proxy.close();
@@ -208,7 +218,8 @@ describeWith(amqpEndpoint(), 'fk mirror to RabbitMQ', ({ url }) => {
     expect(await mirror.stop()).toBe(0);
   });
 
-  const stops = 'stops (exit 3) when the file was rewritten by a desktop repair, while running or while stopped, and when another writer used the broker history';
+  const stops =
+    'stops (exit 3) when the file was rewritten by a desktop repair, while running or while stopped, and when another writer used the broker history';
   it(stops, async () => {
     const user = newUser();
     const desk = machine();
@@ -241,15 +252,21 @@ describeWith(amqpEndpoint(), 'fk mirror to RabbitMQ', ({ url }) => {
     renameSync(file, `${file}-backup-2`);
     writeFileSync(file, `${original}${desktopLine(5, Date.now(), user, 'CreateBacklog', ['b5', 'y'])}\n`);
     expect(await mirror.exited).toBe(3);
-    expect(mirror.logs.some((l) => typeof l.msg === 'string' && /was replaced by another file/.test(JSON.stringify(l)))).toBe(true);
+    expect(
+      mirror.logs.some((l) => typeof l.msg === 'string' && /was replaced by another file/.test(JSON.stringify(l))),
+    ).toBe(true);
 
     // Another writer on the broker history: a record the file does not have.
     writeFileSync(file, original);
     const other = machine();
-    expect(fk(other, ['--backend', backend, '--user', user, 'backlog', 'create', 'Not from the desktop']).status).toBe(0);
+    expect(fk(other, ['--backend', backend, '--user', user, 'backlog', 'create', 'Not from the desktop']).status).toBe(
+      0,
+    );
     const diverged = fk(desk, mirrorArgs);
     expect(diverged.status).toBe(3);
-    expect(diverged.stderr).toMatch(/^fk: the histories diverged: the broker history has 5 records and the file only 4/m);
+    expect(diverged.stderr).toMatch(
+      /^fk: the histories diverged: the broker history has 5 records and the file only 4/m,
+    );
     // Nothing was copied meanwhile: the broker still holds the 4 records and the foreign one.
     expect(exported(other, ['--backend', backend, '--user', user]).trim().split('\n')).toHaveLength(5);
   });
@@ -287,7 +304,10 @@ describe('fk mirror input', () => {
     expect(toFile.status).toBe(2);
     expect(toFile.stderr).toMatch(/^fk: option '--to' must be a broker history \(amqp:\/\/… or xmpp:\/\/…\)/);
     const both = fk(m, ['--file', file, 'mirror', '--from', file, '--to', 'amqp://guest@127.0.0.1/']);
-    expect([both.status, both.stderr]).toEqual([2, expect.stringMatching(/^fk: fk mirror takes its histories from --from and --to/)]);
+    expect([both.status, both.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^fk: fk mirror takes its histories from --from and --to/),
+    ]);
     expect(fk(m, ['mirror', '--to', 'amqp://guest@127.0.0.1/']).status).toBe(2);
     const help = fk(m, ['mirror', '--help']);
     expect(help.status).toBe(0);

@@ -15,7 +15,10 @@ if (!available && process.env.CI === 'true') throw new Error(`the oracle checker
   it('reports every case passed', () => {
     assertBuilt();
     // fk state takes no secret on argv: the adapter turns the oracle's --passphrase into FK_PASSPHRASE.
-    const r = spawnSync('python3', [CHECK, '--', process.execPath, join(ROOT, 'scripts/oracle-state.js')], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('python3', [CHECK, '--', process.execPath, join(ROOT, 'scripts/oracle-state.js')], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     const summary = r.stdout.trim().split('\n').pop() ?? '';
     expect(r.stdout).not.toMatch(/^FAIL/m);
     expect(summary).toMatch(/^\d+ passed, 0 failed$/);

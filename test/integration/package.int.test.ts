@@ -18,12 +18,26 @@ describe('the npm package', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const npm = (args: readonly string[], cwd: string): string =>
-    execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', timeout: 300_000 });
+    execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
 
   it('packs dist, docs and the licence, not tests or sources', () => {
-    const [pack] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT)) as Array<{ files: Array<{ path: string }> }>;
+    const [pack] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT)) as Array<{
+      files: Array<{ path: string }>;
+    }>;
     const files = (pack?.files ?? []).map((f) => f.path);
-    const expected = ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'LICENSE', 'README.md', 'docs/daemon.md', 'package.json'];
+    const expected = [
+      'dist/cli/main.js',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'LICENSE',
+      'README.md',
+      'docs/daemon.md',
+      'package.json',
+    ];
     expect(files).toEqual(expect.arrayContaining(expected));
     expect(files.filter((f) => !/^(dist\/|docs\/|LICENSE$|README\.md$|package\.json$)/.test(f))).toEqual([]);
     expect(files.filter((f) => /\.map$|\.test\.|\.build-stamp$/.test(f))).toEqual([]);

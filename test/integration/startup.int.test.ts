@@ -31,7 +31,8 @@ describe('fk start-up loads only what the command uses', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const loaded = JSON.parse(readFileSync(list, 'utf8')) as { files: string[]; builtins: string[] };
-      const unwanted = /node_modules\/(pino|amqplib|@xmpp|libsodium)|dist\/(daemon|tools)\/|transports\/(amqp|xmpp)|commands\/(?!index|status)/;
+      const unwanted =
+        /node_modules\/(pino|amqplib|@xmpp|libsodium)|dist\/(daemon|tools)\/|transports\/(amqp|xmpp)|commands\/(?!index|status)/;
       expect(loaded.files.filter((f) => unwanted.test(f))).toEqual([]);
       expect(loaded.files.some((f) => f.endsWith(join('commands', 'status.js')))).toBe(true);
       expect(loaded.builtins.filter((b) => /^(http|https|tls|worker_threads|readline)$/.test(b))).toEqual([]);

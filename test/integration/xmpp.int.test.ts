@@ -33,7 +33,13 @@ function untilStatus(t: Transport, kind: TransportStatus['kind'], timeoutMs = 15
 
 /** A bare @xmpp/client session for what the transport does not do (receive chats, set prefs). */
 async function rawClient(ep: XmppEndpoint, acc: Account): Promise<{ c: Client; stanzas: Element[] }> {
-  const c = client({ service: ep.service, domain: ep.domain, username: acc.username, password: acc.password, resource: 'raw' });
+  const c = client({
+    service: ep.service,
+    domain: ep.domain,
+    username: acc.username,
+    password: acc.password,
+    resource: 'raw',
+  });
   c.reconnect.stop();
   c.on('error', () => undefined);
   const stanzas: Element[] = [];
@@ -48,7 +54,14 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
   const raws: Client[] = [];
   const fresh = (): Promise<Account> => registerXmppAccount(ep.service, ep.domain);
   const make = (acc: Account, extra: Partial<XmppTransportOptions> = {}): Transport => {
-    const t = createXmppTransport({ service: ep.service, domain: ep.domain, ...acc, retryLowMs: 100, retryHighMs: 1_000, ...extra });
+    const t = createXmppTransport({
+      service: ep.service,
+      domain: ep.domain,
+      ...acc,
+      retryLowMs: 100,
+      retryHighMs: 1_000,
+      ...extra,
+    });
     opened.push(t);
     return t;
   };
@@ -119,7 +132,10 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
     const acc = await fresh();
     const a = make(acc);
     await a.connect();
-    await expect(a.subscribe('no-such-archive-id', collector())).rejects.toMatchObject({ code: 'FK_TRANSPORT_UNAVAILABLE', retryable: false });
+    await expect(a.subscribe('no-such-archive-id', collector())).rejects.toMatchObject({
+      code: 'FK_TRANSPORT_UNAVAILABLE',
+      retryable: false,
+    });
   });
 
   it('resumes after the TCP connection is cut: read-only while offline, no loss, no duplicate', async () => {
@@ -136,7 +152,10 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
     const offline = untilStatus(a, 'offline');
     proxy.dropAll();
     await offline;
-    await expect(a.publish('while offline', { id: 'off', seq: 99 })).rejects.toMatchObject({ code: 'FK_TRANSPORT_UNAVAILABLE', retryable: true });
+    await expect(a.publish('while offline', { id: 'off', seq: 99 })).rejects.toMatchObject({
+      code: 'FK_TRANSPORT_UNAVAILABLE',
+      retryable: true,
+    });
     for (let i = 6; i <= 10; i++) await b.publish(`r${i}`, { id: `r${i}`, seq: i });
     proxy.refuse = false;
     await untilStatus(a, 'online');
@@ -172,34 +191,39 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
   });
 
   const restart = process.env.FK_TEST_XMPP_RESTART_CMD;
-  (restart ? it : it.skip)('recovers from a server restart (a new session): re-sends the unconfirmed publish once, readers see it once', async () => {
-    const { proxy, a, b } = await proxiedPair();
-    const c = collector();
-    await b.subscribe(null, c);
-    await c.waitCaughtUp();
-    await a.publish('before', { id: 's1', seq: 1 });
-    await c.waitFor(1);
-    // The server stores 'lost echo' but its confirmation never reaches `a`; the restart ends the
-    // session, so `a` must send it again on the new one.
-    proxy.hold('down');
-    const published = a.publish('lost echo', { id: 's2', seq: 2 });
-    await c.waitFor(2);
-    const online = Promise.all([untilStatus(a, 'online', 25_000), untilStatus(b, 'online', 25_000)]);
-    await new Promise<void>((resolve, reject) =>
-      execFile('bash', ['-c', restart ?? ''], { cwd: `${__dirname}/../..` }, (err) => (err ? reject(err) : resolve())),
-    );
-    proxy.dropAll();
-    await online;
-    await published;
-    await b.publish('after', { id: 's3', seq: 3 });
-    await c.waitFor(3);
-    expect(c.entries.map((e) => e.line)).toEqual(['before', 'lost echo', 'after']);
-    expect(c.caughtUp).toBeGreaterThanOrEqual(2);
-    const replay = collector();
-    await a.subscribe(null, replay);
-    await replay.waitCaughtUp();
-    expect(replay.entries.map((e) => e.id)).toEqual(['s1', 's2', 's3']);
-  });
+  (restart ? it : it.skip)(
+    'recovers from a server restart (a new session): re-sends the unconfirmed publish once, readers see it once',
+    async () => {
+      const { proxy, a, b } = await proxiedPair();
+      const c = collector();
+      await b.subscribe(null, c);
+      await c.waitCaughtUp();
+      await a.publish('before', { id: 's1', seq: 1 });
+      await c.waitFor(1);
+      // The server stores 'lost echo' but its confirmation never reaches `a`; the restart ends the
+      // session, so `a` must send it again on the new one.
+      proxy.hold('down');
+      const published = a.publish('lost echo', { id: 's2', seq: 2 });
+      await c.waitFor(2);
+      const online = Promise.all([untilStatus(a, 'online', 25_000), untilStatus(b, 'online', 25_000)]);
+      await new Promise<void>((resolve, reject) =>
+        execFile('bash', ['-c', restart ?? ''], { cwd: `${__dirname}/../..` }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+      proxy.dropAll();
+      await online;
+      await published;
+      await b.publish('after', { id: 's3', seq: 3 });
+      await c.waitFor(3);
+      expect(c.entries.map((e) => e.line)).toEqual(['before', 'lost echo', 'after']);
+      expect(c.caughtUp).toBeGreaterThanOrEqual(2);
+      const replay = collector();
+      await a.subscribe(null, replay);
+      await replay.waitCaughtUp();
+      expect(replay.entries.map((e) => e.id)).toEqual(['s1', 's2', 's3']);
+    },
+  );
 
   it('fails with FK_AUTH_FAILED on a wrong password, and can be closed', async () => {
     const acc = await fresh();
@@ -223,7 +247,12 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
     );
     const raw = await rawClient(ep, acc);
     raws.push(raw.c);
-    const change = xml('query', { xmlns: 'jabber:iq:register' }, xml('username', {}, acc.username), xml('password', {}, `new-${acc.password}`));
+    const change = xml(
+      'query',
+      { xmlns: 'jabber:iq:register' },
+      xml('username', {}, acc.username),
+      xml('password', {}, `new-${acc.password}`),
+    );
     await raw.c.iqCaller.request(xml('iq', { type: 'set' }, change)).catch(() => undefined);
     proxy.dropAll();
     const status = await down;
@@ -243,7 +272,9 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
     const acc = await fresh();
     const raw = await rawClient(ep, acc);
     raws.push(raw.c);
-    await raw.c.iqCaller.request(xml('iq', { type: 'set' }, xml('prefs', { xmlns: 'urn:xmpp:mam:2', default: 'never' })));
+    await raw.c.iqCaller.request(
+      xml('iq', { type: 'set' }, xml('prefs', { xmlns: 'urn:xmpp:mam:2', default: 'never' })),
+    );
     const t = make(acc);
     await expect(t.connect()).rejects.toMatchObject({ code: 'FK_TRANSPORT_UNAVAILABLE', retryable: false });
     await expect(t.connect()).rejects.toThrow(/archiving preferences/);
@@ -254,7 +285,13 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
     const raw = await rawClient(ep, recipient);
     raws.push(raw.c);
     await raw.c.send(xml('presence'));
-    await sendXmppChatMessage({ service: ep.service, domain: ep.domain, ...sender, to: `${recipient.username}@${ep.domain}`, body: 'Pomodoro finished 🍅' });
+    await sendXmppChatMessage({
+      service: ep.service,
+      domain: ep.domain,
+      ...sender,
+      to: `${recipient.username}@${ep.domain}`,
+      body: 'Pomodoro finished 🍅',
+    });
     const deadline = Date.now() + 10_000;
     let got: Element | undefined;
     while (!got && Date.now() < deadline) {
@@ -267,10 +304,23 @@ describeWith(xmppEndpoint(), 'xmpp transport (integration)', (ep) => {
   it('reports a notification to an unknown recipient and bad credentials', async () => {
     const sender = await fresh();
     await expect(
-      sendXmppChatMessage({ service: ep.service, domain: ep.domain, ...sender, to: `nobody-${Date.now()}@${ep.domain}`, body: 'x' }),
+      sendXmppChatMessage({
+        service: ep.service,
+        domain: ep.domain,
+        ...sender,
+        to: `nobody-${Date.now()}@${ep.domain}`,
+        body: 'x',
+      }),
     ).rejects.toMatchObject({ code: 'FK_TRANSPORT_UNAVAILABLE' });
     await expect(
-      sendXmppChatMessage({ service: ep.service, domain: ep.domain, username: sender.username, password: 'bad', to: `x@${ep.domain}`, body: 'x' }),
+      sendXmppChatMessage({
+        service: ep.service,
+        domain: ep.domain,
+        username: sender.username,
+        password: 'bad',
+        to: `x@${ep.domain}`,
+        body: 'x',
+      }),
     ).rejects.toMatchObject({ code: 'FK_AUTH_FAILED' });
   });
 });

@@ -9,7 +9,8 @@ describeWith(xmppEndpoint(), 'fk against an XMPP account (real Prosody)', (xmpp)
   let sb: ReturnType<typeof sandbox>;
   let backend: string;
   let env: NodeJS.ProcessEnv;
-  const fk = (...args: string[]) => spawnSync(process.execPath, [FK, '--backend', backend, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+  const fk = (...args: string[]) =>
+    spawnSync(process.execPath, [FK, '--backend', backend, ...args], { env, encoding: 'utf8', timeout: 60_000 });
 
   beforeAll(assertBuilt);
   beforeEach(async () => {
@@ -27,7 +28,9 @@ describeWith(xmppEndpoint(), 'fk against an XMPP account (real Prosody)', (xmpp)
     expect(created.status).toBe(0);
     expect(fk('workitem', 'add', 'Archive backlog', 'Talk #xmpp', '--pomodoros', '1').status).toBe(0);
     expect(fk('start', 'Talk #xmpp').status).toBe(0);
-    const status = JSON.parse(fk('status', '--json').stdout) as { timer: { state: string; workitem: { name: string } } };
+    const status = JSON.parse(fk('status', '--json').stdout) as {
+      timer: { state: string; workitem: { name: string } };
+    };
     expect(status.timer).toMatchObject({ state: 'work', workitem: { name: 'Talk #xmpp' } });
     const list = JSON.parse(fk('workitem', 'list', '--json').stdout) as Array<{ name: string; state: string }>;
     expect(list).toEqual([expect.objectContaining({ name: 'Talk #xmpp', state: 'running' })]);

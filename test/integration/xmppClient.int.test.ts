@@ -53,7 +53,8 @@ describeWith(xmppEndpoint(), 'client over XMPP (archive order as the sequencer, 
     await a.execute('CreateUser', [USER, 'Alice'], { user: 'admin@local.host' });
     await a.execute('CreateBacklog', ['b1', 'Race']);
     // b checks its actions against what it has read: let it see the backlog first.
-    for (const until = Date.now() + 30_000; b.state.lastSeq < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    for (const until = Date.now() + 30_000; b.state.lastSeq < 2 && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 20));
     // Each action either lands exactly once or fails saying it lost too many races in a row (two
     // clients in one process pipelining 100 actions each: one event loop hears every entry first
     // in the same order, so streaks happen; at human speed they do not).
@@ -69,12 +70,19 @@ describeWith(xmppEndpoint(), 'client over XMPP (archive order as the sequencer, 
       );
     await Promise.all([write(a, 'A'), write(b, 'B')]);
     expect(done.length).toBeGreaterThan(190);
-    const uids = (c: Client) => c.state.tenant.users.get(USER)?.backlogs.get('b1')?.workitems.values().map((w) => w.uid) ?? [];
+    const uids = (c: Client) =>
+      c.state.tenant.users
+        .get(USER)
+        ?.backlogs.get('b1')
+        ?.workitems.values()
+        .map((w) => w.uid) ?? [];
     const deadline = Date.now() + 30_000;
     while (a.state.lastSeq !== b.state.lastSeq && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect([...uids(a)].sort()).toEqual([...done].sort());
     expect(uids(a)).toEqual(uids(b));
-    expect(canonicalJson(canonicalState(a.state, 'strict', T0))).toBe(canonicalJson(canonicalState(b.state, 'strict', T0)));
+    expect(canonicalJson(canonicalState(a.state, 'strict', T0))).toBe(
+      canonicalJson(canonicalState(b.state, 'strict', T0)),
+    );
     const late = await mk();
     await late.start();
     expect(uids(late)).toEqual(uids(a));

@@ -43,16 +43,19 @@ describeWith(xmppEndpoint(), 'xmpp transport: close when the link drops while cl
     ['stream.close', 'blackhole'],
     ['stream.close', 'drop'],
     ['sm.ack', 'blackhole'],
-  ] as const)('unsubscribe and close end when the link is cut at %s (%s), leaving no socket open', async (event, how) => {
-    const { t, statuses, unsubscribe } = await subscribed();
-    const cut = proxy.cutOn('up', event, how);
-    expect(await settles(unsubscribe())).toBe('settled');
-    const closing = t.close();
-    await cut;
-    expect(await settles(closing)).toBe('settled');
-    expect(statuses[statuses.length - 1]).toBe('closed');
-    await eventually(() => proxy.blackholedOpen === 0, 'the client to give up its socket');
-  });
+  ] as const)(
+    'unsubscribe and close end when the link is cut at %s (%s), leaving no socket open',
+    async (event, how) => {
+      const { t, statuses, unsubscribe } = await subscribed();
+      const cut = proxy.cutOn('up', event, how);
+      expect(await settles(unsubscribe())).toBe('settled');
+      const closing = t.close();
+      await cut;
+      expect(await settles(closing)).toBe('settled');
+      expect(statuses[statuses.length - 1]).toBe('closed');
+      await eventually(() => proxy.blackholedOpen === 0, 'the client to give up its socket');
+    },
+  );
 
   it('fk commands exit, and exit 0 means stored, when the link is cut as they close', async () => {
     if (process.env.FK_TEST_CLI === undefined) assertBuilt();
@@ -63,11 +66,15 @@ describeWith(xmppEndpoint(), 'xmpp transport: close when the link drops while cl
       const env = { ...sb.env, FK_XMPP_PASSWORD: acc.password, FK_PASSPHRASE: 'xmpp close passphrase' };
       const backend = (port: number): string =>
         `xmpp://${acc.username}@${ep.domain}:${port}?service=xmpp://127.0.0.1:${port}`;
-      const direct = (...args: string[]) => runNode(cli, ['--backend', backend(hostPort(ep.service).port), ...args], env);
+      const direct = (...args: string[]) =>
+        runNode(cli, ['--backend', backend(hostPort(ep.service).port), ...args], env);
       expect((await direct('backlog', 'create', 'first')).code).toBe(0);
       const outcomes = [];
       // (not at `sm.ack`: a command also acknowledges stanzas long before it closes)
-      for (const [event, how] of [['stream.close', 'blackhole'], ['stream.close', 'drop']] as const) {
+      for (const [event, how] of [
+        ['stream.close', 'blackhole'],
+        ['stream.close', 'drop'],
+      ] as const) {
         const name = `b-${event}-${how}`;
         void proxy.cutOn('up', event, how);
         const r = await runNode(cli, ['--backend', backend(proxy.port), 'backlog', 'create', name], env);

@@ -52,7 +52,8 @@ function happenings(w: Workitem, p: Pomodoro, records: readonly StrategyRecord[]
     const type = p.restDuration > 0 ? 'work.finished' : 'longbreak.started';
     out.set(key(type, w.uid, p.name, p.dateRestStarted), {});
   }
-  if (p.state === 'finished' && p.dateCompleted !== null) out.set(key('rest.finished', w.uid, p.name, p.dateCompleted), {});
+  if (p.state === 'finished' && p.dateCompleted !== null)
+    out.set(key('rest.finished', w.uid, p.name, p.dateCompleted), {});
   const iv = w.intervals[w.intervals.length - 1];
   if (p.state === 'new' && iv?.ended != null) {
     const at = iv.ended;
@@ -103,7 +104,11 @@ export function checkNotifications(
       const r = sent.get(id);
       if (r === undefined) mismatches.push(`${v.id} retracts ${id}, which was never sent`);
       else if (r.order > order) mismatches.push(`${v.id} retracts ${id}, sent after it`);
-      else if (!TRANSITIONS.has(r.event.type) || r.event.workitem?.uid !== v.workitem?.uid || r.event.pomodoro !== v.pomodoro)
+      else if (
+        !TRANSITIONS.has(r.event.type) ||
+        r.event.workitem?.uid !== v.workitem?.uid ||
+        r.event.pomodoro !== v.pomodoro
+      )
         mismatches.push(`${v.id} retracts ${id}, not a transition of its own pomodoro`);
       else if (expected.has(keyOf(r.event)))
         mismatches.push(`${v.id} retracts ${id}, which the final history says happened`);
@@ -125,11 +130,16 @@ export function checkNotifications(
     const want = expected.get(k);
     if (want === undefined) {
       if (retractedBy.has(e.id)) retracted++;
-      else mismatches.push(`${e.id}: the final history has no such happening${TRANSITIONS.has(e.type) ? ' and no void retracts it' : ''}`);
+      else
+        mismatches.push(
+          `${e.id}: the final history has no such ` +
+            `happening${TRANSITIONS.has(e.type) ? ' and no void retracts it' : ''}`,
+        );
       continue;
     }
     told.add(k);
-    if (want.seq !== undefined && e.seq !== want.seq) mismatches.push(`${e.id}: seq ${String(e.seq)}, the history says ${want.seq}`);
+    if (want.seq !== undefined && e.seq !== want.seq)
+      mismatches.push(`${e.id}: seq ${String(e.seq)}, the history says ${want.seq}`);
     else if (want.phase !== undefined && e.phase !== want.phase)
       mismatches.push(`${e.id}: phase ${String(e.phase)}, the history says ${want.phase}`);
     else matched++;

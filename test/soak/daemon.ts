@@ -36,7 +36,20 @@ export async function startSoakDaemon(
 ): Promise<SoakDaemon> {
   const proc = startFk(
     cli,
-    [...args, 'daemon', '--name', 'soak', '--late', 'send', '--http', '127.0.0.1:0', '--webhook', webhook, '--state-dir', stateDir],
+    [
+      ...args,
+      'daemon',
+      '--name',
+      'soak',
+      '--late',
+      'send',
+      '--http',
+      '127.0.0.1:0',
+      '--webhook',
+      webhook,
+      '--state-dir',
+      stateDir,
+    ],
     env,
   );
   // Generous: the first start derives the key (Argon2id) on a machine that may be loaded.

@@ -44,12 +44,7 @@ function weights(o: FaultOptions): Array<[FaultKind, number]> {
     ['kill', 2],
   ];
   if (o.daemonProxy !== null) w.push(['daemon', 2]);
-  if (o.cutEvents !== null)
-    w.push(
-      ['publish', 2],
-      ['confirm', 3],
-      ['blackhole', 1],
-    );
+  if (o.cutEvents !== null) w.push(['publish', 2], ['confirm', 3], ['blackhole', 1]);
   return w;
 }
 
@@ -64,7 +59,12 @@ function pick(o: FaultOptions): FaultKind {
 }
 
 /** Arms a cut on `event` and waits for it (or takes it back after a while); true when it happened. */
-async function armed(proxy: FaultProxy, direction: 'up' | 'down', event: string, how: 'drop' | 'blackhole'): Promise<boolean> {
+async function armed(
+  proxy: FaultProxy,
+  direction: 'up' | 'down',
+  event: string,
+  how: 'drop' | 'blackhole',
+): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const happened = await Promise.race([
     proxy.cutOn(direction, event, how).then(() => true),

@@ -52,7 +52,8 @@ function options() {
     return n;
   };
   const backend = values.backend as BackendKind;
-  if (!['amqp', 'xmpp', 'file'].includes(backend)) throw new Error(`--backend must be amqp, xmpp or file, got '${backend}'`);
+  if (!['amqp', 'xmpp', 'file'].includes(backend))
+    throw new Error(`--backend must be amqp, xmpp or file, got '${backend}'`);
   return {
     backend,
     writers: Math.max(1, Math.floor(num('writers'))),
@@ -131,7 +132,13 @@ async function soak(o: ReturnType<typeof options>): Promise<SoakResult> {
     const seeded = await run.run([...b.args, 'backlog', 'create', 'Soak seed', '--id', seedBacklog], env);
     if (seeded.outcome.code !== 0) throw new Error(`seeding the history failed: ${seeded.outcome.error}`);
     hook = await startWebhookReceiver(SECRET);
-    daemon = await startSoakDaemon(CLI, b.daemonArgs, { ...env, FK_DAEMON_WEBHOOK_SECRET: SECRET }, hook.url, join(home, 'daemon'));
+    daemon = await startSoakDaemon(
+      CLI,
+      b.daemonArgs,
+      { ...env, FK_DAEMON_WEBHOOK_SECRET: SECRET },
+      hook.url,
+      join(home, 'daemon'),
+    );
     const d = daemon;
     if (!(await until(async () => ((await d.status())?.users[0]?.lastSeq ?? 0) >= 2, 120_000)))
       throw new Error('the daemon did not catch up with the seeded history');
@@ -142,7 +149,15 @@ async function soak(o: ReturnType<typeof options>): Promise<SoakResult> {
     const log: Action[] = [];
     const lanes = { commands: run, args: b.args, env, seedBacklog, workSeconds: o.work, restSeconds: o.rest };
     const [faults] = await Promise.all([
-      injectFaults({ proxy: b.proxy, daemonProxy: b.daemonProxy, cutEvents: b.cutEvents, commands: run, random, stopped, meanGapMs: o.faultGapMs }),
+      injectFaults({
+        proxy: b.proxy,
+        daemonProxy: b.daemonProxy,
+        cutEvents: b.cutEvents,
+        commands: run,
+        random,
+        stopped,
+        meanGapMs: o.faultGapMs,
+      }),
       ...Array.from({ length: o.writers }, (_, lane) =>
         runLane({ ...lanes, voidChance: o.voidChance, random, stopped, log }, lane + 1),
       ),

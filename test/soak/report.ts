@@ -31,7 +31,8 @@ export function violations(r: SoakResult): string[] {
   if (h.total.duplicated > 0) v.push(`${h.total.duplicated} actions duplicated`);
   if (h.unexplained > 0) v.push(`${h.unexplained} records no action explains`);
   if (h.unexpectedEnds > 0) v.push(`${h.unexpectedEnds} commands hung or ended with an unexpected status`);
-  if (r.notifications.mismatches.length > 0) v.push(`${r.notifications.mismatches.length} notifications mismatch the history`);
+  if (r.notifications.mismatches.length > 0)
+    v.push(`${r.notifications.mismatches.length} notifications mismatch the history`);
   if (r.notifications.missing.length > 0) v.push(`${r.notifications.missing.length} happenings never notified`);
   if (!r.daemon.caughtUp) v.push('the daemon did not catch up with the final history');
   if (r.daemon.exit !== 0) v.push(`the daemon's shutdown ended with ${String(r.daemon.exit)}`);
@@ -45,11 +46,19 @@ function failureSummary(actions: readonly Action[]): string[] {
     const o = a.outcome;
     if (o.code === 0 && !o.killed && !o.hung) continue;
     const how = o.hung ? 'hung' : o.killed ? 'killed' : `exit ${String(o.code)}`;
-    const msg = o.killed ? '' : o.error.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<uid>').replace(/\d+/g, 'N').slice(0, 110);
+    const msg = o.killed
+      ? ''
+      : o.error
+          .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<uid>')
+          .replace(/\d+/g, 'N')
+          .slice(0, 110);
     const k = `${a.intent.kind} ${how} ${msg}`.trim();
     groups.set(k, (groups.get(k) ?? 0) + 1);
   }
-  return [...groups.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, n]) => `${String(n).padStart(5)}  ${k}`);
+  return [...groups.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([k, n]) => `${String(n).padStart(5)}  ${k}`);
 }
 
 export function printReport(r: SoakResult, out: (line: string) => void): void {
@@ -67,22 +76,35 @@ export function printReport(r: SoakResult, out: (line: string) => void): void {
   out(`commands hung or unexpected exit: ${h.unexpectedEnds}`);
   for (const k of ACTION_KINDS) {
     const c = h.byKind[k];
-    out(`  ${k.padEnd(8)} attempted ${c.attempted}, exited 0 ${c.ok}, present ${c.present} (failed but present ${c.failedPresent}), lost ${c.lost}, duplicated ${c.duplicated}`);
+    out(
+      `  ${k.padEnd(8)} attempted ${c.attempted}, exited 0 ${c.ok}, present ${c.present} (failed but present ` +
+        `${c.failedPresent}), lost ${c.lost}, duplicated ${c.duplicated}`,
+    );
   }
   out(`history records: ${r.records}`);
-  out(`cuts made: ${cuts} (drop ${f.drop}, outage ${f.outage}, daemon alone ${f.daemon}, at publish ${f.publish}, at confirm ${f.confirm}, blackhole ${f.blackhole})`);
+  out(
+    `cuts made: ${cuts} (drop ${f.drop}, outage ${f.outage}, daemon alone ${f.daemon}, at publish ${f.publish}, ` +
+      `at confirm ${f.confirm}, blackhole ${f.blackhole})`,
+  );
   out(`commands killed: ${f.kill}`);
   out(`notifications delivered: ${n.deliveries} (distinct pomodoro events checked: ${n.checked})`);
   out(`notifications checked: ${n.checked} (matched ${n.matched}, retracted by a later void ${n.retracted})`);
   out(`notifications mismatched: ${n.mismatches.length}`);
   out(`happenings never notified: ${n.missing.length}`);
-  out(`daemon events: ${JSON.stringify(n.daemonEvents)}; warnings logged ${r.daemon.warnings}; records ignored ${JSON.stringify(r.daemon.ignored)}; exit ${String(r.daemon.exit)}`);
+  out(
+    `daemon events: ${JSON.stringify(n.daemonEvents)}; warnings logged ${r.daemon.warnings}; records ignored ` +
+      `${JSON.stringify(r.daemon.ignored)}; exit ${String(r.daemon.exit)}`,
+  );
   const failures = failureSummary(r.actions);
   if (failures.length > 0) {
     out('failed commands (count, action, how, message):');
     failures.forEach((l) => out(l));
   }
-  const problems = [...h.problems, ...n.mismatches.map((m) => `notification: ${m}`), ...n.missing.map((m) => `never notified: ${m}`)];
+  const problems = [
+    ...h.problems,
+    ...n.mismatches.map((m) => `notification: ${m}`),
+    ...n.missing.map((m) => `never notified: ${m}`),
+  ];
   problems.slice(0, 40).forEach((p) => out(`PROBLEM ${p}`));
   if (problems.length > 40) out(`PROBLEM … and ${problems.length - 40} more`);
   const v = violations(r);

@@ -15,7 +15,11 @@ export function buildCli(required: readonly string[] = []): { main: string; dir:
   const dir = join(REPO, '.fk-test', `cli-build-${randomUUID()}`);
   mkdirSync(dir, { recursive: true });
   try {
-    execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dir], { cwd: REPO, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dir],
+      { cwd: REPO, stdio: 'pipe' },
+    );
   } catch {
     // type errors elsewhere in the tree: checked below by looking for what we need
   }
@@ -33,8 +37,24 @@ export interface CliRun {
 }
 
 /** Runs the built CLI with a clean environment (no FK_* from the developer's shell) plus `env`. */
-export function runCli(main: string, args: readonly string[], env: Readonly<Record<string, string>>, cwd: string): CliRun {
-  const base: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, XDG_CACHE_HOME: join(cwd, 'cache'), XDG_CONFIG_HOME: join(cwd, 'config'), XDG_DATA_HOME: join(cwd, 'data') };
-  const r = spawnSync(process.execPath, [main, ...args], { cwd, env: { ...base, ...env }, encoding: 'utf8', timeout: 120_000 });
+export function runCli(
+  main: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  cwd: string,
+): CliRun {
+  const base: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: cwd,
+    XDG_CACHE_HOME: join(cwd, 'cache'),
+    XDG_CONFIG_HOME: join(cwd, 'config'),
+    XDG_DATA_HOME: join(cwd, 'data'),
+  };
+  const r = spawnSync(process.execPath, [main, ...args], {
+    cwd,
+    env: { ...base, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -12,7 +12,12 @@ export function assertBuilt(): void {
 }
 
 /** A sandbox with its own XDG dirs, so tests never touch the real data file. */
-export function sandbox(): { dir: string; env: NodeJS.ProcessEnv; fk: (...args: string[]) => SpawnSyncReturns<string>; cleanup: () => void } {
+export function sandbox(): {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  fk: (...args: string[]) => SpawnSyncReturns<string>;
+  cleanup: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'fk-cli-'));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,

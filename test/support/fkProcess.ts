@@ -8,7 +8,11 @@ export interface FkProcess {
   readonly out: string[];
   readonly exited: Promise<number | null>;
   /** Waits for a log line with this message (and `pred`); the process exiting first fails. */
-  logged(msg: string, pred?: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  logged(
+    msg: string,
+    pred?: (l: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** SIGTERM, then waits for the exit (SIGKILL after 15 s). */
   stop(): Promise<number | null>;
 }
@@ -28,7 +32,10 @@ export function startFk(cli: string, args: readonly string[], env: NodeJS.Proces
   const logs: Array<Record<string, unknown>> = [];
   const out: string[] = [];
   child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', lineSplitter((l) => out.push(l)));
+  child.stdout?.on(
+    'data',
+    lineSplitter((l) => out.push(l)),
+  );
   child.stderr?.setEncoding('utf8');
   child.stderr?.on(
     'data',

@@ -52,7 +52,12 @@ export interface ProcessRun {
  * Runs `node script …args` without blocking this process's event loop (a fault proxy may live
  * in it); kills the child at the deadline and reports it as hung.
  */
-export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv, deadlineMs = 2 * HANG_DEADLINE_MS): Promise<ProcessRun> {
+export function runNode(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  deadlineMs = 2 * HANG_DEADLINE_MS,
+): Promise<ProcessRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -76,9 +81,7 @@ export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv, 
  * Use sparingly and briefly: the machine is shared.
  */
 export function cpuLoad(n: number): { stop: () => Promise<void> } {
-  const children = Array.from({ length: n }, () =>
-    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
-  );
+  const children = Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
   return {
     stop: () =>
       Promise.all(

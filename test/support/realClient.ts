@@ -136,7 +136,8 @@ export function runClient(opts: ClientOptions, script: readonly Step[]): Promise
 export function expectOk(run: ClientRun): ClientRun {
   if (run.code !== 0) {
     throw new Error(
-      `fkclient exited ${String(run.code)}:\n${run.steps.map((s) => JSON.stringify(s)).join('\n')}\n${run.stderr.slice(-2000)}`,
+      `fkclient exited ` +
+        `${String(run.code)}:\n${run.steps.map((s) => JSON.stringify(s)).join('\n')}\n${run.stderr.slice(-2000)}`,
     );
   }
   return run;

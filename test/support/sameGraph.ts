@@ -22,7 +22,9 @@ export function sameGraph(a: unknown, b: unknown): string {
     if (x instanceof Map && y instanceof Map) {
       if (x.size !== y.size) return `${path}: map size`;
       const ys = [...y];
-      [...x].forEach(([k, v], i) => todo.push([k, ys[i]?.[0], `${path} key ${i}`], [v, ys[i]?.[1], `${path}.get(${String(k)})`]));
+      [...x].forEach(([k, v], i) =>
+        todo.push([k, ys[i]?.[0], `${path} key ${i}`], [v, ys[i]?.[1], `${path}.get(${String(k)})`]),
+      );
     } else if (x instanceof Set && y instanceof Set) {
       if (x.size !== y.size) return `${path}: set size`;
       const ys = [...y];
@@ -31,9 +33,9 @@ export function sameGraph(a: unknown, b: unknown): string {
       const kx = Object.keys(x);
       const ky = Object.keys(y);
       if (kx.join() !== ky.join()) return `${path}: keys ${kx.join()} vs ${ky.join()}`;
-      for (const k of kx) todo.push([(x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}.${k}`]);
+      for (const k of kx)
+        todo.push([(x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}.${k}`]);
     }
   }
   return 'same';
 }
-

@@ -97,7 +97,8 @@ export function userIn(s: ReplayState, identity = ALICE): User {
   return u;
 }
 
-export const tagIn = (s: ReplayState, tag: string, identity = ALICE): Tag | undefined => userIn(s, identity).tags.get(tag);
+export const tagIn = (s: ReplayState, tag: string, identity = ALICE): Tag | undefined =>
+  userIn(s, identity).tags.get(tag);
 
 /** Micros of an ISO instant, for comparing model dates. */
 export const us = (iso: string): Micros => parseInstant(iso) as Micros;

@@ -28,11 +28,54 @@ export function makeTlsFiles(): TlsFiles {
   const ssl = (...args: string[]): void => {
     execFileSync('openssl', args, { stdio: 'pipe', timeout: 60_000 });
   };
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=fk test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=fk test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  );
   writeFileSync(f('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  for (const [who, cn, ext] of [['server', 'localhost', ['-extfile', f('server.ext')]], ['client', 'fk client', []]] as const) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`));
-    ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-out', f(`${who}.pem`), ...ext);
+  for (const [who, cn, ext] of [
+    ['server', 'localhost', ['-extfile', f('server.ext')]],
+    ['client', 'fk client', []],
+  ] as const) {
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${cn}`,
+      '-keyout',
+      f(`${who}.key`),
+      '-out',
+      f(`${who}.csr`),
+    );
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${who}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      f(`${who}.pem`),
+      ...ext,
+    );
   }
   return {
     dir,
@@ -52,10 +95,20 @@ export interface TlsProxy {
 }
 
 /** Terminates TLS on 127.0.0.1:<port> and forwards to `target`; `requireClientCert` asks for one signed by the CA. */
-export async function startTlsProxy(files: TlsFiles, target: { host: string; port: number }, requireClientCert: boolean): Promise<TlsProxy> {
+export async function startTlsProxy(
+  files: TlsFiles,
+  target: { host: string; port: number },
+  requireClientCert: boolean,
+): Promise<TlsProxy> {
   const sockets = new Set<net.Socket>();
   const server = tls.createServer(
-    { key: files.serverKey, cert: files.serverCert, ca: files.ca, requestCert: requireClientCert, rejectUnauthorized: requireClientCert },
+    {
+      key: files.serverKey,
+      cert: files.serverCert,
+      ca: files.ca,
+      requestCert: requireClientCert,
+      rejectUnauthorized: requireClientCert,
+    },
     (client) => {
       const upstream = net.connect(target.port, target.host);
       sockets.add(client);

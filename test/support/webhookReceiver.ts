@@ -50,7 +50,8 @@ export async function startWebhookReceiver(secret: string | null): Promise<Webho
       const body = Buffer.concat(chunks);
       received.push({
         event: JSON.parse(body.toString('utf8')) as FkEvent,
-        signatureValid: secret === null ? true : verifySignature(secret, body, req.headers['x-fk-signature'] as string | undefined),
+        signatureValid:
+          secret === null ? true : verifySignature(secret, body, req.headers['x-fk-signature'] as string | undefined),
         headers: req.headers,
         receivedAtMs: Date.now(),
       });
@@ -73,7 +74,13 @@ export async function startWebhookReceiver(secret: string | null): Promise<Webho
     ids: (type) => received.filter((x) => type === undefined || x.event.type === type).map((x) => x.event.id),
     waitFor: (pred, what, timeoutMs = 15_000) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; received: ${received.map((x) => x.event.type).join(', ')}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`timed out waiting for ${what}; received: ${received.map((x) => x.event.type).join(', ')}`),
+            ),
+          timeoutMs,
+        );
         const check = (): void => {
           if (pred(received)) {
             clearTimeout(timer);

@@ -38,7 +38,8 @@ export async function registerXmppAccount(
     socket.on('error', fail);
     socket.on('connect', () => {
       socket.write(
-        `<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`,
+        `<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xmlns='jabber:client' ` +
+          `xmlns:stream='http://etherx.jabber.org/streams'>`,
       );
     });
     socket.on('data', (chunk: string) => {
@@ -46,13 +47,17 @@ export async function registerXmppAccount(
       if (!sent && buffer.includes('</stream:features>')) {
         sent = true;
         socket.write(
-          `<iq type='set' id='reg1'><query xmlns='jabber:iq:register'><username>${username}</username><password>${password}</password></query></iq>`,
+          `<iq type='set' id='reg1'><query ` +
+            `xmlns='jabber:iq:register'><username>${username}</username><password>${password}</password></query></iq>`,
         );
       }
       const reply = /<iq[^>]*\bid=['"]reg1['"][^>]*>/.exec(buffer);
       if (reply) {
         if (/\btype=['"]result['"]/.test(reply[0])) done();
-        else fail(new Error(`in-band registration of '${username}' refused: ${buffer.slice(reply.index, reply.index + 300)}`));
+        else
+          fail(
+            new Error(`in-band registration of '${username}' refused: ${buffer.slice(reply.index, reply.index + 300)}`),
+          );
       }
     });
   });

@@ -49,7 +49,11 @@ function edges(): Array<[string, string, string]> {
   return files(SRC).flatMap((f) =>
     imports(f)
       .filter((i) => i.startsWith('.'))
-      .map((i): [string, string, string] => [layerOf(f), layerOf(resolveTs(join(f, '..', i))), `${relative(ROOT, f)} -> ${i}`]),
+      .map((i): [string, string, string] => [
+        layerOf(f),
+        layerOf(resolveTs(join(f, '..', i))),
+        `${relative(ROOT, f)} -> ${i}`,
+      ]),
   );
 }
 
@@ -64,7 +68,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   'transports/file': ['core'],
   'transports/amqp': ['core'],
   'transports/xmpp': ['core'],
-  app: ['core', 'core/engine', 'core/crypto', 'core/notify', 'tools', 'transports/file', 'transports/amqp', 'transports/xmpp', 'transports/memory'],
+  app: [
+    'core',
+    'core/engine',
+    'core/crypto',
+    'core/notify',
+    'tools',
+    'transports/file',
+    'transports/amqp',
+    'transports/xmpp',
+    'transports/memory',
+  ],
 };
 const PROGRAM_DEPS = [...(ALLOWED.app as string[]), 'app'];
 
@@ -81,7 +95,10 @@ describe('architecture', () => {
   });
 
   it('outside its folder, a transport is reached only through its index', () => {
-    const bad = edges().filter(([from, to, d]) => from !== to && to.startsWith('transports/') && !/\/transports\/[a-z]+['"]?$/.test(d.replace(/\/index$/, '')));
+    const bad = edges().filter(
+      ([from, to, d]) =>
+        from !== to && to.startsWith('transports/') && !/\/transports\/[a-z]+['"]?$/.test(d.replace(/\/index$/, '')),
+    );
     expect(bad.map(([, , d]) => d)).toEqual([]);
   });
 
@@ -91,7 +108,12 @@ describe('architecture', () => {
     for (const f of files(join(SRC, 'core'))) {
       for (const i of imports(f)) {
         if (i.startsWith('.')) continue;
-        if (i.startsWith('node:') ? allowedNode.has(i) : i.startsWith('libsodium-wrappers') && layerOf(f) === 'core/crypto') continue;
+        if (
+          i.startsWith('node:')
+            ? allowedNode.has(i)
+            : i.startsWith('libsodium-wrappers') && layerOf(f) === 'core/crypto'
+        )
+          continue;
         bad.push(`${relative(ROOT, f)} -> ${i}`);
       }
     }

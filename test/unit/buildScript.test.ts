@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,7 +27,8 @@ describe('scripts/build.js', () => {
     root = mkdtempSync(join(tmpdir(), 'fk-build-'));
     mkdirSync(join(root, 'scripts'));
     copyFileSync(join(__dirname, '../../scripts/build.js'), join(root, 'scripts/build.js'));
-    for (const f of ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json']) writeFileSync(join(root, f), '{}');
+    for (const f of ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'])
+      writeFileSync(join(root, f), '{}');
     mkdirSync(join(root, 'src'));
     writeFileSync(join(root, 'src/index.ts'), 'export {};\n');
     const tsc = join(root, 'node_modules/typescript/bin');

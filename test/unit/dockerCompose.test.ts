@@ -23,7 +23,8 @@ describe('docker/compose.yml', () => {
   it('declares every named volume it mounts and builds from the Dockerfile that exists', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       expect([name, svc.image ?? svc.build]).not.toEqual([name, undefined]);
-      if (svc.build) expect(readFileSync(join(ROOT, 'docker', svc.build.context, svc.build.dockerfile), 'utf8')).toContain('FROM ');
+      if (svc.build)
+        expect(readFileSync(join(ROOT, 'docker', svc.build.context, svc.build.dockerfile), 'utf8')).toContain('FROM ');
       for (const v of svc.volumes ?? []) {
         const source = v.split(':')[0] as string;
         if (!/^[.$/~]/.test(source)) expect([name, source, source in compose.volumes]).toEqual([name, source, true]);
@@ -33,7 +34,9 @@ describe('docker/compose.yml', () => {
 
   it('uses only well-formed interpolations and publishes each host port once', () => {
     for (const m of text.matchAll(/\$\{([^}]*)\}/g)) expect(m[1]).toMatch(/^[A-Z_][A-Z0-9_]*(:?[-?][^}]*)?$/);
-    const ports = Object.values(compose.services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':').slice(0, 2).join(':')));
+    const ports = Object.values(compose.services).flatMap((s) =>
+      (s.ports ?? []).map((p) => p.split(':').slice(0, 2).join(':')),
+    );
     expect(new Set(ports).size).toBe(ports.length);
   });
 
@@ -50,7 +53,13 @@ describe('docker/compose.yml', () => {
   it('has a mirror of the desktop file into the RabbitMQ history the AMQP daemon follows', () => {
     const mirror = compose.services.mirror as Service & { command?: string[] };
     expect(mirror.profiles).toEqual(['mirror']);
-    expect(mirror.command?.slice(0, 5)).toEqual(['mirror', '--from', '/data/flowkeeper-data.txt', '--to', 'amqp://fk@rabbitmq:5672/']);
+    expect(mirror.command?.slice(0, 5)).toEqual([
+      'mirror',
+      '--from',
+      '/data/flowkeeper-data.txt',
+      '--to',
+      'amqp://fk@rabbitmq:5672/',
+    ]);
     expect(mirror.volumes?.some((v) => v.endsWith(':/data:ro'))).toBe(true);
     expect(mirror.environment?.FK_USER).toBe(compose.services.daemon?.environment?.FK_USER);
   });

@@ -6,7 +6,10 @@ describe('README', () => {
   it('documents exactly the error codes of the catalog', () => {
     const root = join(__dirname, '../..');
     const errors = readFileSync(join(root, 'src/core/errors.ts'), 'utf8');
-    const union = errors.slice(errors.indexOf('export type FkErrorCode'), errors.indexOf(';', errors.indexOf('export type FkErrorCode')));
+    const union = errors.slice(
+      errors.indexOf('export type FkErrorCode'),
+      errors.indexOf(';', errors.indexOf('export type FkErrorCode')),
+    );
     const codes = [...union.matchAll(/'(FK_[A-Z_]+)'/g)].map((m) => m[1]).sort();
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const documented = [...readme.matchAll(/^\| `(FK_[A-Z_]+)` \|/gm)].map((m) => m[1]).sort();

@@ -44,22 +44,35 @@ interface EncryptFlags extends CommonFlags {
  * place, and an existing output is replaced only with `--force`.
  */
 export function register(program: Command, deps: Partial<ConvertDeps> = {}): void {
-  const d: ConvertDeps = { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, ...deps };
+  const d: ConvertDeps = {
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    ...deps,
+  };
   const common = (cmd: Command): Command =>
     cmd
       .requiredOption('--in <file>', 'history to read (never modified)')
       .requiredOption('--out <file>', 'file to write')
-      .option('--passphrase-file <path>', 'read the passphrase from the first line of this file (else FK_PASSPHRASE, FK_PASSPHRASE_FILE or a prompt)')
+      .option(
+        '--passphrase-file <path>',
+        'read the passphrase from the first line of this file (else FK_PASSPHRASE, FK_PASSPHRASE_FILE or a prompt)',
+      )
       .option('--force', 'replace an existing output file')
       .option('--no-key-cache', 'derive the key without reading or writing the key cache');
 
-  common(program.command('encrypt').description('encrypt a plain history (Fernet: Flowkeeper-compatible; sodium: for broker backends)'))
+  common(
+    program
+      .command('encrypt')
+      .description('encrypt a plain history (Fernet: Flowkeeper-compatible; sodium: for broker backends)'),
+  )
     .addOption(new Option('--format <format>', 'envelope format').choices(['fernet', 'sodium']).default('fernet'))
     .option('--log-id <id>', 'log id of a sodium history (default: a random UUID)')
     .action((flags: EncryptFlags) => runEncrypt(flags, d));
 
-  common(program.command('decrypt').description('decrypt a Fernet or sodium history into a plain one')).action((flags: CommonFlags) =>
-    runDecrypt(flags, d),
+  common(program.command('decrypt').description('decrypt a Fernet or sodium history into a plain one')).action(
+    (flags: CommonFlags) => runDecrypt(flags, d),
   );
 }
 
@@ -67,8 +80,13 @@ async function runEncrypt(flags: EncryptFlags, d: ConvertDeps): Promise<void> {
   const { lines, trailingNewline } = splitLines(await readInput(flags.in));
   await assertOutputAllowed(outputOf(flags));
   const already = lines.findIndex((l) => encryptedFormatOf(l) !== null || findSodiumHeader([l]) !== null);
-  if (already >= 0) throw new InputError('FK_INPUT_INVALID', `line ${already + 1}: '${flags.in}' is already encrypted, decrypt it first`);
-  if (flags.format !== 'sodium' && flags.logId !== undefined) throw new InputError('FK_INPUT_INVALID', '--log-id applies to --format sodium only');
+  if (already >= 0)
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `line ${already + 1}: '${flags.in}' is already encrypted, decrypt it first`,
+    );
+  if (flags.format !== 'sodium' && flags.logId !== undefined)
+    throw new InputError('FK_INPUT_INVALID', '--log-id applies to --format sodium only');
   const passphrase = await requirePassphrase(passphraseSources(flags, d), `to encrypt '${flags.in}'`);
   const cache = cacheOptions(flags, d);
   let cipher: Cipher;
@@ -122,9 +140,13 @@ async function readInput(path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError('FK_INPUT_INVALID', `input file '${path}' ${code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'error'})`}`, {
-      cause: err,
-    });
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `input file '${path}' ${code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'error'})`}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -145,4 +167,3 @@ function outputOf(flags: CommonFlags): OutputTarget {
 function joinLines(lines: readonly string[], trailingNewline: boolean): string {
   return lines.length === 0 ? '' : lines.join('\n') + (trailingNewline ? '\n' : '');
 }
-

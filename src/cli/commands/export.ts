@@ -28,7 +28,10 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'file to write (refused if it exists, unless --force)')
     .option('--from <file>', 'read this history file instead of the configured backend')
     .option('--compact', 'write a shorter history with exactly the same final state (verified by replay)')
-    .option('--encrypt', "encrypt the records with Flowkeeper's Fernet format (passphrase: FK_PASSPHRASE, --passphrase-file or a prompt)")
+    .option(
+      '--encrypt',
+      "encrypt the records with Flowkeeper's Fernet format (passphrase: FK_PASSPHRASE, --passphrase-file or a prompt)",
+    )
     .option('--force', 'replace an existing output file')
     .option('--now <iso8601>', 'instant the compacted state is compared at (default: now)')
     .option('--json', 'print a JSON summary')
@@ -45,7 +48,12 @@ export function register(program: Command): void {
         try {
           compaction = compactHistory(source, {
             now,
-            onProgress: (p) => bar.update(p.done, p.total, p.phase === 'search' ? 'compacting: verifying proposals' : `compacting: ${p.phase}`),
+            onProgress: (p) =>
+              bar.update(
+                p.done,
+                p.total,
+                p.phase === 'search' ? 'compacting: verifying proposals' : `compacting: ${p.phase}`,
+              ),
           });
         } finally {
           bar.done();
@@ -53,7 +61,10 @@ export function register(program: Command): void {
       }
       const records = compaction?.records ?? source;
       const cipher = flags.encrypt ? await fernetForOutput(config, `to encrypt '${flags.out}'`) : undefined;
-      await writeOutputFile({ ...target, inputs: [...inputs, ...(flags.from === undefined ? [read.where] : [])] }, historyText(records, cipher));
+      await writeOutputFile(
+        { ...target, inputs: [...inputs, ...(flags.from === undefined ? [read.where] : [])] },
+        historyText(records, cipher),
+      );
       const summary = {
         from: read.where,
         out: flags.out,
@@ -68,7 +79,10 @@ export function register(program: Command): void {
       else {
         print(`exported ${records.length} records from '${read.where}' to '${flags.out}' (${summary.encryption})`);
         if (compaction) {
-          print(`compaction saved ${compaction.saved} of ${source.length} lines (${percent(compaction.saved, source.length)}); final state verified identical by replay`);
+          print(
+            `compaction saved ${compaction.saved} of ${source.length} lines ` +
+              `(${percent(compaction.saved, source.length)}); final state verified identical by replay`,
+          );
         }
       }
     });

@@ -39,7 +39,8 @@ export function register(program: Command): void {
     .option('--source-passphrase-file <path>', "passphrase of the imported file, when it differs from the target's")
     .option('--json', 'print a JSON summary')
     .action(async (file: string, flags: ImportFlags, cmd: Command) => {
-      if (flags.replay && flags.merge) throw new InputError('FK_INPUT_INVALID', 'give either --replay or --merge, not both');
+      if (flags.replay && flags.merge)
+        throw new InputError('FK_INPUT_INVALID', 'give either --replay or --merge, not both');
       const mode: ImportMode = flags.merge ? 'merge' : 'replay';
       const config = configFrom(cmd);
       const logger = createLogger(config.logLevel, { cmd: 'import' });
@@ -57,7 +58,10 @@ export function register(program: Command): void {
         }
         const user = target.tenant.users.get(config.user);
         if (user && user.timer.state !== 'idle') {
-          throw new DomainError('FK_ILLEGAL_STATE', `the timer of '${config.user}' is running; stop it (or let it ring) before importing`);
+          throw new DomainError(
+            'FK_ILLEGAL_STATE',
+            `the timer of '${config.user}' is running; stop it (or let it ring) before importing`,
+          );
         }
         const plan = planImport(
           read.records.map((record, i) => ({ record, lineNumber: read.lineNumbers[i] ?? i + 1 })),
@@ -75,12 +79,29 @@ export function register(program: Command): void {
 /** A scratch copy of `state` with `user` created, for a dry run into a history that lacks them. */
 function withUser(state: ReplayState, user: string, now: number): ReplayState {
   const scratch: ReplayState = { ...state, tenant: cloneTenant(state.tenant), skipped: [] };
-  executeRecord(scratch, { seq: state.lastSeq + 1, when: now, user: ADMIN_USER, name: 'CreateUser', params: [user, user.split('@')[0] ?? user] }, { now });
+  executeRecord(
+    scratch,
+    {
+      seq: state.lastSeq + 1,
+      when: now,
+      user: ADMIN_USER,
+      name: 'CreateUser',
+      params: [user, user.split('@')[0] ?? user],
+    },
+    { now },
+  );
   return scratch;
 }
 
 /** Appends the plan in order, each record stamped with its original time. */
-async function append(plan: ImportPlan, client: { execute: (n: StrategyRecord['name'], p: readonly string[], as?: { user?: string }) => Promise<StrategyRecord> }, user: string, clock: { set(t: number): void }): Promise<void> {
+async function append(
+  plan: ImportPlan,
+  client: {
+    execute: (n: StrategyRecord['name'], p: readonly string[], as?: { user?: string }) => Promise<StrategyRecord>;
+  },
+  user: string,
+  clock: { set(t: number): void },
+): Promise<void> {
   const bar = createProgress({ label: 'importing', total: plan.records.length });
   let done = 0;
   try {
@@ -90,7 +111,8 @@ async function append(plan: ImportPlan, client: { execute: (n: StrategyRecord['n
         await client.execute(p.name, p.params, { user });
       } catch (err) {
         if (err instanceof FkError) {
-          err.message = `imported ${done} of ${plan.records.length} records, then line ${p.sourceLine} failed (the target changed meanwhile?): ${err.message}`;
+          err.message = `imported ${done} of ${plan.records.length} records, then line ${p.sourceLine} failed ` +
+            `(the target changed meanwhile?): ${err.message}`;
         }
         throw err;
       }
@@ -105,7 +127,14 @@ async function append(plan: ImportPlan, client: { execute: (n: StrategyRecord['n
 function report(plan: ImportPlan, o: { file: string; mode: ImportMode; dryRun: boolean; json: boolean }): void {
   const verb = o.dryRun ? 'would import' : 'imported';
   if (o.json) {
-    printJson({ file: o.file, mode: o.mode, dryRun: o.dryRun, appended: o.dryRun ? 0 : plan.records.length, planned: plan.records.length, skipped: plan.skipped });
+    printJson({
+      file: o.file,
+      mode: o.mode,
+      dryRun: o.dryRun,
+      appended: o.dryRun ? 0 : plan.records.length,
+      planned: plan.records.length,
+      skipped: plan.skipped,
+    });
     return;
   }
   print(`${verb} ${plan.records.length} records from '${o.file}' (${o.mode}), skipped ${plan.skipped.length}`);

@@ -47,7 +47,10 @@ export function register(program: Command): void {
     .requiredOption('--from <backend>', 'source: a file path, amqp://… or xmpp://… (only read)')
     .requiredOption('--to <backend>', 'target: must hold no records yet')
     .addOption(
-      new Option('--to-encryption <mode>', 'target encryption; auto: encrypted when the source is (or, for a broker, when a passphrase is set)')
+      new Option(
+        '--to-encryption <mode>',
+        'target encryption; auto: encrypted when the source is (or, for a broker, when a passphrase is set)',
+      )
         .choices(['auto', 'off', 'fernet', 'sodium'])
         .default('auto'),
     )
@@ -57,23 +60,43 @@ export function register(program: Command): void {
     .action(async (flags: MigrateFlags, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalFlags>();
       const base = { user: g.user, logLevel: g.logLevel, config: g.config };
-      const src = loadConfig({ ...base, backend: flags.from, encryption: g.encryption, passphraseFile: g.passphraseFile });
-      const dstRaw = loadConfig({ ...base, backend: flags.to, encryption: flags.toEncryption, passphraseFile: flags.toPassphraseFile ?? g.passphraseFile });
-      if (src.backend === dstRaw.backend) throw new InputError('FK_INPUT_INVALID', `--from and --to are the same backend '${flags.from}'`);
+      const src = loadConfig({
+        ...base,
+        backend: flags.from,
+        encryption: g.encryption,
+        passphraseFile: g.passphraseFile,
+      });
+      const dstRaw = loadConfig({
+        ...base,
+        backend: flags.to,
+        encryption: flags.toEncryption,
+        passphraseFile: flags.toPassphraseFile ?? g.passphraseFile,
+      });
+      if (src.backend === dstRaw.backend)
+        throw new InputError('FK_INPUT_INVALID', `--from and --to are the same backend '${flags.from}'`);
       const logger = createLogger(src.logLevel, { cmd: 'migrate' });
       const now = parseNowOption(flags.now);
       const started = performance.now();
       const source = await readAll(src, logger, now, 'reading source');
-      if (source.records.length === 0) throw new InputError('FK_INPUT_INVALID', `'${source.where}' holds no records: nothing to migrate`);
+      if (source.records.length === 0)
+        throw new InputError('FK_INPUT_INVALID', `'${source.where}' holds no records: nothing to migrate`);
       const records = renumbered(source.records);
       const dst = { ...dstRaw, encryption: await targetEncryption(dstRaw, source.encryption) };
-      const written = backendKind(dst.backend) === 'file' ? await writeFileTarget(dst, records) : await publishToBroker(dst, records, logger);
+      const written =
+        backendKind(dst.backend) === 'file'
+          ? await writeFileTarget(dst, records)
+          : await publishToBroker(dst, records, logger);
       const target = await readAll(dst, logger, now, 'verifying target');
       const same =
         target.records.length === records.length &&
-        canonicalJson(canonicalState(source.state, 'strict', now)) === canonicalJson(canonicalState(target.state, 'strict', now));
+        canonicalJson(canonicalState(source.state, 'strict', now)) ===
+          canonicalJson(canonicalState(target.state, 'strict', now));
       if (!same) {
-        throw new DomainError('FK_HISTORY_INVALID', `verification failed: '${target.where}' does not replay to the state of '${source.where}' (${target.records.length} of ${records.length} records read back)`);
+        throw new DomainError(
+          'FK_HISTORY_INVALID',
+          `verification failed: '${target.where}' does not replay to the state of '${source.where}' ` +
+            `(${target.records.length} of ${records.length} records read back)`,
+        );
       }
       const summary = {
         from: source.where,
@@ -85,14 +108,23 @@ export function register(program: Command): void {
         seconds: Math.round(performance.now() - started) / 1000,
       };
       if (flags.json) printJson(summary);
-      else print(`migrated ${records.length} records from '${source.where}' (${source.encryption}) to '${target.where}' (${written}) in ${summary.seconds} s; final state verified identical`);
+      else
+        print(
+          `migrated ${records.length} records from '${source.where}' (${source.encryption}) to '${target.where}' ` +
+            `(${written}) in ${summary.seconds} s; final state verified identical`,
+        );
     });
 }
 
 async function readAll(config: Config, logger: Logger, now: number, label: string): Promise<HistoryRead> {
   const progress = createProgress({ label });
   try {
-    return await readBackendHistory(config, logger, { passphraseFile: config.passphraseFile, cacheDir: config.cacheDir, now, progress });
+    return await readBackendHistory(config, logger, {
+      passphraseFile: config.passphraseFile,
+      cacheDir: config.cacheDir,
+      now,
+      progress,
+    });
   } finally {
     progress.done();
   }
@@ -109,7 +141,10 @@ async function targetEncryption(dst: Config, source: HistoryEncryption): Promise
 }
 
 function alreadyHolds(where: string, n: number): DomainError {
-  return new DomainError('FK_ALREADY_EXISTS', `target '${where}' already holds ${n} record${n === 1 ? '' : 's'}: migrate only into an empty history`);
+  return new DomainError(
+    'FK_ALREADY_EXISTS',
+    `target '${where}' already holds ${n} record${n === 1 ? '' : 's'}: migrate only into an empty history`,
+  );
 }
 
 /** A file target: written at once (temp file + rename), plain, Fernet or sodium. */
@@ -122,12 +157,19 @@ async function writeFileTarget(dst: Config, records: readonly StrategyRecord[]):
     const logId = randomUUID();
     const salt = new Uint8Array(randomBytes(16));
     const passphrase = await requirePassphrase({ passphraseFile: dst.passphraseFile }, `to encrypt '${dst.backend}'`);
-    cipher = await createHistoryCipher(passphrase, { format: 'sodium', salt, logId }, { cacheDir: join(dst.cacheDir, 'keys') });
+    cipher = await createHistoryCipher(
+      passphrase,
+      { format: 'sodium', salt, logId },
+      { cacheDir: join(dst.cacheDir, 'keys') },
+    );
     header = `${formatSodiumHeader({ logId, salt })}\n`;
   }
   // Under the history lock, so no `fk` appends between the check and the write. A file that
   // exists but holds no record (empty, blank or comment lines) is replaced: nothing is lost.
-  const lock = await lockFile(`${await realpath(dst.backend).catch(() => dst.backend)}.lock`, { timeoutMs: DEFAULT_LOCK_TIMEOUT_MS, what: `history file '${dst.backend}'` });
+  const lock = await lockFile(`${await realpath(dst.backend).catch(() => dst.backend)}.lock`, {
+    timeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
+    what: `history file '${dst.backend}'`,
+  });
   try {
     await assertNoRecords(dst.backend);
     await writeOutputFile({ path: dst.backend, force: true, forceOption: null }, header + historyText(records, cipher));
@@ -158,7 +200,11 @@ async function firstLine(transport: Transport): Promise<string | null> {
  * A broker target: `openSession` sets up the log exactly as `fk` always does (writing the sodium
  * header of a new encrypted history); the records are then published in order, in windows.
  */
-async function publishToBroker(dst: Config, records: readonly StrategyRecord[], logger: Logger): Promise<HistoryEncryption> {
+async function publishToBroker(
+  dst: Config,
+  records: readonly StrategyRecord[],
+  logger: Logger,
+): Promise<HistoryEncryption> {
   const session = await openSession(dst, logger);
   const bar = createProgress({ label: 'writing target', total: records.length });
   try {
@@ -167,7 +213,10 @@ async function publishToBroker(dst: Config, records: readonly StrategyRecord[], 
     const header = dst.encryption === 'off' ? null : parseSodiumHeader((await firstLine(session.transport)) ?? '');
     let cipher: Cipher | undefined;
     if (header !== null) {
-      const passphrase = await requirePassphrase({ passphraseFile: dst.passphraseFile }, `to encrypt '${redactBackend(dst.backend)}'`);
+      const passphrase = await requirePassphrase(
+        { passphraseFile: dst.passphraseFile },
+        `to encrypt '${redactBackend(dst.backend)}'`,
+      );
       const choice = { format: 'sodium', salt: header.salt, logId: header.logId } as const;
       cipher = await createHistoryCipher(passphrase, choice, { cacheDir: join(dst.cacheDir, 'keys') });
     }
@@ -176,7 +225,10 @@ async function publishToBroker(dst: Config, records: readonly StrategyRecord[], 
       await Promise.all(
         window.map((r) => {
           const plain = historyText([r]).trimEnd();
-          return session.transport.publish(cipher ? cipher.encryptLine(plain, { seq: r.seq, user: r.user }) : plain, { id: randomUUID(), seq: r.seq });
+          return session.transport.publish(cipher ? cipher.encryptLine(plain, { seq: r.seq, user: r.user }) : plain, {
+            id: randomUUID(),
+            seq: r.seq,
+          });
         }),
       );
       bar.update(i + window.length);
@@ -187,4 +239,3 @@ async function publishToBroker(dst: Config, records: readonly StrategyRecord[], 
     await session.close();
   }
 }
-

@@ -42,7 +42,7 @@ function writeChunked(produce: (write: (chunk: string) => void) => void): void {
 
 function writeAll(text: string): void {
   const buf = Buffer.from(text, 'utf8');
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     try {
       off += writeSync(1, buf, off, buf.length - off);
     } catch (err) {
@@ -65,7 +65,9 @@ async function replayFile(
     fd = openSync(history, 'r');
     if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
   } catch (err) {
-    throw new InputError('FK_INPUT_INVALID', `cannot read history file '${history}': ${(err as Error).message}`, { cause: err });
+    throw new InputError('FK_INPUT_INVALID', `cannot read history file '${history}': ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     // Never a secret on argv (visible in ps): --passphrase-file, FK_PASSPHRASE or FK_PASSPHRASE_FILE.

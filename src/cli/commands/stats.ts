@@ -36,7 +36,9 @@ export function register(program: Command): void {
     .option('--utc-offset <±HH:MM>', 'cut days at a fixed UTC offset instead of a time zone')
     .option('--json', 'print JSON instead of a table')
     .option('--svg <file>', 'also write a bar chart of each day as SVG')
-    .addOption(new Option('--svg-metric <metric>', 'what the bars show').choices(['pomodoros', 'focus']).default('pomodoros'))
+    .addOption(
+      new Option('--svg-metric <metric>', 'what the bars show').choices(['pomodoros', 'focus']).default('pomodoros'),
+    )
     .option('--force', 'replace an existing SVG file')
     .option('--now <iso8601>', 'replay the history at this instant (default: now)')
     .action(async (file: string | undefined, flags: StatsFlags, cmd: Command) => {
@@ -45,16 +47,26 @@ export function register(program: Command): void {
         throw new InputError('FK_INPUT_INVALID', msg);
       }
       if (flags.tz !== undefined && flags.utcOffset !== undefined) {
-        throw new InputError('FK_INPUT_INVALID', "give either --tz or --utc-offset, not both");
+        throw new InputError('FK_INPUT_INVALID', 'give either --tz or --utc-offset, not both');
       }
       const offset = flags.utcOffset === undefined ? 0 : parseOffset(flags.utcOffset);
-      if (offset === null) throw new InputError('FK_INPUT_INVALID', `option '--utc-offset' must look like +02:00, got '${flags.utcOffset}'`);
+      if (offset === null)
+        throw new InputError(
+          'FK_INPUT_INVALID',
+          `option '--utc-offset' must look like +02:00, got '${flags.utcOffset}'`,
+        );
       const zone = flags.utcOffset === undefined ? userTimeZone(flags.tz, process.env.TZ) : undefined;
       const now = parseNowOption(flags.now);
       const { read, config } = await readToolSource(cmd, file, now);
       if (!read.state.tenant.users.has(config.user)) {
-        const users = read.state.tenant.users.values().filter((u) => !u.isSystem).map((u) => u.identity);
-        throw new InputError('FK_INPUT_INVALID', `user '${config.user}' is not in '${read.where}' (use --user; it holds: ${users.join(', ') || 'no users'})`);
+        const users = read.state.tenant.users
+          .values()
+          .filter((u) => !u.isSystem)
+          .map((u) => u.identity);
+        throw new InputError(
+          'FK_INPUT_INVALID',
+          `user '${config.user}' is not in '${read.where}' (use --user; it holds: ${users.join(', ') || 'no users'})`,
+        );
       }
       const stats = computeStats(read.state.tenant, {
         user: config.user,
@@ -64,7 +76,10 @@ export function register(program: Command): void {
         ...(flags.to !== undefined ? { to: flags.to } : {}),
       });
       if (flags.svg !== undefined) {
-        await writeOutputFile({ path: flags.svg, force: flags.force === true, inputs: [read.where] }, renderStatsSvg(stats, flags.svgMetric));
+        await writeOutputFile(
+          { path: flags.svg, force: flags.force === true, inputs: [read.where] },
+          renderStatsSvg(stats, flags.svgMetric),
+        );
       }
       if (flags.json) printJson(stats);
       else process.stdout.write(escapeControl(renderStatsTable(stats)));

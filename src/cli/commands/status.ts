@@ -17,7 +17,14 @@ export function register(program: Command): void {
       withReadSession(cmd, async (s, config) => {
         if (s === null) {
           // A broker history nobody wrote yet: status only reads, so it does not create one.
-          if (opts.json) printJson({ user: config.user, backend: redactBackend(config.backend), lastSeq: 0, online: true, timer: null });
+          if (opts.json)
+            printJson({
+              user: config.user,
+              backend: redactBackend(config.backend),
+              lastSeq: 0,
+              online: true,
+              timer: null,
+            });
           else print(`no history yet for '${config.user}'`);
           return;
         }
@@ -26,15 +33,24 @@ export function register(program: Command): void {
         const now = Date.now() * 1000;
         const timer = user ? timerAt(user, now) : null;
         if (opts.json) {
-          printJson({ user: config.user, backend: redactBackend(config.backend), lastSeq: state.lastSeq, online: s.client.online, timer });
+          printJson({
+            user: config.user,
+            backend: redactBackend(config.backend),
+            lastSeq: state.lastSeq,
+            online: s.client.online,
+            timer,
+          });
           return;
         }
         if (!user) return print(`no history yet for '${config.user}'`);
         if (!timer || timer.state === 'idle') return print('idle');
         const what = `${timer.pomodoro} of '${timer.workitem?.name ?? ''}'`;
-        if (timer.state === 'work') print(`work: ${what}, ${mmss(timer.remainingSeconds ?? 0)} left (until ${timer.until})`);
-        else if (timer.state === 'rest') print(`rest after ${what}, ${mmss(timer.remainingSeconds ?? 0)} left (until ${timer.until})`);
-        else if (timer.state === 'long-break') print(`long break after ${what}, ${mmss(timer.elapsedSeconds ?? 0)} so far`);
+        if (timer.state === 'work')
+          print(`work: ${what}, ${mmss(timer.remainingSeconds ?? 0)} left (until ${timer.until})`);
+        else if (timer.state === 'rest')
+          print(`rest after ${what}, ${mmss(timer.remainingSeconds ?? 0)} left (until ${timer.until})`);
+        else if (timer.state === 'long-break')
+          print(`long break after ${what}, ${mmss(timer.elapsedSeconds ?? 0)} so far`);
         else print(`tracking ${what}, ${mmss(timer.elapsedSeconds ?? 0)} so far`);
       }),
     );

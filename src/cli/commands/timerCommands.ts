@@ -27,7 +27,8 @@ What stopping does depends on where the timer is, as in Flowkeeper (its StopTime
 
 function runningWorkitem(user: User): { uid: string; name: string } {
   const p = user.timer.pomodoro;
-  if (p === null || user.timer.state === 'idle') throw new DomainError('FK_ILLEGAL_STATE', `no pomodoro is running for '${user.identity}'`);
+  if (p === null || user.timer.state === 'idle')
+    throw new DomainError('FK_ILLEGAL_STATE', `no pomodoro is running for '${user.identity}'`);
   return p.workitem;
 }
 
@@ -42,13 +43,17 @@ export function register(program: Command): void {
     .action(async (ref: string, opts: { work: string; rest: string; track?: boolean }, cmd: Command) => {
       const work = parseDuration(opts.work, '--work');
       const rest = parseDuration(opts.rest, '--rest');
-      if (work <= 0) throw new InputError('FK_INPUT_INVALID', `option '--work' must be longer than 0, got '${opts.work}'`);
+      if (work <= 0)
+        throw new InputError('FK_INPUT_INVALID', `option '--work' must be longer than 0, got '${opts.work}'`);
       await withSession(cmd, async (s, config) => {
         const user = userOf(s.client.view(), config);
         const w = resolveWorkitem(user, ref);
         const running = user.timer.state === 'idle' ? null : user.timer.pomodoro;
         if (running !== null) {
-          throw new DomainError('FK_ILLEGAL_STATE', `${running.name} of '${running.workitem.name}' is already running: 'fk stop' or 'fk void' it first`);
+          throw new DomainError(
+            'FK_ILLEGAL_STATE',
+            `${running.name} of '${running.workitem.name}' is already running: 'fk stop' or 'fk void' it first`,
+          );
         }
         let next = w.pomodoros.find((p) => p.state === 'new');
         if (next === undefined && opts.track) {
@@ -56,7 +61,10 @@ export function register(program: Command): void {
           next = w.pomodoros.find((p) => p.state === 'new');
         }
         if (next === undefined) {
-          throw new DomainError('FK_ILLEGAL_STATE', `workitem '${w.name}' has no planned pomodoro: run 'fk pomodoro add ${w.uid}' or use --track`);
+          throw new DomainError(
+            'FK_ILLEGAL_STATE',
+            `workitem '${w.name}' has no planned pomodoro: run 'fk pomodoro add ${w.uid}' or use --track`,
+          );
         }
         if (next.type === 'normal') await s.client.execute('StartTimer', [w.uid, String(work), String(rest)]);
         else await s.client.execute('StartTimer', [w.uid, '']);
@@ -77,8 +85,8 @@ export function register(program: Command): void {
         const t = timerAt(user, now);
         const what = `${t.pomodoro ?? ''} of '${t.workitem?.name ?? ''}'`;
         if (t.state === 'rest' && !opts.yes) {
-          const why =
-            `the work of ${what} is done and it is in its rest: stopping now voids it (Flowkeeper's StopTimer)`;
+          const why = `the work of ${what} is done and it is in its rest: stopping now voids it (Flowkeeper's ` +
+            `StopTimer)`;
           if (!(process.stdin.isTTY && process.stderr.isTTY)) {
             throw new InputError('FK_INPUT_INVALID', `${why}; pass --yes to void it, or let the rest end`);
           }

@@ -42,7 +42,11 @@ export function register(program: Command): void {
     );
 
   /** Runs `fn` with the referenced workitem of the configured user. */
-  const onWorkitem = (cmd: Command, ref: string, fn: (w: Workitem, user: User, s: Session) => Promise<unknown>): Promise<void> =>
+  const onWorkitem = (
+    cmd: Command,
+    ref: string,
+    fn: (w: Workitem, user: User, s: Session) => Promise<unknown>,
+  ): Promise<void> =>
     withSession(cmd, async (s, config) => {
       const user = userOf(s.client.state, config);
       await fn(resolveWorkitem(user, ref), user, s);
@@ -62,7 +66,9 @@ export function register(program: Command): void {
     .argument(...WI)
     .option('--canceled', 'mark it canceled instead of finished')
     .action(async (ref: string, o: { canceled?: boolean }, cmd: Command) =>
-      onWorkitem(cmd, ref, (w, _u, s) => s.client.execute('CompleteWorkitem', [w.uid, o.canceled ? 'canceled' : 'finished'])),
+      onWorkitem(cmd, ref, (w, _u, s) =>
+        s.client.execute('CompleteWorkitem', [w.uid, o.canceled ? 'canceled' : 'finished']),
+      ),
     );
 
   wi.command('restore')
@@ -107,7 +113,8 @@ export function register(program: Command): void {
       withSession(cmd, async (s, config) => {
         // As the timer shows it now: a pomodoro whose time is up is done, not running.
         const user = s.client.view().tenant.users.get(config.user);
-        const backlogs = user === undefined ? [] : bref === undefined ? user.backlogs.values() : [resolveBacklog(user, bref)];
+        const backlogs =
+          user === undefined ? [] : bref === undefined ? user.backlogs.values() : [resolveBacklog(user, bref)];
         const rows = backlogs.flatMap((b) =>
           b.workitems.values().map((w) => ({
             uid: w.uid,

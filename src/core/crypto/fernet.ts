@@ -65,7 +65,13 @@ export function fernetKdfParams(passphrase: string): {
   digest: 'sha256';
 } {
   if (passphrase.length === 0) throw keyInvalid('passphrase must not be empty');
-  return { password: Buffer.from(passphrase, 'utf8'), salt: PBKDF2_SALT, iterations: PBKDF2_ITERATIONS, keyBytes: KEY_BYTES, digest: 'sha256' };
+  return {
+    password: Buffer.from(passphrase, 'utf8'),
+    salt: PBKDF2_SALT,
+    iterations: PBKDF2_ITERATIONS,
+    keyBytes: KEY_BYTES,
+    digest: 'sha256',
+  };
 }
 
 /** Encodes raw key bytes the way Fernet libraries print keys (url-safe base64, padded). */
@@ -96,7 +102,8 @@ export function createFernetCipher(key: Uint8Array | string, opts: FernetCipherO
   function encryptLine(plain: string, _binding: RecordBinding): string {
     assertOneLine(plain);
     const iv = Buffer.from(random(BLOCK));
-    if (iv.length !== BLOCK) throw new InputError('FK_INPUT_INVALID', `randomBytes returned ${iv.length} bytes, expected ${BLOCK}`);
+    if (iv.length !== BLOCK)
+      throw new InputError('FK_INPUT_INVALID', `randomBytes returned ${iv.length} bytes, expected ${BLOCK}`);
     const header = Buffer.alloc(HEADER_BYTES);
     header[0] = VERSION;
     header.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(now()))), 1);

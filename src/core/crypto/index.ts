@@ -31,7 +31,13 @@ import { TextDecoder } from 'node:util';
 import { assertOneLine, decryptFailed, keyInvalid, type RecordLocation } from './cryptoErrors';
 import { InputError } from '../errors';
 
-export { createFernetCipher, deriveFernetKey, encodeFernetKey, fernetKdfParams, type FernetCipherOptions } from './fernet';
+export {
+  createFernetCipher,
+  deriveFernetKey,
+  encodeFernetKey,
+  fernetKdfParams,
+  type FernetCipherOptions,
+} from './fernet';
 export { formatSodiumHeader, parseSodiumHeader, findSodiumHeader, type SodiumHeader } from './sodiumHeader';
 export type { RecordLocation } from './cryptoErrors';
 
@@ -99,7 +105,10 @@ export function parseRecordBinding(line: string): RecordBinding | null {
 }
 
 const SODIUM_VERSION = 1;
-/** Argon2id parameters of envelope/header v1: libsodium's "moderate" level, pinned as numbers so a libsodium upgrade cannot change them. */
+/**
+ * Argon2id parameters of envelope/header v1: libsodium's "moderate" level, pinned as numbers so a
+ * libsodium upgrade cannot change them.
+ */
 const ARGON2ID_OPSLIMIT = 3;
 const ARGON2ID_MEMLIMIT = 256 * 1024 * 1024;
 const SALT_BYTES = 16;
@@ -120,7 +129,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export async function deriveSodiumKey(passphrase: string, salt: Uint8Array): Promise<Uint8Array> {
   const p = sodiumKdfParams(passphrase, salt);
   const sodium = await loadSodium();
-  return sodium.crypto_pwhash(p.keyBytes, p.passphrase, p.salt, p.opslimit, p.memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
+  return sodium.crypto_pwhash(
+    p.keyBytes,
+    p.passphrase,
+    p.salt,
+    p.opslimit,
+    p.memlimit,
+    sodium.crypto_pwhash_ALG_ARGON2ID13,
+  );
 }
 
 /**
@@ -144,7 +160,11 @@ export function sodiumKdfParams(
  * about the key.
  */
 export function sodiumKeyCheck(key: Uint8Array, logId: string): string {
-  return createHmac('sha256', key).update(`fk-sodium key check\0${logId}`, 'utf8').digest().subarray(0, 16).toString('base64url');
+  return createHmac('sha256', key)
+    .update(`fk-sodium key check\0${logId}`, 'utf8')
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
 }
 
 /** Options of {@link createSodiumCipher}. */
@@ -215,7 +235,11 @@ export async function createSodiumCipher(opts: SodiumCipherOptions): Promise<Cip
       );
       plain = utf8.decode(opened);
     } catch (err) {
-      throw decryptFailed(at, 'cannot decrypt sodium record (wrong passphrase, tampered, or moved from another seq, user or log)', err);
+      throw decryptFailed(
+        at,
+        'cannot decrypt sodium record (wrong passphrase, tampered, or moved from another seq, user or log)',
+        err,
+      );
     }
     const inner = parseRecordBinding(plain);
     if (inner?.seq !== seq || inner.user !== user) {
@@ -231,7 +255,10 @@ export async function createSodiumCipher(opts: SodiumCipherOptions): Promise<Cip
 /** Throws `InputError FK_INPUT_INVALID` unless `logId` is 1–128 characters of `[A-Za-z0-9._:@-]`. */
 export function assertLogId(logId: string): void {
   if (!LOG_ID.test(logId)) {
-    throw new InputError('FK_INPUT_INVALID', `log id must be 1-128 characters of [A-Za-z0-9._:@-], got '${logId.slice(0, 140)}'`);
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `log id must be 1-128 characters of [A-Za-z0-9._:@-], got '${logId.slice(0, 140)}'`,
+    );
   }
 }
 
@@ -244,7 +271,8 @@ function assertBinding(plain: string, binding: RecordBinding): void {
   if (inner.seq !== binding.seq || inner.user !== binding.user) {
     throw new InputError(
       'FK_INPUT_INVALID',
-      `seq ${binding.seq}: binding (seq ${binding.seq}, user '${binding.user}') does not match the record (seq ${inner.seq}, user '${inner.user}')`,
+      `seq ${binding.seq}: binding (seq ${binding.seq}, user '${binding.user}') does not match the record (seq ` +
+        `${inner.seq}, user '${inner.user}')`,
     );
   }
 }

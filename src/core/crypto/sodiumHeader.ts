@@ -23,16 +23,23 @@ export interface SodiumHeader {
 }
 
 const DETECT = /^#\s*fk-sodium(\s|$)/;
-const STRICT = /^# fk-sodium v(\d{1,3}) log=([A-Za-z0-9._:@-]{1,128}) salt=([A-Za-z0-9_-]{22})(?: check=([A-Za-z0-9_-]{22}))?\s*$/;
+const STRICT =
+  /^# fk-sodium v(\d{1,3}) log=([A-Za-z0-9._:@-]{1,128}) salt=([A-Za-z0-9_-]{22})(?: check=([A-Za-z0-9_-]{22}))?\s*$/;
 const SALT_BYTES = 16;
 
 /** `# fk-sodium v1 log=<logId> salt=<salt>`; throws `FK_KEY_INVALID` for a salt of the wrong size. */
-export function formatSodiumHeader(header: { readonly logId: string; readonly salt: Uint8Array; readonly check?: string }): string {
-  if (header.salt.length !== SALT_BYTES) throw keyInvalid(`sodium salt must be ${SALT_BYTES} bytes, got ${header.salt.length}`);
+export function formatSodiumHeader(header: {
+  readonly logId: string;
+  readonly salt: Uint8Array;
+  readonly check?: string;
+}): string {
+  if (header.salt.length !== SALT_BYTES)
+    throw keyInvalid(`sodium salt must be ${SALT_BYTES} bytes, got ${header.salt.length}`);
   if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(header.logId)) {
     throw keyInvalid(`log id must be 1-128 characters of [A-Za-z0-9._:@-], got '${header.logId.slice(0, 140)}'`);
   }
-  if (header.check !== undefined && !/^[A-Za-z0-9_-]{22}$/.test(header.check)) throw keyInvalid('sodium key check must be 16 bytes of base64url');
+  if (header.check !== undefined && !/^[A-Za-z0-9_-]{22}$/.test(header.check))
+    throw keyInvalid('sodium key check must be 16 bytes of base64url');
   const check = header.check === undefined ? '' : ` check=${header.check}`;
   return `# fk-sodium v1 log=${header.logId} salt=${Buffer.from(header.salt).toString('base64url')}${check}`;
 }
@@ -46,10 +53,12 @@ export function parseSodiumHeader(line: string, lineNumber: number | null = null
   if (!DETECT.test(line)) return null;
   const where = lineNumber === null ? 'fk-sodium header' : `line ${lineNumber}: fk-sodium header`;
   const m = STRICT.exec(line);
-  if (!m?.[1] || !m[2] || !m[3]) throw keyInvalid(`${where} is malformed, expected '# fk-sodium v1 log=<id> salt=<base64url>'`);
+  if (!m?.[1] || !m[2] || !m[3])
+    throw keyInvalid(`${where} is malformed, expected '# fk-sodium v1 log=<id> salt=<base64url>'`);
   if (m[1] !== '1') throw keyInvalid(`${where} has unsupported version 'v${m[1]}'`);
   const salt = Buffer.from(m[3], 'base64url');
-  if (salt.length !== SALT_BYTES || salt.toString('base64url') !== m[3]) throw keyInvalid(`${where} has a malformed salt`);
+  if (salt.length !== SALT_BYTES || salt.toString('base64url') !== m[3])
+    throw keyInvalid(`${where} has a malformed salt`);
   return { version: 1, logId: m[2], salt: new Uint8Array(salt), ...(m[4] ? { check: m[4] } : {}) };
 }
 

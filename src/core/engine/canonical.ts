@@ -187,14 +187,23 @@ function user(u: User, backlogs: (u: User) => Json[] = (x) => x.backlogs.values(
 function pythonParts(err: FkError): { exception: string; error: string } {
   const d = err.details ?? {};
   const exception =
-    typeof d.pythonName === 'string' ? d.pythonName : 'pythonName' in err ? String((err as { pythonName: unknown }).pythonName) : 'Exception';
+    typeof d.pythonName === 'string'
+      ? d.pythonName
+      : 'pythonName' in err
+        ? String((err as { pythonName: unknown }).pythonName)
+        : 'Exception';
   const error = typeof d.pythonError === 'string' ? d.pythonError : err.message;
   return { exception, error };
 }
 
 /** The success object of `fk state`. */
 export function canonicalState(state: ReplayState, mode: ReplayMode, now: Micros): Json {
-  return top(state, mode, now, state.tenant.users.values().map((u) => user(u)));
+  return top(
+    state,
+    mode,
+    now,
+    state.tenant.users.values().map((u) => user(u)),
+  );
 }
 
 function top(state: ReplayState, mode: ReplayMode, now: Micros, users: Json[]): Json {
@@ -230,7 +239,12 @@ function around(json: string, key: string): [string, string] {
  * 20+ MB dump of a 100k-line history never exists as one object tree or one string. The same
  * builders produce each piece, so the two cannot drift apart (a test compares them).
  */
-export function writeCanonicalState(state: ReplayState, mode: ReplayMode, now: Micros, write: (chunk: string) => void): void {
+export function writeCanonicalState(
+  state: ReplayState,
+  mode: ReplayMode,
+  now: Micros,
+  write: (chunk: string) => void,
+): void {
   const [head, tail] = around(rawNumbers(JSON.stringify(top(state, mode, now, []))), 'users');
   write(head);
   state.tenant.users.values().forEach((u, i) => {
@@ -249,7 +263,9 @@ export function writeCanonicalState(state: ReplayState, mode: ReplayMode, now: M
 export function canonicalError(err: unknown): Json {
   if (err instanceof FkError) {
     const { error, exception } = pythonParts(err);
-    return hasLinePosition(err) ? { error, exception, line: err.lineNumber, seq: err.seq } : { error, exception, line: null, seq: null };
+    return hasLinePosition(err)
+      ? { error, exception, line: err.lineNumber, seq: err.seq }
+      : { error, exception, line: null, seq: null };
   }
   return { error: String(err), exception: 'Exception', line: null, seq: null };
 }

@@ -1,5 +1,18 @@
 import type { HistoryState } from './engine';
-import { Backlog, Category, Interruption, OrderedMap, Pomodoro, RefSet, Tag, Tenant, Timer, User, Workitem, WorkitemIndex } from './model';
+import {
+  Backlog,
+  Category,
+  Interruption,
+  OrderedMap,
+  Pomodoro,
+  RefSet,
+  Tag,
+  Tenant,
+  Timer,
+  User,
+  Workitem,
+  WorkitemIndex,
+} from './model';
 
 /**
  * The one place the live model is written out and read back (state snapshots, see
@@ -15,7 +28,8 @@ import { Backlog, Category, Interruption, OrderedMap, Pomodoro, RefSet, Tag, Ten
  * properties differ from its class's first object is written with its names.
  *
  * Values: JSON scalars as they are; `{"$r":i}` object `i` (a bare `i` in a property that holds
- * objects, `{"$R":[i…]}` an array of objects, `{"$M":[k,i,…]}` a Map of strings to objects); `{"$o":{…}}` a plain object;
+ * objects, `{"$R":[i…]}` an array of objects, `{"$M":[k,i,…]}` a Map of strings to objects);
+ * `{"$o":{…}}` a plain object;
  * `{"$m":[[k,v]…]}` a Map; `{"$s":[…]}` a Set; arrays as arrays; `{"$n":"NaN"|"Infinity"|
  * "-Infinity"|"-0"}` and `{"$u":0}` (undefined) for what JSON cannot say.
  */
@@ -78,14 +92,21 @@ export function encodeHistoryState(state: HistoryState, write: (line: string) =>
       sameKeys(own, keys[tag] as string[]) &&
       own.every((k, j) => (isRef[j] ? rec[k] === null || isModelObject(rec[k]) : !isModelObject(rec[k])));
     if (fits) {
-      write(JSON.stringify(own.map((k, j) => (isRef[j] ? (rec[k] === null ? null : ref(rec[k] as object)) : encodeValue(rec[k], ref, k, false)))));
+      write(
+        JSON.stringify(
+          own.map((k, j) =>
+            isRef[j] ? (rec[k] === null ? null : ref(rec[k] as object)) : encodeValue(rec[k], ref, k, false),
+          ),
+        ),
+      );
     } else {
       write(JSON.stringify({ $k: Object.fromEntries(own.map((k) => [k, encodeValue(rec[k], ref, k, false)])) }));
     }
   });
 }
 
-const isModelObject = (v: unknown): boolean => v !== null && typeof v === 'object' && TAG_OF.has(Object.getPrototypeOf(v) as object);
+const isModelObject = (v: unknown): boolean =>
+  v !== null && typeof v === 'object' && TAG_OF.has(Object.getPrototypeOf(v) as object);
 
 /** Reads back what `encodeHistoryState` wrote; `lines` must yield its lines in order. */
 export function decodeHistoryState(lines: Iterable<string>): HistoryState {
@@ -95,8 +116,14 @@ export function decodeHistoryState(lines: Iterable<string>): HistoryState {
     if (r.done === true) throw new ModelCodecError(`snapshot ends before ${what}`);
     return JSON.parse(r.value) as unknown;
   };
-  const head = next('its header') as { v?: unknown; tags?: unknown; keys?: Record<string, string[]>; refs?: Record<string, boolean[]> };
-  if (head.v !== MODEL_CODEC_VERSION || typeof head.tags !== 'string') throw new ModelCodecError('snapshot of another format');
+  const head = next('its header') as {
+    v?: unknown;
+    tags?: unknown;
+    keys?: Record<string, string[]>;
+    refs?: Record<string, boolean[]>;
+  };
+  if (head.v !== MODEL_CODEC_VERSION || typeof head.tags !== 'string')
+    throw new ModelCodecError('snapshot of another format');
   const tags = head.tags;
   const keys = head.keys ?? {};
   const refs = head.refs ?? {};
@@ -118,7 +145,8 @@ export function decodeHistoryState(lines: Iterable<string>): HistoryState {
     if (Array.isArray(e)) {
       const names = keys[tags[i] as string];
       const isRef = refs[tags[i] as string];
-      if (names === undefined || isRef === undefined || names.length !== e.length) throw new ModelCodecError(`object ${i} does not match its class`);
+      if (names === undefined || isRef === undefined || names.length !== e.length)
+        throw new ModelCodecError(`object ${i} does not match its class`);
       for (let j = 0; j < e.length; j++) {
         const x: unknown = e[j];
         o[names[j] as string] = isRef[j] ? (x === null ? null : deref(x as number)) : decodeValue(x, deref);
@@ -138,7 +166,8 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 /** The values held directly by `v` (not what they hold), with a path for messages. */
 function children(v: object, path: string): Array<[string, unknown]> {
   if (Array.isArray(v)) return v.map((x, i) => [`${path}[${i}]`, x]);
-  if (v instanceof Map) return [...v].flatMap(([k, x]) => [[`${path} key`, k] as [string, unknown], [`${path}.get(${String(k)})`, x]]);
+  if (v instanceof Map)
+    return [...v].flatMap(([k, x]) => [[`${path} key`, k] as [string, unknown], [`${path}.get(${String(k)})`, x]]);
   if (v instanceof Set) return [...v].map((x) => [`${path} item`, x]);
   return Object.keys(v).map((k) => [`${path}.${k}`, (v as Record<string, unknown>)[k]]);
 }
@@ -163,13 +192,19 @@ function encodeValue(v: unknown, ref: (o: object) => number, path: string, root:
       if (v instanceof Map && v.size > 0 && [...v].every(([k, x]) => typeof k === 'string' && isModelObject(x))) {
         return { $M: [...v].flatMap(([k, x]) => [k, ref(x as object)]) };
       }
-      if (v instanceof Map) return { $m: [...v].map(([k, x]) => [encodeValue(k, ref, path, false), encodeValue(x, ref, path, false)]) };
+      if (v instanceof Map)
+        return { $m: [...v].map(([k, x]) => [encodeValue(k, ref, path, false), encodeValue(x, ref, path, false)]) };
       if (v instanceof Set) return { $s: [...v].map((x) => encodeValue(x, ref, path, false)) };
       if (proto === Object.prototype) {
         const o = v as Record<string, unknown>;
-        return { $o: Object.fromEntries(Object.keys(o).map((k) => [k, encodeValue(o[k], ref, `${path}.${k}`, false)])) };
+        return {
+          $o: Object.fromEntries(Object.keys(o).map((k) => [k, encodeValue(o[k], ref, `${path}.${k}`, false)])),
+        };
       }
-      throw new ModelCodecError(`cannot write ${(proto as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'an object'} at ${path}`);
+      throw new ModelCodecError(
+        `cannot write ${(proto as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'an object'} ` +
+          `at ${path}`,
+      );
     }
     default:
       throw new ModelCodecError(`cannot write a ${typeof v} at ${path}`);
@@ -201,7 +236,8 @@ function decodeValue(v: unknown, deref: (i: number) => object): unknown {
     for (const k of Object.keys(inner)) inner[k] = decodeValue(inner[k], deref);
     return inner;
   }
-  if (o.$m !== undefined) return new Map((o.$m as Array<[unknown, unknown]>).map(([k, x]) => [decodeValue(k, deref), decodeValue(x, deref)]));
+  if (o.$m !== undefined)
+    return new Map((o.$m as Array<[unknown, unknown]>).map(([k, x]) => [decodeValue(k, deref), decodeValue(x, deref)]));
   if (o.$s !== undefined) return new Set((o.$s as unknown[]).map((x) => decodeValue(x, deref)));
   if (o.$n !== undefined) return o.$n === '-0' ? -0 : Number(o.$n);
   if (o.$u !== undefined) return undefined;

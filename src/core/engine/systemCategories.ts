@@ -1,10 +1,20 @@
 /** Flowkeeper's built-in category tree, present in every user. */
-export const SYSTEM_CATEGORIES: ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [string, string]>]>]> = [
+export const SYSTEM_CATEGORIES: ReadonlyArray<
+  readonly [string, string, ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [string, string]>]>]
+> = [
   [
     '#workitem_groups',
     'Item Groups',
     [
-      ['#wg_123', '1-2-3 Rule', [['#wg_123_1', 'One large task'], ['#wg_123_2', 'Two medium tasks'], ['#wg_123_3', 'Three small tasks']]],
+      [
+        '#wg_123',
+        '1-2-3 Rule',
+        [
+          ['#wg_123_1', 'One large task'],
+          ['#wg_123_2', 'Two medium tasks'],
+          ['#wg_123_3', 'Three small tasks'],
+        ],
+      ],
       [
         '#wg_ABCDE',
         'ABCDE Method',
@@ -26,8 +36,23 @@ export const SYSTEM_CATEGORIES: ReadonlyArray<readonly [string, string, Readonly
           ['#wg_Eisenhower_NUNI', 'Not Urgent and Not Important'],
         ],
       ],
-      ['#wg_Pareto', 'Pareto Principle', [['#wg_Pareto_20', '20% Effort, 80% Outcomes'], ['#wg_Pareto_80', '80% Effort, 20% Outcomes']]],
-      ['#wg_MSW', 'Must, Should, Want', [['#wg_MSW_M', 'I must...'], ['#wg_MSW_S', 'I should...'], ['#wg_MSW_W', 'I want to...']]],
+      [
+        '#wg_Pareto',
+        'Pareto Principle',
+        [
+          ['#wg_Pareto_20', '20% Effort, 80% Outcomes'],
+          ['#wg_Pareto_80', '80% Effort, 20% Outcomes'],
+        ],
+      ],
+      [
+        '#wg_MSW',
+        'Must, Should, Want',
+        [
+          ['#wg_MSW_M', 'I must...'],
+          ['#wg_MSW_S', 'I should...'],
+          ['#wg_MSW_W', 'I want to...'],
+        ],
+      ],
     ],
   ],
   ['#workitem_shares', 'Workitem Shares', []],

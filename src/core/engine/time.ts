@@ -5,8 +5,9 @@ import type { Micros } from '../clock';
  * microseconds, which a JS `Date` would lose.
  */
 
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?)?(?:(Z)|([+-])(\d{2}):?(\d{2})(?::?(\d{2})(?:\.(\d{1,6}))?)?)?$/;
+const ISO_DATE_TIME = String.raw`(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?)?`;
+const ISO_OFFSET = String.raw`(?:(Z)|([+-])(\d{2}):?(\d{2})(?::?(\d{2})(?:\.(\d{1,6}))?)?)?`;
+const ISO_RE = new RegExp(`^${ISO_DATE_TIME}${ISO_OFFSET}$`);
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -100,7 +101,7 @@ function parseIsoInstant(text: string): Micros | null {
     offsetUs = ((oh * 3600 + om * 60 + os) * 1_000_000 + ofr) * (m[9] === '-' ? -1 : 1);
   }
   const days = daysFromCivil(y, mo, d);
-  return ((days * 86400 + h * 3600 + mi * 60 + s) * 1_000_000 + frac) - offsetUs;
+  return (days * 86400 + h * 3600 + mi * 60 + s) * 1_000_000 + frac - offsetUs;
 }
 
 function civilFromDays(z: number): [number, number, number] {

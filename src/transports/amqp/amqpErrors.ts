@@ -78,7 +78,10 @@ export function explainFailure(err: unknown, tls: boolean): LibraryFailure {
     };
   }
   if (code !== null && code.startsWith('ERR_SSL_')) {
-    const alert = code.replace(/^ERR_SSL_(TLSV\d+_|SSLV3_)?(ALERT_)?/, '').toLowerCase().replace(/_/g, ' ');
+    const alert = code
+      .replace(/^ERR_SSL_(TLSV\d+_|SSLV3_)?(ALERT_)?/, '')
+      .toLowerCase()
+      .replace(/_/g, ' ');
     return {
       kind: 'tls-refused',
       retryable: false,
@@ -176,7 +179,10 @@ export function wrapOperationError(err: unknown, op: string, resource: string, e
         { cause: err },
       );
     case NOT_FOUND:
-      return new TransportError('FK_TRANSPORT_UNAVAILABLE', `${where} failed: not found`, { cause: err, retryable: true });
+      return new TransportError('FK_TRANSPORT_UNAVAILABLE', `${where} failed: not found`, {
+        cause: err,
+        retryable: true,
+      });
     default: {
       const failure = explainFailure(err, false);
       const plainLoss = failure.reason === 'the connection was lost';

@@ -238,7 +238,8 @@ export function normalizeAmqpOptions(options: AmqpTransportOptions): NormalizedA
   const history = raw.history;
   if (typeof history !== 'string' || !isValidHistoryName(history)) {
     throw invalid(
-      `option 'history' must be 1-128 letters, digits or '._@+-' starting with a letter or digit, got '${show(history)}'`,
+      `option 'history' must be 1-128 letters, digits or '._@+-' starting with a letter or digit, got ` +
+        `'${show(history)}'`,
     );
   }
   const maxAge = raw.maxAge;
@@ -257,7 +258,10 @@ export function normalizeAmqpOptions(options: AmqpTransportOptions): NormalizedA
   return Object.freeze({
     tls,
     readOnly: raw.readOnly === true,
-    connect: Object.freeze({ ...connect, heartbeat: integer(raw, 'heartbeatSeconds', DEFAULT_HEARTBEAT_SECONDS, 0, MAX_SHORT) }),
+    connect: Object.freeze({
+      ...connect,
+      heartbeat: integer(raw, 'heartbeatSeconds', DEFAULT_HEARTBEAT_SECONDS, 0, MAX_SHORT),
+    }),
     endpoint,
     vhost,
     history,

@@ -1,4 +1,16 @@
-import { closeSync, fstatSync, ftruncateSync, realpathSync, fsyncSync, openSync, readSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  realpathSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  statSync,
+  watch,
+  writeSync,
+  type FSWatcher,
+} from 'node:fs';
 import { DomainError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import { ensureHistoryFile, type CreateHistory } from './historyPath';
@@ -43,8 +55,9 @@ interface Subscription {
  * The file backend: one line per record, exactly the format Flowkeeper desktop writes, so the
  * desktop app and `fk` can share a data file. Earlier lines are never rewritten: `publish`
  * appends under `<file>.lock` (an OS lock that dies with its holder, see `lockFile.ts`) and only
- * if nobody appended since the caller last read ("append only if unchanged"), otherwise it rejects with `FK_SEQUENCE_CONFLICT` after delivering the new lines,
- * so the client re-checks and retries. Lines appended by another process (the desktop app) are
+ * if nobody appended since the caller last read ("append only if unchanged"), otherwise it rejects
+ * with `FK_SEQUENCE_CONFLICT` after delivering the new lines, so the client re-checks and retries.
+ * Lines appended by another process (the desktop app) are
  * noticed through file-system events plus polling and delivered to subscribers.
  *
  * Positions are byte offsets just past each line's newline.
@@ -65,14 +78,19 @@ export function createFileTransport(options: FileTransportOptions): Transport {
 
   function assertOnline(op: string): void {
     if (state === 'closed') throw new TransportError('FK_TRANSPORT_CLOSED', `file backend '${path}' is closed (${op})`);
-    if (state !== 'online') throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `file backend '${path}' is not open (${op})`);
+    if (state !== 'online')
+      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `file backend '${path}' is not open (${op})`);
   }
 
   function size(): number {
     try {
       return statSync(path).size;
     } catch (err) {
-      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot read history file '${path}': ${(err as Error).message}`, { cause: err });
+      throw new TransportError(
+        'FK_TRANSPORT_UNAVAILABLE',
+        `cannot read history file '${path}': ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -84,7 +102,10 @@ export function createFileTransport(options: FileTransportOptions): Transport {
     if (!sub.active) return;
     const total = size();
     if (total < sub.offset) {
-      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `history file '${path}' shrank from ${sub.offset} to ${total} bytes: it was rewritten`);
+      throw new TransportError(
+        'FK_TRANSPORT_UNAVAILABLE',
+        `history file '${path}' shrank from ${sub.offset} to ${total} bytes: it was rewritten`,
+      );
     }
     if (total === sub.offset) return;
     const fd = openSync(path, 'r');
@@ -139,7 +160,7 @@ export function createFileTransport(options: FileTransportOptions): Transport {
    */
   function appendWhole(fd: number, before: number, bytes: Buffer): void {
     try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
       fsyncSync(fd);
     } catch (err) {
       try {
@@ -155,10 +176,14 @@ export function createFileTransport(options: FileTransportOptions): Transport {
   function fileError(what: string, err: unknown): TransportError {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     const denied = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
-    return new TransportError(denied ? 'FK_ACCESS_DENIED' : 'FK_TRANSPORT_UNAVAILABLE', `${what} '${path}': ${(err as Error).message}`, {
-      cause: err,
-      retryable: !denied,
-    });
+    return new TransportError(
+      denied ? 'FK_ACCESS_DENIED' : 'FK_TRANSPORT_UNAVAILABLE',
+      `${what} '${path}': ${(err as Error).message}`,
+      {
+        cause: err,
+        retryable: !denied,
+      },
+    );
   }
 
   async function lock(): Promise<() => void> {
@@ -179,7 +204,8 @@ export function createFileTransport(options: FileTransportOptions): Transport {
 
   return {
     async connect() {
-      if (state === 'closed') throw new TransportError('FK_TRANSPORT_CLOSED', `file backend '${path}' is closed (connect)`);
+      if (state === 'closed')
+        throw new TransportError('FK_TRANSPORT_CLOSED', `file backend '${path}' is closed (connect)`);
       ensureHistoryFile(path, options.create ?? 'file', options.createHint);
       size();
       state = 'online';
@@ -188,7 +214,8 @@ export function createFileTransport(options: FileTransportOptions): Transport {
 
     async publish(line: string, _meta: PublishMeta) {
       assertOnline('publish');
-      if (/[\r\n]/.test(line)) throw new TransportError('FK_TRANSPORT_UNAVAILABLE', 'a history line cannot contain a line break');
+      if (/[\r\n]/.test(line))
+        throw new TransportError('FK_TRANSPORT_UNAVAILABLE', 'a history line cannot contain a line break');
       // The caller computed the line (its seq, its rule check) from what was delivered up to now.
       // Lines that arrive while we wait for the lock are delivered too, so the position must be
       // taken here, before the wait: comparing under the lock with a position read after it would
@@ -202,7 +229,10 @@ export function createFileTransport(options: FileTransportOptions): Transport {
           if (exclusiveAppend && subs.size > 0 && total !== known) {
             // Someone appended since we last read: hand the news to the client and let it retry.
             deliverAll();
-            throw new DomainError('FK_SEQUENCE_CONFLICT', `history file '${path}' changed while appending; re-checking against the new lines`);
+            throw new DomainError(
+              'FK_SEQUENCE_CONFLICT',
+              `history file '${path}' changed while appending; re-checking against the new lines`,
+            );
           }
           let prefix = '';
           if (total > 0) {

@@ -16,7 +16,11 @@ function statOrNull(path: string): Stats | null {
     return statSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot read history file '${path}': ${(err as Error).message}`, { cause: err });
+    throw new TransportError(
+      'FK_TRANSPORT_UNAVAILABLE',
+      `cannot read history file '${path}': ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -38,20 +42,32 @@ function kindOf(st: Stats): string {
 export function ensureHistoryFile(path: string, create: CreateHistory, hint?: string): void {
   const st = statOrNull(path);
   if (st !== null) {
-    if (!st.isFile()) throw new InputError('FK_CONFIG_INVALID', `history file '${path}' is ${kindOf(st)}: give the path of a history file`);
+    if (!st.isFile())
+      throw new InputError(
+        'FK_CONFIG_INVALID',
+        `history file '${path}' is ${kindOf(st)}: give the path of a history file`,
+      );
     return;
   }
   if (create === false) throw new InputError('FK_CONFIG_INVALID', `history file '${path}' does not exist`);
   const dir = dirname(path);
   const d = statOrNull(dir);
-  if (d !== null && !d.isDirectory()) throw new InputError('FK_CONFIG_INVALID', `history file '${path}': '${dir}' is not a directory`);
+  if (d !== null && !d.isDirectory())
+    throw new InputError('FK_CONFIG_INVALID', `history file '${path}': '${dir}' is not a directory`);
   if (d === null && create !== 'directories') {
-    throw new InputError('FK_CONFIG_INVALID', `history file '${path}': directory '${dir}' does not exist${hint ? ` (${hint})` : ''}`);
+    throw new InputError(
+      'FK_CONFIG_INVALID',
+      `history file '${path}': directory '${dir}' does not exist${hint ? ` (${hint})` : ''}`,
+    );
   }
   try {
     if (d === null) mkdirSync(dir, { recursive: true, mode: 0o700 });
     closeSync(openSync(path, 'a', 0o600));
   } catch (err) {
-    throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot create history file '${path}': ${(err as Error).message}`, { cause: err });
+    throw new TransportError(
+      'FK_TRANSPORT_UNAVAILABLE',
+      `cannot create history file '${path}': ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }

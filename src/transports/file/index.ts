@@ -1,4 +1,25 @@
-export { createFileTransport, type FileTransportOptions, DEFAULT_POLL_MS, DEFAULT_LOCK_TIMEOUT_MS } from './fileTransport';
+export {
+  createFileTransport,
+  type FileTransportOptions,
+  DEFAULT_POLL_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+} from './fileTransport';
 export { ensureHistoryFile, type CreateHistory } from './historyPath';
-export { lockFile, tryLockFile, describeHolder, type HeldLock, type LockHolder, type LockWaitOptions, type TryLockResult } from './lockFile';
-export { readLines, readLinesFd, linesOfFd, firstRecordLine, anyLineStartsWith, type LineSink, type ReadLinesOptions } from './lineReader';
+export {
+  lockFile,
+  tryLockFile,
+  describeHolder,
+  type HeldLock,
+  type LockHolder,
+  type LockWaitOptions,
+  type TryLockResult,
+} from './lockFile';
+export {
+  readLines,
+  readLinesFd,
+  linesOfFd,
+  firstRecordLine,
+  anyLineStartsWith,
+  type LineSink,
+  type ReadLinesOptions,
+} from './lineReader';

@@ -48,9 +48,13 @@ function locks(): NativeLocks {
     try {
       native = require('fs-native-extensions') as NativeLocks;
     } catch (err) {
-      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `file locking is not available on this platform: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new TransportError(
+        'FK_TRANSPORT_UNAVAILABLE',
+        `file locking is not available on this platform: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
   return native;
@@ -175,7 +179,9 @@ export async function lockFile(path: string, opts: LockWaitOptions): Promise<Hel
       r = tryLockFile(path);
     } catch (err) {
       if (err instanceof TransportError) throw err;
-      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot lock '${path}': ${(err as Error).message}`, { cause: err });
+      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `cannot lock '${path}': ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (r.held !== null) return r.held;
     if (!waited) {

@@ -29,7 +29,8 @@ export function createMemoryTransport(hub: MemoryHub = createMemoryHub()): Trans
   const setStatus = (s: TransportStatus): void => statusListeners.forEach((l) => l(s));
   const assertOnline = (op: string): void => {
     if (state === 'closed') throw new TransportError('FK_TRANSPORT_CLOSED', `memory transport is closed (${op})`);
-    if (state !== 'online') throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `memory transport is not connected (${op})`);
+    if (state !== 'online')
+      throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `memory transport is not connected (${op})`);
   };
   return {
     async connect() {

@@ -73,17 +73,25 @@ export function createArchiveSubscription(
   const startError = (err: unknown): FkError => {
     const condition = err instanceof Error && err.name === 'StanzaError' ? err.message : null;
     if (condition === 'item-not-found') {
-      return new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp archive of '${conn.ownBare}' has no position '${String(from)}'`, {
-        cause: err,
-        retryable: false,
-        details: { position: from },
-      });
+      return new TransportError(
+        'FK_TRANSPORT_UNAVAILABLE',
+        `xmpp archive of '${conn.ownBare}' has no position '${String(from)}'`,
+        {
+          cause: err,
+          retryable: false,
+          details: { position: from },
+        },
+      );
     }
     if (err instanceof FkError) return err;
-    return new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp archive query for '${conn.ownBare}' failed: ${condition ?? String(err)}`, {
-      cause: err,
-      retryable: condition === null,
-    });
+    return new TransportError(
+      'FK_TRANSPORT_UNAVAILABLE',
+      `xmpp archive query for '${conn.ownBare}' failed: ${condition ?? String(err)}`,
+      {
+        cause: err,
+        retryable: condition === null,
+      },
+    );
   };
 
   const pump = async (first?: { resolve: () => void; reject: (err: Error) => void }): Promise<void> => {
@@ -128,7 +136,10 @@ export function createArchiveSubscription(
         first.reject(startError(err));
         return;
       }
-      if (err instanceof TransportError && (err.code === 'FK_TRANSPORT_CLOSED' || err.code === 'FK_TRANSPORT_UNAVAILABLE')) {
+      if (
+        err instanceof TransportError &&
+        (err.code === 'FK_TRANSPORT_CLOSED' || err.code === 'FK_TRANSPORT_UNAVAILABLE')
+      ) {
         // The connection went away: resume() re-pages from the cursor once it is back.
         log.debug({ err, position: cursor }, 'archive paging interrupted');
       } else if (active) {

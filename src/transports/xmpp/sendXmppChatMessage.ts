@@ -43,9 +43,13 @@ const JID_RE = /^[^\s@/]+@[^\s@/]+(\/\S+)?$/;
  */
 export async function sendXmppChatMessage(message: XmppChatMessage): Promise<void> {
   if (typeof message.to !== 'string' || !JID_RE.test(message.to)) {
-    throw new InputError('FK_INPUT_INVALID', `recipient must be a JID like 'user@domain', got '${String(message.to)}'`, {
-      details: { field: 'to', value: String(message.to) },
-    });
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `recipient must be a JID like 'user@domain', got '${String(message.to)}'`,
+      {
+        details: { field: 'to', value: String(message.to) },
+      },
+    );
   }
   if (typeof message.body !== 'string' || message.body.length === 0) {
     throw new InputError('FK_INPUT_INVALID', 'message body must be a non-empty string', { details: { field: 'body' } });
@@ -63,11 +67,17 @@ export async function sendXmppChatMessage(message: XmppChatMessage): Promise<voi
   const log = opts.logger.child({ component: 'xmpp-notify', endpoint: opts.service });
   const id = randomUUID();
   let bounce: string | null = null;
-  const conn = openXmppConnection(opts, log, {
-    onStanza: (stanza) => {
-      if (stanza.name === 'message' && stanza.attrs.type === 'error' && stanza.attrs.id === id) bounce = errorCondition(stanza);
+  const conn = openXmppConnection(
+    opts,
+    log,
+    {
+      onStanza: (stanza) => {
+        if (stanza.name === 'message' && stanza.attrs.type === 'error' && stanza.attrs.id === id)
+          bounce = errorCondition(stanza);
+      },
     },
-  }, false);
+    false,
+  );
   try {
     await conn.start();
     await conn.send(chatMessage(message.to, message.body, id));

@@ -15,10 +15,14 @@ import type { XmppConnection } from './xmppConnection';
 export async function assertServerSupport(conn: XmppConnection, domain: string): Promise<void> {
   const account = conn.ownBare;
   const refuse = (what: string, detail: string): never => {
-    throw new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp server '${domain}' cannot keep the history of '${account}': ${what}`, {
-      retryable: false,
-      details: { account, missing: detail },
-    });
+    throw new TransportError(
+      'FK_TRANSPORT_UNAVAILABLE',
+      `xmpp server '${domain}' cannot keep the history of '${account}': ${what}`,
+      {
+        retryable: false,
+        details: { account, missing: detail },
+      },
+    );
   };
   const accountFeatures = discoFeatures(await conn.request(discoInfoQuery(account), 'account disco#info'));
   if (!accountFeatures.has(NS_MAM)) refuse(`no message archive (XEP-0313 '${NS_MAM}')`, NS_MAM);
@@ -28,7 +32,8 @@ export async function assertServerSupport(conn: XmppConnection, domain: string):
   const prefs = prefsArchiveSelf(await conn.request(mamPrefsQuery(), 'archive preferences'), account);
   if (!prefs.stored) {
     refuse(
-      `archiving preferences do not store messages to self (default '${prefs.rule}'); set default='always' or list '${account}' under <always/>`,
+      `archiving preferences do not store messages to self (default '${prefs.rule}'); set default='always' or ` +
+        `list '${account}' under <always/>`,
       'mam-prefs',
     );
   }

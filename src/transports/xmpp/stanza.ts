@@ -56,9 +56,13 @@ export function bareOf(address: string): string {
 export function recordMessage(ownBare: string, line: string, meta: PublishMeta): Element {
   const bad = LONE_SURROGATE.exec(line);
   if (bad) {
-    throw new InputError('FK_INPUT_INVALID', `record '${meta.id}': line has an unpaired surrogate at index ${bad.index}`, {
-      details: { id: meta.id, index: bad.index },
-    });
+    throw new InputError(
+      'FK_INPUT_INVALID',
+      `record '${meta.id}': line has an unpaired surrogate at index ${bad.index}`,
+      {
+        details: { id: meta.id, index: bad.index },
+      },
+    );
   }
   const base64 = NOT_VERBATIM.test(line);
   const text = base64 ? Buffer.from(line, 'utf8').toString('base64') : line;

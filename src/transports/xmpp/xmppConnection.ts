@@ -64,7 +64,10 @@ export function openXmppConnection(
   const backoff = createBackoff({ minMs: opts.retryLowMs, maxMs: opts.retryHighMs, jitter: 0.2 });
   let nextId = 0;
   let abortStart: ((err: Error) => void) | null = null;
-  const requests = new Map<string, { resolve: (e: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  const requests = new Map<
+    string,
+    { resolve: (e: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
 
   const failRequests = (err: Error): void => {
     for (const [id, r] of requests) {
@@ -103,14 +106,22 @@ export function openXmppConnection(
         clearTimeout(r.timer);
         requests.delete(stanza.attrs.id);
         if (stanza.attrs.type === 'result') r.resolve(stanza);
-        else r.reject(Object.assign(new Error(errorCondition(stanza)), { name: 'StanzaError', condition: errorCondition(stanza) }));
+        else
+          r.reject(
+            Object.assign(new Error(errorCondition(stanza)), {
+              name: 'StanzaError',
+              condition: errorCondition(stanza),
+            }),
+          );
         return;
       }
     }
     events.onStanza?.(stanza);
   });
   xmpp.on('disconnect', (info: { clean?: boolean; reason?: unknown } | undefined) => {
-    failRequests(new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp connection to ${opts.service} lost`, { retryable: true }));
+    failRequests(
+      new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp connection to ${opts.service} lost`, { retryable: true }),
+    );
     if (!started || stopping || authFailed) return;
     const delay = backoff.next();
     // Read by @xmpp/reconnect's own 'disconnect' listener, registered after this one.
@@ -196,13 +207,24 @@ export function openXmppConnection(
       return new Promise<Element>((resolve, reject) => {
         const timer = setTimeout(() => {
           requests.delete(id);
-          reject(new TransportError('FK_TRANSPORT_TIMEOUT', `xmpp ${what} got no answer within ${opts.requestTimeoutMs} ms`, { retryable: true }));
+          reject(
+            new TransportError(
+              'FK_TRANSPORT_TIMEOUT',
+              `xmpp ${what} got no answer within ${opts.requestTimeoutMs} ms`,
+              { retryable: true },
+            ),
+          );
         }, opts.requestTimeoutMs);
         requests.set(id, { resolve, reject, timer });
         xmpp.send(iq).catch((err: unknown) => {
           clearTimeout(timer);
           requests.delete(id);
-          reject(new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp ${what} could not be sent`, { cause: err, retryable: true }));
+          reject(
+            new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp ${what} could not be sent`, {
+              cause: err,
+              retryable: true,
+            }),
+          );
         });
       });
     },
@@ -214,7 +236,9 @@ export function openXmppConnection(
       if (stopping) return;
       stopping = true;
       xmpp.reconnect.stop();
-      abortStart?.(new TransportError('FK_TRANSPORT_CLOSED', `xmpp connection to ${opts.service} closed while connecting`));
+      abortStart?.(
+        new TransportError('FK_TRANSPORT_CLOSED', `xmpp connection to ${opts.service} closed while connecting`),
+      );
       failRequests(new TransportError('FK_TRANSPORT_CLOSED', `xmpp connection to ${opts.service} is closed`));
       const socket = xmpp.socket;
       if (xmpp.status !== 'offline') {
@@ -224,7 +248,9 @@ export function openXmppConnection(
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           xmpp.stop().catch((err: unknown) => log.debug({ err }, 'xmpp stop failed')),
-          new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(opts.connectTimeoutMs, MAX_CLOSE_WAIT_MS)))),
+          new Promise<void>(
+            (resolve) => (timer = setTimeout(resolve, Math.min(opts.connectTimeoutMs, MAX_CLOSE_WAIT_MS))),
+          ),
         ]);
         clearTimeout(timer);
       }

@@ -54,11 +54,15 @@ export function toTransportError(err: unknown, opts: NormalizedXmppOptions): FkE
     });
   }
   if (name === 'TimeoutError') {
-    return new TransportError('FK_TRANSPORT_TIMEOUT', `xmpp connect to ${opts.service} timed out`, { cause: err, retryable: true });
+    return new TransportError('FK_TRANSPORT_TIMEOUT', `xmpp connect to ${opts.service} timed out`, {
+      cause: err,
+      retryable: true,
+    });
   }
   // Stream errors such as host-unknown name a configuration problem that retrying will not fix.
   const tls = TLS_FAILURES[cause] ?? (cause.startsWith('ERR_SSL_') ? TLS_REFUSED : undefined);
-  const configProblem = name === 'StreamError' && ['host-unknown', 'not-authorized', 'policy-violation'].includes(cause);
+  const configProblem =
+    name === 'StreamError' && ['host-unknown', 'not-authorized', 'policy-violation'].includes(cause);
   const permanent = tls !== undefined || configProblem;
   const words = tls ?? NETWORK_FAILURES[cause] ?? cause;
   const message = `xmpp connect to ${opts.service} as '${account}' failed: ${words}`;

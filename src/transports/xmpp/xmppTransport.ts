@@ -33,7 +33,11 @@ import type { XmppConnection } from './xmppConnection';
  */
 export function createXmppTransport(options: XmppTransportOptions): Transport {
   const opts = normalizeXmppOptions(options);
-  const log = opts.logger.child({ component: 'xmpp', endpoint: opts.service, account: `${opts.username}@${opts.domain}` });
+  const log = opts.logger.child({
+    component: 'xmpp',
+    endpoint: opts.service,
+    account: `${opts.username}@${opts.domain}`,
+  });
   let conn: XmppConnection | null = null;
   let state: 'new' | 'connecting' | 'online' | 'offline' | 'closed' = 'new';
   let connecting: Promise<void> | null = null;
@@ -49,7 +53,9 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
   const closedError = (op: string): TransportError =>
     new TransportError('FK_TRANSPORT_CLOSED', `xmpp transport for ${opts.service} is closed (${op})`);
   const offlineError = (op: string): TransportError =>
-    new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp transport for ${opts.service} is offline (${op})`, { retryable: true });
+    new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp transport for ${opts.service} is offline (${op})`, {
+      retryable: true,
+    });
 
   const onStanza = (stanza: Element): void => {
     if (!conn) return;
@@ -57,10 +63,17 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
     if (stanza.name !== 'message') return;
     if (stanza.attrs.type === 'error' && stanza.attrs.id !== undefined && publisher.has(stanza.attrs.id)) {
       const condition = errorCondition(stanza);
-      publisher.settle(stanza.attrs.id, new TransportError('FK_TRANSPORT_UNAVAILABLE', `xmpp server refused record '${stanza.attrs.id}': ${condition}`, {
-        retryable: false,
-        details: { id: stanza.attrs.id, condition },
-      }));
+      publisher.settle(
+        stanza.attrs.id,
+        new TransportError(
+          'FK_TRANSPORT_UNAVAILABLE',
+          `xmpp server refused record '${stanza.attrs.id}': ${condition}`,
+          {
+            retryable: false,
+            details: { id: stanza.attrs.id, condition },
+          },
+        ),
+      );
       return;
     }
     const message = ownMessage(stanza, conn.ownBare);
@@ -98,24 +111,29 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
   const doConnect = async (): Promise<void> => {
     state = 'connecting';
     setStatus({ kind: 'connecting' });
-    const c = openXmppConnection(opts, log, {
-      onStanza,
-      onDown,
-      onReconnecting: () => {
-        if (state !== 'closed') setStatus({ kind: 'connecting' });
+    const c = openXmppConnection(
+      opts,
+      log,
+      {
+        onStanza,
+        onDown,
+        onReconnecting: () => {
+          if (state !== 'closed') setStatus({ kind: 'connecting' });
+        },
+        onBack: (resumed) => {
+          if (state === 'closed') return;
+          const ready = resumed ? Promise.resolve() : setUpSession(c);
+          ready.then(
+            () => state !== 'closed' && goOnline(resumed),
+            (err: unknown) => {
+              log.error({ err }, 'session set-up failed');
+              c.drop();
+            },
+          );
+        },
       },
-      onBack: (resumed) => {
-        if (state === 'closed') return;
-        const ready = resumed ? Promise.resolve() : setUpSession(c);
-        ready.then(
-          () => state !== 'closed' && goOnline(resumed),
-          (err: unknown) => {
-            log.error({ err }, 'session set-up failed');
-            c.drop();
-          },
-        );
-      },
-    }, true);
+      true,
+    );
     conn = c;
     try {
       await c.start();
@@ -147,7 +165,9 @@ export function createXmppTransport(options: XmppTransportOptions): Transport {
     publish(line: string, meta: PublishMeta): Promise<void> {
       if (state === 'closed') return Promise.reject(closedError('publish'));
       if (opts.readOnly) {
-        return Promise.reject(new TransportError('FK_READ_ONLY', `xmpp transport for ${opts.service} is read-only: nothing is written`));
+        return Promise.reject(
+          new TransportError('FK_READ_ONLY', `xmpp transport for ${opts.service} is read-only: nothing is written`),
+        );
       }
       if (state !== 'online' || conn === null) return Promise.reject(offlineError('publish'));
       return publisher.publish(conn, line, meta);

@@ -6,7 +6,16 @@ import type { Config } from '../../../src/app/config';
 
 /** A config whose file held `raw` (only `raw` matters here). */
 const config = (raw: Record<string, unknown>): Config =>
-  ({ backend: 'amqp://h/', user: 'u', logLevel: 'warn', encryption: 'auto', passphraseFile: undefined, cacheDir: '/c', configFile: undefined, raw }) as Config;
+  ({
+    backend: 'amqp://h/',
+    user: 'u',
+    logLevel: 'warn',
+    encryption: 'auto',
+    passphraseFile: undefined,
+    cacheDir: '/c',
+    configFile: undefined,
+    raw,
+  }) as Config;
 
 describe('broker settings from the config file and FK_* variables', () => {
   let dir: string;
@@ -33,12 +42,20 @@ describe('broker settings from the config file and FK_* variables', () => {
     expect(() => resolveAmqpSettings(config({}), { FK_AMQP_CA_FILE: join(dir, 'missing.pem') })).toThrow(
       `cannot read the CA certificate file '${join(dir, 'missing.pem')}': ENOENT`,
     );
-    expect(() => resolveAmqpSettings(config({ amqp: { certFile: ca } }), {})).toThrow(/needs both amqp.certFile .* and amqp.keyFile/);
+    expect(() => resolveAmqpSettings(config({ amqp: { certFile: ca } }), {})).toThrow(
+      /needs both amqp.certFile .* and amqp.keyFile/,
+    );
   });
 
   it.each([
-    [{ amqp: { heartbeat: 5 } }, "config file: unknown key 'amqp.heartbeat' (known: heartbeatSeconds, maxAge, caFile, certFile, keyFile, reconnectMaxMs)"],
-    [{ amqp: { maxAge: '7 days' } }, `config file: 'amqp.maxAge' must be an age like '3650D' (a number and one of Y M D h m s), got "7 days"`],
+    [
+      { amqp: { heartbeat: 5 } },
+      "config file: unknown key 'amqp.heartbeat' (known: heartbeatSeconds, maxAge, caFile, certFile, keyFile, reconnectMaxMs)",
+    ],
+    [
+      { amqp: { maxAge: '7 days' } },
+      `config file: 'amqp.maxAge' must be an age like '3650D' (a number and one of Y M D h m s), got "7 days"`,
+    ],
     [{ amqp: 'x' }, `config file: 'amqp' must be an object, got "x"`],
     [{ xmpp: { srv: 'yes' } }, `config file: 'xmpp.srv' must be true or false, got "yes"`],
   ])('refuses %j', (raw, message) => {
@@ -50,6 +67,8 @@ describe('broker settings from the config file and FK_* variables', () => {
     expect(() => resolveAmqpSettings(config({}), { FK_AMQP_HEARTBEAT: 'soon' })).toThrow(
       'environment variable FK_AMQP_HEARTBEAT must be seconds from 0 to 65535, got "soon"',
     );
-    expect(() => resolveXmppSettings(config({}), { FK_RECONNECT_MAX_MS: '5' })).toThrow(/FK_RECONNECT_MAX_MS must be milliseconds from 100/);
+    expect(() => resolveXmppSettings(config({}), { FK_RECONNECT_MAX_MS: '5' })).toThrow(
+      /FK_RECONNECT_MAX_MS must be milliseconds from 100/,
+    );
   });
 });

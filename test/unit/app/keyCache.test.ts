@@ -17,7 +17,11 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 /** A derive function that counts its calls and returns a key made from its inputs. */
-function countingDerive(): { calls: number; fernet: (p: string) => Uint8Array; sodium: (p: string, s: Uint8Array) => Uint8Array } {
+function countingDerive(): {
+  calls: number;
+  fernet: (p: string) => Uint8Array;
+  sodium: (p: string, s: Uint8Array) => Uint8Array;
+} {
   const counter = {
     calls: 0,
     fernet: (p: string) => {
@@ -53,7 +57,11 @@ describe('key cache', () => {
   it('never stores the passphrase, in file contents or names', async () => {
     await getFernetKey(PASSPHRASE, { cacheDir });
     await getSodiumKey(PASSPHRASE, SALT, { cacheDir, derive: countingDerive().sodium });
-    const needles = [Buffer.from(PASSPHRASE, 'utf8'), Buffer.from(PASSPHRASE, 'utf16le'), Buffer.from(Buffer.from(PASSPHRASE).toString('base64'))];
+    const needles = [
+      Buffer.from(PASSPHRASE, 'utf8'),
+      Buffer.from(PASSPHRASE, 'utf16le'),
+      Buffer.from(Buffer.from(PASSPHRASE).toString('base64')),
+    ];
     expect(files()).toHaveLength(2);
     for (const file of files()) {
       const bytes = readFileSync(file);

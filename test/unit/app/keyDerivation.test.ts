@@ -34,7 +34,9 @@ describe('key derivation off the event loop (issue 11.5)', () => {
 
   it('derives the Fernet key core derives, and says nothing when stderr is not a terminal', async () => {
     const plain = stream(false);
-    expect(hex(await deriveFernetKeyOffThread('correct horse', { stream: plain }))).toBe(hex(deriveFernetKey('correct horse')));
+    expect(hex(await deriveFernetKeyOffThread('correct horse', { stream: plain }))).toBe(
+      hex(deriveFernetKey('correct horse')),
+    );
     expect(plain.writes).toEqual([]);
   });
 

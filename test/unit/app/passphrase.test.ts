@@ -45,7 +45,9 @@ describe('passphrase sources', () => {
     chmodSync(file, 0o644);
     const warnings: string[] = [];
     expect(await resolvePassphrase({ passphraseFile: file, warn: (m) => warnings.push(m) })).toBe('secret');
-    expect(warnings).toEqual([`passphrase file '${file}' (--passphrase-file) is accessible by other users (mode 0644): run chmod 600 '${file}'`]);
+    expect(warnings).toEqual([
+      `passphrase file '${file}' (--passphrase-file) is accessible by other users (mode 0644): run chmod 600 '${file}'`,
+    ]);
     await resolvePassphrase({ passphraseFile: file, warn: (m) => warnings.push(m) });
     expect(warnings).toHaveLength(1); // once per file and process
     const closed = join(dir, 'pass-closed');

@@ -47,7 +47,9 @@ describe('broker state snapshots (anchored in the replica)', () => {
     return s;
   };
   let ids = 0;
-  const start = async (opts: { cache?: boolean; snapshots?: SnapshotStore; firstId?: number } = {}): Promise<Client> => {
+  const start = async (
+    opts: { cache?: boolean; snapshots?: SnapshotStore; firstId?: number } = {},
+  ): Promise<Client> => {
     let n = opts.firstId ?? 0;
     const c = createClient({
       transport: createMemoryTransport(hub),
@@ -69,7 +71,9 @@ describe('broker state snapshots (anchored in the replica)', () => {
     clients.splice(clients.indexOf(c), 1);
     await c.close();
   };
-  const store = (extra: Partial<Parameters<typeof createReplicaSnapshotStore>[0]> = {}): SnapshotStore & { used: boolean | null } =>
+  const store = (
+    extra: Partial<Parameters<typeof createReplicaSnapshotStore>[0]> = {},
+  ): SnapshotStore & { used: boolean | null } =>
     tracked(createReplicaSnapshotStore({ dir: join(dir, 'snapshots'), key: 'k', minLines: 0, ...extra }));
 
   it('snapshot of the replica + what is newer is exactly the full replay', async () => {
@@ -98,7 +102,11 @@ describe('broker state snapshots (anchored in the replica)', () => {
     const keyA = createFernetCipher(new Uint8Array(randomBytes(32)));
     const keyB = createFernetCipher(new Uint8Array(randomBytes(32)));
     await stop(await start({ cache: true, snapshots: store({ cipher: keyA }) }));
-    for (const [cipher, used] of [[keyB, false], [undefined, false], [keyA, true]] as const) {
+    for (const [cipher, used] of [
+      [keyB, false],
+      [undefined, false],
+      [keyA, true],
+    ] as const) {
       const s = store(cipher ? { cipher, minLines: 1e9 } : { minLines: 1e9 });
       await stop(await start({ cache: true, snapshots: s }));
       expect(s.used).toBe(used);

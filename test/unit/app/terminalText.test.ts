@@ -2,7 +2,9 @@ import { escapeControl, escapeJsonControl } from '../../../src/app/terminalText'
 
 describe('terminal text', () => {
   it('makes escape sequences, carriage returns and bidi overrides visible, keeping tabs, newlines and other text', () => {
-    expect(escapeControl('a\x1b]0;pwned\x07b\r\x9b2J\u202eé\t日本\n')).toBe('a\\x1b]0;pwned\\x07b\\x0d\\x9b2J\\u202eé\t日本\n');
+    expect(escapeControl('a\x1b]0;pwned\x07b\r\x9b2J\u202eé\t日本\n')).toBe(
+      'a\\x1b]0;pwned\\x07b\\x0d\\x9b2J\\u202eé\t日本\n',
+    );
   });
 
   it('escapes the same characters in JSON so that a reader decodes the original string', () => {

@@ -19,7 +19,9 @@ describe('xmpp:// backend URLs', () => {
     ['xmpp://alice@example.org', /no password .*FK_XMPP_PASSWORD/],
     ['xmpp://alice:pw@example.org?service=http://x', /xmpp:\/\/host:port, got 'http:\/\/x'/],
   ])('rejects %s with a clear error', (url, message) => {
-    expect(() => xmppOptionsFromUrl(url, {})).toThrow(expect.objectContaining({ code: 'FK_CONFIG_INVALID', message: expect.stringMatching(message) }));
+    expect(() => xmppOptionsFromUrl(url, {})).toThrow(
+      expect.objectContaining({ code: 'FK_CONFIG_INVALID', message: expect.stringMatching(message) }),
+    );
   });
 
   it('never puts the password in an error message', () => {
@@ -39,7 +41,11 @@ describe('xmpp SRV lookup (RFC 6120 §3.2.1)', () => {
     const asked: string[] = [];
     const resolve = async (name: string) => {
       asked.push(name);
-      return records(['backup.example.org', 5222, 20, 0], ['a.example.org', 5223, 10, 1], ['b.example.org.', 5224, 10, 3]);
+      return records(
+        ['backup.example.org', 5222, 20, 0],
+        ['a.example.org', 5223, 10, 1],
+        ['b.example.org.', 5224, 10, 3],
+      );
     };
     expect(await srvService('xmpp://alice@example.org', resolve, () => 0)).toBe('xmpp://a.example.org:5223');
     expect(await srvService('xmpp://alice@example.org', resolve, () => 0.5)).toBe('xmpp://b.example.org:5224');
@@ -54,12 +60,19 @@ describe('xmpp SRV lookup (RFC 6120 §3.2.1)', () => {
     const never = async () => {
       throw new Error('must not be asked');
     };
-    for (const url of ['xmpp://a@example.org:5222', 'xmpp://a@example.org?service=xmpp://h:1', 'xmpp://a@localhost', 'xmpp://a@127.0.0.1']) {
+    for (const url of [
+      'xmpp://a@example.org:5222',
+      'xmpp://a@example.org?service=xmpp://h:1',
+      'xmpp://a@localhost',
+      'xmpp://a@127.0.0.1',
+    ]) {
       expect(await srvService(url, never)).toBeNull();
     }
   });
 
   it("refuses a domain whose SRV target is '.' (no service)", async () => {
-    await expect(srvService('xmpp://a@example.org', async () => records(['.', 0, 0, 0]))).rejects.toThrow(/offers no client service/);
+    await expect(srvService('xmpp://a@example.org', async () => records(['.', 0, 0, 0]))).rejects.toThrow(
+      /offers no client service/,
+    );
   });
 });

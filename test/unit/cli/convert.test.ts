@@ -71,13 +71,20 @@ describe('convertHistory (core)', () => {
     const encrypted = convertHistory(plainLines.slice(0, 5), { encrypt: fernet }).lines.slice();
     encrypted.splice(3, 0, plainLines[10]!);
     expect(() => convertHistory(encrypted, { decrypt: { fernet }, requireEncrypted: true })).toThrow(
-      expect.objectContaining({ code: 'FK_DECRYPT_FAILED', message: 'line 4: plaintext record in an encrypted history' }) as unknown as Error,
+      expect.objectContaining({
+        code: 'FK_DECRYPT_FAILED',
+        message: 'line 4: plaintext record in an encrypted history',
+      }) as unknown as Error,
     );
   });
 
   it('fails on an encrypted record it has no key for, and on sodium output without a header', () => {
-    expect(() => convertHistory(fernetLines.slice(0, 2))).toThrow(expect.objectContaining({ code: 'FK_DECRYPT_FAILED' }) as unknown as Error);
-    expect(() => convertHistory(plainLines, { encrypt: sodium })).toThrow(expect.objectContaining({ code: 'FK_INPUT_INVALID' }) as unknown as Error);
+    expect(() => convertHistory(fernetLines.slice(0, 2))).toThrow(
+      expect.objectContaining({ code: 'FK_DECRYPT_FAILED' }) as unknown as Error,
+    );
+    expect(() => convertHistory(plainLines, { encrypt: sodium })).toThrow(
+      expect.objectContaining({ code: 'FK_INPUT_INVALID' }) as unknown as Error,
+    );
   });
 });
 
@@ -108,19 +115,31 @@ describe('fk encrypt / fk decrypt', () => {
   const p = (name: string): string => join(dir, name);
   const read = (name: string): string => readFileSync(p(name), 'utf8');
 
-  it.each(['fernet', 'sodium'])('round trips a history through %s files, leaving the input untouched', async (format) => {
-    await fk(withPass, 'encrypt', '--in', p('plain.txt'), '--out', p('enc.txt'), '--format', format);
-    expect(read('enc.txt')).not.toContain(WORKITEM_NAME);
-    expect(statSync(p('enc.txt')).mode & 0o777).toBe(0o600);
-    await fk(withPass, 'decrypt', '--in', p('enc.txt'), '--out', p('back.txt'));
-    expect(read('back.txt')).toBe(plainText);
-    expect(read('plain.txt')).toBe(plainText);
-    expect(stdout).toContain(`encrypted ${plainLines.length} records`);
-  });
+  it.each(['fernet', 'sodium'])(
+    'round trips a history through %s files, leaving the input untouched',
+    async (format) => {
+      await fk(withPass, 'encrypt', '--in', p('plain.txt'), '--out', p('enc.txt'), '--format', format);
+      expect(read('enc.txt')).not.toContain(WORKITEM_NAME);
+      expect(statSync(p('enc.txt')).mode & 0o777).toBe(0o600);
+      await fk(withPass, 'decrypt', '--in', p('enc.txt'), '--out', p('back.txt'));
+      expect(read('back.txt')).toBe(plainText);
+      expect(read('plain.txt')).toBe(plainText);
+      expect(stdout).toContain(`encrypted ${plainLines.length} records`);
+    },
+  );
 
   it("decrypts Flowkeeper's fixture with the passphrase from --passphrase-file", async () => {
     writeFileSync(p('pass'), `${PASSPHRASE}\n`);
-    await fk({}, 'decrypt', '--in', join(FIXTURES, 'enc-s01.txt'), '--out', p('dec.txt'), '--passphrase-file', p('pass'));
+    await fk(
+      {},
+      'decrypt',
+      '--in',
+      join(FIXTURES, 'enc-s01.txt'),
+      '--out',
+      p('dec.txt'),
+      '--passphrase-file',
+      p('pass'),
+    );
     expect(read('dec.txt')).toBe(plainText);
   });
 
@@ -133,7 +152,9 @@ describe('fk encrypt / fk decrypt', () => {
     expect(read('enc.txt')).toBe('keep me');
     await fk(withPass, 'encrypt', '--in', p('plain.txt'), '--out', p('enc.txt'), '--force');
     expect(read('enc.txt').startsWith('+gAAAAA')).toBe(true);
-    await expect(fk(withPass, 'encrypt', '--in', p('plain.txt'), '--out', p('plain.txt'), '--force')).rejects.toMatchObject({
+    await expect(
+      fk(withPass, 'encrypt', '--in', p('plain.txt'), '--out', p('plain.txt'), '--force'),
+    ).rejects.toMatchObject({
       code: 'FK_INPUT_INVALID',
     });
     expect(read('plain.txt')).toBe(plainText);
@@ -141,7 +162,9 @@ describe('fk encrypt / fk decrypt', () => {
 
   it('fails with FK_DECRYPT_FAILED on a wrong passphrase and writes nothing', async () => {
     await fk(withPass, 'encrypt', '--in', p('plain.txt'), '--out', p('enc.txt'));
-    const err = await fk({ FK_PASSPHRASE: 'wrong' }, 'decrypt', '--in', p('enc.txt'), '--out', p('dec.txt')).catch((e: unknown) => e);
+    const err = await fk({ FK_PASSPHRASE: 'wrong' }, 'decrypt', '--in', p('enc.txt'), '--out', p('dec.txt')).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(FkError);
     expect((err as FkError).code).toBe('FK_DECRYPT_FAILED');
     expect((err as FkError).message).toMatch(/^line 1: /);
@@ -156,7 +179,9 @@ describe('fk encrypt / fk decrypt', () => {
   });
 
   it('refuses to encrypt an encrypted file or decrypt a plain one', async () => {
-    await expect(fk(withPass, 'encrypt', '--in', join(FIXTURES, 'enc-s01.txt'), '--out', p('x.txt'))).rejects.toMatchObject({
+    await expect(
+      fk(withPass, 'encrypt', '--in', join(FIXTURES, 'enc-s01.txt'), '--out', p('x.txt')),
+    ).rejects.toMatchObject({
       code: 'FK_INPUT_INVALID',
     });
     await expect(fk(withPass, 'decrypt', '--in', p('plain.txt'), '--out', p('x.txt'))).rejects.toMatchObject({

@@ -14,7 +14,9 @@ describe('output files (issue 11 item 12)', () => {
   it('writes a new path, and replaces a regular file only with force', async () => {
     const out = join(dir, 'out.txt');
     await writeOutputFile({ path: out }, 'one\n');
-    await expect(writeOutputFile({ path: out }, 'two\n')).rejects.toThrow(`output file '${out}' exists; pass --force to replace it`);
+    await expect(writeOutputFile({ path: out }, 'two\n')).rejects.toThrow(
+      `output file '${out}' exists; pass --force to replace it`,
+    );
     await writeOutputFile({ path: out, force: true }, 'two\n');
     expect(readFileSync(out, 'utf8')).toBe('two\n');
     expect(lstatSync(out).mode & 0o777).toBe(0o600);
@@ -34,7 +36,9 @@ describe('output files (issue 11 item 12)', () => {
     const sub = join(dir, 'sub');
     mkdirSync(sub);
     await expect(assertOutputAllowed({ path: sub, force: true })).rejects.toThrow(`output '${sub}' is a directory`);
-    await expect(assertOutputAllowed({ path: '/dev/null', force: true })).rejects.toThrow(`output '/dev/null' is a character device`);
+    await expect(assertOutputAllowed({ path: '/dev/null', force: true })).rejects.toThrow(
+      `output '/dev/null' is a character device`,
+    );
   });
 
   it('refuses a symbolic link, to a file or dangling, and touches neither link nor target', async () => {
@@ -42,7 +46,9 @@ describe('output files (issue 11 item 12)', () => {
     writeFileSync(target, 'keep\n');
     const ln = join(dir, 'link.txt');
     symlinkSync(target, ln);
-    await expect(writeOutputFile({ path: ln, force: true }, 'x\n')).rejects.toThrow(`output '${ln}' is a symbolic link: give the path of the file itself`);
+    await expect(writeOutputFile({ path: ln, force: true }, 'x\n')).rejects.toThrow(
+      `output '${ln}' is a symbolic link: give the path of the file itself`,
+    );
     expect(lstatSync(ln).isSymbolicLink()).toBe(true);
     expect(readFileSync(target, 'utf8')).toBe('keep\n');
     const dangling = join(dir, 'dangling.txt');
@@ -52,9 +58,13 @@ describe('output files (issue 11 item 12)', () => {
   });
 
   it('names a missing directory, and offers --force only when the command has it', async () => {
-    await expect(writeOutputFile({ path: join(dir, 'no/such/out.txt') }, 'x\n')).rejects.toThrow(`directory '${join(dir, 'no/such')}' does not exist`);
+    await expect(writeOutputFile({ path: join(dir, 'no/such/out.txt') }, 'x\n')).rejects.toThrow(
+      `directory '${join(dir, 'no/such')}' does not exist`,
+    );
     const out = join(dir, 'out.txt');
     writeFileSync(out, '');
-    await expect(assertOutputAllowed({ path: out, forceOption: null })).rejects.toThrow(new RegExp(`^output file '${out}' exists$`));
+    await expect(assertOutputAllowed({ path: out, forceOption: null })).rejects.toThrow(
+      new RegExp(`^output file '${out}' exists$`),
+    );
   });
 });

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli, runCli, type CliRun } from '../../support/buildCli';
@@ -33,7 +42,12 @@ function state(file: string, env: Record<string, string> = {}): Record<string, u
 }
 
 beforeAll(() => {
-  build = buildCli(['cli/commands/export.js', 'cli/commands/import.js', 'cli/commands/stats.js', 'cli/commands/migrate.js']);
+  build = buildCli([
+    'cli/commands/export.js',
+    'cli/commands/import.js',
+    'cli/commands/stats.js',
+    'cli/commands/migrate.js',
+  ]);
 }, 240_000);
 afterAll(() => build?.cleanup());
 beforeEach(() => {
@@ -92,7 +106,12 @@ describe('fk export', () => {
     const src = copy(join(ORACLE, 'enc-s01.txt'), 'enc.txt');
     const r = fk(['--file', src, 'export', '--out', 'out.txt', '--encrypt'], { FK_PASSPHRASE: PASSPHRASE });
     expect(r.status).toBe(0);
-    expect(read('out.txt').trimEnd().split('\n').every((l) => l.startsWith('+'))).toBe(true);
+    expect(
+      read('out.txt')
+        .trimEnd()
+        .split('\n')
+        .every((l) => l.startsWith('+')),
+    ).toBe(true);
     const pass = { FK_PASSPHRASE: PASSPHRASE };
     expect(state(join(dir, 'out.txt'), pass)).toEqual(state(src, pass));
   });
@@ -110,7 +129,10 @@ describe('fk import', () => {
 
   it('stops before appending anything when the target would reject a record, naming the source line', () => {
     const target = copy(HAND, 'target.txt');
-    writeFileSync(target, `${read('target.txt')}26, 2026-06-16 09:00:00+00:00, alice@example.org: DeleteCategory("#wg_Pareto", "")\n`);
+    writeFileSync(
+      target,
+      `${read('target.txt')}26, 2026-06-16 09:00:00+00:00, alice@example.org: DeleteCategory("#wg_Pareto", "")\n`,
+    );
     const before = read('target.txt');
     writeFileSync(
       join(dir, 'src.txt'),
@@ -149,7 +171,14 @@ describe('fk stats', () => {
     const r = fk(['--user', 'alice@example.org', 'stats', HAND, '--json', '--svg', 'chart.svg', ...NOW]);
     expect(r.status).toBe(0);
     const s = JSON.parse(r.stdout) as { total: Record<string, number>; weeks: Array<{ key: string }> };
-    expect(s.total).toMatchObject({ pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 2, voided: 2 });
+    expect(s.total).toMatchObject({
+      pomodoros: 3,
+      focusSeconds: 4200,
+      trackers: 1,
+      trackedSeconds: 1800,
+      interruptions: 2,
+      voided: 2,
+    });
     expect(s.weeks.map((w) => w.key)).toEqual(['2026-W24', '2026-W25']);
     expect(read('chart.svg')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
     const again = fk(['--user', 'alice@example.org', 'stats', HAND, '--svg', 'chart.svg']);
@@ -166,9 +195,13 @@ describe('fk stats', () => {
 describe('fk migrate', () => {
   it('copies a file to a new Fernet file, verifies it, and refuses a target that has records', () => {
     const src = copy(join(ORACLE, 'gen-s01.txt'), 'src.txt');
-    const r = fk(['migrate', '--from', src, '--to', 'copy.txt', '--to-encryption', 'fernet', ...NOW], { FK_PASSPHRASE: PASSPHRASE });
+    const r = fk(['migrate', '--from', src, '--to', 'copy.txt', '--to-encryption', 'fernet', ...NOW], {
+      FK_PASSPHRASE: PASSPHRASE,
+    });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^migrated 226 records from .* \(plain\) to 'copy.txt' \(fernet\) .*final state verified identical/);
+    expect(r.stdout).toMatch(
+      /^migrated 226 records from .* \(plain\) to 'copy.txt' \(fernet\) .*final state verified identical/,
+    );
     expect(existsSync(join(dir, 'copy.txt'))).toBe(true);
     expect(state(join(dir, 'copy.txt'), { FK_PASSPHRASE: PASSPHRASE })).toEqual(state(src));
     const again = fk(['migrate', '--from', src, '--to', 'copy.txt'], { FK_PASSPHRASE: PASSPHRASE });

@@ -24,7 +24,8 @@ const tempFile = (): string => {
 async function memoryPair(): Promise<[Client, Client]> {
   const hub = createMemoryHub();
   const clock = manualClock(T0);
-  const mk = (): Client => createClient({ transport: createMemoryTransport(hub), user: USER, clock, sequencing: 'race' });
+  const mk = (): Client =>
+    createClient({ transport: createMemoryTransport(hub), user: USER, clock, sequencing: 'race' });
   const a = mk();
   const b = mk();
   await a.start();
@@ -38,14 +39,23 @@ describe('client over a shared log', () => {
     await a.execute('CreateUser', [USER, 'Alice'], { user: 'admin@local.host' });
     await a.execute('CreateBacklog', ['b1', 'Race']);
     const write = (c: Client, tag: string) =>
-      Promise.all(Array.from({ length: 500 }, (_, i) => c.execute('CreateWorkitem', [`${tag}-${i}`, 'b1', `${tag} ${i}`])));
+      Promise.all(
+        Array.from({ length: 500 }, (_, i) => c.execute('CreateWorkitem', [`${tag}-${i}`, 'b1', `${tag} ${i}`])),
+      );
     await Promise.all([write(a, 'A'), write(b, 'B')]);
     await new Promise((r) => setTimeout(r, 10));
-    const items = (c: Client) => c.state.tenant.users.get(USER)!.backlogs.get('b1')!.workitems.values().map((w) => w.uid);
+    const items = (c: Client) =>
+      c.state.tenant.users
+        .get(USER)!
+        .backlogs.get('b1')!
+        .workitems.values()
+        .map((w) => w.uid);
     expect(items(a)).toEqual(items(b));
     expect(new Set(items(a)).size).toBe(1000);
     expect(a.state.lastSeq).toBe(1002);
-    expect(JSON.stringify(canonicalState(a.state, 'strict', T0))).toBe(JSON.stringify(canonicalState(b.state, 'strict', T0)));
+    expect(JSON.stringify(canonicalState(a.state, 'strict', T0))).toBe(
+      JSON.stringify(canonicalState(b.state, 'strict', T0)),
+    );
     await a.close();
     await b.close();
   });
@@ -65,7 +75,10 @@ describe('client over a shared log', () => {
     await a.execute('CreateUser', [USER, 'Alice'], { user: 'admin@local.host' });
     await a.execute('CreateBacklog', ['b1', 'B']);
     await new Promise((r) => setTimeout(r, 5));
-    const [r1, r2] = await Promise.allSettled([a.execute('DeleteBacklog', ['b1', '']), b.execute('RenameBacklog', ['b1', 'x'])]);
+    const [r1, r2] = await Promise.allSettled([
+      a.execute('DeleteBacklog', ['b1', '']),
+      b.execute('RenameBacklog', ['b1', 'x']),
+    ]);
     expect(r1.status).toBe('fulfilled');
     expect(r2).toMatchObject({ status: 'rejected', reason: { code: 'FK_NOT_FOUND' } });
     await a.close();
@@ -78,7 +91,9 @@ describe('client over a shared log', () => {
     const c = createClient({ transport: t, user: USER });
     await c.start();
     await t.close();
-    await expect(c.execute('CreateUser', [USER, 'A'], { user: 'admin@local.host' })).rejects.toMatchObject({ code: 'FK_READ_ONLY' });
+    await expect(c.execute('CreateUser', [USER, 'A'], { user: 'admin@local.host' })).rejects.toMatchObject({
+      code: 'FK_READ_ONLY',
+    });
   });
 
   it('encrypts what it publishes and reads it back; the backend never sees the plaintext', async () => {
@@ -127,7 +142,11 @@ describe('client over a Flowkeeper file', () => {
       '1, 2026-06-10 08:00:00+00:00, admin@local.host: CreateUser("alice@example.org", "Alice")\n' +
         '2, 2026-06-10 08:01:00+00:00, alice@example.org: CreateBacklog("b1", "Mine")\n',
     );
-    const c = createClient({ transport: createFileTransport({ path, pollMs: 60_000 }), user: USER, sequencing: 'strict' });
+    const c = createClient({
+      transport: createFileTransport({ path, pollMs: 60_000 }),
+      user: USER,
+      sequencing: 'strict',
+    });
     await c.start();
     appendFileSync(path, '3, 2026-06-10 08:05:00+00:00, alice@example.org: CreateBacklog("b2", "Desktop")\n');
     const r = await c.execute('RenameBacklog', ['b1', 'Renamed by fk']);
@@ -145,7 +164,12 @@ describe('client over a Flowkeeper file', () => {
       '3, 2026-06-10 08:01:00+00:00, alice@example.org: CreateBacklog("b1", "Gap")\n';
     writeFileSync(path, broken);
     const told: unknown[] = [];
-    const c = createClient({ transport: createFileTransport({ path }), user: USER, sequencing: 'strict', onHistoryError: (e) => told.push(e) });
+    const c = createClient({
+      transport: createFileTransport({ path }),
+      user: USER,
+      sequencing: 'strict',
+      onHistoryError: (e) => told.push(e),
+    });
     await c.start();
     expect(c.historyError).toMatchObject({ code: 'FK_SEQUENCE_CONFLICT', lineNumber: 2, seq: 3 });
     expect(told).toEqual([c.historyError]);

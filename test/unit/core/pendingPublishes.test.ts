@@ -10,7 +10,11 @@ describe('pending publishes (both broker transports)', () => {
   it('keeps unconfirmed publishes in publish order until each is settled once, and says when it is busy', async () => {
     const c = clock();
     const events: string[] = [];
-    const pending = new PendingPublishes({ now: c.now, onBusy: () => events.push('busy'), onIdle: () => events.push('idle') });
+    const pending = new PendingPublishes({
+      now: c.now,
+      onBusy: () => events.push('busy'),
+      onIdle: () => events.push('idle'),
+    });
     const a = pending.add('a', { id: 'a', seq: 1 }, undefined);
     const b = pending.add('b', { id: 'b', seq: 2 }, undefined);
     expect(pending.values().map((p) => p.line)).toEqual(['a', 'b']);

@@ -78,7 +78,8 @@ describe('the file follower', () => {
     readAll(f);
     renameSync(file, `${file}-backup-1`);
     writeFileSync(file, `${lines.join('\n')}\n${desktopLine(5, T, USER, 'RenameBacklog', ['b1', 'x'])}\n`);
-    const diverged = (m: RegExp) => expect.objectContaining({ code: 'FK_HISTORY_DIVERGED', message: expect.stringMatching(m) });
+    const diverged = (m: RegExp) =>
+      expect.objectContaining({ code: 'FK_HISTORY_DIVERGED', message: expect.stringMatching(m) });
     expect(() => readAll(f)).toThrow(diverged(/replaced by another file/));
 
     const g = follow();
@@ -90,14 +91,24 @@ describe('the file follower', () => {
 });
 
 describe('the matcher', () => {
-  const rec = (seq: number, name: StrategyRecord['name'] = 'CreateBacklog', params: string[] = [`b${seq}`, 'x']): StrategyRecord => ({
+  const rec = (
+    seq: number,
+    name: StrategyRecord['name'] = 'CreateBacklog',
+    params: string[] = [`b${seq}`, 'x'],
+  ): StrategyRecord => ({
     seq,
     when: 1_000_000 * seq,
     user: USER,
     name,
     params,
   });
-  const fileRec = (ordinal: number, r: StrategyRecord): FileRecord => ({ ordinal, record: r, plain: '', line: ordinal, end: ordinal * 10 });
+  const fileRec = (ordinal: number, r: StrategyRecord): FileRecord => ({
+    ordinal,
+    record: r,
+    plain: '',
+    line: ordinal,
+    end: ordinal * 10,
+  });
   const where = { file: 'f.txt', broker: 'amqp://h/' };
 
   it('pairs the two histories place by place, in whichever order their records come', () => {
@@ -120,7 +131,9 @@ describe('the matcher', () => {
     m.fileRead(fileRec(1, rec(1)));
     m.brokerApplied(rec(1, 'CreateBacklog', ['b1', 'other name']));
     expect(m.error?.code).toBe('FK_HISTORY_DIVERGED');
-    expect(m.error?.message).toMatch(/record 1 of the file \(line 1: seq 1, CreateBacklog\) is not record 1 of the broker history/);
+    expect(m.error?.message).toMatch(
+      /record 1 of the file \(line 1: seq 1, CreateBacklog\) is not record 1 of the broker history/,
+    );
     expect(m.matched).toBe(0);
   });
 
@@ -154,7 +167,10 @@ describe('the position store', () => {
 
     writeFileSync(file, `${lines[0]}\n${desktopLine(2, T, USER, 'CreateBacklog', ['b9', 'Other'])}\n`);
     const c = openPositionStore(key);
-    const rewritten = { code: 'FK_HISTORY_DIVERGED', message: expect.stringMatching(/was rewritten since 2 of its records were copied/) };
+    const rewritten = {
+      code: 'FK_HISTORY_DIVERGED',
+      message: expect.stringMatching(/was rewritten since 2 of its records were copied/),
+    };
     expect(() => c.verify()).toThrow(expect.objectContaining(rewritten));
     c.close();
   });

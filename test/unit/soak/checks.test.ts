@@ -22,7 +22,10 @@ function history(...rs: Array<[number, StrategyName, ...string[]]>): StrategyRec
     { seq: 1, when: T0, user: ADMIN_USER, name: 'CreateUser', params: [USER, 'soak'] },
     { seq: 2, when: T0, user: USER, name: 'CreateBacklog', params: ['seed', 'Seed'] },
   ];
-  return [...head, ...rs.map(([at, name, ...params], i) => ({ seq: i + 3, when: T0 + at * S, user: USER, name, params }))];
+  return [
+    ...head,
+    ...rs.map(([at, name, ...params], i) => ({ seq: i + 3, when: T0 + at * S, user: USER, name, params })),
+  ];
 }
 
 const OK: Outcome = { code: 0, killed: false, hung: false, error: '' };
@@ -52,19 +55,31 @@ describe('soak: the history proof', () => {
   });
 
   it('an acknowledged action missing from the history is lost; a failed one may be absent or present once', () => {
-    const r = checkHistory(voided, [
-      ...voidedActions,
-      act({ kind: 'backlog', uid: 'b9', name: 'Gone' }),
-      act({ kind: 'backlog', uid: 'b8', name: 'Failed' }, CUT),
-    ], 2);
+    const r = checkHistory(
+      voided,
+      [
+        ...voidedActions,
+        act({ kind: 'backlog', uid: 'b9', name: 'Gone' }),
+        act({ kind: 'backlog', uid: 'b8', name: 'Failed' }, CUT),
+      ],
+      2,
+    );
     expect(r.total).toMatchObject({ lost: 1, duplicated: 0 });
     expect(r.problems).toEqual(['lost (exit 0, absent): lane 1: fk backlog create Gone --id b9']);
-    const present = checkHistory(history([0, 'CreateBacklog', 'b8', 'Failed']), [act({ kind: 'backlog', uid: 'b8', name: 'Failed' }, CUT)], 2);
+    const present = checkHistory(
+      history([0, 'CreateBacklog', 'b8', 'Failed']),
+      [act({ kind: 'backlog', uid: 'b8', name: 'Failed' }, CUT)],
+      2,
+    );
     expect(present.total).toMatchObject({ present: 1, failedPresent: 1, lost: 0, duplicated: 0 });
   });
 
   it('a record found twice is a duplicate, whether its command exited 0 or not', () => {
-    const twice = history([0, 'CreateWorkitem', 'w1', 'seed', 'Item'], [0, 'AddPomodoro', 'w1', '1', 'normal'], [0, 'AddPomodoro', 'w1', '1', 'normal']);
+    const twice = history(
+      [0, 'CreateWorkitem', 'w1', 'seed', 'Item'],
+      [0, 'AddPomodoro', 'w1', '1', 'normal'],
+      [0, 'AddPomodoro', 'w1', '1', 'normal'],
+    );
     const ok = checkHistory(twice, [voidedActions[0] as Action], 2);
     const failed = checkHistory(twice, [act({ kind: 'workitem', uid: 'w1', backlog: 'seed', name: 'Item' }, CUT)], 2);
     expect([ok.total.duplicated, failed.total.duplicated, ok.total.lost]).toEqual([1, 1, 0]);
@@ -73,17 +88,25 @@ describe('soak: the history proof', () => {
   it('a void whose StopTimer is not there is lost; records nobody asked for are unexplained', () => {
     const r = checkHistory(voided.slice(0, -1), voidedActions, 2);
     expect(r.problems).toEqual(['lost (exit 0, incomplete): lane 1: fk void --reason v1']);
-    const extra = checkHistory([...voided, { ...voided[2], seq: 8, params: ['w9', 'seed', 'Who?'] } as StrategyRecord], voidedActions, 2);
+    const extra = checkHistory(
+      [...voided, { ...voided[2], seq: 8, params: ['w9', 'seed', 'Who?'] } as StrategyRecord],
+      voidedActions,
+      2,
+    );
     expect(extra.unexplained).toBe(1);
   });
 
   it('a command that hung or exited 1 is reported, one killed on purpose is not', () => {
-    const r = checkHistory(voided, [
-      ...voidedActions,
-      act({ kind: 'backlog', uid: 'x1', name: 'X' }, { ...CUT, code: 1 }),
-      act({ kind: 'backlog', uid: 'x2', name: 'Y' }, { ...CUT, code: null, hung: true }),
-      act({ kind: 'backlog', uid: 'x3', name: 'Z' }, { ...CUT, code: null, killed: true }),
-    ], 2);
+    const r = checkHistory(
+      voided,
+      [
+        ...voidedActions,
+        act({ kind: 'backlog', uid: 'x1', name: 'X' }, { ...CUT, code: 1 }),
+        act({ kind: 'backlog', uid: 'x2', name: 'Y' }, { ...CUT, code: null, hung: true }),
+        act({ kind: 'backlog', uid: 'x3', name: 'Z' }, { ...CUT, code: null, killed: true }),
+      ],
+      2,
+    );
     expect(r.unexpectedEnds).toBe(2);
   });
 });
@@ -125,7 +148,10 @@ describe('soak: the notification proof', () => {
   it('a wrong seq or phase, a missing happening, a retraction of what happened, and a conflict are all caught', () => {
     const model = modelOf(voided);
     expect(checkNotifications(model, voided, [toldVoid[0] as FkEvent, toldVoid[1] as FkEvent]).missing).toHaveLength(1);
-    const badPhase = checkNotifications(model, voided, [...toldVoid.slice(0, 2), event('pomodoro.voided', 3, { seq: 7, phase: 'rest' })]);
+    const badPhase = checkNotifications(model, voided, [
+      ...toldVoid.slice(0, 2),
+      event('pomodoro.voided', 3, { seq: 7, phase: 'rest' }),
+    ]);
     expect(badPhase.mismatches).toHaveLength(1);
     const badSeq = checkNotifications(model, voided, [event('work.started', 1, { seq: 4 }), ...toldVoid.slice(1)]);
     expect(badSeq.mismatches).toHaveLength(1);
@@ -142,10 +168,16 @@ describe('soak: the notification proof', () => {
       event('pomodoro.voided', 6, { seq: 6, phase: 'rest', retracts: [finished.id] }),
     ]);
     expect(retractsTruth.mismatches).toEqual([
-      `${USER}/w1/Pomodoro 1/pomodoro.voided@${formatInstant(T0 + 6 * S)} retracts ${finished.id}, which the final history says happened`,
+      `${USER}/w1/Pomodoro 1/pomodoro.voided@${formatInstant(T0 + 6 * S)} retracts ${finished.id}, which the ` +
+        `final history says happened`,
       `${USER}/w1/Pomodoro 1/pomodoro.voided@${formatInstant(T0 + 6 * S)}: the final history has no such happening`,
     ]);
-    const conflict: FkEvent = { ...event('daemon.conflict', 9), workitem: null, pomodoro: null, detail: { code: 'FK_SEQUENCE_CONFLICT' } };
+    const conflict: FkEvent = {
+      ...event('daemon.conflict', 9),
+      workitem: null,
+      pomodoro: null,
+      detail: { code: 'FK_SEQUENCE_CONFLICT' },
+    };
     expect(checkNotifications(model, voided, [...toldVoid, conflict]).mismatches).toHaveLength(1);
   });
 });

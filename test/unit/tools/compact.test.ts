@@ -22,7 +22,9 @@ function recordsOf(lines: readonly string[], cipher?: ReturnType<typeof createFe
 
 function fixture(name: string): StrategyRecord[] {
   const lines = splitLines(readFileSync(join(ORACLE, `${name}.txt`), 'utf8'));
-  const cipher = lines.some((l) => l.startsWith('+')) ? createFernetCipher(deriveFernetKey('correct horse battery staple')) : undefined;
+  const cipher = lines.some((l) => l.startsWith('+'))
+    ? createFernetCipher(deriveFernetKey('correct horse battery staple'))
+    : undefined;
   return recordsOf(lines, cipher);
 }
 
@@ -59,7 +61,10 @@ describe('compactHistory', () => {
 
   it("gives the oracle's own final state for fixture-random (all but last_seq)", () => {
     const { records } = compactHistory(fixture('fixture-random'), { now: NOW });
-    const expected = JSON.parse(readFileSync(join(ORACLE, 'fixture-random.expected.json'), 'utf8')) as Record<string, unknown>;
+    const expected = JSON.parse(readFileSync(join(ORACLE, 'fixture-random.expected.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     delete expected.last_seq;
     expect(JSON.parse(JSON.stringify(stateOf(records)))).toEqual(expected);
   });
@@ -73,7 +78,14 @@ describe('compactHistory', () => {
   it('removes the churn of a generated history: same state, a third shorter', () => {
     const input = recordsOf(addChurn(generateHistory(3000)));
     const r = expectSameStateAndShorter(input, Math.floor(input.length / 3));
-    for (const rule of ['deleted-backlog', 'deleted-workitem', 'intermediate-rename', 'pomodoro-add-remove', 'complete-restore', 'category-add-remove'] as const) {
+    for (const rule of [
+      'deleted-backlog',
+      'deleted-workitem',
+      'intermediate-rename',
+      'pomodoro-add-remove',
+      'complete-restore',
+      'category-add-remove',
+    ] as const) {
       expect(r.rules[rule].removed).toBeGreaterThan(0);
     }
   });
@@ -189,7 +201,12 @@ describe('compaction rules', () => {
       [7, 'AddPomodoro', 'w', '1'],
     );
     const r = compactHistory(input, { now: NOW });
-    expect(names(r.records)).toEqual(['CreateUser(u@x.io,U)', 'CreateBacklog(b,Day)', 'CreateWorkitem(w,b,Work)', 'AddPomodoro(w,1)']);
+    expect(names(r.records)).toEqual([
+      'CreateUser(u@x.io,U)',
+      'CreateBacklog(b,Day)',
+      'CreateWorkitem(w,b,Work)',
+      'AddPomodoro(w,1)',
+    ]);
   });
 
   it('keeps the pair when the restore was the last touch of the workitem (a same-name rename stamps nothing)', () => {
@@ -225,11 +242,21 @@ describe('compaction rules', () => {
       [9, 'AddPomodoro', 'w2', '1'],
     );
     const r = compactHistory(input, { now: NOW });
-    expect(names(r.records)).toEqual(['CreateUser(u@x.io,U)', 'CreateBacklog(b,Day)', 'CreateWorkitem(w1,b,One)', 'CreateWorkitem(w2,b,Two)', 'AddPomodoro(w2,1)']);
+    expect(names(r.records)).toEqual([
+      'CreateUser(u@x.io,U)',
+      'CreateBacklog(b,Day)',
+      'CreateWorkitem(w1,b,One)',
+      'CreateWorkitem(w2,b,Two)',
+      'AddPomodoro(w2,1)',
+    ]);
   });
 
   it('never drops the last record (it decides whose timer is sealed at the end)', () => {
-    const input = history([1, 'CreateBacklog', 'b', 'Day'], [2, 'CreateWorkitem', 'w', 'b', 'W'], [3, 'DeleteWorkitem', 'w', '']);
+    const input = history(
+      [1, 'CreateBacklog', 'b', 'Day'],
+      [2, 'CreateWorkitem', 'w', 'b', 'W'],
+      [3, 'DeleteWorkitem', 'w', ''],
+    );
     const r = compactHistory(input, { now: NOW });
     expect(r.records[r.records.length - 1]?.name).toBe('DeleteWorkitem');
   });
@@ -243,7 +270,9 @@ describe('compaction rules', () => {
 
   it('rejects an invalid history with FK_HISTORY_INVALID naming the record', () => {
     const input = history([1, 'CreateWorkitem', 'w', 'missing-backlog', 'W']);
-    expect(() => compactHistory(input, { now: NOW })).toThrow(expect.objectContaining({ code: 'FK_HISTORY_INVALID', message: expect.stringContaining('record 2') }));
+    expect(() => compactHistory(input, { now: NOW })).toThrow(
+      expect.objectContaining({ code: 'FK_HISTORY_INVALID', message: expect.stringContaining('record 2') }),
+    );
   });
 
   it('reports progress without doing I/O', () => {

@@ -36,13 +36,18 @@ function target(extra: string[] = []): { state: ReplayState; records: StrategyRe
 /** gen-s01 as a source, and a target holding only its user. */
 function gen01(): { lines: string[]; src: SourceRecord[]; empty: ReplayState } {
   const lines = splitLines(readFileSync(join(__dirname, '../../fixtures/oracle/gen-s01.txt'), 'utf8'));
-  const src = lines.map((l, i) => ({ record: (parseLine(l, i + 1) as { record: StrategyRecord }).record, lineNumber: i + 1 }));
+  const src = lines.map((l, i) => ({
+    record: (parseLine(l, i + 1) as { record: StrategyRecord }).record,
+    lineNumber: i + 1,
+  }));
   return { lines, src, empty: replay([lines[0] as string], { now: NOW, sealAtEnd: false }) };
 }
 
 /** The canonical state of the source's first line (its CreateUser) followed by the planned records. */
 function stateAfter(lines: readonly string[], plan: ReturnType<typeof planImport>): unknown {
-  const planned = plan.records.map((r, i) => formatRecord({ seq: i + 2, when: r.when, user: 'user@local.host', name: r.name, params: r.params }));
+  const planned = plan.records.map((r, i) =>
+    formatRecord({ seq: i + 2, when: r.when, user: 'user@local.host', name: r.name, params: r.params }),
+  );
   return canonicalState(replay([lines[0] as string, ...planned], { now: NOW }), 'strict', NOW);
 }
 
@@ -53,7 +58,11 @@ function withoutUids(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
     const uidList = Array.isArray(x) && x.every((y) => typeof y === 'string');
-    const namesUids = k === 'uid' || k === 'uses' || (k === 'workitem' && typeof x === 'string') || ((k === 'workitems' || k === 'categories') && uidList);
+    const namesUids =
+      k === 'uid' ||
+      k === 'uses' ||
+      (k === 'workitem' && typeof x === 'string') ||
+      ((k === 'workitems' || k === 'categories') && uidList);
     if (!namesUids) out[k] = withoutUids(x);
   }
   return out;
@@ -66,8 +75,13 @@ beforeEach(() => {
 });
 
 describe('planImport --replay', () => {
-  it("maps records to the target user with fresh uids and the original timestamps, skipping user records", () => {
-    const src = source('alice@x.io', [1, 'CreateBacklog', 'b', 'Hers'], [2, 'CreateWorkitem', 'w', 'b', 'Read #study'], [3, 'AddPomodoro', 'w', '1']);
+  it('maps records to the target user with fresh uids and the original timestamps, skipping user records', () => {
+    const src = source(
+      'alice@x.io',
+      [1, 'CreateBacklog', 'b', 'Hers'],
+      [2, 'CreateWorkitem', 'w', 'b', 'Read #study'],
+      [3, 'AddPomodoro', 'w', '1'],
+    );
     const plan = planImport(src, target().state, { mode: 'replay', user: ME, newId, now: NOW });
     expect(plan.records.map((r) => [r.sourceLine, r.when, r.name, r.params])).toEqual([
       [2, at(1), 'CreateBacklog', ['new-1', 'Hers']],
@@ -80,7 +94,14 @@ describe('planImport --replay', () => {
   });
 
   it('lets a pomodoro that ran in the past ring and finish at its planned time (no re-run)', () => {
-    const src = source('alice@x.io', [1, 'CreateBacklog', 'b', 'B'], [2, 'CreateWorkitem', 'w', 'b', 'W'], [3, 'AddPomodoro', 'w', '1'], [4, 'StartTimer', 'w', '1500', '300'], [60, 'RenameBacklog', 'b', 'B2']);
+    const src = source(
+      'alice@x.io',
+      [1, 'CreateBacklog', 'b', 'B'],
+      [2, 'CreateWorkitem', 'w', 'b', 'W'],
+      [3, 'AddPomodoro', 'w', '1'],
+      [4, 'StartTimer', 'w', '1500', '300'],
+      [60, 'RenameBacklog', 'b', 'B2'],
+    );
     const plan = planImport(src, target().state, { mode: 'replay', user: ME, newId, now: NOW });
     const me = plan.result.tenant.users.get(ME) as User;
     sealTimer(me, NOW); // what the next action (or the end of a replay) does
@@ -90,7 +111,7 @@ describe('planImport --replay', () => {
     expect(p?.dateCompleted).toBe(at(4) + 1800 * 1_000_000);
   });
 
-  it('translates a reorder by its neighbour, so imported items keep their order after the target\'s own', () => {
+  it("translates a reorder by its neighbour, so imported items keep their order after the target's own", () => {
     const src = source(
       'alice@x.io',
       [1, 'CreateBacklog', 'b1', 'One'],
@@ -98,23 +119,40 @@ describe('planImport --replay', () => {
       [3, 'ReorderBacklog', 'b2', '0'],
     );
     const plan = planImport(src, target().state, { mode: 'replay', user: ME, newId, now: NOW });
-    expect(plan.result.tenant.users.get(ME)?.backlogs.values().map((b) => b.name)).toEqual(['Mine', 'Two', 'One']);
+    expect(
+      plan.result.tenant.users
+        .get(ME)
+        ?.backlogs.values()
+        .map((b) => b.name),
+    ).toEqual(['Mine', 'Two', 'One']);
   });
 
   it("gives the source user's state, up to uids, when imported into a user with nothing", () => {
     const { lines, src, empty } = gen01();
     const plan = planImport(src, empty, { mode: 'replay', user: 'user@local.host', newId, now: NOW });
-    expect(withoutUids(stateAfter(lines, plan))).toEqual(withoutUids(canonicalState(replay(lines, { now: NOW }), 'strict', NOW)));
+    expect(withoutUids(stateAfter(lines, plan))).toEqual(
+      withoutUids(canonicalState(replay(lines, { now: NOW }), 'strict', NOW)),
+    );
   });
 
   it('stops the whole plan at the first record the target rejects, naming the source line', () => {
-    const src = source('alice@x.io', [1, 'CreateBacklog', 'b', 'B'], [2, 'CreateWorkitem', 'w', 'b', 'W'], [3, 'AddPomodoro', 'w', '1'], [4, 'StartTimer', 'w', '1500', '300']);
+    const src = source(
+      'alice@x.io',
+      [1, 'CreateBacklog', 'b', 'B'],
+      [2, 'CreateWorkitem', 'w', 'b', 'W'],
+      [3, 'AddPomodoro', 'w', '1'],
+      [4, 'StartTimer', 'w', '1500', '300'],
+    );
     const busy = target([
       `4, 2026-06-10 09:03:00+00:00, ${ME}: AddPomodoro("o1", "1")`,
       `5, 2026-06-10 09:03:30+00:00, ${ME}: StartTimer("o1", "1500", "300")`,
     ]);
     expect(() => planImport(src, busy.state, { mode: 'replay', user: ME, newId, now: NOW })).toThrow(
-      expect.objectContaining({ code: 'FK_ILLEGAL_STATE', lineNumber: 5, message: expect.stringMatching(/^line 5: cannot import StartTimer/) }),
+      expect.objectContaining({
+        code: 'FK_ILLEGAL_STATE',
+        lineNumber: 5,
+        message: expect.stringMatching(/^line 5: cannot import StartTimer/),
+      }),
     );
   });
 });
@@ -152,7 +190,12 @@ describe('planImport --merge', () => {
 
   it('skips, with the reason, a record the target rejects instead of failing', () => {
     const t = target([`4, 2026-06-02 08:00:00+00:00, ${ME}: CompleteWorkitem("o1", "finished")`]);
-    const src = source('alice@x.io', [1, 'CreateBacklog', 'own', 'Mine'], [2, 'CreateWorkitem', 'o1', 'own', 'Old #work'], [3, 'RenameWorkitem', 'o1', 'Changed']);
+    const src = source(
+      'alice@x.io',
+      [1, 'CreateBacklog', 'own', 'Mine'],
+      [2, 'CreateWorkitem', 'o1', 'own', 'Old #work'],
+      [3, 'RenameWorkitem', 'o1', 'Changed'],
+    );
     const plan = planImport(src, t.state, { mode: 'merge', user: ME, newId, now: NOW });
     expect(plan.records).toEqual([]);
     expect(plan.skipped.map((s) => s.reason)).toEqual([

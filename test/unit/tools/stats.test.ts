@@ -32,9 +32,30 @@ describe('computeStats on a hand-computed history', () => {
   it('counts per day', () => {
     const s = computeStats(tenant, { user: ALICE });
     expect(s.days.map((d) => d.key)).toEqual(['2026-06-14', '2026-06-15']);
-    expect(figures(s.days[0])).toEqual({ pomodoros: 2, focusSeconds: 2700, trackers: 1, trackedSeconds: 1800, interruptions: 1, voided: 1 });
-    expect(figures(s.days[1])).toEqual({ pomodoros: 1, focusSeconds: 1500, trackers: 0, trackedSeconds: 0, interruptions: 1, voided: 1 });
-    expect(figures(s.total)).toEqual({ pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 2, voided: 2 });
+    expect(figures(s.days[0])).toEqual({
+      pomodoros: 2,
+      focusSeconds: 2700,
+      trackers: 1,
+      trackedSeconds: 1800,
+      interruptions: 1,
+      voided: 1,
+    });
+    expect(figures(s.days[1])).toEqual({
+      pomodoros: 1,
+      focusSeconds: 1500,
+      trackers: 0,
+      trackedSeconds: 0,
+      interruptions: 1,
+      voided: 1,
+    });
+    expect(figures(s.total)).toEqual({
+      pomodoros: 3,
+      focusSeconds: 4200,
+      trackers: 1,
+      trackedSeconds: 1800,
+      interruptions: 2,
+      voided: 2,
+    });
   });
 
   it('counts per ISO week (Sunday and Monday fall in different weeks)', () => {
@@ -51,7 +72,9 @@ describe('computeStats on a hand-computed history', () => {
       ['#work', { pomodoros: 3, focusSeconds: 4200, trackers: 1, trackedSeconds: 1800, interruptions: 2, voided: 2 }],
       ['#study', { pomodoros: 1, focusSeconds: 1500, trackers: 1, trackedSeconds: 1800, interruptions: 1, voided: 1 }],
     ]);
-    expect(s.categories.map((c) => [c.key, c.label, c.pomodoros, c.focusSeconds])).toEqual([['#wg_MSW_M', 'I must...', 2, 2700]]);
+    expect(s.categories.map((c) => [c.key, c.label, c.pomodoros, c.focusSeconds])).toEqual([
+      ['#wg_MSW_M', 'I must...', 2, 2700],
+    ]);
   });
 
   it('cuts days in the given UTC offset (the tracker started at 01:52 on Monday in UTC+02:00)', () => {
@@ -64,7 +87,14 @@ describe('computeStats on a hand-computed history', () => {
 
   it('filters by date, inclusive, and fills quiet days with zeros', () => {
     const monday = computeStats(tenant, { user: ALICE, from: '2026-06-15' });
-    expect(figures(monday.total)).toEqual({ pomodoros: 1, focusSeconds: 1500, trackers: 0, trackedSeconds: 0, interruptions: 1, voided: 1 });
+    expect(figures(monday.total)).toEqual({
+      pomodoros: 1,
+      focusSeconds: 1500,
+      trackers: 0,
+      trackedSeconds: 0,
+      interruptions: 1,
+      voided: 1,
+    });
     const range = computeStats(tenant, { user: ALICE, from: '2026-06-13', to: '2026-06-16' });
     expect(range.days.map((d) => [d.key, d.pomodoros])).toEqual([
       ['2026-06-13', 0],
@@ -75,9 +105,15 @@ describe('computeStats on a hand-computed history', () => {
   });
 
   it('rejects bad dates, offsets and unknown users with FK_INPUT_INVALID', () => {
-    expect(() => computeStats(tenant, { user: ALICE, from: '2026-02-30' })).toThrow(expect.objectContaining({ code: 'FK_INPUT_INVALID' }));
-    expect(() => computeStats(tenant, { user: ALICE, utcOffsetMinutes: 20 * 60 })).toThrow(expect.objectContaining({ code: 'FK_INPUT_INVALID' }));
-    expect(() => computeStats(tenant, { user: 'bob@example.org' })).toThrow(expect.objectContaining({ code: 'FK_INPUT_INVALID' }));
+    expect(() => computeStats(tenant, { user: ALICE, from: '2026-02-30' })).toThrow(
+      expect.objectContaining({ code: 'FK_INPUT_INVALID' }),
+    );
+    expect(() => computeStats(tenant, { user: ALICE, utcOffsetMinutes: 20 * 60 })).toThrow(
+      expect.objectContaining({ code: 'FK_INPUT_INVALID' }),
+    );
+    expect(() => computeStats(tenant, { user: 'bob@example.org' })).toThrow(
+      expect.objectContaining({ code: 'FK_INPUT_INVALID' }),
+    );
   });
 
   it('renders a table and a well-formed SVG bar chart', () => {
@@ -118,9 +154,21 @@ describe('computeStats on the shared fixture-random (spot checks against the ora
   const oracle = join(__dirname, '../../fixtures/oracle');
   const tenant = tenantOf(join(oracle, 'fixture-random.txt'));
   const expected = JSON.parse(readFileSync(join(oracle, 'fixture-random.expected.json'), 'utf8')) as {
-    users: Array<{ identity: string; backlogs: Array<{ workitems: Array<{ name: string; pomodoros: Array<{ type: string; state: string; work_duration: number; interruptions: unknown[] }> }> }> }>;
+    users: Array<{
+      identity: string;
+      backlogs: Array<{
+        workitems: Array<{
+          name: string;
+          pomodoros: Array<{ type: string; state: string; work_duration: number; interruptions: unknown[] }>;
+        }>;
+      }>;
+    }>;
   };
-  const pomodoros = expected.users.filter((u) => u.identity === 'user@local.host').flatMap((u) => u.backlogs.flatMap((b) => b.workitems.flatMap((w) => w.pomodoros.map((p) => ({ ...p, workitem: w.name })))));
+  const pomodoros = expected.users
+    .filter((u) => u.identity === 'user@local.host')
+    .flatMap((u) =>
+      u.backlogs.flatMap((b) => b.workitems.flatMap((w) => w.pomodoros.map((p) => ({ ...p, workitem: w.name })))),
+    );
 
   it('totals match what the oracle state holds', () => {
     const s = computeStats(tenant, { user: 'user@local.host' });

@@ -32,7 +32,9 @@ describe('time zones', () => {
   });
 
   it('names the option of a zone it does not know, and takes TZ when --tz is absent', () => {
-    expect(() => userTimeZone('Mars/Olympus', undefined)).toThrow("option '--tz' must be an IANA time zone like Europe/Paris or UTC, got 'Mars/Olympus'");
+    expect(() => userTimeZone('Mars/Olympus', undefined)).toThrow(
+      "option '--tz' must be an IANA time zone like Europe/Paris or UTC, got 'Mars/Olympus'",
+    );
     expect(userTimeZone(undefined, 'America/New_York').name).toBe('America/New_York');
     expect(userTimeZone(undefined, ':UTC').name).toBe('UTC');
     expect(() => userTimeZone(undefined, 'Nowhere')).toThrow(/environment variable TZ must be/);
@@ -41,7 +43,9 @@ describe('time zones', () => {
 
 describe('fk stats in a time zone', () => {
   const NOW = at('2030-01-01T00:00:00Z');
-  const tenant = replay(splitLines(readFileSync(join(__dirname, '../../fixtures/tools/stats-hand.txt'), 'utf8')), { now: NOW }).tenant;
+  const tenant = replay(splitLines(readFileSync(join(__dirname, '../../fixtures/tools/stats-hand.txt'), 'utf8')), {
+    now: NOW,
+  }).tenant;
 
   it('cuts days in the zone (the tracker started at 01:52 on Monday in Paris summer time)', () => {
     const s = computeStats(tenant, { user: 'alice@example.org', timeZone: timeZone('Europe/Paris') });

@@ -6,7 +6,12 @@ const nodeError = (code: string, message: string): Error => Object.assign(new Er
 
 describe('amqp errors: library texts become fk messages (issue 11.7)', () => {
   it.each([
-    ['ERR_SSL_WRONG_VERSION_NUMBER', '0A00010B:SSL routines:ssl3_get_record:wrong version number', 'tls-not-tls', false],
+    [
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+      '0A00010B:SSL routines:ssl3_get_record:wrong version number',
+      'tls-not-tls',
+      false,
+    ],
     ['SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain', 'tls-untrusted', false],
     ['ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames", 'tls-untrusted', false],
     ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'tlsv13 alert certificate required', 'tls-refused', false],
@@ -36,10 +41,14 @@ describe('amqp errors: library texts become fk messages (issue 11.7)', () => {
   });
 
   it('keeps the documented auth and vhost messages', () => {
-    expect(wrapConnectError(new Error('Handshake terminated by server: 403 (ACCESS-REFUSED)'), 'h:5672/', '/')).toMatchObject({
+    expect(
+      wrapConnectError(new Error('Handshake terminated by server: 403 (ACCESS-REFUSED)'), 'h:5672/', '/'),
+    ).toMatchObject({
       code: 'FK_AUTH_FAILED',
     });
-    expect(wrapConnectError(new Error('Expected ConnectionOpenOk; got <ConnectionClose …>'), 'h:5672/', 'v')).toMatchObject({
+    expect(
+      wrapConnectError(new Error('Expected ConnectionOpenOk; got <ConnectionClose …>'), 'h:5672/', 'v'),
+    ).toMatchObject({
       code: 'FK_ACCESS_DENIED',
     });
   });

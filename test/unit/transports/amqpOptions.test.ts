@@ -56,7 +56,10 @@ describe('normalizeAmqpOptions', () => {
 
   it('defaults the port by protocol and the vhost to /', () => {
     expect(normalizeAmqpOptions({ ...base, url: 'amqp://h' })).toMatchObject({ endpoint: 'h:5672/', vhost: '/' });
-    expect(normalizeAmqpOptions({ ...base, url: 'amqps://h' }).connect).toMatchObject({ protocol: 'amqps', port: 5671 });
+    expect(normalizeAmqpOptions({ ...base, url: 'amqps://h' }).connect).toMatchObject({
+      protocol: 'amqps',
+      port: 5671,
+    });
   });
 
   it('decodes percent-encoded credentials and vhost, and keeps the vhost encoded for amqplib', () => {
@@ -82,8 +85,14 @@ describe('normalizeAmqpOptions', () => {
     [{ url: 'not a url' }, "option 'url' must be an amqp:// or amqps:// URL, got 'not a url'"],
     [{ url: 42 }, "option 'url' must be an amqp:// or amqps:// URL, got '42'"],
     [{ url: 'amqp://h/a/b' }, "option 'url' has vhost 'a/b': percent-encode '/' in a vhost name as %2F"],
-    [{ history: 'a b' }, "option 'history' must be 1-128 letters, digits or '._@+-' starting with a letter or digit, got 'a b'"],
-    [{ history: undefined }, "option 'history' must be 1-128 letters, digits or '._@+-' starting with a letter or digit, got 'undefined'"],
+    [
+      { history: 'a b' },
+      "option 'history' must be 1-128 letters, digits or '._@+-' starting with a letter or digit, got 'a b'",
+    ],
+    [
+      { history: undefined },
+      "option 'history' must be 1-128 letters, digits or '._@+-' starting with a letter or digit, got 'undefined'",
+    ],
     [{ maxAge: '7 days' }, "option 'maxAge' must look like '7D' (a number and one of Y M D h m s), got '7 days'"],
     [{ prefetch: 0 }, "option 'prefetch' must be an integer from 1 to 65535, got '0'"],
     [{ prefetch: 70_000 }, "option 'prefetch' must be an integer from 1 to 65535, got '70000'"],

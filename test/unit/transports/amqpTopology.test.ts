@@ -33,13 +33,19 @@ describe('amqp topology', () => {
     expect(re.test('fk.history.alice')).toBe(false);
   });
 
-  it.each(['alice', 'a', 'Alice_01', 'bob@example.com', 'x.y-z+w', 'a'.repeat(128)])('accepts history name %p', (name) => {
-    expect(isValidHistoryName(name)).toBe(true);
-  });
+  it.each(['alice', 'a', 'Alice_01', 'bob@example.com', 'x.y-z+w', 'a'.repeat(128)])(
+    'accepts history name %p',
+    (name) => {
+      expect(isValidHistoryName(name)).toBe(true);
+    },
+  );
 
-  it.each(['', '.alice', '-a', 'al ice', 'a/b', 'a*', 'ä', 'a'.repeat(129), 'a\nb'])('rejects history name %p', (name) => {
-    expect(isValidHistoryName(name)).toBe(false);
-  });
+  it.each(['', '.alice', '-a', 'al ice', 'a/b', 'a*', 'ä', 'a'.repeat(129), 'a\nb'])(
+    'rejects history name %p',
+    (name) => {
+      expect(isValidHistoryName(name)).toBe(false);
+    },
+  );
 
   it('escapes every regex metacharacter', () => {
     const nasty = '.*+?^${}()|[]\\';

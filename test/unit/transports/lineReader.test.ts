@@ -21,7 +21,18 @@ describe('readLines (chunked, universal newlines)', () => {
     return out;
   };
 
-  const texts = ['', 'a', 'a\n', 'a\nb', 'a\r\nb\r\n', 'a\rb\r', '\n\n\r\r\n', 'héllo wörld\r\nżółw\n', 'x\r', '1, 2: A("\\"")\r\n\n#c\rz'];
+  const texts = [
+    '',
+    'a',
+    'a\n',
+    'a\nb',
+    'a\r\nb\r\n',
+    'a\rb\r',
+    '\n\n\r\r\n',
+    'héllo wörld\r\nżółw\n',
+    'x\r',
+    '1, 2: A("\\"")\r\n\n#c\rz',
+  ];
 
   it('splits like Python universal newlines at every chunk size, with byte offsets past each line', () => {
     for (const text of texts) {
@@ -32,7 +43,12 @@ describe('readLines (chunked, universal newlines)', () => {
         expect(got.map(([t]) => t)).toEqual(splitLines(text));
         let prev = 0;
         for (const [t, end] of got) {
-          expect(bytes.subarray(prev, end).toString('utf8').replace(/(\r\n|\r|\n)$/, '')).toBe(t);
+          expect(
+            bytes
+              .subarray(prev, end)
+              .toString('utf8')
+              .replace(/(\r\n|\r|\n)$/, ''),
+          ).toBe(t);
           prev = end;
         }
         if (got.length > 0) expect(got[got.length - 1]?.[1]).toBe(bytes.length);

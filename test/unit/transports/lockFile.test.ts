@@ -45,9 +45,13 @@ describe('lock file', () => {
     const path = join(dir, 'x.lock');
     const a = tryLockFile(path);
     const waits: unknown[] = [];
-    const err = await lockFile(path, { timeoutMs: 50, what: 'thing', onWait: (h) => waits.push(h) }).catch((e: unknown) => e);
+    const err = await lockFile(path, { timeoutMs: 50, what: 'thing', onWait: (h) => waits.push(h) }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'FK_TRANSPORT_TIMEOUT', retryable: true });
-    expect((err as Error).message).toMatch(new RegExp(`^thing is locked by pid ${process.pid} \\(.+\\), since \\d{4}-`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^thing is locked by pid ${process.pid} \\(.+\\), since \\d{4}-`),
+    );
     expect(waits).toHaveLength(1);
     a.held?.release();
   });

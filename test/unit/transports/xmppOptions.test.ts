@@ -10,7 +10,12 @@ import {
 } from '../../../src/transports/xmpp/options';
 import type { XmppTransportOptions } from '../../../src/transports/xmpp/options';
 
-const base: XmppTransportOptions = { service: 'xmpp://127.0.0.1:5222', domain: 'localhost', username: 'alice', password: 's3cret' };
+const base: XmppTransportOptions = {
+  service: 'xmpp://127.0.0.1:5222',
+  domain: 'localhost',
+  username: 'alice',
+  password: 's3cret',
+};
 const hex = (): string => 'abcd1234';
 
 function rejection(options: Partial<XmppTransportOptions> & Record<string, unknown>): InputError {
@@ -39,8 +44,12 @@ describe('normalizeXmppOptions', () => {
   });
 
   it('takes the domain from the service when absent, as @xmpp/client does', () => {
-    expect(normalizeXmppOptions({ ...base, domain: undefined, service: 'xmpps://chat.example.org:5223' }, hex).domain).toBe('chat.example.org');
-    expect(normalizeXmppOptions({ ...base, domain: undefined, service: 'wss://example.org/xmpp-websocket' }, hex).domain).toBe('example.org');
+    expect(
+      normalizeXmppOptions({ ...base, domain: undefined, service: 'xmpps://chat.example.org:5223' }, hex).domain,
+    ).toBe('chat.example.org');
+    expect(
+      normalizeXmppOptions({ ...base, domain: undefined, service: 'wss://example.org/xmpp-websocket' }, hex).domain,
+    ).toBe('example.org');
   });
 
   it('generates a distinct resource per transport by default', () => {
@@ -51,8 +60,16 @@ describe('normalizeXmppOptions', () => {
   });
 
   it.each([
-    ['service', 'http://example.org', "option 'service' must be an xmpp://, xmpps://, ws:// or wss:// URL without credentials, got 'http://example.org'"],
-    ['service', 'xmpp://bob:pw@example.org', "option 'service' must be an xmpp://, xmpps://, ws:// or wss:// URL without credentials, got 'xmpp://***@example.org'"],
+    [
+      'service',
+      'http://example.org',
+      "option 'service' must be an xmpp://, xmpps://, ws:// or wss:// URL without credentials, got 'http://example.org'",
+    ],
+    [
+      'service',
+      'xmpp://bob:pw@example.org',
+      "option 'service' must be an xmpp://, xmpps://, ws:// or wss:// URL without credentials, got 'xmpp://***@example.org'",
+    ],
     ['domain', 'a@b', "option 'domain' must be a domain name, got 'a@b'"],
     ['username', 'alice@localhost', "option 'username' must be a JID local part, got 'alice@localhost'"],
     ['username', '', "option 'username' must be a JID local part, got ''"],

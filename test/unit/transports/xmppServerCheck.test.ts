@@ -11,7 +11,11 @@ const SERVER_OK = ['urn:xmpp:carbons:2'];
 /** A server that answers disco#info and MAM prefs from canned data (no network). */
 function server(account: string[], features: string[], prefsDefault = 'always'): XmppConnection {
   const disco = (vars: string[]): Element =>
-    xml('iq', { type: 'result' }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }, ...vars.map((v) => xml('feature', { var: v }))));
+    xml(
+      'iq',
+      { type: 'result' },
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }, ...vars.map((v) => xml('feature', { var: v }))),
+    );
   return {
     ownBare: ME,
     start: async () => undefined,
@@ -19,14 +23,18 @@ function server(account: string[], features: string[], prefsDefault = 'always'):
     drop: () => undefined,
     stop: async () => undefined,
     request: async (iq) => {
-      if (iq.getChild('prefs')) return xml('iq', { type: 'result' }, xml('prefs', { xmlns: 'urn:xmpp:mam:2', default: prefsDefault }));
+      if (iq.getChild('prefs'))
+        return xml('iq', { type: 'result' }, xml('prefs', { xmlns: 'urn:xmpp:mam:2', default: prefsDefault }));
       return disco(iq.attrs.to === ME ? account : features);
     },
   };
 }
 
 async function refusal(conn: XmppConnection): Promise<TransportError> {
-  const err: unknown = await assertServerSupport(conn, 'example.org').then(() => null, (e: unknown) => e);
+  const err: unknown = await assertServerSupport(conn, 'example.org').then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (!(err instanceof TransportError)) throw new Error(`expected a TransportError, got ${String(err)}`);
   return err;
 }
@@ -43,7 +51,11 @@ describe('assertServerSupport', () => {
     ['prefs that archive only the roster', server(ACCOUNT_OK, SERVER_OK, 'roster'), 'mam-prefs', /default 'roster'/],
   ])('refuses a server with %s, not retryable, naming what is missing', async (_what, conn, missing, message) => {
     const err = await refusal(conn);
-    expect(err).toMatchObject({ code: 'FK_TRANSPORT_UNAVAILABLE', retryable: false, details: { account: ME, missing } });
+    expect(err).toMatchObject({
+      code: 'FK_TRANSPORT_UNAVAILABLE',
+      retryable: false,
+      details: { account: ME, missing },
+    });
     expect(err.message).toMatch(message);
     expect(err.message).toContain(`'${ME}'`);
   });

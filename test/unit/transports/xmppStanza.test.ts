@@ -65,14 +65,24 @@ describe('record stanza mapping', () => {
   });
 
   it('rejects a line with an unpaired surrogate with FK_INPUT_INVALID', () => {
-    expect(() => recordMessage(ME, 'a\uD800b', { id: 'r9', seq: 1 })).toThrow(expect.objectContaining({ code: 'FK_INPUT_INVALID' }));
+    expect(() => recordMessage(ME, 'a\uD800b', { id: 'r9', seq: 1 })).toThrow(
+      expect.objectContaining({ code: 'FK_INPUT_INVALID' }),
+    );
   });
 
   it('reads no record from a chat message or a malformed payload', () => {
     expect(readRecord(xml('message', {}, xml('body', {}, 'hi')))).toBeNull();
     expect(readRecord(xml('message', {}, xml('record', { xmlns: 'urn:flowkeeper:record:0' }, 'no id')))).toBeNull();
-    expect(readRecord(xml('message', {}, xml('record', { xmlns: 'urn:flowkeeper:record:0', id: 'x', encoding: 'rot13' }, 'a')))).toBeNull();
-    expect(readRecord(xml('message', {}, xml('record', { xmlns: 'urn:flowkeeper:record:0', id: 'x', encoding: 'base64' }, '!!')))).toBeNull();
+    expect(
+      readRecord(
+        xml('message', {}, xml('record', { xmlns: 'urn:flowkeeper:record:0', id: 'x', encoding: 'rot13' }, 'a')),
+      ),
+    ).toBeNull();
+    expect(
+      readRecord(
+        xml('message', {}, xml('record', { xmlns: 'urn:flowkeeper:record:0', id: 'x', encoding: 'base64' }, '!!')),
+      ),
+    ).toBeNull();
   });
 
   it('reads a missing or malformed seq as null', () => {
@@ -82,7 +92,11 @@ describe('record stanza mapping', () => {
 });
 
 describe('live copies', () => {
-  const inner = xml('message', { from: `${ME}/a`, to: ME, type: 'chat' }, xml('stanza-id', { xmlns: NS_SID, by: ME, id: 'arch-2' }));
+  const inner = xml(
+    'message',
+    { from: `${ME}/a`, to: ME, type: 'chat' },
+    xml('stanza-id', { xmlns: NS_SID, by: ME, id: 'arch-2' }),
+  );
 
   it('accepts a direct copy from one of our resources', () => {
     const direct = xml('message', { from: `${ME}/a`, to: `${ME}/b` });
@@ -90,15 +104,27 @@ describe('live copies', () => {
   });
 
   it('unwraps a carbon from our own bare JID', () => {
-    const carbon = xml('message', { from: ME, to: `${ME}/b` }, xml('received', { xmlns: NS_CARBONS }, xml('forwarded', { xmlns: NS_FORWARD }, inner)));
+    const carbon = xml(
+      'message',
+      { from: ME, to: `${ME}/b` },
+      xml('received', { xmlns: NS_CARBONS }, xml('forwarded', { xmlns: NS_FORWARD }, inner)),
+    );
     expect(ownMessage(carbon, ME)).toBe(inner);
     expect(stanzaIdBy(inner, ME)).toBe('arch-2');
   });
 
   it('ignores carbons or messages from anyone else (XEP-0280 §11)', () => {
-    const forged = xml('message', { from: 'mallory@example.org', to: `${ME}/b` }, xml('received', { xmlns: NS_CARBONS }, xml('forwarded', { xmlns: NS_FORWARD }, inner)));
+    const forged = xml(
+      'message',
+      { from: 'mallory@example.org', to: `${ME}/b` },
+      xml('received', { xmlns: NS_CARBONS }, xml('forwarded', { xmlns: NS_FORWARD }, inner)),
+    );
     expect(ownMessage(forged, ME)).toBeNull();
-    const fromResource = xml('message', { from: `${ME}/x`, to: `${ME}/b` }, xml('sent', { xmlns: NS_CARBONS }, xml('forwarded', { xmlns: NS_FORWARD }, inner)));
+    const fromResource = xml(
+      'message',
+      { from: `${ME}/x`, to: `${ME}/b` },
+      xml('sent', { xmlns: NS_CARBONS }, xml('forwarded', { xmlns: NS_FORWARD }, inner)),
+    );
     expect(ownMessage(fromResource, ME)).toBeNull();
     expect(stanzaIdBy(inner, 'bob@example.org')).toBeNull();
   });
@@ -125,7 +151,11 @@ describe('archive queries', () => {
 
   it('parses a result of its own query only', () => {
     const rec = recordMessage(ME, 'l', { id: 'r1', seq: 1 });
-    const result = xml('message', { to: `${ME}/a` }, xml('result', { xmlns: NS_MAM, queryid: 'q1', id: 'arch-1' }, xml('forwarded', { xmlns: NS_FORWARD }, rec)));
+    const result = xml(
+      'message',
+      { to: `${ME}/a` },
+      xml('result', { xmlns: NS_MAM, queryid: 'q1', id: 'arch-1' }, xml('forwarded', { xmlns: NS_FORWARD }, rec)),
+    );
     expect(parseMamResult(result, 'q1')).toEqual({ archiveId: 'arch-1', record: { line: 'l', id: 'r1', seq: 1 } });
     expect(parseMamResult(result, 'q2')).toBeNull();
   });
@@ -140,7 +170,16 @@ describe('archive queries', () => {
 
 describe('server checks', () => {
   it('lists disco#info features', () => {
-    const iq = xml('iq', {}, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }, xml('feature', { var: NS_MAM }), xml('feature', { var: NS_SID })));
+    const iq = xml(
+      'iq',
+      {},
+      xml(
+        'query',
+        { xmlns: 'http://jabber.org/protocol/disco#info' },
+        xml('feature', { var: NS_MAM }),
+        xml('feature', { var: NS_SID }),
+      ),
+    );
     expect(discoFeatures(iq)).toEqual(new Set([NS_MAM, NS_SID]));
   });
 
@@ -166,7 +205,11 @@ describe('server checks', () => {
   });
 
   it('reads the condition of a stanza error', () => {
-    const err = xml('message', { type: 'error' }, xml('error', { type: 'cancel' }, xml('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })));
+    const err = xml(
+      'message',
+      { type: 'error' },
+      xml('error', { type: 'cancel' }, xml('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })),
+    );
     expect(errorCondition(err)).toBe('service-unavailable');
   });
 });
@@ -206,7 +249,18 @@ describe('archive rows to entries', () => {
   });
 
   it('drops a re-sent duplicate and skips rows that are not records', () => {
-    expect(run([row('1', 'a'), row('2', 'a'), row('3', null), row('4', 'b'), row('5', 'b'), row('6', 'a'), row('7', 'a'), row('8', 'c')])).toEqual([
+    expect(
+      run([
+        row('1', 'a'),
+        row('2', 'a'),
+        row('3', null),
+        row('4', 'b'),
+        row('5', 'b'),
+        row('6', 'a'),
+        row('7', 'a'),
+        row('8', 'c'),
+      ]),
+    ).toEqual([
       ['2', 'a'],
       ['5', 'b'],
       ['8', 'c'],
@@ -214,6 +268,11 @@ describe('archive rows to entries', () => {
   });
 
   it('remembers only a bounded window of ids', () => {
-    expect(run([row('1', 'a'), row('2', 'b'), row('3', 'c'), row('4', 'a')], 2).map(([, id]) => id)).toEqual(['a', 'b', 'c', 'a']);
+    expect(run([row('1', 'a'), row('2', 'b'), row('3', 'c'), row('4', 'a')], 2).map(([, id]) => id)).toEqual([
+      'a',
+      'b',
+      'c',
+      'a',
+    ]);
   });
 });

@@ -34,7 +34,8 @@ function deleteCategoryTree(ctx: StrategyContext, user: User, c: Category): void
     if (!w.categories.delete(c.uid)) notFound('category', c.uid, 'KeyError', `category of workitem ${w.uid}`);
   }
   const parent = c.parent;
-  if (!(parent instanceof Category)) fail(`Cannot delete category ${c.uid}`, rootCategory(c.uid), 'KeyError', `'${c.uid}'`);
+  if (!(parent instanceof Category))
+    fail(`Cannot delete category ${c.uid}`, rootCategory(c.uid), 'KeyError', `'${c.uid}'`);
   parent.children.remove(c.uid);
   user.categories.delete(c.uid);
 }

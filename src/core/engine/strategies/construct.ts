@@ -106,7 +106,12 @@ const RULES: Readonly<Record<StrategyName, Rule>> = {
  * Throws `ParseError` (no `seq`) where Flowkeeper's constructor for `name` would raise. For a
  * decrypted line the parameters stay out of the error.
  */
-export function assertConstructible(name: StrategyName, params: readonly string[], lineNumber: number, hide = false): void {
+export function assertConstructible(
+  name: StrategyName,
+  params: readonly string[],
+  lineNumber: number,
+  hide = false,
+): void {
   RULES[name](params, (pythonName, pythonError, message) => {
     const shown = hide ? 'has a parameter it cannot use (an encrypted record: its content is not shown)' : message;
     throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${name} ${shown}`, {

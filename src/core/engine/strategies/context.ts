@@ -1,5 +1,12 @@
 import type { Micros } from '../../clock';
-import { DomainError, type DomainRule, type ErrorDetails, type FkErrorCode, type Refusal, type RefusedEntity } from '../../errors';
+import {
+  DomainError,
+  type DomainRule,
+  type ErrorDetails,
+  type FkErrorCode,
+  type Refusal,
+  type RefusedEntity,
+} from '../../errors';
 import type { StrategyRecord } from '../records';
 import { type Tenant, type User, type Workitem } from '../model';
 import type { PyProblem } from '../time';

@@ -69,10 +69,17 @@ export function removePomodoro(ctx: StrategyContext): void {
 }
 
 /** Adds an interruption to the running pomodoro of workitem `uid` (AddInterruption, also run by other strategies). */
-export function addInterruptionFor(ctx: StrategyContext, user: User, uid: string, reason: string, us: number | null): void {
+export function addInterruptionFor(
+  ctx: StrategyContext,
+  user: User,
+  uid: string,
+  reason: string,
+  us: number | null,
+): void {
   const when = whenOf(ctx);
   const w = findWorkitem(user, uid);
-  const p = w.runningPomodoro() ?? fail(`Workitem "${uid}" is not running`, { rule: 'not-running', entity: 'workitem', uid });
+  const p =
+    w.runningPomodoro() ?? fail(`Workitem "${uid}" is not running`, { rule: 'not-running', entity: 'workitem', uid });
   const duration = us === null ? null : us / 1_000_000;
   p.interruptions.push(new Interruption(ctx.newId(), reason, duration, false, when.t, p, when.zone === null));
   p.itemUpdated(when.t, when.zone === null);
@@ -115,7 +122,8 @@ function startTimerWith(ctx: StrategyContext, work: number, rest: number): void 
   const w = findWorkitem(user, uid);
   if (w.isSealed()) fail(`Cannot start timer because workitem "${uid}" is sealed`, sealed(uid));
   const noneNew = { rule: 'no-planned-pomodoro', entity: 'workitem', uid } as const;
-  const p = w.pomodoros.find((x) => x.state === 'new') ?? fail(`Cannot start timer: no new pomodoro in "${uid}"`, noneNew);
+  const p =
+    w.pomodoros.find((x) => x.state === 'new') ?? fail(`Cannot start timer: no new pomodoro in "${uid}"`, noneNew);
   startPomodoro(user, w, p, work, rest, when, ctx.now);
 }
 

@@ -126,7 +126,8 @@ function sealPomodoro(p: Pomodoro, when: Stamp): void {
 /** The pomodoro ends early and goes back to `new` (Flowkeeper's `Pomodoro.void`). */
 function voidPomodoro(p: Pomodoro, when: Stamp): void {
   if (p.type !== 'normal') fail(`Cannot void pomodoro of type ${p.type}`, transition(p.workitem.uid));
-  if (p.state !== 'work' && p.state !== 'rest') fail(`Cannot void normal pomodoro from ${p.state}`, transition(p.workitem.uid));
+  if (p.state !== 'work' && p.state !== 'rest')
+    fail(`Cannot void normal pomodoro from ${p.state}`, transition(p.workitem.uid));
   p.state = 'new';
   p.stamp(when.t, when.zone === null);
   endInterval(p.workitem, when);
@@ -175,7 +176,11 @@ export function stopTimer(user: User, when: Stamp): void {
   const timer = user.timer;
   const p = timer.pomodoro;
   if (timer.state === 'idle' || p === null) {
-    fail('Cannot stop the timer, because it is not running', { rule: 'timer-idle', entity: 'timer', uid: user.identity });
+    fail('Cannot stop the timer, because it is not running', {
+      rule: 'timer-idle',
+      entity: 'timer',
+      uid: user.identity,
+    });
   }
   if (p.type !== 'normal' && p.type !== 'tracker') {
     fail(`Cannot stop the timer for a pomodoro of type ${p.type}`, transition(p.workitem.uid));

@@ -117,7 +117,11 @@ export function restoreWorkitem(ctx: StrategyContext): void {
   autoSeal(actingUser(ctx), whenOf(ctx));
   const w = findWorkitem(userOf(ctx), param(ctx, 0));
   if (!w.isSealed()) {
-    fail(`Cannot restore a workitem which is not sealed "${w.uid}"`, { rule: 'not-sealed', entity: 'workitem', uid: w.uid });
+    fail(`Cannot restore a workitem which is not sealed "${w.uid}"`, {
+      rule: 'not-sealed',
+      entity: 'workitem',
+      uid: w.uid,
+    });
   }
   w.state = w.intervals.length > 0 ? 'running' : 'new';
   w.dateWorkEnded = null;
@@ -163,8 +167,10 @@ export function updateWorkitemCategories(ctx: StrategyContext): void {
   const removed = resolveCategories(user, param(ctx, 1));
   const assigned = { rule: 'category-assigned', entity: 'workitem', uid: w.uid } as const;
   const unassigned = { rule: 'category-not-assigned', entity: 'workitem', uid: w.uid } as const;
-  for (const uid of added) if (w.categories.has(uid)) fail(`Trying to add duplicate categories to workitem "${w.uid}"`, assigned);
-  for (const uid of removed) if (!w.categories.has(uid)) fail(`Trying to remove missing categories from "${w.uid}"`, unassigned);
+  for (const uid of added)
+    if (w.categories.has(uid)) fail(`Trying to add duplicate categories to workitem "${w.uid}"`, assigned);
+  for (const uid of removed)
+    if (!w.categories.has(uid)) fail(`Trying to remove missing categories from "${w.uid}"`, unassigned);
   const next = new RefSet<Category>();
   for (const [uid, c] of w.categories.entries()) if (!removed.has(uid)) next.add(uid, c);
   for (const [uid, c] of added.entries()) next.add(uid, c);

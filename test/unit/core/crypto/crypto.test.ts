@@ -18,7 +18,9 @@ import { CryptoError, FkError } from '../../../../src/core/errors';
 
 const PASSPHRASE = 'correct horse battery staple';
 const fixture = (name: string): string[] =>
-  readFileSync(join(__dirname, '../../../fixtures', name), 'utf8').replace(/\n$/, '').split('\n');
+  readFileSync(join(__dirname, '../../../fixtures', name), 'utf8')
+    .replace(/\n$/, '')
+    .split('\n');
 const plainLines = fixture('gen-s01.txt');
 const fernetLines = fixture('enc-s01.txt');
 const WORKITEM_NAME = 'Explore automation for #Delta';
@@ -107,7 +109,8 @@ describe('fernet (Flowkeeper-compatible)', () => {
   });
 
   it('is deterministic with a pinned time and IV, and round trips every fixture line', () => {
-    const pinned = (): Cipher => createFernetCipher(key, { now: () => 1_781_287_200, randomBytes: (n) => new Uint8Array(n).fill(7) });
+    const pinned = (): Cipher =>
+      createFernetCipher(key, { now: () => 1_781_287_200, randomBytes: (n) => new Uint8Array(n).fill(7) });
     const a = plainLines.map((l) => pinned().encryptLine(l, bindingOf(l)));
     const b = plainLines.map((l) => pinned().encryptLine(l, bindingOf(l)));
     expect(a).toEqual(b);
@@ -150,7 +153,9 @@ describe('fernet (Flowkeeper-compatible)', () => {
   });
 
   it('refuses a line of another format', () => {
-    expect(caught(() => cipher.decryptLine(plainLines[0]!, { lineNumber: 1 })).message).toBe('line 1: not a fernet record');
+    expect(caught(() => cipher.decryptLine(plainLines[0]!, { lineNumber: 1 })).message).toBe(
+      'line 1: not a fernet record',
+    );
   });
 
   it('rejects bad key material with FK_KEY_INVALID', () => {
@@ -215,7 +220,11 @@ describe('sodium (XChaCha20-Poly1305 envelope)', () => {
     for (const index of [stored.length - 5, stored.length - 60, stored.indexOf(' ', 20) + 3]) {
       expect(caught(() => cipher.decryptLine(flipChar(stored, index))).code).toBe('FK_DECRYPT_FAILED');
     }
-    for (const truncated of [stored.slice(0, -8), stored.slice(0, stored.lastIndexOf(' ') + 20), '!1 3 user@local.host']) {
+    for (const truncated of [
+      stored.slice(0, -8),
+      stored.slice(0, stored.lastIndexOf(' ') + 20),
+      '!1 3 user@local.host',
+    ]) {
       expect(caught(() => cipher.decryptLine(truncated, { lineNumber: 3 })).code).toBe('FK_DECRYPT_FAILED');
     }
   });
@@ -236,18 +245,24 @@ describe('sodium (XChaCha20-Poly1305 envelope)', () => {
   it('refuses to bind a record to a seq or user other than its own', () => {
     const line = plainLines[5]!;
     expect(caught(() => cipher.encryptLine(line, { seq: 99, user: 'user@local.host' })).code).toBe('FK_INPUT_INVALID');
-    expect(caught(() => cipher.encryptLine(line, { seq: 6, user: 'mallory@local.host' })).code).toBe('FK_INPUT_INVALID');
+    expect(caught(() => cipher.encryptLine(line, { seq: 6, user: 'mallory@local.host' })).code).toBe(
+      'FK_INPUT_INVALID',
+    );
   });
 
   it('refuses unknown envelope versions and other formats', () => {
     const line = plainLines[1]!;
     const v2 = cipher.encryptLine(line, bindingOf(line)).replace(/^!1 /, '!2 ');
     expect(caught(() => cipher.decryptLine(v2)).message).toMatch(/unsupported sodium envelope version 2/);
-    expect(caught(() => cipher.decryptLine(fernetLines[0]!, { lineNumber: 1 })).message).toBe('line 1: not a sodium record');
+    expect(caught(() => cipher.decryptLine(fernetLines[0]!, { lineNumber: 1 })).message).toBe(
+      'line 1: not a sodium record',
+    );
   });
 
   it('rejects bad key material with FK_KEY_INVALID', async () => {
-    await expect(createSodiumCipher({ key: new Uint8Array(16), logId })).rejects.toMatchObject({ code: 'FK_KEY_INVALID' });
+    await expect(createSodiumCipher({ key: new Uint8Array(16), logId })).rejects.toMatchObject({
+      code: 'FK_KEY_INVALID',
+    });
     await expect(deriveSodiumKey(PASSPHRASE, new Uint8Array(8))).rejects.toMatchObject({ code: 'FK_KEY_INVALID' });
     await expect(deriveSodiumKey('', salt)).rejects.toMatchObject({ code: 'FK_KEY_INVALID' });
     await expect(createSodiumCipher({ key, logId: 'has space' })).rejects.toMatchObject({ code: 'FK_INPUT_INVALID' });
@@ -270,7 +285,9 @@ describe('fk-sodium header', () => {
     expect(parseSodiumHeader(plainLines[0]!)).toBeNull();
     expect(caught(() => parseSodiumHeader('# fk-sodium v1 log=a1b2', 1)).code).toBe('FK_KEY_INVALID');
     const v9 = formatSodiumHeader({ logId: 'a', salt }).replace('v1', 'v9');
-    expect(caught(() => parseSodiumHeader(v9, 2)).message).toBe("line 2: fk-sodium header has unsupported version 'v9'");
+    expect(caught(() => parseSodiumHeader(v9, 2)).message).toBe(
+      "line 2: fk-sodium header has unsupported version 'v9'",
+    );
   });
 
   it('finds the header; the first one wins when two writers raced to create the log', () => {

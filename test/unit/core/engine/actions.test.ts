@@ -68,7 +68,11 @@ describe('actions: the parameters Flowkeeper writes', () => {
       .then((s) => {
         expect([...wi(s).categories]).toEqual(['c1']);
         expect(wi(s).backlog.uid).toBe('b2');
-        expect(user(s).backlogs.values().map((b) => b.uid)).toEqual(['b2', 'b1']);
+        expect(
+          user(s)
+            .backlogs.values()
+            .map((b) => b.uid),
+        ).toEqual(['b2', 'b1']);
       });
   });
 });
@@ -87,7 +91,9 @@ describe('refusals in data: which rule, which entity, which uid', () => {
     given(...running)
       .when(...step(actions.startTimer({ workitem: 'w1', work: 1500, rest: 300 })))
       .thenRefuses({ rule: 'timer-running', entity: 'timer', uid: USER });
-    given(...planned).when(...step(actions.stopTimer())).thenRefuses({ rule: 'timer-idle', entity: 'timer', uid: USER });
+    given(...planned)
+      .when(...step(actions.stopTimer()))
+      .thenRefuses({ rule: 'timer-idle', entity: 'timer', uid: USER });
     given(...planned)
       .when(...step(actions.addInterruption({ workitem: 'w1', reason: 'phone' })))
       .thenRefuses({ rule: 'not-running', entity: 'workitem', uid: 'w1' });

@@ -33,7 +33,9 @@ describe('checks against the kept copy (checkModel) agree with checks on a fresh
     });
     const hub = createMemoryHub();
     const clock = manualClock(T0);
-    const writers = [0, 1].map(() => createClient({ transport: createMemoryTransport(hub), user: USER, clock, sequencing: 'race' }));
+    const writers = [0, 1].map(() =>
+      createClient({ transport: createMemoryTransport(hub), user: USER, clock, sequencing: 'race' }),
+    );
     await Promise.all(writers.map((w) => w.start()));
     let seed = 11;
     const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -62,10 +64,18 @@ describe('checks against the kept copy (checkModel) agree with checks on a fresh
     expect(verdicts.rejected).toBeGreaterThan(50);
     expect(verdicts.ok).toBeGreaterThan(2500);
     // The log they wrote replays, as a fresh reader sees it, to the state both writers hold.
-    const reader = createClient({ transport: createMemoryTransport(hub), user: USER, clock: manualClock(T0), sequencing: 'strict' });
+    const reader = createClient({
+      transport: createMemoryTransport(hub),
+      user: USER,
+      clock: manualClock(T0),
+      sequencing: 'strict',
+    });
     await reader.start();
     expect(reader.historyError).toBeNull();
-    const fresh = replay(hub.entries.map((e) => e.line), { now: T0, sealAtEnd: false });
+    const fresh = replay(
+      hub.entries.map((e) => e.line),
+      { now: T0, sealAtEnd: false },
+    );
     expect(fresh.lastSeq).toBe(reader.state.lastSeq);
     const canon = (s: Parameters<typeof canonicalState>[0]): string => canonicalJson(canonicalState(s, 'strict', T0));
     expect(canon(reader.state)).toBe(canon(fresh));
@@ -97,7 +107,9 @@ describe('checks against the kept copy (checkModel) agree with checks on a fresh
     await new Promise((r) => setImmediate(r));
     await expect(a.execute('StartTimer', ['w1', '1500', '300'])).rejects.toMatchObject({ code: 'FK_ILLEGAL_STATE' });
     await expect(b.execute('RenameWorkitem', ['w1', 'sealed now'])).rejects.toMatchObject({ code: 'FK_ILLEGAL_STATE' });
-    expect(canonicalJson(canonicalState(a.state, 'strict', T0))).toBe(canonicalJson(canonicalState(b.state, 'strict', T0)));
+    expect(canonicalJson(canonicalState(a.state, 'strict', T0))).toBe(
+      canonicalJson(canonicalState(b.state, 'strict', T0)),
+    );
     await Promise.all([a.close(), b.close()]);
   });
 });

@@ -21,7 +21,10 @@ const BROKEN = [
   `2, ${SECRET}, u@x: CreateBacklog("b1", "x")`, // bad timestamp
 ];
 
-const leaks = (v: unknown): boolean => JSON.stringify(v, (_k, x: unknown) => (x instanceof Error ? { message: x.message, details: (x as { details?: unknown }).details } : x)).includes(SECRET);
+const leaks = (v: unknown): boolean =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x instanceof Error ? { message: x.message, details: (x as { details?: unknown }).details } : x,
+  ).includes(SECRET);
 
 describe('errors about encrypted records never carry their plaintext', () => {
   it.each(BROKEN)('strict replay: %s', (plain) => {
@@ -53,7 +56,13 @@ describe('errors about encrypted records never carry their plaintext', () => {
     await writer.publish(enc(BROKEN[0]!), { id: 'b', seq: 2 });
     let logged = '';
     const sink = new Writable({ write: (c: Buffer, _e, cb) => ((logged += c.toString()), cb()) });
-    const client = createClient({ transport: createMemoryTransport(hub), user: 'u@x', cipher, sequencing: 'strict', logger: jsonLogger(sink) });
+    const client = createClient({
+      transport: createMemoryTransport(hub),
+      user: 'u@x',
+      cipher,
+      sequencing: 'strict',
+      logger: jsonLogger(sink),
+    });
     await client.start();
     expect(client.historyError).toMatchObject({ lineNumber: 2 });
     expect(leaks(client.historyError)).toBe(false);
@@ -68,7 +77,9 @@ describe('errors about encrypted records never carry their plaintext', () => {
 function jsonLogger(out: Writable, bindings: Record<string, unknown> = {}): Logger {
   const write = (level: string) => (obj: unknown, msg?: string) => {
     const o = typeof obj === 'string' ? { msg: obj } : { ...(obj as object), msg };
-    out.write(`${JSON.stringify({ level, ...bindings, ...o }, (_k, x: unknown) => (x instanceof Error ? { message: x.message, details: (x as { details?: unknown }).details } : x))}\n`);
+    const errorFields = (_k: string, x: unknown): unknown =>
+      x instanceof Error ? { message: x.message, details: (x as { details?: unknown }).details } : x;
+    out.write(`${JSON.stringify({ level, ...bindings, ...o }, errorFields)}\n`);
   };
   return {
     trace: write('trace'),

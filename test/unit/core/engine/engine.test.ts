@@ -1,8 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from '../../../../src/core/client';
 import { manualClock } from '../../../../src/core/clock';
-import { createFernetCipher, createSodiumCipher, deriveFernetKey, formatSodiumHeader, type Cipher } from '../../../../src/core/crypto';
-import { applyLine, createHistoryState, settleKey, type EngineOptions, type HistoryState } from '../../../../src/core/engine/engine';
+import {
+  createFernetCipher,
+  createSodiumCipher,
+  deriveFernetKey,
+  formatSodiumHeader,
+  type Cipher,
+} from '../../../../src/core/crypto';
+import {
+  applyLine,
+  createHistoryState,
+  settleKey,
+  type EngineOptions,
+  type HistoryState,
+} from '../../../../src/core/engine/engine';
 import { replay } from '../../../../src/core/engine/replay';
 import type { StrategyName } from '../../../../src/core/engine/records';
 import { formatRecord } from '../../../../src/core/engine/serializer';
@@ -52,7 +64,9 @@ describe('record engine: policies', () => {
   });
 
   it('lenient: skips and lists the failing line, notes the sequence problem, carries on', () => {
-    const s = feed([...BASE, ...lines([5, 'StartTimer', 'nope', '1500', '300'], [6, 'CreateBacklog', 'b3', 'After'])], { policy: 'lenient' });
+    const s = feed([...BASE, ...lines([5, 'StartTimer', 'nope', '1500', '300'], [6, 'CreateBacklog', 'b3', 'After'])], {
+      policy: 'lenient',
+    });
     expect(s.error).toBeNull();
     expect(s.skipped).toMatchObject([{ lineNumber: 5, reason: 'failed', error: { code: 'FK_NOT_FOUND' } }]);
     expect(s.tenant.users.get(USER)?.backlogs.has('b3')).toBe(true);
@@ -60,13 +74,25 @@ describe('record engine: policies', () => {
 
   it('race: a taken number lost a race, a failing record is rejected; both ignored, counted, and the next number still fits', () => {
     const s = feed(
-      [...BASE, ...lines([4, 'CreateBacklog', 'late', 'Lost'], [5, 'StartTimer', 'nope', '1500', '300'], [5, 'CreateBacklog', 'b3', 'Won'])],
+      [
+        ...BASE,
+        ...lines(
+          [4, 'CreateBacklog', 'late', 'Lost'],
+          [5, 'StartTimer', 'nope', '1500', '300'],
+          [5, 'CreateBacklog', 'b3', 'Won'],
+        ),
+      ],
       { policy: 'race' },
     );
     expect(s.error).toBeNull();
     expect(s.counts).toMatchObject({ lostRaces: 1, rejected: 1 });
     expect(s.lastSeq).toBe(5);
-    expect(s.tenant.users.get(USER)?.backlogs.values().map((b) => b.uid)).toEqual(['b1', 'b3']);
+    expect(
+      s.tenant.users
+        .get(USER)
+        ?.backlogs.values()
+        .map((b) => b.uid),
+    ).toEqual(['b1', 'b3']);
   });
 
   it('race: a gap still makes the history invalid', () => {
@@ -80,7 +106,11 @@ describe('record engine: one encryption rule for the whole history', () => {
   it('a plaintext record in a Fernet history is an error at that line, in every policy', () => {
     const mixed = [...BASE.map((l, i) => enc(l, i + 1)), ...lines([5, 'CreateBacklog', 'b2', 'Sneaked in'])];
     const strict = feed(mixed, { policy: 'strict', cipher: fernet });
-    expect(strict.error).toMatchObject({ code: 'FK_DECRYPT_FAILED', lineNumber: 5, message: 'line 5: plaintext record in a fernet history' });
+    expect(strict.error).toMatchObject({
+      code: 'FK_DECRYPT_FAILED',
+      lineNumber: 5,
+      message: 'line 5: plaintext record in a fernet history',
+    });
     const lenient = feed(mixed, { policy: 'lenient', cipher: fernet });
     expect(lenient.skipped).toMatchObject([{ lineNumber: 5, error: { code: 'FK_DECRYPT_FAILED' } }]);
     expect(lenient.tenant.users.get(USER)?.backlogs.has('b2')).toBe(false);
@@ -88,7 +118,9 @@ describe('record engine: one encryption rule for the whole history', () => {
 
   it('a Fernet record after a plaintext first record is an error at that line (the first record fixes it)', () => {
     const mixed = [...BASE.slice(0, 2), ...BASE.slice(2).map((l, i) => enc(l, i + 3))];
-    expect(() => replay(mixed, { now: T0, cipher: fernet })).toThrow(expect.objectContaining({ code: 'FK_DECRYPT_FAILED', lineNumber: 3 }) as Error);
+    expect(() => replay(mixed, { now: T0, cipher: fernet })).toThrow(
+      expect.objectContaining({ code: 'FK_DECRYPT_FAILED', lineNumber: 3 }) as Error,
+    );
   });
 
   it("a sync server's plaintext seed (CreateUser by admin, seq 1) fixes nothing: the next record does", () => {
@@ -101,15 +133,26 @@ describe('record engine: one encryption rule for the whole history', () => {
     }
     expect(feed(BASE, { policy: 'strict' })).toMatchObject({ error: null, encryption: 'plain' });
     const thenPlain = [...seeded, ...lines([5, 'CreateBacklog', 'b2', 'Sneaked in'])];
-    expect(feed(thenPlain, { policy: 'strict', cipher: fernet }).error).toMatchObject({ code: 'FK_DECRYPT_FAILED', lineNumber: 5 });
+    expect(feed(thenPlain, { policy: 'strict', cipher: fernet }).error).toMatchObject({
+      code: 'FK_DECRYPT_FAILED',
+      lineNumber: 5,
+    });
     // Only as the first record: a second plaintext CreateUser is an ordinary plaintext record.
-    const late = [...seeded, formatRecord({ seq: 5, when: T0, user: ADMIN, name: 'CreateUser', params: ['bob@example.org', 'Bob'] })];
-    expect(feed(late, { policy: 'strict', cipher: fernet }).error).toMatchObject({ code: 'FK_DECRYPT_FAILED', lineNumber: 5 });
+    const late = [
+      ...seeded,
+      formatRecord({ seq: 5, when: T0, user: ADMIN, name: 'CreateUser', params: ['bob@example.org', 'Bob'] }),
+    ];
+    expect(feed(late, { policy: 'strict', cipher: fernet }).error).toMatchObject({
+      code: 'FK_DECRYPT_FAILED',
+      lineNumber: 5,
+    });
   });
 
   it('an encrypted history without a key is FK_KEY_INVALID for the one-shot replay and the client alike', async () => {
     const stored = BASE.map((l, i) => enc(l, i + 1));
-    expect(() => replay(stored, { now: T0 })).toThrow(expect.objectContaining({ code: 'FK_KEY_INVALID', lineNumber: 1 }) as Error);
+    expect(() => replay(stored, { now: T0 })).toThrow(
+      expect.objectContaining({ code: 'FK_KEY_INVALID', lineNumber: 1 }) as Error,
+    );
     const hub = createMemoryHub();
     const t = createMemoryTransport(hub);
     await t.connect();
@@ -129,12 +172,17 @@ describe('record engine: junk in a sodium history (race)', () => {
     sodium = await createSodiumCipher({ key: new Uint8Array(randomBytes(32)), logId: 'log-1' });
     other = await createSodiumCipher({ key: new Uint8Array(randomBytes(32)), logId: 'log-1' });
   });
-  const seal = (c: Cipher, all: string[]): string[] => all.map((l, i) => c.encryptLine(l, { seq: i + 1, user: i === 0 ? ADMIN : USER }));
+  const seal = (c: Cipher, all: string[]): string[] =>
+    all.map((l, i) => c.encryptLine(l, { seq: i + 1, user: i === 0 ? ADMIN : USER }));
 
   it('skips a record that fails authentication, reports it, and keeps going', () => {
     const good = seal(sodium, BASE);
     const junk = other.encryptLine(lines([5, 'DeleteBacklog', 'b1'])[0] as string, { seq: 5, user: USER });
-    const s = feed([...good, junk, '!1 5 alice@example.org AAAA', '5, not a record at all'], { policy: 'race', cipher: sodium, encryption: 'sodium' });
+    const s = feed([...good, junk, '!1 5 alice@example.org AAAA', '5, not a record at all'], {
+      policy: 'race',
+      cipher: sodium,
+      encryption: 'sodium',
+    });
     expect(settleKey(s)).toBeNull();
     expect(s.counts).toMatchObject({ unauthentic: 3, unreadable: 0 });
     expect(s.skipped.map((k) => [k.lineNumber, k.reason])).toEqual([
@@ -154,7 +202,11 @@ describe('record engine: junk in a sodium history (race)', () => {
   });
 
   it('a header key check that does not match is a wrong passphrase at once, even before any record', () => {
-    const header = formatSodiumHeader({ logId: 'log-1', salt: new Uint8Array(16), check: sodium.keyCheck?.() as string });
+    const header = formatSodiumHeader({
+      logId: 'log-1',
+      salt: new Uint8Array(16),
+      check: sodium.keyCheck?.() as string,
+    });
     expect(feed([header], { policy: 'race', cipher: other, encryption: 'sodium' }).error).toMatchObject({
       code: 'FK_DECRYPT_FAILED',
       lineNumber: 1,
@@ -167,7 +219,10 @@ describe('record engine: junk in a sodium history (race)', () => {
 
   it('a wrong passphrase (nothing authenticates) is not junk: the history is unreadable', () => {
     const s = feed(seal(sodium, BASE), { policy: 'race', cipher: other, encryption: 'sodium' });
-    expect(settleKey(s)).toMatchObject({ code: 'FK_DECRYPT_FAILED', message: expect.stringMatching(/^wrong passphrase: none of the 4 encrypted records/) as string });
+    expect(settleKey(s)).toMatchObject({
+      code: 'FK_DECRYPT_FAILED',
+      message: expect.stringMatching(/^wrong passphrase: none of the 4 encrypted records/) as string,
+    });
   });
 });
 

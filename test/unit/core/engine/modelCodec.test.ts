@@ -29,7 +29,11 @@ function histories(): Array<[string, string[]]> {
       /* a broken or encrypted fixture: no snapshot is ever taken of it */
     }
   }
-  for (const [n, seed] of [[500, 1], [3000, 7]] as const) out.push([`generated ${n}/${seed}`, generateHistory(n, seed)]);
+  for (const [n, seed] of [
+    [500, 1],
+    [3000, 7],
+  ] as const)
+    out.push([`generated ${n}/${seed}`, generateHistory(n, seed)]);
   return out;
 }
 

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalError, canonicalJson, canonicalState, sortKeysDeep, writeCanonicalState } from '../../../../src/core/engine/canonical';
+import {
+  canonicalError,
+  canonicalJson,
+  canonicalState,
+  sortKeysDeep,
+  writeCanonicalState,
+} from '../../../../src/core/engine/canonical';
 import { createFernetCipher, deriveFernetKey } from '../../../../src/core/crypto';
 import { replay, type ReplayMode } from '../../../../src/core/engine/replay';
 import { splitLines } from '../../../../src/core/engine/serializer';
@@ -32,7 +38,9 @@ function run(c: Case, mode: ReplayMode): unknown {
   }
   const lines = splitLines(readFileSync(join(FIX, c.history), 'utf8'));
   try {
-    return JSON.parse(JSON.stringify(canonicalState(replay(lines, { mode, now, ...(cipher ? { cipher } : {}) }), mode, now)));
+    return JSON.parse(
+      JSON.stringify(canonicalState(replay(lines, { mode, now, ...(cipher ? { cipher } : {}) }), mode, now)),
+    );
   } catch (err) {
     return canonicalError(err);
   }
@@ -53,16 +61,23 @@ describe('replay reproduces the state Flowkeeper computes', () => {
 });
 
 describe('sequence rules', () => {
-  const line = (seq: number, i: number) => `${seq}, 2026-06-10 12:00:0${i}+00:00, admin@local.host: CreateUser("u${i}", "U")`;
+  const line = (seq: number, i: number) =>
+    `${seq}, 2026-06-10 12:00:0${i}+00:00, admin@local.host: CreateUser("u${i}", "U")`;
   const now = parseInstant('2030-01-01T00:00:00Z')!;
 
   it('never checks the first sequence and then counts from 1: a file numbered from 5 fails on its second line', () => {
-    expect(() => replay([line(5, 1), line(6, 2)], { now })).toThrow(expect.objectContaining({ code: 'FK_SEQUENCE_CONFLICT', lineNumber: 2, seq: 6 }));
+    expect(() => replay([line(5, 1), line(6, 2)], { now })).toThrow(
+      expect.objectContaining({ code: 'FK_SEQUENCE_CONFLICT', lineNumber: 2, seq: 6 }),
+    );
   });
 
   it('rejects a duplicate and an out-of-order sequence, naming the line', () => {
-    expect(() => replay([line(1, 1), line(2, 2), line(2, 3)], { now })).toThrow(expect.objectContaining({ lineNumber: 3, seq: 2 }));
-    expect(() => replay([line(1, 1), '', '# note', line(3, 4)], { now })).toThrow(expect.objectContaining({ lineNumber: 4, seq: 3 }));
+    expect(() => replay([line(1, 1), line(2, 2), line(2, 3)], { now })).toThrow(
+      expect.objectContaining({ lineNumber: 3, seq: 2 }),
+    );
+    expect(() => replay([line(1, 1), '', '# note', line(3, 4)], { now })).toThrow(
+      expect.objectContaining({ lineNumber: 4, seq: 3 }),
+    );
   });
 
   it('lenient mode applies lines regardless of sequence, like the desktop app, noting where strict mode would stop', () => {
@@ -88,26 +103,33 @@ describe('canonical JSON', () => {
   it('is emitted with keys already sorted, byte-identical to a sorted-keys dump', () => {
     const c = cases.find((x) => x.name === 'fixture-random')!;
     const now = parseInstant('2030-01-01T00:00:00Z')!;
-    const state = canonicalState(replay(splitLines(readFileSync(join(FIX, c.history), 'utf8')), { now, mode: 'lenient' }), 'lenient', now);
+    const state = canonicalState(
+      replay(splitLines(readFileSync(join(FIX, c.history), 'utf8')), { now, mode: 'lenient' }),
+      'lenient',
+      now,
+    );
     expect(canonicalJson(state)).toBe(JSON.stringify(sortKeysDeep(state)));
   });
 });
 
 describe('streamed canonical JSON', () => {
-  it.each(['fixture-random', 'broken-bad-syntax', 'fixture-test-tags'])('writes exactly the canonical JSON of %s in pieces', (name) => {
-    const c = cases.find((x) => x.name === name)!;
-    const now = parseInstant('2030-01-01T00:00:00Z')!;
-    for (const mode of ['strict', 'lenient'] as const) {
-      let state;
-      try {
-        state = replay(splitLines(readFileSync(join(FIX, c.history), 'utf8')), { now, mode });
-      } catch {
-        continue;
+  it.each(['fixture-random', 'broken-bad-syntax', 'fixture-test-tags'])(
+    'writes exactly the canonical JSON of %s in pieces',
+    (name) => {
+      const c = cases.find((x) => x.name === name)!;
+      const now = parseInstant('2030-01-01T00:00:00Z')!;
+      for (const mode of ['strict', 'lenient'] as const) {
+        let state;
+        try {
+          state = replay(splitLines(readFileSync(join(FIX, c.history), 'utf8')), { now, mode });
+        } catch {
+          continue;
+        }
+        const pieces: string[] = [];
+        writeCanonicalState(state, mode, now, (p) => pieces.push(p));
+        expect(pieces.length).toBeGreaterThan(2);
+        expect(pieces.join('')).toBe(canonicalJson(canonicalState(state, mode, now)));
       }
-      const pieces: string[] = [];
-      writeCanonicalState(state, mode, now, (p) => pieces.push(p));
-      expect(pieces.length).toBeGreaterThan(2);
-      expect(pieces.join('')).toBe(canonicalJson(canonicalState(state, mode, now)));
-    }
-  });
+    },
+  );
 });

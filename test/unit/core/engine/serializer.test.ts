@@ -104,7 +104,9 @@ describe('serializer', () => {
 
     it('wants an e-mail-like user whose last label has 2 to 4 characters', () => {
       expect(fails('3, 2026-06-10 12:54:22+00:00, a@b.c: CreateBacklog("b1", "x")').code).toBe('FK_PARSE_FAILED');
-      expect(fails('3, 2026-06-10 12:54:22+00:00, alice@localhost: CreateBacklog("b1", "x")').code).toBe('FK_PARSE_FAILED');
+      expect(fails('3, 2026-06-10 12:54:22+00:00, alice@localhost: CreateBacklog("b1", "x")').code).toBe(
+        'FK_PARSE_FAILED',
+      );
     });
 
     it.each([
@@ -118,8 +120,12 @@ describe('serializer', () => {
     });
 
     it('rejects a T separator or Z, which the line pattern does not allow', () => {
-      expect(fails('3, 2026-06-10T12:54:22+00:00, alice@example.org: CreateBacklog("b1", "x")').code).toBe('FK_PARSE_FAILED');
-      expect(fails('3, 2026-06-10 12:54:22Z, alice@example.org: CreateBacklog("b1", "x")').code).toBe('FK_PARSE_FAILED');
+      expect(fails('3, 2026-06-10T12:54:22+00:00, alice@example.org: CreateBacklog("b1", "x")').code).toBe(
+        'FK_PARSE_FAILED',
+      );
+      expect(fails('3, 2026-06-10 12:54:22Z, alice@example.org: CreateBacklog("b1", "x")').code).toBe(
+        'FK_PARSE_FAILED',
+      );
     });
 
     it('marks a timestamp without offset as naive (zone null)', () => {
@@ -139,25 +145,30 @@ describe('serializer', () => {
     });
 
     it('lets the pattern, not the timestamp, take extra spaces after the first comma', () => {
-      expect(formatInstant(record('3,   2026-06-10 12:54:22+00:00, alice@example.org: CreateBacklog("b1", "x")').when)).toBe(
-        '2026-06-10T12:54:22.000000Z',
-      );
+      expect(
+        formatInstant(record('3,   2026-06-10 12:54:22+00:00, alice@example.org: CreateBacklog("b1", "x")').when),
+      ).toBe('2026-06-10T12:54:22.000000Z');
     });
 
     it('refuses a sequence number beyond 2^53 - 1 and more than 10,000 pomodoros at once, naming the line', () => {
-      expect(fails('9007199254740993, 2026-06-10 12:54:22+00:00, alice@example.org: CreateBacklog("b1", "x")')).toMatchObject({
+      expect(
+        fails('9007199254740993, 2026-06-10 12:54:22+00:00, alice@example.org: CreateBacklog("b1", "x")'),
+      ).toMatchObject({
         code: 'FK_PARSE_FAILED',
         lineNumber: 9,
       });
       expect(fails(L('AddPomodoro("w1", "4294967296")'))).toMatchObject({ code: 'FK_PARSE_FAILED', lineNumber: 9 });
     });
 
-    it('holds timestamps exactly at the edges of Python\'s range, and refuses one it cannot hold to the microsecond', () => {
-      const at = (ts: string): string => formatInstant(record(`3, ${ts}, alice@example.org: CreateBacklog("b1", "x")`).when);
+    it("holds timestamps exactly at the edges of Python's range, and refuses one it cannot hold to the microsecond", () => {
+      const at = (ts: string): string =>
+        formatInstant(record(`3, ${ts}, alice@example.org: CreateBacklog("b1", "x")`).when);
       expect(at('9999-12-31 23:59:59.5+00:00')).toBe('9999-12-31T23:59:59.500000Z');
       expect(at('0001-01-01 00:00:00-01:00')).toBe('0001-01-01T01:00:00.000000Z');
       expect(at('2300-01-01 00:00:00.000002+00:00')).toBe('2300-01-01T00:00:00.000002Z');
-      expect(fails('3, 2300-01-01 00:00:00.000001+00:00, alice@example.org: CreateBacklog("b1", "x")').code).toBe('FK_PARSE_FAILED');
+      expect(fails('3, 2300-01-01 00:00:00.000001+00:00, alice@example.org: CreateBacklog("b1", "x")').code).toBe(
+        'FK_PARSE_FAILED',
+      );
     });
   });
 });

@@ -38,13 +38,19 @@ describe('categories', () => {
     const given = withCategory.line('CreateBacklog', 'b1', 'B').line('CreateCategory', 'c2', '#workitem_groups', 'Two');
     const created = given.line('CreateWorkitem', 'w1', 'b1', 'x', 'c1;c2').state();
     expect([...(userIn(created).workitems.get('w1')?.categories ?? [])].sort()).toEqual(['c1', 'c2']);
-    const updated = given.line('CreateWorkitem', 'w1', 'b1', 'x').line('UpdateWorkitemCategories', 'w1', '', 'c1;c2').state();
+    const updated = given
+      .line('CreateWorkitem', 'w1', 'b1', 'x')
+      .line('UpdateWorkitemCategories', 'w1', '', 'c1;c2')
+      .state();
     expect([...(userIn(updated).workitems.get('w1')?.categories ?? [])].sort()).toEqual(['c1', 'c2']);
     expect([...(userIn(updated).categories.get('c2')?.uses ?? [])]).toEqual(['w1']);
   });
 
   it('creates nothing when a listed category does not exist', () => {
-    const s = withCategory.line('CreateBacklog', 'b1', 'B').line('CreateWorkitem', 'w1', 'b1', 'x', 'c1;nope').state('lenient');
+    const s = withCategory
+      .line('CreateBacklog', 'b1', 'B')
+      .line('CreateWorkitem', 'w1', 'b1', 'x', 'c1;nope')
+      .state('lenient');
     expect(s.skipped.map((x) => x.lineNumber)).toEqual([4]);
     expect(userIn(s).workitems.has('w1')).toBe(false);
   });

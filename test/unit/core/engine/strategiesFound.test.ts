@@ -6,7 +6,10 @@ import { ADMIN, story, us, userIn } from '../../../support/story';
  * (`../shared/oracle/fuzz.py`); each test is the smallest history that showed one.
  */
 describe('rules found by differential runs', () => {
-  const pomodoro = story().line('CreateBacklog', 'b1', 'Today').line('CreateWorkitem', 'w1', 'b1', 'Write').line('AddPomodoro', 'w1', '1', 'normal');
+  const pomodoro = story()
+    .line('CreateBacklog', 'b1', 'Today')
+    .line('CreateWorkitem', 'w1', 'b1', 'Write')
+    .line('AddPomodoro', 'w1', '1', 'normal');
 
   it('fails a stamp with a timestamp without UTC offset (naive), keeping what was done before it', () => {
     const given = story().stamp('2026-06-10 10:01:00').line('CreateBacklog', 'b1', 'Naive');
@@ -55,7 +58,7 @@ describe('rules found by differential runs', () => {
     expect(bob('b2').state().tenant.users.has('bob@example.org')).toBe(false);
   });
 
-  it('deletes, for a workitem of a deleted backlog, an earlier backlog\'s twin instead; the timer it ran keeps running', () => {
+  it("deletes, for a workitem of a deleted backlog, an earlier backlog's twin instead; the timer it ran keeps running", () => {
     const s = story()
       .line('CreateBacklog', 'b1', 'One')
       .line('CreateBacklog', 'b2', 'Two')
@@ -69,15 +72,28 @@ describe('rules found by differential runs', () => {
       .line('StopTimer', '', '')
       .state('lenient');
     expect(s.skipped.map((x) => x.lineNumber)).toEqual([10]);
-    expect(userIn(s).backlogs.values().map((b) => [b.uid, b.workitems.size])).toEqual([['b2', 0]]);
+    expect(
+      userIn(s)
+        .backlogs.values()
+        .map((b) => [b.uid, b.workitems.size]),
+    ).toEqual([['b2', 0]]);
     expect(userIn(s).timer.state).toBe('idle');
   });
 
   it('takes a workitem out of its backlog and adds it nowhere when the target already holds its uid', () => {
-    const s = pomodoro.line('CreateBacklog', 'b2', 'Other').line('CreateWorkitem', 'w1', 'b2', 'Twin').line('MoveWorkitem', 'w1', 'b2').state();
+    const s = pomodoro
+      .line('CreateBacklog', 'b2', 'Other')
+      .line('CreateWorkitem', 'w1', 'b2', 'Twin')
+      .line('MoveWorkitem', 'w1', 'b2')
+      .state();
     const u = userIn(s);
     expect(u.backlogs.get('b1')?.workitems.size).toBe(0);
-    expect(u.backlogs.get('b2')?.workitems.values().map((w) => w.name)).toEqual(['Twin']);
+    expect(
+      u.backlogs
+        .get('b2')
+        ?.workitems.values()
+        .map((w) => w.name),
+    ).toEqual(['Twin']);
   });
 
   it('prints durations as Python does (1e-05) and years below 1000 unpadded', () => {

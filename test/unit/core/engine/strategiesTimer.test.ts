@@ -2,7 +2,10 @@ import { ADMIN, ALICE, story, us, userIn } from '../../../support/story';
 
 /** Pomodoro and timer rules of Flowkeeper (found by differential runs against the reference, issue 10). */
 describe('pomodoros and the timer', () => {
-  const two = story().line('CreateBacklog', 'b1', 'Today').line('CreateWorkitem', 'w1', 'b1', 'Write').line('AddPomodoro', 'w1', '2', 'normal');
+  const two = story()
+    .line('CreateBacklog', 'b1', 'Today')
+    .line('CreateWorkitem', 'w1', 'b1', 'Write')
+    .line('AddPomodoro', 'w1', '2', 'normal');
 
   it('records "Pomodoro voided" (not void, no duration) on VoidPomodoro, then stops the timer: a long break ends finished', () => {
     const s = two.line('StartTimer', 'w1', '1500', '0').at('2026-06-10T10:40:00Z').line('VoidPomodoro', 'w1').state();
@@ -34,7 +37,8 @@ describe('pomodoros and the timer', () => {
   });
 
   it('reads a missing or empty rest as a long break (0) and an empty work time as 0 (never rings)', () => {
-    const rest = (s: ReturnType<typeof two.state>): number | undefined => userIn(s).workitems.get('w1')?.pomodoros[0]?.restDuration;
+    const rest = (s: ReturnType<typeof two.state>): number | undefined =>
+      userIn(s).workitems.get('w1')?.pomodoros[0]?.restDuration;
     expect(rest(two.line('StartTimer', 'w1', '1500').state('strict', '2026-06-10T10:05:00Z'))).toBe(0);
     expect(rest(two.line('StartTimer', 'w1', '1500', '').state('strict', '2026-06-10T10:05:00Z'))).toBe(0);
     const s = two.line('StartTimer', 'w1', '', '300').state();

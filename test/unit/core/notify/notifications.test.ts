@@ -1,5 +1,11 @@
 import { manualClock, type Micros } from '../../../../src/core/clock';
-import { deriveEvents, matchesFilter, snapshotTimer, type DerivedEvent, type FkEvent } from '../../../../src/core/notify/notifications';
+import {
+  deriveEvents,
+  matchesFilter,
+  snapshotTimer,
+  type DerivedEvent,
+  type FkEvent,
+} from '../../../../src/core/notify/notifications';
 import type { StrategyName, StrategyRecord } from '../../../../src/core/engine/records';
 import { createReplayState, executeRecord } from '../../../../src/core/engine/replay';
 import { sealTimer } from '../../../../src/core/engine/strategies/timerTransitions';
@@ -33,8 +39,10 @@ function history() {
   const h = {
     clock,
     /** Applies a record stamped at the clock's current instant. */
-    record: (name: StrategyName, ...params: string[]) => step({ seq: ++seq, when: clock.now(), user: name === 'CreateUser' ? 'admin@local.host' : USER, name, params }),
-    recordAs: (who: string, name: StrategyName, ...params: string[]) => step({ seq: ++seq, when: clock.now(), user: who, name, params }),
+    record: (name: StrategyName, ...params: string[]) =>
+      step({ seq: ++seq, when: clock.now(), user: name === 'CreateUser' ? 'admin@local.host' : USER, name, params }),
+    recordAs: (who: string, name: StrategyName, ...params: string[]) =>
+      step({ seq: ++seq, when: clock.now(), user: who, name, params }),
     /** The daemon wakes up at `t` (absolute) and seals. */
     sealAt: (t: Micros) => {
       clock.set(t);
@@ -90,7 +98,13 @@ describe('event derivation', () => {
     });
     expect(work.seq).toBeUndefined();
     const rest = only(h.sealAt(T0 + 1800 * S));
-    expect(rest).toMatchObject({ type: 'rest.finished', at: '2026-06-10T10:30:00.000000Z', startedAt: '2026-06-10T10:25:00.000000Z', elapsedSeconds: 300, longBreak: false });
+    expect(rest).toMatchObject({
+      type: 'rest.finished',
+      at: '2026-06-10T10:30:00.000000Z',
+      startedAt: '2026-06-10T10:25:00.000000Z',
+      elapsedSeconds: 300,
+      longBreak: false,
+    });
   });
 
   it('stamps transitions found late at their planned instants, both in one step, marked as timer transitions', () => {
@@ -126,7 +140,12 @@ describe('event derivation', () => {
   it('voids a pomodoro stopped during work or during its short rest, with the phase', () => {
     const h = history();
     h.at(T0).record('StartTimer', 'w1', '60', '30');
-    expect(only(h.at(T0 + 10 * S).record('StopTimer', '', ''))).toMatchObject({ type: 'pomodoro.voided', phase: 'work', elapsedSeconds: 10, at: '2026-06-10T10:00:10.000000Z' });
+    expect(only(h.at(T0 + 10 * S).record('StopTimer', '', ''))).toMatchObject({
+      type: 'pomodoro.voided',
+      phase: 'work',
+      elapsedSeconds: 10,
+      at: '2026-06-10T10:00:10.000000Z',
+    });
     h.at(T0 + 100 * S).record('StartTimer', 'w1', '60', '30');
     const es = h.at(T0 + 170 * S).record('StopTimer', '', '');
     expect(types(es)).toEqual(['work.finished', 'pomodoro.voided']);
@@ -138,19 +157,30 @@ describe('event derivation', () => {
     h.at(T0).record('StartTimer', 'w1', '60', '30');
     const es = h.at(T0 + 20 * S).record('CompleteWorkitem', 'w1', 'finished');
     expect(types(es)).toEqual(['pomodoro.voided', 'workitem.completed']);
-    expect(es[1]?.event).toMatchObject({ id: `${USER}/w1/workitem.completed@2026-06-10T10:00:20.000000Z`, state: 'finished', pomodoro: null });
+    expect(es[1]?.event).toMatchObject({
+      id: `${USER}/w1/workitem.completed@2026-06-10T10:00:20.000000Z`,
+      state: 'finished',
+      pomodoro: null,
+    });
   });
 
   it('voids the running pomodoro of a deleted workitem, keeping its name in the event', () => {
     const h = history();
     h.at(T0).record('StartTimer', 'w1', '60', '30');
-    expect(only(h.at(T0 + 5 * S).record('DeleteWorkitem', 'w1', ''))).toMatchObject({ type: 'pomodoro.voided', workitem: { uid: 'w1', name: 'Write report' } });
+    expect(only(h.at(T0 + 5 * S).record('DeleteWorkitem', 'w1', ''))).toMatchObject({
+      type: 'pomodoro.voided',
+      workitem: { uid: 'w1', name: 'Write report' },
+    });
   });
 
   it('reports an interruption with its reason and duration', () => {
     const h = history();
     h.at(T0).record('StartTimer', 'w1', '60', '30');
-    expect(only(h.at(T0 + 5 * S).record('AddInterruption', 'w1', 'Phone', '30'))).toMatchObject({ type: 'interruption.added', reason: 'Phone', durationSeconds: 30 });
+    expect(only(h.at(T0 + 5 * S).record('AddInterruption', 'w1', 'Phone', '30'))).toMatchObject({
+      type: 'interruption.added',
+      reason: 'Phone',
+      durationSeconds: 30,
+    });
   });
 
   it('derives a transition that a record rings early (1 s seal margin) at its planned, future instant', () => {
@@ -166,7 +196,11 @@ describe('event derivation', () => {
     const h = history();
     h.record('CreateWorkitem', 'w2', 'b1', 'Email');
     h.record('AddPomodoro', 'w2', '1', 'tracker');
-    expect(only(h.at(T0 + 20 * S).record('StartTimer', 'w2', ''))).toMatchObject({ type: 'work.started', pomodoroType: 'tracker', endsAt: null });
+    expect(only(h.at(T0 + 20 * S).record('StartTimer', 'w2', ''))).toMatchObject({
+      type: 'work.started',
+      pomodoroType: 'tracker',
+      endsAt: null,
+    });
     const e = only(h.at(T0 + 80 * S).record('StopTimer', '', ''));
     expect(e).toMatchObject({ type: 'work.finished', pomodoroType: 'tracker', elapsedSeconds: 60 });
   });
