@@ -4,11 +4,13 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readSync,
   realpathSync,
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +35,12 @@ export interface FileSnapshotOptions {
   readonly user: string;
   /** @default DEFAULT_MIN_LINES */
   readonly minLines?: number;
+  /**
+   * How old the file's last change (ctime) must be, when a prefix was verified, for the file's
+   * identity to vouch for that prefix later (the unchanged-file fast path, see `Stamp`).
+   * @default STAMP_MIN_AGE_MS
+   */
+  readonly stampMinAgeMs?: number;
   /** The history's key, if it is encrypted: a snapshot is used only with the key it was taken with. */
   readonly cipher?: Cipher;
   readonly logger?: Logger;
@@ -48,6 +56,42 @@ interface Meta {
   readonly sha256: string;
   /** An encrypted history: a token only its key decrypts (`keyCheck`). */
   readonly key?: string;
+}
+
+/**
+ * A file's identity: device, inode, size, modification and change times in nanoseconds. Any write,
+ * truncation, rename over the path or metadata change alters it (ctime), unless it happened in the
+ * same timestamp tick as the stat that took it: see `STAMP_MIN_AGE_MS`.
+ */
+function fileIdentity(path: string): { readonly id: string; readonly ctimeMs: number } | null {
+  try {
+    const st = statSync(path, { bigint: true });
+    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    return { id, ctimeMs: Number(st.ctimeNs / 1_000_000n) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The history must have been still this long before its identity may vouch for a verified prefix:
+ * timestamps are coarse (a kernel tick, 1-2 s on some filesystems), so a write in the tick of the
+ * stat could leave the identity unchanged ("racy git"). Past that age, any later write has a later
+ * ctime. Three seconds cover coarse filesystems and a little clock skew.
+ */
+export const STAMP_MIN_AGE_MS = 3000;
+
+/**
+ * `<snapshot>.stamp`: "the file with this identity starts with the `covered` bytes hashing to
+ * `sha256`", written after a full hash verified it and only when the file had been still for
+ * `STAMP_MIN_AGE_MS`. While the history's identity is unchanged, `load` trusts the stamp instead of
+ * rehashing the prefix (the unchanged-file fast path); anything else (an append, an edit in place,
+ * a truncation, another file renamed over it) changes the identity and the prefix is hashed again.
+ */
+interface Stamp {
+  readonly identity: string;
+  readonly covered: number;
+  readonly sha256: string;
 }
 
 const KEY_CHECK = '# fk snapshot key check';
@@ -96,26 +140,37 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
    * line appended or the file rewritten meanwhile), and the next command saves instead.
    */
   let seen: string | null = null;
-  const identity = (): string | null => {
-    try {
-      const st = statSync(opts.path, { bigint: true });
-      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-    } catch {
-      return null;
+  const identity = (): string | null => fileIdentity(opts.path)?.id ?? null;
+  const stampFile = `${file}.stamp`;
+  const minAge = opts.stampMinAgeMs ?? STAMP_MIN_AGE_MS;
+  /** Whether the prefix `m` covers is the one it hashed: by the stamp if the file is unchanged, else by hashing. */
+  const prefixMatches = (m: Meta): boolean => {
+    const before = fileIdentity(opts.path);
+    const statAt = Date.now();
+    if (before === null) return false;
+    const stamp = readStamp(stampFile);
+    if (stamp?.identity === before.id && stamp.covered === m.covered && stamp.sha256 === m.sha256) return true;
+    if (prefixHash(opts.path, m.covered) !== m.sha256) return false;
+    // Vouch for this identity only if nothing could have changed the file unseen, during or just before the hash.
+    if (before.ctimeMs < statAt - minAge && identity() === before.id) {
+      writeStamp(stampFile, { identity: before.id, covered: m.covered, sha256: m.sha256 });
     }
+    return true;
   };
   return {
     async load(): Promise<StateSnapshot | null> {
       seen = identity();
-      return readSnapshot(file, log, (m) =>
+      const found = readSnapshot(file, log, (m) =>
         m.file !== real()
           ? 'of another file'
           : !keyMatches(opts.cipher, m.key)
             ? 'of another key'
-            : prefixHash(opts.path, m.covered) !== m.sha256
+            : !prefixMatches(m)
               ? 'the history no longer starts as it did'
               : null,
       );
+      if (found === null) rmSync(stampFile, { force: true });
+      return found;
     },
 
     async save(state: HistoryState, position: string, fresh: number): Promise<void> {
@@ -265,6 +320,28 @@ function writeSnapshot(dir: string, file: string, meta: Meta, state: HistoryStat
   }
   closeSync(fd);
   renameSync(tmp, file);
+}
+
+function readStamp(file: string): Stamp | null {
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<Stamp>;
+    return typeof s.identity === 'string' && typeof s.covered === 'number' && typeof s.sha256 === 'string'
+      ? (s as Stamp)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes a stamp atomically (it is only ever trusted whole), 0600; a failure only costs a hash next time. */
+function writeStamp(file: string, stamp: Stamp): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify(stamp), { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+  } catch {
+    rmSync(tmp, { force: true });
+  }
 }
 
 /** SHA-256 of the first `bytes` of a file, or null when it is shorter. */
