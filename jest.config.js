@@ -15,9 +15,10 @@ const common = {
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
-  testTimeout: 60_000,
 };
 module.exports = {
+  // A global option: jest ignores it (with a warning) inside a project.
+  testTimeout: 60_000,
   projects: [
     {
       ...common,
