@@ -1,14 +1,30 @@
-/** Two tiers, one suffix each (STYLE §9): unit = *.test.ts, integration = *.int.test.ts. */
+/**
+ * Two tiers, one suffix each (STYLE §9): unit = *.test.ts, integration = *.int.test.ts.
+ * Time limits are generous on purpose: a test waits for a condition, and a busy 2-core machine
+ * (Argon2id derivations, generated histories) must never turn a slow pass into a failure. Speed
+ * is measured by `npm run bench`, never by a test's time limit.
+ */
 const esm = ['@xmpp', 'ltx'];
 const common = {
   preset: 'ts-jest/presets/js-with-ts',
   testEnvironment: 'node',
-  transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', esModuleInterop: true } }] },
+  transform: {
+    '^.+\\.[tj]sx?$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', esModuleInterop: true } },
+    ],
+  },
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
+  testTimeout: 60_000,
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.int\\.test\\.ts$'],
+    },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int.test.ts'] },
   ],
 };

@@ -261,29 +261,39 @@ describe('the timer', () => {
     expect(readFileSync(file, 'utf8')).toMatch(/StopTimer/);
   });
 
-  const waitFor = (args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [FK, '--file', file, 'wait', ...args], { env: { ...box.env, TZ: 'UTC' } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  type Exit = { status: number | null; stdout: string; stderr: string };
+  /** `fk wait`, its exit, and `ready`: it has its view of the pomodoro and follows the file (its info log says so). */
+  const waitFor = (args: readonly string[]): { ready: Promise<void>; exit: Promise<Exit> } => {
+    const child = spawn(process.execPath, [FK, '--file', file, '--log-level', 'info', 'wait', ...args], {
+      env: { ...box.env, TZ: 'UTC' },
     });
+    let stdout = '';
+    let stderr = '';
+    const exit = new Promise<Exit>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('"msg":"waiting for the pomodoro"')) resolve();
+      });
+      void exit.then((r) => reject(new Error(`fk wait exited ${String(r.status)} before waiting: ${r.stderr}`)));
+    });
+    ready.catch(() => undefined); // reported where awaited
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    return { ready, exit };
+  };
 
   it('fk wait exits 0 when the pomodoro rings', async () => {
     history([...planned(Date.now() - MIN), [Date.now(), 'StartTimer', 'w1', '5', '5']]);
-    const r = await waitFor(['--through-rest']);
+    const r = await waitFor(['--through-rest']).exit;
     expect(r).toMatchObject({ status: 0, stdout: "rest finished: Pomodoro 1 of 'Write the report'\n" });
   });
 
   it('fk wait exits 3 when the pomodoro is voided meanwhile (by another writer), and when nothing runs', async () => {
     history([...planned(Date.now() - MIN), [Date.now(), 'StartTimer', 'w1', '1500', '300']]);
     const waiting = waitFor(['--json']);
-    // the desktop app voids it a moment later
-    await new Promise((r) => setTimeout(r, 300));
+    await waiting.ready; // the desktop app voids it once fk waits
     appendFileSync(file, `${desktopLine(6, Date.now(), USER, 'StopTimer', ['', ''])}\n`);
-    const r = await waiting;
+    const r = await waiting.exit;
     expect(r.status).toBe(3);
     expect(JSON.parse(r.stdout)).toEqual({
       pomodoro: 'Pomodoro 1',

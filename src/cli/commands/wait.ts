@@ -16,7 +16,8 @@ interface WaitFlags {
 const WAIT_HELP = `
 Exit status: 0 when it rang (the work, or with --through-rest the rest, ended at its time; a long
 break or tracker stopped), 3 when the pomodoro was voided meanwhile or nothing runs. Records
-written elsewhere meanwhile (the desktop app, another fk) are followed.
+written elsewhere meanwhile (the desktop app, another fk) are followed, from the moment it logs
+'waiting for the pomodoro' (at --log-level info, a JSON line on stderr): a readiness signal.
 Example, a status bar: fk wait --quiet && notify-send "Pomodoro done"
 `;
 
@@ -55,7 +56,7 @@ export function register(program: Command): void {
     .option('--json', 'print how it ended as JSON')
     .addHelpText('after', WAIT_HELP)
     .action(async (flags: WaitFlags, cmd: Command) =>
-      withSession(cmd, async (s, config) => {
+      withSession(cmd, async (s, config, logger) => {
         const viewAt = (now: Micros): { user: User; timer: TimerView } => {
           const user = userOf(s.client.view(now), config);
           return { user, timer: timerAt(user, now) };
@@ -67,6 +68,9 @@ export function register(program: Command): void {
         const what = `${first.pomodoro ?? ''} of '${first.workitem?.name ?? ''}'`;
         const phases = new Set<string>([first.state]);
         if (flags.throughRest && first.state === 'work') phases.add('rest');
+        // From here on a change to the pomodoro, written anywhere, ends the wait (a void: exit 3).
+        const waiting = { pomodoro: first.pomodoro, workitem: first.workitem?.uid, state: first.state };
+        logger.info(waiting, 'waiting for the pomodoro');
         const tty = process.stderr.isTTY === true && !flags.quiet;
         for (;;) {
           const now = Date.now() * 1000;

@@ -49,17 +49,20 @@ describe('historyName (fk user → AMQP history name)', () => {
     let seed = 42;
     const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
     const seen = new Map<string, string>();
-    for (let i = 0; i < 20_000; i++) {
+    const wrong: string[] = []; // one expect at the end: thousands of jest expects cost seconds
+    for (let i = 0; i < 5_000; i++) {
       const len = next() % 12;
       let user = '';
       for (let j = 0; j < len; j++) user += alphabet[next() % alphabet.length];
       const name = historyName(user);
-      expect(isValidHistoryName(name)).toBe(true);
+      if (!isValidHistoryName(name)) wrong.push(`invalid name '${name}' for '${user}'`);
       const other = seen.get(name);
-      if (other !== undefined) expect(other).toBe(user);
+      if (other !== undefined && other !== user) wrong.push(`'${other}' and '${user}' both map to '${name}'`);
       seen.set(name, user);
-      if (!/_h[0-9a-f]{32}$/.test(name)) expect(decode(name)).toBe(user);
+      if (!/_h[0-9a-f]{32}$/.test(name) && decode(name) !== user) wrong.push(`'${name}' decodes to '${decode(name)}'`);
     }
+    expect(wrong).toEqual([]);
+    expect(seen.size).toBeGreaterThan(2_000); // the generator repeats itself: about 2,100 distinct users
   });
 
   it('shortens over-long results with a hash suffix, still valid and distinct', () => {
