@@ -17,8 +17,7 @@ const common = {
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
 };
 module.exports = {
-  // A global option: jest ignores it (with a warning) inside a project.
-  testTimeout: 60_000,
+  testTimeout: 60_000, // a global option: jest ignores it inside a project
   projects: [
     {
       ...common,
