@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { nodeCrypto } from './nodeCrypto';
 import { systemClock, type Clock, type Micros } from './clock';
 import type { Cipher } from './crypto';
 import { createCheckModel } from './engine/checkModel';
@@ -101,7 +101,7 @@ export interface Client {
 export function createClient(opts: ClientOptions): Client {
   const clock = opts.clock ?? systemClock;
   const log = (opts.logger ?? silentLogger).child({ component: 'client' });
-  const newId = opts.newId ?? randomUUID;
+  const newId = opts.newId ?? ((): string => nodeCrypto().randomUUID());
   const maxRetries = opts.maxRetries ?? 10;
   const delay = opts.delay ?? (() => Promise.resolve());
   const required = opts.requireEncryption ?? opts.cipher !== undefined;
@@ -132,7 +132,9 @@ export function createClient(opts: ClientOptions): Client {
   /** Applies one log entry through the record engine, at the current instant. */
   function apply(entry: TransportEntry): void {
     const wasValid = state.error === null;
-    const ctx = { now: clock.now(), newId };
+    // Objects a record creates (pomodoros, interruptions) get the engine's own counter ids: they
+    // are not part of the history, and replaying needs no random ids (nor node:crypto).
+    const ctx = opts.newId ? { now: clock.now(), newId } : { now: clock.now() };
     const out: LineOutcome = applyLine(state, entry.line, engine, ctx);
     if (wasValid && state.error !== null) opts.onHistoryError?.(state.error);
     switch (out.kind) {
