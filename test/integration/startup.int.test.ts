@@ -15,7 +15,7 @@ process.on('exit', () => require('fs').writeFileSync(process.env.FK_TEST_MODULES
 describe('fk start-up loads only what the command uses', () => {
   beforeAll(assertBuilt);
 
-  it('fk status on a file loads no daemon, broker client, history tool, pino, http, zlib or key cache', () => {
+  it('fk status on a file loads no daemon, broker client, history tool, pino, http, crypto, zlib or key cache', () => {
     const box = sandbox();
     try {
       const preload = join(box.dir, 'preload.js');
@@ -38,7 +38,7 @@ describe('fk start-up loads only what the command uses', () => {
       expect(loaded.files.filter((f) => unneeded.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unwanted.test(f))).toEqual([]);
       expect(loaded.files.some((f) => f.endsWith(join('commands', 'status.js')))).toBe(true);
-      expect(loaded.builtins.filter((b) => /^(http|https|tls|worker_threads|readline|zlib|fs\/promises)$/.test(b))).toEqual([]);
+      expect(loaded.builtins.filter((b) => /^(http|https|tls|worker_threads|readline|zlib|fs\/promises|crypto)$/.test(b))).toEqual([]);
     } finally {
       box.cleanup();
     }
