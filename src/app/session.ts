@@ -262,7 +262,9 @@ export async function openSession(
     logger,
     requireEncryption: enc.requireEncryption,
     ...(enc.cipher ? { cipher: enc.cipher } : {}),
-    ...(replicas === null ? {} : { cache: replicas(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
+    ...(replicas === null
+      ? {}
+      : { cache: replicas(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
     // Model snapshots, unless the caller wants to see every record (onRecord) as it is replayed.
     ...(extra.onRecord ? {} : { snapshots: snapshotStore(config, kind, enc.cipher, logger) }),
     ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),
