@@ -1,3 +1,4 @@
+import { backoffDelay } from './backoff';
 import { nodeCrypto } from './nodeCrypto';
 import { systemClock, type Clock, type Micros } from './clock';
 import type { Cipher } from './crypto';
@@ -14,6 +15,9 @@ import type { Transport, TransportEntry, TransportStatus, Unsubscribe } from './
 import { createPublications, lostRace, type Outcome } from './publications';
 import { createReplicaFollower, type CachedEntry, type ReplicaCache } from './replicaFollower';
 import type { SnapshotStore } from './snapshots';
+
+/** Waits after a lost race: 5 ms doubling to 250 ms, spread ±50 % so two writers fall out of step. */
+const LOST_RACE_BACKOFF = { minMs: 5, maxMs: 250, jitter: 0.5 } as const;
 
 export type { CachedEntry, ReplicaCache } from './replicaFollower';
 
@@ -341,7 +345,7 @@ export function createClient(opts: ClientOptions): Client {
           return r.record;
         }
         if (r.error.code !== 'FK_SEQUENCE_CONFLICT' || i >= maxRetries) throw r.error;
-        const waitMs = Math.round(Math.min(250, 5 * 2 ** i) * (0.5 + Math.random() / 2));
+        const waitMs = backoffDelay(i + 1, LOST_RACE_BACKOFF);
         log.info({ seq: r.record.seq, attempt: i + 1, waitMs }, 'lost a race, re-checking and retrying');
         await delay(waitMs);
       }
