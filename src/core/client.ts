@@ -123,8 +123,17 @@ export function createClient(opts: ClientOptions): Client {
   const checks = createCheckModel(state);
   const replica = opts.cache ? createReplicaFollower(opts.cache, log) : null;
   const connection = trackConnection(opts.transport, log);
-  const hooks = { onRecord: opts.onRecord, onHistoryError: opts.onHistoryError };
-  const applier = createLogApplier({ state, engine, clock, log, checks, actions, newId: opts.newId, ...hooks });
+  const applier = createLogApplier({
+    state,
+    engine,
+    clock,
+    log,
+    checks,
+    actions,
+    newId: opts.newId,
+    onRecord: opts.onRecord,
+    onHistoryError: opts.onHistoryError,
+  });
   const catchUp = createCatchUp({
     transport: opts.transport,
     state,
