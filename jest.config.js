@@ -15,9 +15,9 @@ const common = {
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
-  testTimeout: 60_000,
 };
 module.exports = {
+  testTimeout: 60_000, // a global option: jest ignores it inside a project
   projects: [
     {
       ...common,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../core/nodeCrypto';
 
 /** Longest history name the AMQP transport accepts (`HISTORY_NAME_PATTERN` in amqp/topology.ts). */
 const MAX_LENGTH = 128;
@@ -38,6 +38,6 @@ export function historyName(user: string): string {
   }
   if (!ALNUM.test(out.charAt(0))) out = `0_${out}`;
   if (out.length <= MAX_LENGTH) return out;
-  const hash = createHash('sha256').update(user, 'utf8').digest('hex').slice(0, HASH_HEX);
+  const hash = nodeCrypto().createHash('sha256').update(user, 'utf8').digest('hex').slice(0, HASH_HEX);
   return `${out.slice(0, MAX_LENGTH - HASH_HEX - 2)}_h${hash}`;
 }

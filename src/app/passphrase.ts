@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+// fs.promises is loaded on first use (a getter): most commands never read a passphrase file.
+import { promises as fsp } from 'node:fs';
 import { InputError } from '../core/errors';
 
 /**
@@ -75,7 +76,7 @@ const warned = new Set<string>();
 async function readPassphraseFile(path: string, source: string, warn: (message: string) => void): Promise<string> {
   let text: string;
   try {
-    const st = await stat(path);
+    const st = await fsp.stat(path);
     if (process.platform !== 'win32' && (st.mode & 0o077) !== 0 && !warned.has(path)) {
       warned.add(path);
       const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
@@ -83,7 +84,7 @@ async function readPassphraseFile(path: string, source: string, warn: (message: 
         `passphrase file '${path}' (${source}) is accessible by other users (mode ${mode}): run chmod 600 '${path}'`,
       );
     }
-    text = await readFile(path, 'utf8');
+    text = await fsp.readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const what = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'error'})`;

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { nodeCrypto } from '../core/nodeCrypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
@@ -14,11 +14,9 @@ import { createFileTransport, readLines } from '../transports/file';
 import { resolveAmqpSettings } from './brokerOptions';
 import { historyCreation, redactBackend, type Config } from './config';
 import { detectEncryption, type DetectedEncryption } from './historyEncryption';
+import type { CipherChoice } from './historyCipher';
 import { historyName } from './historyName';
-import { createHistoryCipher } from './historyCipher';
-import { getSodiumKey } from './keyCache';
 import { requirePassphrase, resolvePassphrase } from './passphrase';
-import { createReplicaCache } from './replicaCache';
 import { createFileSnapshotStore, createReplicaSnapshotStore } from './snapshotStore';
 
 export type BackendKind = 'file' | 'amqp' | 'xmpp';
@@ -124,7 +122,7 @@ async function fileCipher(
         )
       : await resolvePassphrase({ passphraseFile: config.passphraseFile, input: { isTTY: false } as never });
   if (passphrase === null) return { requireEncryption: false };
-  const cipher = await createHistoryCipher(passphrase, { format: 'fernet' }, keyCache(config));
+  const cipher = await historyCipher(passphrase, { format: 'fernet' }, config);
   return { cipher, requireEncryption: encrypted || config.encryption === 'fernet' };
 }
 
@@ -155,7 +153,7 @@ async function brokerCipher(
       `for the encrypted history at '${where}'`,
     );
     return {
-      cipher: await createHistoryCipher(passphrase, { format: 'fernet' }, keyCache(config)),
+      cipher: await historyCipher(passphrase, { format: 'fernet' }, config),
       requireEncryption: true,
     };
   }
@@ -177,16 +175,30 @@ async function brokerCipher(
   let header = found.header;
   if (header === null) {
     // The header carries a key check, so a reader with another passphrase is told so at once.
-    const logId = randomUUID();
-    const salt = new Uint8Array(randomBytes(16));
+    const logId = nodeCrypto().randomUUID();
+    const salt = new Uint8Array(nodeCrypto().randomBytes(16));
+    const { getSodiumKey } = await import('./keyCache');
     const check = sodiumKeyCheck(await getSodiumKey(passphrase, salt, keyCache(config)), logId);
     const line = formatSodiumHeader({ logId, salt, check });
-    await transport.publish(line, { id: randomUUID(), seq: 0 });
+    await transport.publish(line, { id: nodeCrypto().randomUUID(), seq: 0 });
     header = (await leadingEntries(transport)).header;
     if (header === null) throw new InputError('FK_CONFIG_INVALID', 'the history header could not be written');
   }
   const choice = { format: 'sodium', salt: header.salt, logId: header.logId } as const;
-  return { cipher: await createHistoryCipher(passphrase, choice, keyCache(config)), requireEncryption: true };
+  return { cipher: await historyCipher(passphrase, choice, config), requireEncryption: true };
+}
+
+/**
+ * A history's cipher through the key cache. Loaded on first use: a command on a plaintext file
+ * never pays for the key cache and the ciphers at start-up (`npm run bench startup`).
+ */
+async function historyCipher(
+  passphrase: string,
+  choice: CipherChoice,
+  config: Config,
+): Promise<Cipher> {
+  const { createHistoryCipher } = await import('./historyCipher');
+  return createHistoryCipher(passphrase, choice, keyCache(config));
 }
 
 /** The key cache of the configured cache directory. */
@@ -241,6 +253,8 @@ export async function openSession(
   // A file `fk serve` writes (its `# fk-serve` header) follows the protocol's rule, as its
   // clients do: the first record of a seq wins (docs/serve.md, racing encrypted clients).
   const sequencing: Sequencing = kind === 'file' && !head?.served ? 'strict' : 'race';
+  // A broker history's local replica; a file is its own (loaded only for brokers: start-up cost).
+  const replicas = kind === 'file' ? null : (await import('./replicaCache')).createReplicaCache;
   const client = createClient({
     transport,
     user: config.user,
@@ -248,9 +262,9 @@ export async function openSession(
     logger,
     requireEncryption: enc.requireEncryption,
     ...(enc.cipher ? { cipher: enc.cipher } : {}),
-    ...(kind === 'file'
+    ...(replicas === null
       ? {}
-      : { cache: createReplicaCache(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
+      : { cache: replicas(join(config.cacheDir, 'replicas'), `${config.backend}\n${config.user}`) }),
     // Model snapshots, unless the caller wants to see every record (onRecord) as it is replayed.
     ...(extra.onRecord ? {} : { snapshots: snapshotStore(config, kind, enc.cipher, logger) }),
     ...(extra.onRecord ? { onRecord: extra.onRecord } : {}),

@@ -1,17 +1,19 @@
-import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readSync,
   realpathSync,
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { nodeCrypto } from '../core/nodeCrypto';
 import { decodeHistoryState, encodeHistoryState, MODEL_CODEC_VERSION } from '../core/engine/modelCodec';
 import type { HistoryState } from '../core/engine/engine';
 import { silentLogger, type Logger } from '../core/logger';
@@ -21,6 +23,21 @@ import type { SnapshotStore, StateSnapshot } from '../core/snapshots';
 import { linesOfFd, readLinesFd } from '../transports/file';
 
 const FORMAT = 'fk-snapshot/1';
+/**
+ * About the shortest record line (`1, 2000-01-01 00:00:00+00:00, a@b.cd: StopTimer()`): a file
+ * under `minLines` such lines holds no snapshot's worth of history, and is replayed without
+ * looking for one. (Were it to hold one, skipping it only costs a replay: never a wrong state.)
+ */
+const MIN_RECORD_BYTES = 40;
+
+function statSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** Below this many new lines a snapshot is not (re)written: replaying them is cheaper. */
 export const DEFAULT_MIN_LINES = 2000;
 
@@ -33,6 +50,12 @@ export interface FileSnapshotOptions {
   readonly user: string;
   /** @default DEFAULT_MIN_LINES */
   readonly minLines?: number;
+  /**
+   * How old the file's last change (ctime) must be, when a prefix was verified, for the file's
+   * identity to vouch for that prefix later (the unchanged-file fast path, see `Stamp`).
+   * @default STAMP_MIN_AGE_MS
+   */
+  readonly stampMinAgeMs?: number;
   /** The history's key, if it is encrypted: a snapshot is used only with the key it was taken with. */
   readonly cipher?: Cipher;
   readonly logger?: Logger;
@@ -48,6 +71,42 @@ interface Meta {
   readonly sha256: string;
   /** An encrypted history: a token only its key decrypts (`keyCheck`). */
   readonly key?: string;
+}
+
+/**
+ * A file's identity: device, inode, size, modification and change times in nanoseconds. Any write,
+ * truncation, rename over the path or metadata change alters it (ctime), unless it happened in the
+ * same timestamp tick as the stat that took it: see `STAMP_MIN_AGE_MS`.
+ */
+function fileIdentity(path: string): { readonly id: string; readonly ctimeMs: number } | null {
+  try {
+    const st = statSync(path, { bigint: true });
+    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    return { id, ctimeMs: Number(st.ctimeNs / 1_000_000n) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The history must have been still this long before its identity may vouch for a verified prefix:
+ * timestamps are coarse (a kernel tick, 1-2 s on some filesystems), so a write in the tick of the
+ * stat could leave the identity unchanged ("racy git"). Past that age, any later write has a later
+ * ctime. Three seconds cover coarse filesystems and a little clock skew.
+ */
+export const STAMP_MIN_AGE_MS = 3000;
+
+/**
+ * `<snapshot>.stamp`: "the file with this identity starts with the `covered` bytes hashing to
+ * `sha256`", written after a full hash verified it and only when the file had been still for
+ * `STAMP_MIN_AGE_MS`. While the history's identity is unchanged, `load` trusts the stamp instead of
+ * rehashing the prefix (the unchanged-file fast path); anything else (an append, an edit in place,
+ * a truncation, another file renamed over it) changes the identity and the prefix is hashed again.
+ */
+interface Stamp {
+  readonly identity: string;
+  readonly covered: number;
+  readonly sha256: string;
 }
 
 const KEY_CHECK = '# fk snapshot key check';
@@ -86,36 +145,52 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
       return opts.path;
     }
   };
-  const file = join(
-    opts.dir,
-    `${createHash('sha256').update(`${real()}\n${opts.user}`).digest('hex').slice(0, 32)}.snap`,
-  );
+  // Named when first needed: a small history never looks for a snapshot (nor loads node:crypto).
+  let named: string | undefined;
+  const snapFile = (): string =>
+    (named ??= join(
+      opts.dir,
+      `${nodeCrypto().createHash('sha256').update(`${real()}\n${opts.user}`).digest('hex').slice(0, 32)}.snap`,
+    ));
   /**
    * The history's identity when `load` ran (before the client read it). `save` writes only if the
    * file is still exactly that one: else what it would hash now may not be what was replayed (a
    * line appended or the file rewritten meanwhile), and the next command saves instead.
    */
   let seen: string | null = null;
-  const identity = (): string | null => {
-    try {
-      const st = statSync(opts.path, { bigint: true });
-      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-    } catch {
-      return null;
+  const identity = (): string | null => fileIdentity(opts.path)?.id ?? null;
+  const stampFile = (): string => `${snapFile()}.stamp`;
+  const minAge = opts.stampMinAgeMs ?? STAMP_MIN_AGE_MS;
+  /** Whether the prefix `m` covers is the one it hashed: by the stamp if the file is unchanged, else by hashing. */
+  const prefixMatches = (m: Meta): boolean => {
+    const before = fileIdentity(opts.path);
+    const statAt = Date.now();
+    if (before === null) return false;
+    const stamp = readStamp(stampFile());
+    if (stamp?.identity === before.id && stamp.covered === m.covered && stamp.sha256 === m.sha256) return true;
+    if (prefixHash(opts.path, m.covered) !== m.sha256) return false;
+    // Vouch for this identity only if nothing could have changed the file unseen, during or just before the hash.
+    if (before.ctimeMs < statAt - minAge && identity() === before.id) {
+      writeStamp(stampFile(), { identity: before.id, covered: m.covered, sha256: m.sha256 });
     }
+    return true;
   };
   return {
     async load(): Promise<StateSnapshot | null> {
       seen = identity();
-      return readSnapshot(file, log, (m) =>
+      // No snapshot is ever saved for so few lines (minLines): replaying them is the cheap way.
+      if (fileIdentity(opts.path) === null || statSize(opts.path) < minLines * MIN_RECORD_BYTES) return null;
+      const found = readSnapshot(snapFile(), log, (m) =>
         m.file !== real()
           ? 'of another file'
           : !keyMatches(opts.cipher, m.key)
             ? 'of another key'
-            : prefixHash(opts.path, m.covered) !== m.sha256
+            : !prefixMatches(m)
               ? 'the history no longer starts as it did'
               : null,
       );
+      if (found === null) rmSync(stampFile(), { force: true });
+      return found;
     },
 
     async save(state: HistoryState, position: string, fresh: number): Promise<void> {
@@ -127,7 +202,7 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
       const key = keyToken(opts.cipher);
       writeSnapshot(
         opts.dir,
-        file,
+        snapFile(),
         { format: FORMAT, codec: MODEL_CODEC_VERSION, file: real(), covered, sha256, ...(key ? { key } : {}) },
         state,
       );
@@ -155,7 +230,7 @@ export interface ReplicaSnapshotOptions {
 export function createReplicaSnapshotStore(opts: ReplicaSnapshotOptions): SnapshotStore {
   const log = (opts.logger ?? silentLogger).child({ component: 'snapshots' });
   const minLines = opts.minLines ?? DEFAULT_MIN_LINES;
-  const id = createHash('sha256').update(`replica\n${opts.key}`).digest('hex').slice(0, 32);
+  const id = nodeCrypto().createHash('sha256').update(`replica\n${opts.key}`).digest('hex').slice(0, 32);
   const file = join(opts.dir, `${id}.snap`);
   return {
     async load(replica?: readonly CachedEntry[]): Promise<StateSnapshot | null> {
@@ -208,7 +283,7 @@ function snapshotable(state: HistoryState): boolean {
 
 /** SHA-256 over the first `count` entries (line and position each). */
 function entriesHash(entries: readonly CachedEntry[], count: number): string {
-  const hash = createHash('sha256');
+  const hash = nodeCrypto().createHash('sha256');
   for (let i = 0; i < count; i++) {
     const e = entries[i] as CachedEntry;
     hash.update(`${e.position}\u0000${e.line}\n`);
@@ -251,7 +326,7 @@ function readSnapshot(file: string, log: Logger, reject: (m: Meta) => string | n
 /** Writes a snapshot atomically (a temporary file renamed over the old one), 0600 in a 0700 folder. */
 function writeSnapshot(dir: string, file: string, meta: Meta, state: HistoryState): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${process.pid}.${nodeCrypto().randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     const out = bufferedWriter(fd);
@@ -267,12 +342,34 @@ function writeSnapshot(dir: string, file: string, meta: Meta, state: HistoryStat
   renameSync(tmp, file);
 }
 
+function readStamp(file: string): Stamp | null {
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<Stamp>;
+    return typeof s.identity === 'string' && typeof s.covered === 'number' && typeof s.sha256 === 'string'
+      ? (s as Stamp)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes a stamp atomically (it is only ever trusted whole), 0600; a failure only costs a hash next time. */
+function writeStamp(file: string, stamp: Stamp): void {
+  const tmp = `${file}.${process.pid}.${nodeCrypto().randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify(stamp), { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
+
 /** SHA-256 of the first `bytes` of a file, or null when it is shorter. */
 function prefixHash(path: string, bytes: number): string | null {
   const fd = openSync(path, 'r');
   try {
     if (fstatSync(fd).size < bytes) return null;
-    const hash = createHash('sha256');
+    const hash = nodeCrypto().createHash('sha256');
     const buf = Buffer.allocUnsafe(1 << 20);
     for (let pos = 0; pos < bytes;) {
       const n = readSync(fd, buf, 0, Math.min(buf.length, bytes - pos), pos);

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { backoffDelay } from './backoff';
+import { nodeCrypto } from './nodeCrypto';
 import { systemClock, type Clock, type Micros } from './clock';
 import type { Cipher } from './crypto';
 import { createCheckModel } from './engine/checkModel';
@@ -14,6 +15,9 @@ import type { Transport, TransportEntry, TransportStatus, Unsubscribe } from './
 import { createPublications, lostRace, type Outcome } from './publications';
 import { createReplicaFollower, type CachedEntry, type ReplicaCache } from './replicaFollower';
 import type { SnapshotStore } from './snapshots';
+
+/** Waits after a lost race: 5 ms doubling to 250 ms, spread ±50 % so two writers fall out of step. */
+const LOST_RACE_BACKOFF = { minMs: 5, maxMs: 250, jitter: 0.5 } as const;
 
 export type { CachedEntry, ReplicaCache } from './replicaFollower';
 
@@ -101,7 +105,7 @@ export interface Client {
 export function createClient(opts: ClientOptions): Client {
   const clock = opts.clock ?? systemClock;
   const log = (opts.logger ?? silentLogger).child({ component: 'client' });
-  const newId = opts.newId ?? randomUUID;
+  const newId = opts.newId ?? ((): string => nodeCrypto().randomUUID());
   const maxRetries = opts.maxRetries ?? 10;
   const delay = opts.delay ?? (() => Promise.resolve());
   const required = opts.requireEncryption ?? opts.cipher !== undefined;
@@ -132,7 +136,9 @@ export function createClient(opts: ClientOptions): Client {
   /** Applies one log entry through the record engine, at the current instant. */
   function apply(entry: TransportEntry): void {
     const wasValid = state.error === null;
-    const ctx = { now: clock.now(), newId };
+    // Objects a record creates (pomodoros, interruptions) get the engine's own counter ids: they
+    // are not part of the history, and replaying needs no random ids (nor node:crypto).
+    const ctx = opts.newId ? { now: clock.now(), newId } : { now: clock.now() };
     const out: LineOutcome = applyLine(state, entry.line, engine, ctx);
     if (wasValid && state.error !== null) opts.onHistoryError?.(state.error);
     switch (out.kind) {
@@ -339,7 +345,7 @@ export function createClient(opts: ClientOptions): Client {
           return r.record;
         }
         if (r.error.code !== 'FK_SEQUENCE_CONFLICT' || i >= maxRetries) throw r.error;
-        const waitMs = Math.round(Math.min(250, 5 * 2 ** i) * (0.5 + Math.random() / 2));
+        const waitMs = backoffDelay(i + 1, LOST_RACE_BACKOFF);
         log.info({ seq: r.record.seq, attempt: i + 1, waitMs }, 'lost a race, re-checking and retrying');
         await delay(waitMs);
       }

@@ -8,6 +8,11 @@ import type { FileRecord } from './matcher';
 
 export interface FileFollowerOptions {
   readonly path: string;
+  /**
+   * The file, opened once by the caller (`openDesktopFile`), who closes it: every byte read comes
+   * from it, and `path` only tells whether the desktop app still writes that file.
+   */
+  readonly fd: number;
   /** The desktop file's cipher when its records are Fernet-encrypted. */
   readonly cipher?: Cipher;
   /** Called when the file may have grown (file-system event or poll). */
@@ -23,9 +28,13 @@ export interface FileFollowerOptions {
  * lock): only complete lines are read (the app may be half-way through writing one), each goes
  * through the record engine with Flowkeeper's strict file rule (what a broker history can hold:
  * a line the desktop app would skip would be a gap there), and every read first checks that the
- * file is still the one it read: the same file (a desktop repair or compaction renames it and
- * writes a new one), no shorter, and the last line read unchanged. Pull-based: `read(limit)` reads
- * at most `limit` records, so memory is bounded by what the mirror has not copied yet.
+ * file is still the one it read: still the file at its path (a desktop repair or compaction
+ * renames it and writes a new one: whenever the path names another file or, between the two, no
+ * file, the file read is no longer the desktop history), no shorter, and the last line read
+ * unchanged. The file is read through one descriptor held from the start, so what was read and
+ * what the position hashes are that file's bytes whatever happens at its path meanwhile.
+ * Pull-based: `read(limit)` reads at most `limit` records, so memory is bounded by what the mirror
+ * has not copied yet.
  */
 export interface FileFollower {
   /** Reads up to `limit` more records; `atEnd` once every complete line was read. Throws on a bad line or a rewrite. */
@@ -44,7 +53,8 @@ export function createFileFollower(opts: FileFollowerOptions): FileFollower {
     ...(opts.cipher ? { cipher: opts.cipher, encryption: opts.cipher.format } : {}),
   };
   const state = createHistoryState(now());
-  const first = statOf(path);
+  const fd = opts.fd;
+  const first = fstatSync(fd);
   let offset = 0;
   let ordinal = 0;
   /** The last line read, as bytes, and where it starts: it must still be there at the next read. */
@@ -57,9 +67,18 @@ export function createFileFollower(opts: FileFollowerOptions): FileFollower {
         'It is no longer the history that was copied; nothing more is copied',
     );
 
-  function checkUnchanged(fd: number): number {
+  function checkUnchanged(): number {
+    let at;
+    try {
+      at = statSync(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A repair renames the file before it writes the new one: the file read left its path either way.
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw rewritten('was replaced by another file or removed');
+      throw err;
+    }
+    if (at.dev !== first.dev || at.ino !== first.ino) throw rewritten('was replaced by another file');
     const st = fstatSync(fd);
-    if (st.dev !== first.dev || st.ino !== first.ino) throw rewritten('was replaced by another file');
     if (st.size < offset) throw rewritten(`shrank from ${offset} to ${st.size} bytes`);
     if (anchor !== null) {
       const now = Buffer.alloc(anchor.bytes.length);
@@ -70,49 +89,44 @@ export function createFileFollower(opts: FileFollowerOptions): FileFollower {
   }
 
   function read(limit: number, onRecord: (r: FileRecord) => void): { atEnd: boolean } {
-    const fd = openSync(path, 'r');
-    try {
-      const size = checkUnchanged(fd);
-      if (size === offset) return { atEnd: true };
-      let count = 0;
-      let lastStart = offset;
-      let start = offset;
-      let failure: DomainError | null = null;
-      offset = readLinesFd(
-        fd,
-        (text, end) => {
-          lastStart = start;
-          start = end;
-          const out = applyLine(state, text, engine, { now: now(), newId: randomUUID });
-          if (out.kind === 'applied') {
-            ordinal++;
-            onRecord({ ordinal, record: out.record, plain: out.plain, line: state.lineNumber, end });
-            count++;
-          } else if (out.kind !== 'blank') {
-            const why = out.kind === 'halted' || out.kind === 'skipped' ? out.error.message : out.kind;
-            failure = new DomainError(
-              'FK_HISTORY_INVALID',
-              `the desktop file '${path}' cannot be copied: ${why}. A broker history cannot hold a line Flowkeeper's ` +
-                `file rule refuses ('fk check --file ${path}' lists every problem; the desktop app's ` +
-                'Settings > Connection > Repair rewrites the file)',
-              { cause: out.kind === 'halted' || out.kind === 'skipped' ? out.error : undefined },
-            );
-            return false;
-          }
-          return count < limit;
-        },
-        { from: offset, to: size, final: false },
-      );
-      if (failure !== null) throw failure;
-      if (offset > lastStart) {
-        const bytes = Buffer.alloc(offset - lastStart);
-        readSync(fd, bytes, 0, bytes.length, lastStart);
-        anchor = { start: lastStart, bytes };
-      }
-      return { atEnd: count < limit };
-    } finally {
-      closeSync(fd);
+    const size = checkUnchanged();
+    if (size === offset) return { atEnd: true };
+    let count = 0;
+    let lastStart = offset;
+    let start = offset;
+    let failure: DomainError | null = null;
+    offset = readLinesFd(
+      fd,
+      (text, end) => {
+        lastStart = start;
+        start = end;
+        const out = applyLine(state, text, engine, { now: now(), newId: randomUUID });
+        if (out.kind === 'applied') {
+          ordinal++;
+          onRecord({ ordinal, record: out.record, plain: out.plain, line: state.lineNumber, end });
+          count++;
+        } else if (out.kind !== 'blank') {
+          const why = out.kind === 'halted' || out.kind === 'skipped' ? out.error.message : out.kind;
+          failure = new DomainError(
+            'FK_HISTORY_INVALID',
+            `the desktop file '${path}' cannot be copied: ${why}. A broker history cannot hold a line Flowkeeper's ` +
+              `file rule refuses ('fk check --file ${path}' lists every problem; the desktop app's ` +
+              'Settings > Connection > Repair rewrites the file)',
+            { cause: out.kind === 'halted' || out.kind === 'skipped' ? out.error : undefined },
+          );
+          return false;
+        }
+        return count < limit;
+      },
+      { from: offset, to: size, final: false },
+    );
+    if (failure !== null) throw failure;
+    if (offset > lastStart) {
+      const bytes = Buffer.alloc(offset - lastStart);
+      readSync(fd, bytes, 0, bytes.length, lastStart);
+      anchor = { start: lastStart, bytes };
     }
+    return { atEnd: count < limit };
   }
 
   let watcher: FSWatcher | null = null;
@@ -137,14 +151,25 @@ export function createFileFollower(opts: FileFollowerOptions): FileFollower {
   };
 }
 
-function statOf(path: string): { dev: number; ino: number } {
-  let st;
+/**
+ * Opens the desktop file for reading, once: `FK_INPUT_INVALID` when it cannot be read or is not a
+ * regular file. The caller closes it.
+ */
+export function openDesktopFile(path: string): number {
+  const notFile = (): InputError =>
+    new InputError('FK_INPUT_INVALID', `option '--from': '${path}' is not a regular file`);
+  let fd: number;
   try {
-    st = statSync(path);
+    if (!statSync(path).isFile()) throw notFile(); // before the open, which would wait on a FIFO
+    fd = openSync(path, 'r');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const why = (err as Error).message;
     throw new InputError('FK_INPUT_INVALID', `option '--from': cannot read '${path}': ${why}`, { cause: err });
   }
-  if (!st.isFile()) throw new InputError('FK_INPUT_INVALID', `option '--from': '${path}' is not a regular file`);
-  return { dev: st.dev, ino: st.ino };
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw notFile();
+  }
+  return fd;
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { realpathSync } from 'node:fs';
+import { closeSync, realpathSync } from 'node:fs';
 import { encryptedFormatOf, type Cipher } from '../core/crypto';
 import { FkError, InputError, TransportError } from '../core/errors';
 import type { Logger } from '../core/logger';
@@ -7,8 +7,8 @@ import { redactBackend, type Config } from '../app/config';
 import { createHistoryCipher } from '../app/historyCipher';
 import { requirePassphrase } from '../app/passphrase';
 import { backendKind, historyName, openSession, type Session } from '../app/session';
-import { firstRecordLine } from '../transports/file';
-import { createFileFollower, type FileFollower } from './fileFollower';
+import { firstRecordLineFd } from '../transports/file';
+import { createFileFollower, openDesktopFile, type FileFollower } from './fileFollower';
 import { createMatcher, type Matcher } from './matcher';
 import { openPositionStore, type PositionStore } from './position';
 
@@ -69,6 +69,8 @@ export function createMirror(opts: MirrorOptions): Mirror {
   let session: Session | null = null;
   let follower: FileFollower | null = null;
   let position: PositionStore | null = null;
+  /** The desktop file, opened once at the start: everything read of it (records, position hash) is read here. */
+  let fd: number | null = null;
   let stopped = false;
   let running = false;
   let again = false;
@@ -114,7 +116,8 @@ export function createMirror(opts: MirrorOptions): Mirror {
     const f = follower as FileFollower;
     running = true;
     try {
-      for (;;) {
+      // A round still copying when the mirror stops reads no more (the file's descriptor is closed).
+      while (!stopped) {
         again = false;
         let progressed = false;
         if (m.filePending < window) {
@@ -159,8 +162,8 @@ export function createMirror(opts: MirrorOptions): Mirror {
     caughtUp = now;
   }
 
-  async function fileCipher(): Promise<Cipher | undefined> {
-    const first = firstRecordLine(opts.from);
+  async function fileCipher(fd: number): Promise<Cipher | undefined> {
+    const first = firstRecordLineFd(fd);
     const format = first === null ? null : encryptedFormatOf(first);
     if (format === null) return undefined;
     if (format !== 'fernet') {
@@ -179,15 +182,18 @@ export function createMirror(opts: MirrorOptions): Mirror {
       throw new InputError('FK_INPUT_INVALID', `option '--to' must be a broker history (amqp://… or xmpp://…), ${got}`);
     }
     const file = realpathOf(opts.from);
-    position = openPositionStore({
-      dir: opts.stateDir,
-      key: `${file}\n${where.broker}\n${historyName(broker.user)}`,
-      file: opts.from,
-      describe: `'${opts.from}' to '${where.broker}'`,
-    });
+    const desktop = openDesktopFile(opts.from);
+    fd = desktop;
     try {
+      position = openPositionStore({
+        dir: opts.stateDir,
+        key: `${file}\n${where.broker}\n${historyName(broker.user)}`,
+        file: opts.from,
+        fd: desktop,
+        describe: `'${opts.from}' to '${where.broker}'`,
+      });
       position.verify();
-      const cipher = await fileCipher();
+      const cipher = await fileCipher(desktop);
       const m = createMatcher(where);
       matcher = m;
       session = await openSession(broker, opts.logger, {
@@ -208,6 +214,7 @@ export function createMirror(opts: MirrorOptions): Mirror {
       log.info({ file: opts.from, to: where.broker, brokerRecords: m.brokerCount }, 'mirror started');
       follower = createFileFollower({
         path: opts.from,
+        fd: desktop,
         ...(cipher ? { cipher } : {}),
         onChange: schedule,
         pollMs: opts.pollMs ?? 1000,
@@ -232,6 +239,8 @@ export function createMirror(opts: MirrorOptions): Mirror {
     }
     await session?.close().catch((err: unknown) => log.warn({ err }, 'broker session close failed'));
     position?.close();
+    if (fd !== null) closeSync(fd);
+    fd = null;
   }
 
   return {

@@ -40,7 +40,17 @@ export interface PositionStore {
 
 const CHUNK = 1 << 20;
 
-export function openPositionStore(opts: { dir: string; key: string; file: string; describe: string }): PositionStore {
+export interface PositionStoreOptions {
+  readonly dir: string;
+  readonly key: string;
+  /** The desktop file's path (for messages). */
+  readonly file: string;
+  /** The desktop file, opened once by the caller (the follower reads the same descriptor): what is hashed. */
+  readonly fd: number;
+  readonly describe: string;
+}
+
+export function openPositionStore(opts: PositionStoreOptions): PositionStore {
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const path = join(opts.dir, `${createHash('sha256').update(opts.key).digest('hex').slice(0, 24)}.json`);
   const r = tryLockFile(`${path}.lock`);
@@ -55,19 +65,14 @@ export function openPositionStore(opts: { dir: string; key: string; file: string
 
   /** Hashes the file from `hashedTo` to `to`; false when the file ends before. */
   function hashTo(to: number): boolean {
-    const fd = openSync(opts.file, 'r');
-    try {
-      const buf = Buffer.allocUnsafe(CHUNK);
-      while (hashedTo < to) {
-        const n = readSync(fd, buf, 0, Math.min(CHUNK, to - hashedTo), hashedTo);
-        if (n === 0) return false;
-        hash.update(buf.subarray(0, n));
-        hashedTo += n;
-      }
-      return true;
-    } finally {
-      closeSync(fd);
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, to - hashedTo)));
+    while (hashedTo < to) {
+      const n = readSync(opts.fd, buf, 0, Math.min(buf.length, to - hashedTo), hashedTo);
+      if (n === 0) return false;
+      hash.update(buf.subarray(0, n));
+      hashedTo += n;
     }
+    return true;
   }
 
   return {

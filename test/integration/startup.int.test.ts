@@ -15,7 +15,7 @@ process.on('exit', () => require('fs').writeFileSync(process.env.FK_TEST_MODULES
 describe('fk start-up loads only what the command uses', () => {
   beforeAll(assertBuilt);
 
-  it('fk status on a file loads no daemon, broker client, history tool, pino or http', () => {
+  it('fk status on a file loads no daemon, broker client, history tool, pino, http, crypto, zlib or key cache', () => {
     const box = sandbox();
     try {
       const preload = join(box.dir, 'preload.js');
@@ -33,9 +33,13 @@ describe('fk start-up loads only what the command uses', () => {
       const loaded = JSON.parse(readFileSync(list, 'utf8')) as { files: string[]; builtins: string[] };
       const unwanted =
         /node_modules\/(pino|amqplib|@xmpp|libsodium)|dist\/(daemon|tools)\/|transports\/(amqp|xmpp)|commands\/(?!index|status)/;
+      // A plaintext file needs no key cache, cipher choice or broker replica either.
+      const unneeded = /app\/(keyCache|historyCipher|replicaCache)\.js$/;
+      expect(loaded.files.filter((f) => unneeded.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unwanted.test(f))).toEqual([]);
       expect(loaded.files.some((f) => f.endsWith(join('commands', 'status.js')))).toBe(true);
-      expect(loaded.builtins.filter((b) => /^(http|https|tls|worker_threads|readline)$/.test(b))).toEqual([]);
+      const heavy = /^(http|https|tls|worker_threads|readline|zlib|fs\/promises|crypto)$/;
+      expect(loaded.builtins.filter((b) => heavy.test(b))).toEqual([]);
     } finally {
       box.cleanup();
     }

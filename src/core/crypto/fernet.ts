@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from '../nodeCrypto';
 import { TextDecoder } from 'node:util';
 import { systemClock } from '../clock';
 import type { Cipher, RecordBinding } from './';
@@ -50,7 +50,7 @@ export interface FernetCipherOptions {
  */
 export function deriveFernetKey(passphrase: string): Uint8Array {
   const p = fernetKdfParams(passphrase);
-  return new Uint8Array(pbkdf2Sync(p.password, p.salt, p.iterations, p.keyBytes, p.digest));
+  return new Uint8Array(nodeCrypto().pbkdf2Sync(p.password, p.salt, p.iterations, p.keyBytes, p.digest));
 }
 
 /**
@@ -97,7 +97,7 @@ export function createFernetCipher(key: Uint8Array | string, opts: FernetCipherO
   const signingKey = Buffer.from(raw.subarray(0, 16));
   const encryptionKey = Buffer.from(raw.subarray(16, 32));
   const now = opts.now ?? (() => systemClock.now() / 1e6);
-  const random = opts.randomBytes ?? ((n: number) => randomBytes(n));
+  const random = opts.randomBytes ?? ((n: number) => nodeCrypto().randomBytes(n));
 
   function encryptLine(plain: string, _binding: RecordBinding): string {
     assertOneLine(plain);
@@ -108,9 +108,9 @@ export function createFernetCipher(key: Uint8Array | string, opts: FernetCipherO
     header[0] = VERSION;
     header.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(now()))), 1);
     iv.copy(header, 9);
-    const aes = createCipheriv('aes-128-cbc', encryptionKey, iv);
+    const aes = nodeCrypto().createCipheriv('aes-128-cbc', encryptionKey, iv);
     const body = Buffer.concat([header, aes.update(plain, 'utf8'), aes.final()]);
-    const mac = createHmac('sha256', signingKey).update(body).digest();
+    const mac = nodeCrypto().createHmac('sha256', signingKey).update(body).digest();
     return FERNET_PREFIX + toBase64UrlPadded(Buffer.concat([body, mac]));
   }
 
@@ -123,12 +123,12 @@ export function createFernetCipher(key: Uint8Array | string, opts: FernetCipherO
     if (ctLength < BLOCK || ctLength % BLOCK !== 0) throw fernetFailed(where, 'truncated fernet token');
     if (token[0] !== VERSION) throw fernetFailed(where, `unsupported fernet version 0x${(token[0] ?? 0).toString(16)}`);
     const body = token.subarray(0, token.length - HMAC_BYTES);
-    const mac = createHmac('sha256', signingKey).update(body).digest();
-    if (!timingSafeEqual(mac, token.subarray(token.length - HMAC_BYTES))) {
+    const mac = nodeCrypto().createHmac('sha256', signingKey).update(body).digest();
+    if (!nodeCrypto().timingSafeEqual(mac, token.subarray(token.length - HMAC_BYTES))) {
       throw fernetFailed(where, 'cannot decrypt fernet record (wrong passphrase or tampered record)');
     }
     try {
-      const aes = createDecipheriv('aes-128-cbc', encryptionKey, token.subarray(9, HEADER_BYTES));
+      const aes = nodeCrypto().createDecipheriv('aes-128-cbc', encryptionKey, token.subarray(9, HEADER_BYTES));
       return utf8.decode(Buffer.concat([aes.update(token.subarray(HEADER_BYTES, body.length)), aes.final()]));
     } catch (err) {
       // Only reachable with a valid HMAC, i.e. a token made by someone holding the key.

@@ -26,7 +26,7 @@ function loadSodium(): Promise<SodiumModule> {
   })();
   return sodiumModule;
 }
-import { createHmac, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../nodeCrypto';
 import { assertOneLine, decryptFailed, keyInvalid, type RecordLocation } from './cryptoErrors';
 import { InputError } from '../errors';
 import { createAssociatedData, createEnvelopeOpener } from './sodiumOpen';
@@ -157,7 +157,7 @@ export function sodiumKdfParams(
  * about the key.
  */
 export function sodiumKeyCheck(key: Uint8Array, logId: string): string {
-  return createHmac('sha256', key)
+  return nodeCrypto().createHmac('sha256', key)
     .update(`fk-sodium key check\0${logId}`, 'utf8')
     .digest()
     .subarray(0, 16)
@@ -195,7 +195,7 @@ export async function createSodiumCipher(opts: SodiumCipherOptions): Promise<Cip
   const sodium = await loadSodium();
   const key = new Uint8Array(opts.key);
   const logId = opts.logId;
-  const random = opts.randomBytes ?? ((n: number) => randomBytes(n));
+  const random = opts.randomBytes ?? ((n: number) => nodeCrypto().randomBytes(n));
   const associatedData = createAssociatedData(logId);
   const opener = createEnvelopeOpener(sodium, key, logId);
 

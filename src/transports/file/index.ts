@@ -19,6 +19,7 @@ export {
   readLinesFd,
   linesOfFd,
   firstRecordLine,
+  firstRecordLineFd,
   anyLineStartsWith,
   type LineSink,
   type ReadLinesOptions,

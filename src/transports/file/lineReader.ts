@@ -140,8 +140,18 @@ export function readLines(path: string, onLine: LineSink, opts: ReadLinesOptions
 
 /** The first line of a file that holds a record (not blank, not a `#` comment), or null. */
 export function firstRecordLine(path: string): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    return firstRecordLineFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `firstRecordLine` of an open file. */
+export function firstRecordLineFd(fd: number): string | null {
   let first: string | null = null;
-  readLines(path, (text) => {
+  readLinesFd(fd, (text) => {
     if (text.trim() === '' || text.startsWith('#')) return true;
     first = text;
     return false;

@@ -1,4 +1,17 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileSnapshotStore } from '../../../src/app/snapshotStore';
@@ -29,8 +42,14 @@ describe('file state snapshots', () => {
   });
 
   /** The store, recording whether its last load returned a snapshot. */
-  const store = (): SnapshotStore & { used: boolean | null } => {
-    const inner = createFileSnapshotStore({ dir: snapDir, path: history, user: USER, minLines: 0 });
+  const store = (stampMinAgeMs?: number): SnapshotStore & { used: boolean | null } => {
+    const inner = createFileSnapshotStore({
+      dir: snapDir,
+      path: history,
+      user: USER,
+      minLines: 0,
+      ...(stampMinAgeMs === undefined ? {} : { stampMinAgeMs }),
+    });
     const s = {
       used: null as boolean | null,
       load: async () => {
@@ -153,5 +172,108 @@ describe('file state snapshots', () => {
     };
     await start(racing);
     expect(() => readdirSync(snapDir)).toThrow();
+  });
+
+  describe('unchanged-file fast path (stamp)', () => {
+    const AGE = 20;
+    /** Waits (a condition, not a sleep) until the history's last change is older than AGE. */
+    const aged = async (): Promise<void> => {
+      while (Date.now() - statSync(history).ctimeMs <= AGE + 5) await new Promise((r) => setTimeout(r, 5));
+    };
+    const snapFile = (): string => join(snapDir, readdirSync(snapDir).find((f) => f.endsWith('.snap')) as string);
+    const stampFile = (): string => `${snapFile()}.stamp`;
+    /** A history with a snapshot and a stamp vouching for it. */
+    const stamped = async (lines: readonly string[]): Promise<void> => {
+      write(lines);
+      await start(store(AGE));
+      await aged();
+      const s = store(AGE);
+      await start(s);
+      expect(s.used).toBe(true);
+      const stamp = JSON.parse(readFileSync(stampFile(), 'utf8')) as { identity: string };
+      const st = statSync(history, { bigint: true });
+      expect(stamp.identity).toBe(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
+    };
+    /** Meta and stamp both claim another hash: only a load that skips hashing can accept that. */
+    const forgeHash = (): void => {
+      const forged = 'f'.repeat(64);
+      const [meta, ...body] = readFileSync(snapFile(), 'utf8').split('\n');
+      const m = JSON.parse(meta as string) as { sha256: string };
+      writeFileSync(snapFile(), [JSON.stringify({ ...m, sha256: forged }), ...body].join('\n'));
+      const stamp = JSON.parse(readFileSync(stampFile(), 'utf8')) as { sha256: string };
+      writeFileSync(stampFile(), JSON.stringify({ ...stamp, sha256: forged }));
+    };
+    const expectReplayedInFull = async (): Promise<void> => {
+      const s = store(AGE);
+      const c = await start(s);
+      expect(s.used).toBe(false);
+      const full = await start();
+      expect(sameGraph(c.state, full.state)).toBe('same');
+    };
+
+    it('an unchanged file is trusted by its stamp, without hashing', async () => {
+      await stamped(generateHistory(1500, 21));
+      forgeHash();
+      const s = store(AGE);
+      await start(s);
+      expect(s.used).toBe(true);
+    });
+
+    it('no stamp while the file is too recently changed to vouch for', async () => {
+      write(generateHistory(1500, 22));
+      await start(store(60_000));
+      const s = store(60_000);
+      await start(s);
+      expect(s.used).toBe(true);
+      expect(readdirSync(snapDir).filter((f) => f.endsWith('.stamp'))).toEqual([]);
+    });
+
+    it('an edit in place (same size, same inode) is never trusted', async () => {
+      const lines = generateHistory(1500, 23);
+      await stamped(lines);
+      const ino = statSync(history).ino;
+      const size = statSync(history).size;
+      const line3 = Buffer.byteLength(`${lines.slice(0, 2).join('\n')}\n`);
+      const at = line3 + (lines[2] as string).lastIndexOf('"') - 1;
+      const fd = openSync(history, 'r+');
+      writeSync(fd, readFileSync(history).subarray(at, at + 1).toString() === 'x' ? 'y' : 'x', at);
+      closeSync(fd);
+      expect([statSync(history).ino, statSync(history).size]).toEqual([ino, size]);
+      await expectReplayedInFull();
+    });
+
+    it('another file renamed over the history (same size) is never trusted', async () => {
+      const lines = generateHistory(1500, 24);
+      await stamped(lines);
+      const other = [...lines];
+      other[1] = (other[1] as string).replace(/.$/, (ch) => (ch === 'x' ? 'y' : 'x'));
+      const tmp = join(dir, 'other.txt');
+      writeFileSync(tmp, `${other.join('\n')}\n`);
+      expect(statSync(tmp).size).toBe(statSync(history).size);
+      renameSync(tmp, history);
+      await expectReplayedInFull();
+    });
+
+    it('a truncated history is never trusted, even grown back to its size', async () => {
+      const lines = generateHistory(1500, 25);
+      await stamped(lines);
+      const size = statSync(history).size;
+      truncateSync(history, 100);
+      await expectReplayedInFull();
+      await stamped(lines);
+      truncateSync(history, size - 1);
+      appendFileSync(history, 'x');
+      expect(statSync(history).size).toBe(size);
+      await expectReplayedInFull();
+    });
+
+    it('an appended-to file is hashed again (its identity vouches for nothing)', async () => {
+      const lines = generateHistory(1600, 26);
+      await stamped(lines.slice(0, 1500));
+      forgeHash();
+      appendFileSync(history, `${lines.slice(1500).join('\n')}\n`);
+      // the forged hash no longer matches what a real hash finds: rejected, so it was hashed
+      await expectReplayedInFull();
+    });
   });
 });

@@ -8,15 +8,13 @@ import { convertHistory } from '../../../src/tools/convert';
 import {
   createFernetCipher,
   createSodiumCipher,
-  deriveFernetKey,
-  deriveSodiumKey,
   formatSodiumHeader,
   parseRecordBinding,
   type Cipher,
 } from '../../../src/core/crypto';
 import { FkError } from '../../../src/core/errors';
+import { PASSPHRASE, SODIUM_SALT, pinnedFernetKey, pinnedSodiumKey } from '../../support/keys';
 
-const PASSPHRASE = 'correct horse battery staple';
 const FIXTURES = join(__dirname, '../../fixtures');
 const plainText = readFileSync(join(FIXTURES, 'gen-s01.txt'), 'utf8');
 const plainLines = plainText.replace(/\n$/, '').split('\n');
@@ -24,14 +22,15 @@ const fernetLines = readFileSync(join(FIXTURES, 'enc-s01.txt'), 'utf8').replace(
 const WORKITEM_NAME = 'Explore automation for #Delta';
 
 describe('convertHistory (core)', () => {
-  const salt = new Uint8Array(16).fill(5);
+  const salt = SODIUM_SALT;
   const header = formatSodiumHeader({ logId: 'log-1', salt });
   let fernet: Cipher;
   let sodium: Cipher;
 
   beforeAll(async () => {
-    fernet = createFernetCipher(deriveFernetKey(PASSPHRASE));
-    sodium = await createSodiumCipher({ key: await deriveSodiumKey(PASSPHRASE, salt), logId: 'log-1' });
+    // the keys are pinned: conversion is tested here, derivation in crypto.test.ts
+    fernet = createFernetCipher(pinnedFernetKey(PASSPHRASE));
+    sodium = await createSodiumCipher({ key: pinnedSodiumKey(PASSPHRASE), logId: 'log-1' });
   });
 
   it("decrypts Flowkeeper's encrypted fixture to the plain fixture", () => {

@@ -10,6 +10,7 @@ import { splitLines } from '../../../src/core/engine/serializer';
 import { parseInstant } from '../../../src/core/engine/time';
 import { createFileTransport } from '../../../src/transports/file';
 import { createMemoryHub, createMemoryTransport } from '../../../src/transports/memory';
+import { eventually } from '../../support/hang';
 
 const USER = 'alice@example.org';
 const T0 = parseInstant('2026-06-10T09:00:00Z')!;
@@ -43,7 +44,7 @@ describe('client over a shared log', () => {
         Array.from({ length: 500 }, (_, i) => c.execute('CreateWorkitem', [`${tag}-${i}`, 'b1', `${tag} ${i}`])),
       );
     await Promise.all([write(a, 'A'), write(b, 'B')]);
-    await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => a.state.lastSeq === 1002 && b.state.lastSeq === 1002, 'both writers at seq 1002');
     const items = (c: Client) =>
       c.state.tenant.users
         .get(USER)!
@@ -74,7 +75,7 @@ describe('client over a shared log', () => {
     const [a, b] = await memoryPair();
     await a.execute('CreateUser', [USER, 'Alice'], { user: 'admin@local.host' });
     await a.execute('CreateBacklog', ['b1', 'B']);
-    await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => b.state.lastSeq === 2, 'b to follow a');
     const [r1, r2] = await Promise.allSettled([
       a.execute('DeleteBacklog', ['b1', '']),
       b.execute('RenameBacklog', ['b1', 'x']),
@@ -125,8 +126,7 @@ describe('client over a Flowkeeper file', () => {
     await c.execute('CreateBacklog', ['b1', 'Mine']);
     // the desktop app appends a line of its own
     appendFileSync(path, '3, 2026-06-10 08:05:00+00:00, alice@example.org: CreateBacklog("b2", "Desktop")\n');
-    await new Promise((r) => setTimeout(r, 150));
-    expect(c.state.tenant.users.get(USER)!.backlogs.has('b2')).toBe(true);
+    await eventually(() => c.state.tenant.users.get(USER)!.backlogs.has('b2'), "the desktop app's line");
     await c.execute('RenameBacklog', ['b1', 'Renamed']);
     const text = readFileSync(path, 'utf8');
     expect(text.startsWith(original)).toBe(true);

@@ -1,8 +1,8 @@
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StrategyRecord } from '../../../src/core/engine/records';
-import { createFileFollower, type FileFollower } from '../../../src/mirror/fileFollower';
+import { createFileFollower, openDesktopFile, type FileFollower } from '../../../src/mirror/fileFollower';
 import { createMatcher, type FileRecord } from '../../../src/mirror/matcher';
 import { openPositionStore } from '../../../src/mirror/position';
 import { desktopLine } from '../../support/desktopWriter';
@@ -19,17 +19,25 @@ const lines = [
 let dir: string;
 let file: string;
 const followers: FileFollower[] = [];
+const fds: number[] = [];
+/** The desktop file opened the way the mirror opens it (closed after the test). */
+function opened(): number {
+  const fd = openDesktopFile(file);
+  fds.push(fd);
+  return fd;
+}
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fk-mirror-'));
   file = join(dir, 'flowkeeper-data.txt');
 });
 afterEach(() => {
   for (const f of followers.splice(0)) f.close();
+  for (const fd of fds.splice(0)) closeSync(fd);
   rmSync(dir, { recursive: true, force: true });
 });
 
 function follow(): FileFollower {
-  const f = createFileFollower({ path: file, onChange: () => undefined, pollMs: 60_000 });
+  const f = createFileFollower({ path: file, fd: opened(), onChange: () => undefined, pollMs: 60_000 });
   followers.push(f);
   return f;
 }
@@ -80,13 +88,26 @@ describe('the file follower', () => {
     writeFileSync(file, `${lines.join('\n')}\n${desktopLine(5, T, USER, 'RenameBacklog', ['b1', 'x'])}\n`);
     const diverged = (m: RegExp) =>
       expect.objectContaining({ code: 'FK_HISTORY_DIVERGED', message: expect.stringMatching(m) });
-    expect(() => readAll(f)).toThrow(diverged(/replaced by another file/));
+    expect(() => readAll(f)).toThrow(diverged(/replaced by another file since it was read/));
 
     const g = follow();
     readAll(g);
     const edited = [...lines, desktopLine(5, T, USER, 'RenameBacklog', ['b1', 'y'])];
     writeFileSync(file, `${edited.join('\n')}\n`); // same inode, last line read changed
     expect(() => readAll(g)).toThrow(diverged(/changed at byte/));
+  });
+
+  it('notices a repair caught between its rename and its write: the file read is no longer at its path', () => {
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const f = follow();
+    readAll(f);
+    renameSync(file, `${file}-backup-1`);
+    expect(() => readAll(f)).toThrow(
+      expect.objectContaining({
+        code: 'FK_HISTORY_DIVERGED',
+        message: expect.stringMatching(/was replaced by another file or removed since it was read/),
+      }),
+    );
   });
 });
 
@@ -152,26 +173,43 @@ describe('the position store', () => {
   it('keeps the position and tells a file rewritten since', () => {
     writeFileSync(file, `${lines.join('\n')}\n`);
     const key = { dir: join(dir, 'state'), key: 'k', file, describe: 'test' };
-    const a = openPositionStore(key);
+    const a = openPositionStore({ ...key, fd: opened() });
     expect(a.saved).toBeNull();
     a.verify();
     const end = Buffer.byteLength(`${lines.slice(0, 2).join('\n')}\n`);
     a.save(2, end);
-    expect(() => openPositionStore(key)).toThrow(/another fk mirror already copies test/);
+    expect(() => openPositionStore({ ...key, fd: opened() })).toThrow(/another fk mirror already copies test/);
     a.close();
 
-    const b = openPositionStore(key);
+    const b = openPositionStore({ ...key, fd: opened() });
     expect(b.saved).toMatchObject({ records: 2, offset: end });
     b.verify();
     b.close();
 
     writeFileSync(file, `${lines[0]}\n${desktopLine(2, T, USER, 'CreateBacklog', ['b9', 'Other'])}\n`);
-    const c = openPositionStore(key);
+    const c = openPositionStore({ ...key, fd: opened() });
     const rewritten = {
       code: 'FK_HISTORY_DIVERGED',
       message: expect.stringMatching(/was rewritten since 2 of its records were copied/),
     };
     expect(() => c.verify()).toThrow(expect.objectContaining(rewritten));
     c.close();
+  });
+
+  it('hashes the file the mirror reads, even once a repair put another file at its path', () => {
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const key = { dir: join(dir, 'state'), key: 'k', file, describe: 'test' };
+    const a = openPositionStore({ ...key, fd: opened() });
+    a.verify();
+    renameSync(file, `${file}-backup-1`);
+    writeFileSync(file, `${lines[0]}\n${desktopLine(2, T, USER, 'CreateBacklog', ['b9', 'Other'])}\n`);
+    const end = Buffer.byteLength(`${lines.slice(0, 2).join('\n')}\n`);
+    a.save(2, end);
+    a.close();
+    renameSync(`${file}-backup-1`, file); // the copied history back at its path: its position holds
+    const b = openPositionStore({ ...key, fd: opened() });
+    expect(b.saved).toMatchObject({ records: 2, offset: end });
+    b.verify();
+    b.close();
   });
 });

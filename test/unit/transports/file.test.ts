@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileTransport } from '../../../src/transports/file';
 import { collector, describeTransportContract } from '../../contract/transport.contract';
+import { eventually } from '../../support/hang';
+
+/** The module object the transport calls into (a namespace import's bindings cannot be spied on). */
+const fs = require('node:fs') as typeof import('node:fs');
+const realStatSync = fs.statSync;
 
 const dirs: string[] = [];
 const tempFile = (): string => {
@@ -85,8 +90,21 @@ describe('file transport when the history is rewritten under it', () => {
     const c = collector();
     await t.subscribe(null, c);
     await c.waitFor(3);
+    // Count the transport's looks at the file (each poll or file event stats it): "once" means
+    // after several more looks, not after some sleep.
+    let looks = 0;
+    const stat = jest.spyOn(fs, 'statSync').mockImplementation((...args: Parameters<typeof fs.statSync>) => {
+      if (args[0] === path) looks++;
+      return realStatSync(...args);
+    });
     writeFileSync(path, 'x\n');
-    await new Promise((r) => setTimeout(r, 200));
+    try {
+      await eventually(() => statuses.some((s) => s.startsWith('offline')), 'the offline report');
+      const seen = looks;
+      await eventually(() => looks >= seen + 5, 'five more looks at the file');
+    } finally {
+      stat.mockRestore();
+    }
     const offline = statuses.filter((s) => s.startsWith('offline'));
     expect(offline).toHaveLength(1);
     expect(offline[0]).toMatch(/shrank .* it was rewritten/);

@@ -16,8 +16,8 @@ import {
   type Cipher,
 } from '../../../../src/core/crypto';
 import { CryptoError, FkError } from '../../../../src/core/errors';
+import { PASSPHRASE, SODIUM_SALT, pinnedFernetKey, pinnedSodiumKey } from '../../../support/keys';
 
-const PASSPHRASE = 'correct horse battery staple';
 const fixture = (name: string): string[] =>
   readFileSync(join(__dirname, '../../../fixtures', name), 'utf8')
     .replace(/\n$/, '')
@@ -87,6 +87,10 @@ describe('format detection', () => {
 describe('fernet (Flowkeeper-compatible)', () => {
   const key = deriveFernetKey(PASSPHRASE);
   const cipher = createFernetCipher(key);
+
+  it('derives the pinned key the other tests use (test/support/keys.ts)', () => {
+    expect(Buffer.from(key).equals(pinnedFernetKey(PASSPHRASE))).toBe(true);
+  });
 
   it("decrypts Flowkeeper's encrypted fixture to the plain history, line for line", () => {
     expect(fernetLines).toHaveLength(plainLines.length);
@@ -171,21 +175,22 @@ describe('fernet (Flowkeeper-compatible)', () => {
 });
 
 describe('sodium (XChaCha20-Poly1305 envelope)', () => {
-  const salt = Uint8Array.from({ length: 16 }, (_, i) => i * 3);
+  const salt = SODIUM_SALT;
   const logId = 'log-7f3a';
-  let key: Uint8Array;
+  // Argon2id takes seconds on a busy machine: derived once below, the pinned key everywhere else.
+  const key = pinnedSodiumKey(PASSPHRASE);
   let cipher: Cipher;
 
   beforeAll(async () => {
-    key = await deriveSodiumKey(PASSPHRASE, salt);
     cipher = await createSodiumCipher({ key, logId });
   });
 
   const encryptAll = (c: Cipher): string[] => plainLines.map((l) => c.encryptLine(l, bindingOf(l)));
 
-  it('derives a stable 32-byte key from passphrase and salt', async () => {
-    expect(key).toHaveLength(32);
-    expect(Buffer.from(await deriveSodiumKey(PASSPHRASE, salt)).equals(key)).toBe(true);
+  it('derives the pinned 32-byte key from passphrase and salt (a known-answer vector: same parameters)', async () => {
+    const derived = await deriveSodiumKey(PASSPHRASE, salt);
+    expect(derived).toHaveLength(32);
+    expect(Buffer.from(derived).equals(key)).toBe(true);
   });
 
   it('round trips every fixture line, with seq and user in the clear and no plaintext', () => {
@@ -206,7 +211,7 @@ describe('sodium (XChaCha20-Poly1305 envelope)', () => {
   });
 
   it('fails with FK_DECRYPT_FAILED on a wrong passphrase', async () => {
-    const wrong = await createSodiumCipher({ key: await deriveSodiumKey('incorrect horse', salt), logId });
+    const wrong = await createSodiumCipher({ key: pinnedSodiumKey('incorrect horse'), logId });
     const line = plainLines[2]!;
     const err = caught(() => wrong.decryptLine(cipher.encryptLine(line, bindingOf(line)), { lineNumber: 4 }));
     expect(err.code).toBe('FK_DECRYPT_FAILED');

@@ -12,6 +12,8 @@ import { createMemoryHub, createMemoryTransport } from '../../../../src/transpor
 
 const USER = 'user@local.host';
 const T0 = parseInstant('2026-01-01T00:00:00Z') as number;
+/** Each check clones the whole model, so the cost grows with the square of this: 1,500 is plenty. */
+const ACTIONS = 1500;
 
 /** What the client used to do for every action: run it on a fresh deep copy of the live model. */
 function verdictOnFreshCopy(c: Client, record: StrategyRecord): string {
@@ -26,7 +28,7 @@ function verdictOnFreshCopy(c: Client, record: StrategyRecord): string {
 
 describe('checks against the kept copy (checkModel) agree with checks on a fresh copy', () => {
   it('over a generated history from two writers, with old actions re-played, timer seals and rejections mixed in', async () => {
-    const records = generateHistory(3000, 7, USER).map((l, i) => {
+    const records = generateHistory(ACTIONS, 7, USER).map((l, i) => {
       const p = parseLine(l, i + 1);
       if (p.kind !== 'record') throw new Error('generated a non-record');
       return p.record;
@@ -62,7 +64,7 @@ describe('checks against the kept copy (checkModel) agree with checks on a fresh
       }
     }
     expect(verdicts.rejected).toBeGreaterThan(50);
-    expect(verdicts.ok).toBeGreaterThan(2500);
+    expect(verdicts.ok).toBeGreaterThan(1250); // 1,531 ok and 200 rejected with these seeds
     // The log they wrote replays, as a fresh reader sees it, to the state both writers hold.
     const reader = createClient({
       transport: createMemoryTransport(hub),
@@ -80,7 +82,7 @@ describe('checks against the kept copy (checkModel) agree with checks on a fresh
     const canon = (s: Parameters<typeof canonicalState>[0]): string => canonicalJson(canonicalState(s, 'strict', T0));
     expect(canon(reader.state)).toBe(canon(fresh));
     await Promise.all([...writers, reader].map((c) => c.close()));
-  }, 120_000); // 3,000 actions: seconds on a busy machine
+  }, 120_000); // 1,500 actions: seconds on a busy machine
 
   it('stays correct when a race is lost while a checked action is in flight', async () => {
     const hub = createMemoryHub();

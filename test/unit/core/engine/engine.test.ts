@@ -4,7 +4,6 @@ import { manualClock } from '../../../../src/core/clock';
 import {
   createFernetCipher,
   createSodiumCipher,
-  deriveFernetKey,
   formatSodiumHeader,
   type Cipher,
 } from '../../../../src/core/crypto';
@@ -18,6 +17,7 @@ import {
 import { replay } from '../../../../src/core/engine/replay';
 import type { StrategyName } from '../../../../src/core/engine/records';
 import { formatRecord } from '../../../../src/core/engine/serializer';
+import { PASSPHRASE, pinnedFernetKey } from '../../../support/keys';
 import { formatDate, parseInstant } from '../../../../src/core/engine/time';
 import { createMemoryHub, createMemoryTransport } from '../../../../src/transports/memory';
 
@@ -51,7 +51,7 @@ function feed(all: readonly string[], opts: EngineOptions, now = T0 + 60 * MIN):
 
 let fernet: Cipher;
 beforeAll(() => {
-  fernet = createFernetCipher(deriveFernetKey('engine test passphrase'));
+  fernet = createFernetCipher(pinnedFernetKey(PASSPHRASE)); // PBKDF2 480k is not what this tests
 });
 
 describe('record engine: policies', () => {
