@@ -32,6 +32,7 @@ export function createPublications(): Publications {
       });
     },
     settle(entryId, plain, outcome) {
+      if (byKey.size === 0) return; // nothing in flight: a replay settles nothing (and hashes no id)
       const key = entryId ?? plain;
       const settle = key === null ? undefined : byKey.get(key);
       if (settle) {

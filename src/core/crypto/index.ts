@@ -26,10 +26,10 @@ function loadSodium(): Promise<SodiumModule> {
   })();
   return sodiumModule;
 }
-import { TextDecoder } from 'node:util';
 import { nodeCrypto } from '../nodeCrypto';
 import { assertOneLine, decryptFailed, keyInvalid, type RecordLocation } from './cryptoErrors';
 import { InputError } from '../errors';
+import { createAssociatedData, createEnvelopeOpener } from './sodiumOpen';
 
 export {
   createFernetCipher,
@@ -115,11 +115,8 @@ const SALT_BYTES = 16;
 const KEY_BYTES = 32;
 const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
-const AD_DOMAIN = Buffer.from('fk-sodium\0', 'ascii');
 const ENVELOPE = /^!(\d{1,3}) (0|[1-9]\d{0,15}) (.+) ([A-Za-z0-9_-]+)$/;
 const LOG_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Argon2id (libsodium `crypto_pwhash`, ALG_ARGON2ID13) of the passphrase with the log's 16-byte
@@ -199,6 +196,8 @@ export async function createSodiumCipher(opts: SodiumCipherOptions): Promise<Cip
   const key = new Uint8Array(opts.key);
   const logId = opts.logId;
   const random = opts.randomBytes ?? ((n: number) => nodeCrypto().randomBytes(n));
+  const associatedData = createAssociatedData(logId);
+  const opener = createEnvelopeOpener(sodium, key, logId);
 
   function encryptLine(plain: string, binding: RecordBinding): string {
     assertOneLine(plain);
@@ -207,7 +206,7 @@ export async function createSodiumCipher(opts: SodiumCipherOptions): Promise<Cip
     if (nonce.length !== NONCE_BYTES) {
       throw new InputError('FK_INPUT_INVALID', `randomBytes returned ${nonce.length} bytes, expected ${NONCE_BYTES}`);
     }
-    const ad = associatedData(SODIUM_VERSION, binding.seq, logId, binding.user);
+    const ad = associatedData(SODIUM_VERSION, binding.seq, binding.user);
     const sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, ad, null, nonce, key);
     const payload = Buffer.concat([nonce, sealed]).toString('base64url');
     return `${SODIUM_PREFIX}${SODIUM_VERSION} ${binding.seq} ${binding.user} ${payload}`;
@@ -226,14 +225,7 @@ export async function createSodiumCipher(opts: SodiumCipherOptions): Promise<Cip
     if (payload.length < NONCE_BYTES + TAG_BYTES) throw decryptFailed(at, 'truncated sodium envelope');
     let plain: string;
     try {
-      const opened = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-        null,
-        payload.subarray(NONCE_BYTES),
-        associatedData(version, seq, logId, user),
-        payload.subarray(0, NONCE_BYTES),
-        key,
-      );
-      plain = utf8.decode(opened);
+      plain = opener.open(payload.subarray(NONCE_BYTES), payload.subarray(0, NONCE_BYTES), version, seq, user);
     } catch (err) {
       throw decryptFailed(
         at,
@@ -275,22 +267,4 @@ function assertBinding(plain: string, binding: RecordBinding): void {
         `${inner.seq}, user '${inner.user}')`,
     );
   }
-}
-
-/**
- * AD = "fk-sodium\0" ‖ version (u8) ‖ seq (u64 BE) ‖ len(logId) (u32 BE) ‖ logId ‖ len(user) (u32 BE) ‖ user.
- * Length prefixes make the encoding injective, so no two (log, user) pairs share an AD.
- */
-function associatedData(version: number, seq: number, logId: string, user: string): Uint8Array {
-  const log = Buffer.from(logId, 'utf8');
-  const who = Buffer.from(user, 'utf8');
-  const ad = Buffer.alloc(AD_DOMAIN.length + 1 + 8 + 4 + log.length + 4 + who.length);
-  let at = AD_DOMAIN.copy(ad, 0);
-  at = ad.writeUInt8(version, at);
-  at = ad.writeBigUInt64BE(BigInt(seq), at);
-  at = ad.writeUInt32BE(log.length, at);
-  at += log.copy(ad, at);
-  at = ad.writeUInt32BE(who.length, at);
-  who.copy(ad, at);
-  return ad;
 }

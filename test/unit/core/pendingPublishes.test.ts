@@ -57,4 +57,22 @@ describe('amqp recent ids', () => {
     ids.add('c');
     expect([ids.has('a'), ids.has('b'), ids.has('c')]).toEqual([false, true, true]);
   });
+
+  it('remembers exactly the ids an insertion-ordered set trimmed to its capacity would', () => {
+    // The reference: the Set-based version the ring replaced (a repeated id keeps its place).
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (const capacity of [0, 1, 3, 50]) {
+      const ids = new RecentIds(capacity);
+      const reference = new Set<string>();
+      for (let i = 0; i < 2000; i++) {
+        const id = `id-${next() % 120}`;
+        reference.add(id);
+        if (reference.size > capacity) reference.delete(reference.values().next().value as string);
+        ids.add(id);
+      }
+      const known = Array.from({ length: 120 }, (_, k) => `id-${k}`).filter((id) => ids.has(id));
+      expect(known.sort()).toEqual([...reference].sort());
+    }
+  });
 });

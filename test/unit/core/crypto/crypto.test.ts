@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -262,6 +263,45 @@ describe('sodium (XChaCha20-Poly1305 envelope)', () => {
     expect(caught(() => cipher.decryptLine(fernetLines[0]!, { lineNumber: 1 })).message).toBe(
       'line 1: not a sodium record',
     );
+  });
+
+  it('seals and opens the envelopes of earlier versions byte for byte (pinned key and nonce)', async () => {
+    // Sealed by the code before the associated data was built in a reused buffer and records were
+    // opened without the wrapper: a large seq, non-ASCII users, a long user and an 8 KiB record.
+    const pinned = await createSodiumCipher({
+      key: Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 1) & 255),
+      logId,
+      randomBytes: (n) => Uint8Array.from({ length: n }, (_, i) => i + 100),
+    });
+    const long = 'x'.repeat(90) + '@local.host';
+    const cases = [
+      {
+        plain: '1, 2026-06-10 14:04:13+00:00, user@local.host: CreateBacklog("b-1", "Today")',
+        stored:
+          '!1 1 user@local.host ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7AoZTY2s-urjdZValBPz1XB-g0HFdi6HSN2kJ3zONB71cp0C1oxRY' +
+          'kgfXbwuDKxw6x9xuGmjDLofb43Ozp47ZV5Z9sA9S-JUNXInPQuQJJrH4Ez9ggYkr_bhTTiU',
+      },
+      {
+        plain: '4294967301, 2026-06-10 14:04:13+00:00, jöhn@例え.jp: CreateBacklog("b-2", "Ünïcode ✓")',
+        stored:
+          '!1 4294967301 jöhn@例え.jp ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7B5hKZWI6u6bdYle0Buz2Xgig0mZdiKrTM2kJ2yWcQeUJ5Trp' +
+          '_FsZlOoJaBa39YLyVjiHQGfxdcTz_Xm1-8n5G8Q08EAXhNgLEMLPRzpqYRPc5cMjszK5eux42O-Y73nPwD40H4aYiskjgoNl5g',
+      },
+      {
+        plain: `7, 2026-06-10 14:04:13+00:00, ${long}: CreateBacklog("b-3", "${'long '.repeat(1200)}")`,
+        sha256: '9c8f0e5188c48dec5f86642a0d1919051e24d3335ff4f464d7b4df82fbad313e',
+      },
+    ];
+    for (const c of cases) {
+      const stored = pinned.encryptLine(c.plain, bindingOf(c.plain));
+      if (c.stored !== undefined) expect(stored).toBe(c.stored);
+      else expect(createHash('sha256').update(stored).digest('hex')).toBe(c.sha256);
+      expect(pinned.decryptLine(stored)).toBe(c.plain);
+      expect(cipher.decryptLine(cipher.encryptLine(c.plain, bindingOf(c.plain)))).toBe(c.plain);
+    }
+    // After the long record, short ones still open (and a wrong key still fails) on the grown buffers.
+    expect(pinned.decryptLine(cases[0]!.stored!)).toBe(cases[0]!.plain);
+    expect(caught(() => cipher.decryptLine(cases[1]!.stored!)).code).toBe('FK_DECRYPT_FAILED');
   });
 
   it('rejects bad key material with FK_KEY_INVALID', async () => {
