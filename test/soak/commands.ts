@@ -52,7 +52,9 @@ export function commands(cli: string, hangMs: number): Commands {
           clearTimeout(timer);
           live.delete(child);
           const lines = stderr.trim().split('\n').filter((l) => l.startsWith('fk:'));
-          const error = spawnError?.message ?? lines[lines.length - 1] ?? stderr.trim().split('\n').pop() ?? '';
+          // A crash (no `fk:` line) is reported with the head of what Node printed: where it threw.
+          const crash = stderr.trim().split('\n').slice(0, 12).join(' | ');
+          const error = spawnError?.message ?? lines[lines.length - 1] ?? crash;
           resolve({ outcome: { code, killed: mark.killed && !hung, hung, error }, stdout });
         };
         child.on('error', (err) => done(null, err));

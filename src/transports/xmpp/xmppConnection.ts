@@ -56,6 +56,7 @@ export function openXmppConnection(
   });
   // Reconnection starts only once the first session is up: a failed connect() must fail, not loop.
   xmpp.reconnect.stop();
+  dropBytesAfterStreamEnd(xmpp, log);
   let ownBare = '';
   let started = false;
   let stopping = false;
@@ -96,6 +97,11 @@ export function openXmppConnection(
   // is over (RFC 6120 §4.4), so the socket goes at once.
   xmpp.on('status', (status: string) => {
     if (stopping && status === 'disconnecting') xmpp.socket?.destroy?.();
+  });
+  // The server ended the stream before the session was up (a cut, an overloaded server): fail
+  // the connect now rather than at its timeout.
+  xmpp.on('close', () => {
+    if (!started && !stopping) abortStart?.(new Error('the server ended the XMPP stream while signing in'));
   });
   // Small request/response exchanges (publish → echo, page → next page) must not wait for Nagle.
   xmpp.on('connect', () => xmpp.socket?.setNoDelay?.(true));
@@ -258,5 +264,22 @@ export function openXmppConnection(
       xmpp.socket?.destroy?.();
       xmpp.reconnect.stop();
     },
+  };
+}
+
+/**
+ * @xmpp/connection 0.14 writes every socket chunk to its XML parser, which it sets to null once
+ * the stream has ended (the server's `</stream:stream>`, a parse error): a chunk arriving after
+ * that throws inside the socket's 'data' handler, where nothing can catch it, and the process
+ * dies (seen in the soak when the server closed a stream during a connection cut). After the end
+ * of the stream nothing more is XMPP (RFC 6120 §4.4): such bytes are dropped. Must run before the
+ * first connect, when the connection binds its socket listeners.
+ */
+function dropBytesAfterStreamEnd(xmpp: Client, log: Logger): void {
+  const conn = xmpp as unknown as { parser: unknown; _onData: (data: Buffer) => void };
+  const onData = conn._onData.bind(xmpp);
+  conn._onData = (data: Buffer): void => {
+    if (conn.parser === null) log.debug({ bytes: data.length }, 'xmpp bytes after the end of the stream dropped');
+    else onData(data);
   };
 }

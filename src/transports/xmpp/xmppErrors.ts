@@ -64,7 +64,10 @@ export function toTransportError(err: unknown, opts: NormalizedXmppOptions): FkE
   const configProblem =
     name === 'StreamError' && ['host-unknown', 'not-authorized', 'policy-violation'].includes(cause);
   const permanent = tls !== undefined || configProblem;
-  const words = tls ?? NETWORK_FAILURES[cause] ?? cause;
+  // @xmpp/client 0.14 can trip over its own socket, gone when a connection drops mid-handshake
+  // ("Cannot read properties of null"): to a user, that is a lost connection, not a library text.
+  const lost = err instanceof TypeError ? 'the connection was lost while signing in' : undefined;
+  const words = tls ?? NETWORK_FAILURES[cause] ?? lost ?? cause;
   const message = `xmpp connect to ${opts.service} as '${account}' failed: ${words}`;
   return new TransportError('FK_TRANSPORT_UNAVAILABLE', message, {
     cause: err,
