@@ -57,6 +57,7 @@ export function openXmppConnection(
   // Reconnection starts only once the first session is up: a failed connect() must fail, not loop.
   xmpp.reconnect.stop();
   dropBytesAfterStreamEnd(xmpp, log);
+  startWithoutStrayRejection(xmpp);
   let ownBare = '';
   let started = false;
   let stopping = false;
@@ -184,9 +185,13 @@ export function openXmppConnection(
     },
     async start() {
       let timer: NodeJS.Timeout | undefined;
+      // When the timeout or an ended stream decides first, the library's own start may still fail
+      // later (ECONNRESET as the socket goes): that late failure is already reported, not a crash.
+      const starting = xmpp.start();
+      starting.catch((err: unknown) => log.debug({ err }, 'xmpp start failed after the connect was decided'));
       try {
         await Promise.race([
-          xmpp.start(),
+          starting,
           new Promise<never>((_, reject) => {
             abortStart = reject;
             timer = setTimeout(
@@ -281,5 +286,46 @@ function dropBytesAfterStreamEnd(xmpp: Client, log: Logger): void {
   conn._onData = (data: Buffer): void => {
     if (conn.parser === null) log.debug({ bytes: data.length }, 'xmpp bytes after the end of the stream dropped');
     else onData(data);
+  };
+}
+
+interface ConnectionStart {
+  status: string;
+  readonly options: { readonly service: string; readonly domain: string; readonly lang?: string };
+  start: () => Promise<unknown>;
+  connect(service: string): Promise<unknown>;
+  open(options: { domain: string; lang?: string }): Promise<unknown>;
+  once(event: string, listener: (value: unknown) => void): unknown;
+  removeListener(event: string, listener: (value: unknown) => void): unknown;
+}
+
+/**
+ * @xmpp/connection 0.14's `start()` waits for 'online' (rejecting on 'error') while it opens the
+ * stream (also rejecting on 'error'): a socket error during the opening rejects both, `start()`
+ * reports the second, and the first is an unhandled rejection that kills the process (the soak
+ * saw `read ECONNRESET` crash commands whose connection was cut at that moment). The same steps,
+ * with the 'online' wait handled: the error reaches the caller once, through `start()`.
+ */
+function startWithoutStrayRejection(xmpp: Client): void {
+  const conn = xmpp as unknown as ConnectionStart;
+  conn.start = async (): Promise<unknown> => {
+    if (conn.status !== 'offline') throw new Error('Connection is not offline');
+    const { service, domain, lang } = conn.options;
+    await conn.connect(service);
+    const online = new Promise<unknown>((resolve, reject) => {
+      const onOnline = (value: unknown): void => {
+        conn.removeListener('error', onError);
+        resolve(value);
+      };
+      const onError = (err: unknown): void => {
+        conn.removeListener('online', onOnline);
+        reject(err);
+      };
+      conn.once('online', onOnline);
+      conn.once('error', onError);
+    });
+    online.catch(() => undefined); // if the opening fails, its own rejection reports this same error
+    await conn.open(lang === undefined ? { domain } : { domain, lang });
+    return online;
   };
 }

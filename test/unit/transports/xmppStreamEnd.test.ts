@@ -8,15 +8,20 @@ const HEADER =
   "<?xml version='1.0'?><stream:stream xmlns='jabber:client' " +
   "xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>";
 
-/** A TCP server that opens an XMPP stream, ends it, then sends bytes that are no longer XMPP. */
-async function endingServer(): Promise<{ server: Server; port: number; sockets: Socket[] }> {
+/**
+ * A TCP server that opens an XMPP stream, ends it, then sends bytes that are no longer XMPP, and
+ * with `reset` then resets the connection (the library's own start fails after ours was decided).
+ */
+async function endingServer(reset = false): Promise<{ server: Server; port: number; sockets: Socket[] }> {
   const sockets: Socket[] = [];
   const server = createServer((s) => {
     sockets.push(s);
     s.on('error', () => undefined);
     s.once('data', () => {
       s.write(HEADER);
-      s.write('</stream:stream>', () => s.write('<after-the-end/>'));
+      s.write('</stream:stream>', () =>
+        s.write('<after-the-end/>', () => (reset ? s.resetAndDestroy() : undefined)),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -26,30 +31,63 @@ async function endingServer(): Promise<{ server: Server; port: number; sockets: 
 }
 
 describe('xmpp connection: a server that ends the stream while we sign in', () => {
-  it('fails the connect at once with our message, and bytes after the end do not crash the process', async () => {
-    const { server, port, sockets } = await endingServer();
-    const uncaught: unknown[] = [];
-    const onUncaught = (err: unknown): void => void uncaught.push(err);
-    process.on('uncaughtException', onUncaught);
+  it.each([false, true])(
+    'fails the connect at once with our message; nothing after it crashes the process (reset: %s)',
+    async (reset) => {
+      const { server, port, sockets } = await endingServer(reset);
+      const uncaught: unknown[] = [];
+      const onUncaught = (err: unknown): void => void uncaught.push(err);
+      process.on('uncaughtException', onUncaught);
+      process.on('unhandledRejection', onUncaught);
+      try {
+        const opts = normalizeXmppOptions({
+          service: `xmpp://127.0.0.1:${port}`,
+          domain: 'localhost',
+          username: 'u',
+          password: 'p',
+          connectTimeoutMs: 30_000,
+        });
+        const conn = openXmppConnection(opts, silentLogger, {}, false);
+        await expect(conn.start()).rejects.toMatchObject({
+          code: 'FK_TRANSPORT_UNAVAILABLE',
+          message:
+            `xmpp connect to xmpp://127.0.0.1:${port} as 'u@localhost' failed: ` +
+            'the server ended the XMPP stream while signing in',
+        });
+        // Once the server has seen its side close, the client's socket has failed too (its late error).
+      await Promise.all(sockets.map((so) => (so.closed ? null : new Promise((r) => so.once('close', r)))));
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+        expect(uncaught).toEqual([]);
+      } finally {
+        process.off('uncaughtException', onUncaught);
+        process.off('unhandledRejection', onUncaught);
+        sockets.forEach((s) => s.destroy());
+        await new Promise((resolve) => server.close(resolve));
+      }
+    },
+  );
+
+  it('a connection reset while the stream opens fails the connect once, with no stray rejection', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((so) => {
+      sockets.push(so);
+      so.on('error', () => undefined);
+      so.once('data', () => so.resetAndDestroy()); // our stream header gets a reset, not an answer
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const stray: unknown[] = [];
+    const onStray = (err: unknown): void => void stray.push(err);
+    process.on('unhandledRejection', onStray);
     try {
-      const opts = normalizeXmppOptions({
-        service: `xmpp://127.0.0.1:${port}`,
-        domain: 'localhost',
-        username: 'u',
-        password: 'p',
-        connectTimeoutMs: 30_000,
-      });
+      const opts = normalizeXmppOptions({ service: `xmpp://127.0.0.1:${port}`, username: 'u', password: 'p' });
       const conn = openXmppConnection(opts, silentLogger, {}, false);
-      await expect(conn.start()).rejects.toMatchObject({
-        code: 'FK_TRANSPORT_UNAVAILABLE',
-        message: `xmpp connect to xmpp://127.0.0.1:${port} as 'u@localhost' failed: ` +
-          'the server ended the XMPP stream while signing in',
-      });
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(uncaught).toEqual([]);
+      await expect(conn.start()).rejects.toMatchObject({ code: 'FK_TRANSPORT_UNAVAILABLE' });
+      await Promise.all(sockets.map((so) => (so.closed ? null : new Promise((r) => so.once('close', r)))));
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(stray).toEqual([]);
     } finally {
-      process.off('uncaughtException', onUncaught);
-      sockets.forEach((s) => s.destroy());
+      process.off('unhandledRejection', onStray);
       await new Promise((resolve) => server.close(resolve));
     }
   });
