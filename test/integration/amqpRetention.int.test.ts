@@ -66,13 +66,19 @@ describeWith(
         const c = collector();
         const first = await probe.subscribe(null, c).then(
           async (unsubscribe) => {
-            await c.waitFor(1, 60_000); // a loaded broker may take its time with a fresh consumer
+            // A consumer that starts at 'first' while the broker deletes that very segment can get
+            // nothing until more is published (seen about once in five runs under load): undecided,
+            // the next batch tells.
+            const got = await c.waitFor(1, 20_000).then(
+              () => true,
+              () => false,
+            );
             await unsubscribe();
-            return c.entries[0]?.position;
+            return got ? c.entries[0]?.position : 'silent';
           },
           () => 'refused',
         );
-        if (first !== '0') return;
+        if (first !== '0' && first !== 'silent') return;
       }
       throw new Error('the broker never truncated the test stream');
     }
