@@ -11,7 +11,7 @@
  * so this script does not run again), then builds; the link then finds its dependencies.
  */
 const { spawnSync } = require('node:child_process');
-const { existsSync, readdirSync, statSync, writeFileSync } = require('node:fs');
+const { chmodSync, existsSync, readdirSync, statSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -48,4 +48,6 @@ if (r.status !== 0) {
   process.stderr.write('build failed: dist/ may be incomplete (run npm run build after fixing the errors)\n');
   process.exit(r.status ?? 1);
 }
+// The bin runs by its shebang (and the node flags on it) from a clone too, as npm's link would.
+chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
