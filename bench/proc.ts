@@ -90,9 +90,20 @@ export function runNode(args: readonly string[], opts: RunOptions = {}): Promise
   return measure(process.execPath, ['--require', PROBE, ...args], opts);
 }
 
-/** Runs `fk <args>` as a whole process. */
+/**
+ * The node flags on the `fk` bin's shebang (`#!/usr/bin/env -S node <flags>`), which a user's `fk`
+ * runs with: the bench passes them too, so it measures the process users get.
+ */
+export function fkNodeFlags(): string[] {
+  const first = readFileSync(FK, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+  if (m === null && first !== '#!/usr/bin/env node') throw new Error(`bench: unexpected shebang in ${FK}: ${first}`);
+  return (m?.[1] ?? '').split(' ').filter((f) => f !== '');
+}
+
+/** Runs `fk <args>` as a whole process, with the node flags its shebang gives it. */
 export function runFk(args: readonly string[], opts: RunOptions = {}): Promise<ProcessCost> {
-  return runNode([FK, ...args], opts);
+  return runNode([...fkNodeFlags(), FK, ...args], opts);
 }
 
 /** Runs `python3 <script> <args>` as a whole process, measured the same way. */

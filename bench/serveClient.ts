@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { FK } from './proc';
+import { FK, fkNodeFlags } from './proc';
 
 /** A bare protocol client for the `fk serve` bench: counts lines, no model. */
 export interface BenchConnection {
@@ -113,7 +113,7 @@ export function startBenchServer(
 ): Promise<BenchServer> {
   const child = spawn(
     process.execPath,
-    [FK, 'serve', '--backend', backend, '--listen', '127.0.0.1:0', '--log-level', 'warn', ...args],
+    [...fkNodeFlags(), FK, 'serve', '--backend', backend, '--listen', '127.0.0.1:0', '--log-level', 'warn', ...args],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -12,7 +12,7 @@
  * so this script does not run again), then builds; the link then finds its dependencies.
  */
 const { spawnSync } = require('node:child_process');
-const { existsSync, readdirSync, statSync, writeFileSync } = require('node:fs');
+const { chmodSync, existsSync, readdirSync, statSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -49,6 +49,8 @@ if (r.status !== 0) {
   process.stderr.write('build failed: dist/ may be incomplete (run npm run build after fixing the errors)\n');
   process.exit(r.status ?? 1);
 }
+// The bin runs by its shebang (and the node flags on it) from a clone too, as npm's link would.
+chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
 // The start-up pack of the new build (scripts/startupPack.js): without it fk only starts slower.
 const pack = join(root, 'scripts', 'startupPack.js');
 if (existsSync(pack) && existsSync(join(root, 'dist', 'cli', 'startupPack.js'))) {

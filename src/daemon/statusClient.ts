@@ -1,5 +1,5 @@
 import { TransportError } from '../core/errors';
-import type { TimerView } from '../core/notify/timerView';
+import { mmss, type TimerView } from '../core/notify/timerView';
 
 /** Asks a running daemon's `/status` (for `fk daemon status`). */
 export async function fetchDaemonStatus(url: string, timeoutMs = 5000): Promise<unknown> {
@@ -20,11 +20,6 @@ export async function fetchDaemonStatus(url: string, timeoutMs = 5000): Promise<
       retryable: true,
     });
   return res.json();
-}
-
-function mmss(seconds: number): string {
-  const s = Math.round(seconds);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
 function timerLine(t: TimerView | null): string {

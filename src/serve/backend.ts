@@ -31,3 +31,20 @@ export interface AccountAccess {
    */
   readonly deleteHistory?: () => Promise<void>;
 }
+
+/**
+ * Signs in by connecting `probe` as the account: true when the backend accepted the credentials,
+ * false when it refused them (`FK_AUTH_FAILED`); rejects when the check could not be made. The
+ * probe is closed either way.
+ */
+export async function signsIn(probe: Transport): Promise<boolean> {
+  try {
+    await probe.connect();
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'FK_AUTH_FAILED') return false;
+    throw err;
+  } finally {
+    await probe.close().catch(() => undefined);
+  }
+}

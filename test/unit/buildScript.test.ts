@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -37,7 +38,8 @@ describe('scripts/build.js', () => {
     writeFileSync(
       join(tsc, 'tsc'),
       `const fs = require('fs'); const p = require('path'); const root = process.cwd();
-       fs.appendFileSync(p.join(root, 'runs'), '1'); fs.mkdirSync(p.join(root, 'dist'), { recursive: true });
+       fs.appendFileSync(p.join(root, 'runs'), '1'); fs.mkdirSync(p.join(root, 'dist/cli'), { recursive: true });
+       fs.writeFileSync(p.join(root, 'dist/cli/main.js'), '#!/usr/bin/env node\\nconsole.log(42);\\n', { mode: 0o644 });
        process.exit(fs.existsSync(p.join(root, 'FAIL')) ? 2 : 0);`,
     );
   });
@@ -54,6 +56,14 @@ describe('scripts/build.js', () => {
     expect(runs()).toBe(2);
     expect(build().status).toBe(0); // npm run build always compiles
     expect(runs()).toBe(3);
+  });
+
+  it('makes the bin executable, so it runs by its shebang (and the node flags on it) as npm links it', () => {
+    expect(build().status).toBe(0);
+    const bin = join(root, 'dist/cli/main.js');
+    expect(statSync(bin).mode & 0o777).toBe(0o755);
+    const ran = spawnSync(bin, [], { encoding: 'utf8' });
+    expect(ran.stdout).toBe('42\n');
   });
 
   it('does not take a failed build for a fresh one', () => {

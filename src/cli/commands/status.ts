@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
-import { timerAt } from '../../core/notify/timerView';
+import { mmss, timerAt } from '../../core/notify/timerView';
 import { redactBackend } from '../../app/config';
 import { print, printJson, withReadSession } from '../run';
-
-function mmss(seconds: number): string {
-  const s = Math.round(seconds);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
 
 export function register(program: Command): void {
   program

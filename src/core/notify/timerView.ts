@@ -65,6 +65,15 @@ export function timerAt(user: User, now: Micros): TimerView {
   };
 }
 
+/**
+ * Seconds as "m:ss" for the timer's human lines: rounded to the second, minutes not folded into
+ * hours (3600 → "60:00"), as a Pomodoro clock shows them.
+ */
+export function mmss(seconds: number): string {
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
 /** The next instant at which the timer changes by itself, or null. */
 export function nextDeadline(user: User): Micros | null {
   return user.timer.pomodoro === null ? null : user.timer.nextStateChange;

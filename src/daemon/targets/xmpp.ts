@@ -1,12 +1,8 @@
 import type { FkEvent } from '../../core/notify/notifications';
+import { mmss } from '../../core/notify/timerView';
 import type { Logger } from '../../core/logger';
 import type { XmppTargetConfig } from '../options';
 import type { Target } from './target';
-
-function mmss(seconds: number): string {
-  const s = Math.round(seconds);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
 
 /** The chat text of an event: one short human line. */
 export function chatText(e: FkEvent): string {

@@ -1,7 +1,7 @@
 import { historyName } from '../../app/historyName';
 import { InputError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
-import type { AccountAccess, ServeBackend } from '../backend';
+import { signsIn, type AccountAccess, type ServeBackend } from '../backend';
 
 /**
  * `--backend amqp://host[:port]/vhost`: RabbitMQ keeps the accounts. A client's e-mail and
@@ -25,15 +25,7 @@ export async function createAmqpBackend(backend: string, logger: Logger): Promis
     async authenticate(email, password) {
       const options = optionsFor(email, password);
       // Signing in is connecting as the user and declaring its history (which needs its permissions).
-      const probe = createAmqpTransport(options, { logger });
-      try {
-        await probe.connect();
-      } catch (err) {
-        if ((err as { code?: string }).code === 'FK_AUTH_FAILED') return null;
-        throw err;
-      } finally {
-        await probe.close().catch(() => undefined);
-      }
+      if (!(await signsIn(createAmqpTransport(options, { logger })))) return null;
       const access: AccountAccess = {
         email,
         openHistory: () => createAmqpTransport(options, { logger }),

@@ -1,6 +1,6 @@
 import { InputError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
-import type { AccountAccess, ServeBackend } from '../backend';
+import { signsIn, type AccountAccess, type ServeBackend } from '../backend';
 
 /**
  * `--backend xmpp://domain[:port][?service=xmpp://host:port&email-domain=example.org]`: the XMPP
@@ -24,15 +24,7 @@ export async function createXmppBackend(backend: string, logger: Logger): Promis
       const at = email.lastIndexOf('@');
       const local = email.slice(0, at);
       if (at < 1 || email.slice(at + 1).toLowerCase() !== emailDomain.toLowerCase()) return null;
-      const probe = createXmppTransport(optionsFor(local, password));
-      try {
-        await probe.connect();
-      } catch (err) {
-        if ((err as { code?: string }).code === 'FK_AUTH_FAILED') return null;
-        throw err;
-      } finally {
-        await probe.close().catch(() => undefined);
-      }
+      if (!(await signsIn(createXmppTransport(optionsFor(local, password))))) return null;
       const access: AccountAccess = { email, openHistory: () => createXmppTransport(optionsFor(local, password)) };
       return access;
     },
