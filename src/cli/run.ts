@@ -64,7 +64,8 @@ export async function withReadSession<T>(
   const logger = createLogger(config.logLevel, { cmd: cmd.name() });
   let session: Session;
   try {
-    session = await openSession(config, logger);
+    // it reads once and closes: no file watch for what other processes append meanwhile
+    session = await openSession(config, logger, { follow: false });
   } catch (err) {
     if (err instanceof DomainError && err.code === 'FK_NOT_FOUND' && err.details?.queue !== undefined) {
       return fn(null, config, logger);
