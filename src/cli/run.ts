@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../app/config';
 import { createLogger } from '../app/logger';
 import { openSession, type Session } from '../app/session';
 import { escapeControl, escapeJsonControl } from '../app/terminalText';
+import { writeOut } from './stdout';
 
 /** Global flags every command inherits (see main.ts). */
 export interface GlobalFlags {
@@ -209,9 +210,9 @@ export function positiveInt(text: string, what: string, max: number = MAX_COUNT)
 
 /** Prints command output; control characters from history data are made visible (see terminalText.ts). */
 export function print(line: string): void {
-  process.stdout.write(`${escapeControl(line)}\n`);
+  writeOut(`${escapeControl(line)}\n`);
 }
 
 export function printJson(v: unknown): void {
-  process.stdout.write(`${escapeJsonControl(JSON.stringify(v, null, 2))}\n`);
+  writeOut(`${escapeJsonControl(JSON.stringify(v, null, 2))}\n`);
 }

@@ -78,4 +78,31 @@ describe('fk start-up loads only what the command uses', () => {
       box.cleanup();
     }
   });
+
+  it('fk ends quietly when its reader has gone (EPIPE), whether it wrote directly or through a stream', () => {
+    const box = sandbox();
+    try {
+      const file = join(box.dir, 'history.txt');
+      writeFileSync(file, `${generateHistory(50).join('\n')}\n`);
+      // a pipe whose read end is closed before fk starts: its first write fails with EPIPE
+      const script = [
+        'import json, os, subprocess, sys',
+        'r, w = os.pipe()',
+        'os.close(r)',
+        'p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)',
+        'print(json.dumps({"status": p.returncode, "stderr": p.stderr.decode()}))',
+      ].join('\n');
+      for (const args of [['status'], ['status', '--json'], ['--help']]) {
+        const r = spawnSync('python3', ['-c', script, process.execPath, FK, '--file', file, ...args], {
+          env: { ...box.env, FK_USER: 'user@local.host' },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        expect(r.stderr).toBe('');
+        expect({ args, ...JSON.parse(r.stdout) }).toEqual({ args, status: 0, stderr: '' });
+      }
+    } finally {
+      box.cleanup();
+    }
+  });
 });
