@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Builds `dist/` with tsc (`npm run build`), and with `--if-stale` only when a source changed
- * since the last successful build (`npm start`, `prepare`): a stamp written after tsc succeeds
- * is compared with the newest source, so a failed build never passes for a fresh one.
+ * Builds `dist/` with tsc (`npm run build`), then its start-up pack (scripts/startupPack.js), and
+ * with `--if-stale` only when a source changed since the last successful build (`npm start`,
+ * `prepare`): a stamp written after tsc succeeds is compared with the newest source, so a failed
+ * build never passes for a fresh one.
  *
  * `npm install -g .` in a fresh clone links the folder and runs `prepare` there without
  * installing the folder's dependencies (npm installs none for a linked folder): with no
@@ -50,4 +51,9 @@ if (r.status !== 0) {
 }
 // The bin runs by its shebang (and the node flags on it) from a clone too, as npm's link would.
 chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
+// The start-up pack of the new build (scripts/startupPack.js): without it fk only starts slower.
+const pack = join(root, 'scripts', 'startupPack.js');
+if (existsSync(pack) && existsSync(join(root, 'dist', 'cli', 'startupPack.js'))) {
+  spawnSync(process.execPath, [pack], { cwd: root, stdio: 'inherit' });
+}
 writeFileSync(stamp, `${new Date().toISOString()}\n`);

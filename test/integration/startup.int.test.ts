@@ -38,8 +38,38 @@ describe('fk start-up loads only what the command uses', () => {
       expect(loaded.files.filter((f) => unneeded.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unwanted.test(f))).toEqual([]);
       expect(loaded.files.some((f) => f.endsWith(join('commands', 'status.js')))).toBe(true);
-      const heavy = /^(http|https|tls|worker_threads|readline|zlib|fs\/promises|crypto)$/;
+      // child_process (and what it loads): commander's, deferred by the start-up pack until used
+      const heavy = /^(http|https|tls|worker_threads|readline|zlib|fs\/promises|crypto|child_process)$/;
       expect(loaded.builtins.filter((b) => heavy.test(b))).toEqual([]);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('fk prints the same with and without its start-up pack', () => {
+    const box = sandbox();
+    try {
+      const file = join(box.dir, 'history.txt');
+      writeFileSync(file, `${generateHistory(120).join('\n')}\n`);
+      const run = (pack: boolean, args: string[]) => {
+        const r = spawnSync(process.execPath, [FK, ...args], {
+          env: { ...box.env, FK_USER: 'user@local.host', ...(pack ? {} : { FK_STARTUP_PACK: '0' }) },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+      };
+      for (const args of [
+        ['--file', file, 'status'],
+        ['--file', file, 'status', '--json'],
+        ['--file', file, 'status', '--bogus'],
+        ['--file', join(box.dir, 'missing', 'h.txt'), 'status'],
+        ['--help'],
+        ['status', '--help'],
+        ['--version'],
+      ]) {
+        expect({ args, ...run(true, args) }).toEqual({ args, ...run(false, args) });
+      }
     } finally {
       box.cleanup();
     }

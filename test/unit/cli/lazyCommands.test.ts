@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { COMMAND_MODULES, commandModulesFor } from '../../../src/cli/commands';
-import { buildProgram, commandName } from '../../../src/cli/main';
+import { buildProgram, commandName } from '../../../src/cli/program';
 
 /** `fk <name>` loads only the module of that command: its table must name what each module registers. */
 describe('lazy command table', () => {

@@ -1,0 +1,263 @@
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { Script } from 'node:vm';
+
+/**
+ * The start-up pack (issue 12): `npm run build` (scripts/startupPack.js) writes next to `dist/`
+ * the modules `fk status` loads, program and dependencies, as one file (`startup.pack`) with each
+ * module's `require` table resolved at build time, and V8's code cache of them after a run
+ * (`startup.cache`). `fk` then loads those modules from the pack: one read instead of a file
+ * lookup, read and compile per module, and functions that need not be compiled again.
+ *
+ * Every module keeps its own file name, `module` object and place in `require.cache` (a module
+ * loaded from disk and one from the pack are the same module), its stack traces name the same
+ * lines, and a module whose file changed since the pack was written (another size, or newer than
+ * the pack) is loaded from disk as usual: a stale pack costs time, never behaviour. V8 refuses a
+ * code cache made by another version or with other flags; the module is then compiled as usual.
+ */
+export interface StartupPack {
+  /** The exports of a module of the pack (path relative to the pack's folder), or null when it is not in it. */
+  load(path: string): unknown;
+  /** Writes V8's code cache of the modules run so far (the build's second step). */
+  writeCodeCache(): void;
+}
+
+interface PackedModule {
+  /** Path relative to the pack's folder. */
+  readonly file: string;
+  readonly size: number;
+  /** Source, as byte offsets into the pack after the manifest line. */
+  readonly start: number;
+  readonly end: number;
+  /** `require(request)` → index of the packed module it resolves to. */
+  readonly requires: Readonly<Record<string, number>>;
+}
+
+interface Manifest {
+  readonly format: 1;
+  /** Names the pack, so a code cache of another pack is never used. */
+  readonly id: string;
+  readonly modules: readonly PackedModule[];
+}
+
+export const PACK_FILE = 'startup.pack';
+export const CACHE_FILE = 'startup.cache';
+
+/** Node's own wrapper, on the module's first line so that its line numbers stay the same. */
+const WRAP = '(function (exports, require, module, __filename, __dirname) { ';
+
+/**
+ * Built-in modules a packed dependency requires at load time but rarely uses: given as a proxy
+ * that loads them on first use (commander requires child_process, and with it net and streams,
+ * only to run a subcommand from another executable, which fk never does).
+ */
+const DEFERRED = new Set(['child_process', 'node:child_process']);
+
+type ModuleInternals = typeof Module & {
+  _cache: Record<string, Module>;
+  _nodeModulePaths(dir: string): string[];
+  _resolveFilename(request: string, parent: Module, isMain: boolean, options?: unknown): string;
+  _resolveLookupPaths(request: string, parent: Module): string[] | null;
+};
+
+function deferred(id: string): unknown {
+  let real: Record<string | symbol, unknown> | undefined;
+  const get = (): Record<string | symbol, unknown> => (real ??= require(id) as Record<string | symbol, unknown>);
+  return new Proxy(
+    {},
+    {
+      get: (_, key) => get()[key],
+      has: (_, key) => key in get(),
+      ownKeys: () => Reflect.ownKeys(get()),
+      getOwnPropertyDescriptor: (_, key) => {
+        const d = Object.getOwnPropertyDescriptor(get(), key);
+        return d === undefined ? undefined : { ...d, configurable: true };
+      },
+    },
+  );
+}
+
+/**
+ * `module.paths` (where a bare `require` looks), computed when first read: a packed module's
+ * requires are resolved already, so most never need it.
+ */
+function lazyPaths(mod: Module, M: ModuleInternals): void {
+  let paths: string[] | undefined;
+  Object.defineProperty(mod, 'paths', {
+    configurable: true,
+    enumerable: true,
+    get: () => (paths ??= M._nodeModulePaths(dirname(mod.filename))),
+    set: (v: string[]) => {
+      paths = v;
+    },
+  });
+}
+
+/** The pack in `dir`, or null when there is none (or it cannot be read). */
+export function openStartupPack(dir: string): StartupPack | null {
+  const packPath = `${dir}${sep}${PACK_FILE}`;
+  let buf: Buffer;
+  let packTime: number;
+  let manifest: Manifest;
+  let bodyAt: number;
+  try {
+    packTime = statSync(packPath).mtimeMs;
+    buf = readFileSync(packPath);
+    const nl = buf.indexOf(0x0a);
+    manifest = JSON.parse(buf.toString('utf8', 0, nl)) as Manifest;
+    if (manifest.format !== 1) return null;
+    bodyAt = nl + 1;
+  } catch {
+    return null;
+  }
+  const M = Module as ModuleInternals;
+  const mods = manifest.modules;
+  // plain concatenation where the path has no `..` (path.resolve on every module would soon be
+  // hot enough for V8 to optimise it in the background, which the exit then waits for)
+  const filenames = mods.map((m) => (m.file.startsWith('.') ? resolve(dir, m.file) : `${dir}${sep}${m.file}`));
+  const cached = readCodeCache(`${dir}${sep}${CACHE_FILE}`, manifest);
+  const scripts: Array<Script | undefined> = [];
+  /** Per module: true when its file is the one packed (checked on first use). */
+  const current: Array<boolean | undefined> = [];
+
+  function isCurrent(i: number): boolean {
+    const known = current[i];
+    if (known !== undefined) return known;
+    let st: Stats | undefined;
+    try {
+      st = statSync(filenames[i] as string, { throwIfNoEntry: false });
+    } catch {
+      st = undefined;
+    }
+    const ok = st !== undefined && st.size === (mods[i] as PackedModule).size && st.mtimeMs <= packTime;
+    current[i] = ok;
+    return ok;
+  }
+
+  function compile(i: number): (...args: unknown[]) => void {
+    const m = mods[i] as PackedModule;
+    // each module decoded on its own: one with only ASCII text stays a one-byte string
+    const source = buf.toString('utf8', bodyAt + m.start, bodyAt + m.end).replace(/^#!/, '//');
+    const data = cached?.[i];
+    const script = new Script(`${WRAP}${source}\n})`, {
+      filename: filenames[i] as string,
+      ...(data ? { cachedData: data } : {}),
+    });
+    scripts[i] = script;
+    return script.runInThisContext() as (...args: unknown[]) => void;
+  }
+
+  function makeRequire(mod: Module, requires: Readonly<Record<string, number>>): NodeJS.Require {
+    const req = ((id: string): unknown => {
+      const i = requires[id];
+      if (i !== undefined && isCurrent(i)) return load(i, mod);
+      if (DEFERRED.has(id)) return deferred(id);
+      return mod.require(id);
+    }) as NodeJS.Require;
+    const resolveFn = ((request: string, options?: unknown) =>
+      M._resolveFilename(request, mod, false, options)) as NodeJS.RequireResolve;
+    resolveFn.paths = (request: string) => M._resolveLookupPaths(request, mod);
+    req.resolve = resolveFn;
+    req.main = require.main;
+    req.cache = M._cache;
+    req.extensions = require.extensions;
+    return req;
+  }
+
+  function load(i: number, parent: Module | undefined): unknown {
+    const filename = filenames[i] as string;
+    const known = M._cache[filename];
+    if (known !== undefined) return known.exports;
+    const mod = new Module(filename, parent);
+    mod.filename = filename;
+    lazyPaths(mod, M);
+    M._cache[filename] = mod;
+    let ok = false;
+    try {
+      compile(i).call(
+        mod.exports,
+        mod.exports,
+        makeRequire(mod, (mods[i] as PackedModule).requires),
+        mod,
+        filename,
+        dirname(filename),
+      );
+      ok = true;
+    } finally {
+      if (!ok) delete M._cache[filename];
+    }
+    mod.loaded = true;
+    return mod.exports;
+  }
+
+  return {
+    load(path) {
+      const i = mods.findIndex((m) => m.file === path);
+      return i < 0 || !isCurrent(i) ? null : load(i, require.main);
+    },
+    writeCodeCache() {
+      const parts = scripts.map((s) => (s ? s.createCachedData() : Buffer.alloc(0)));
+      const head = Buffer.from(`${JSON.stringify({ id: manifest.id, sizes: parts.map((p) => p.length) })}\n`);
+      writeFileSync(resolve(dir, CACHE_FILE), Buffer.concat([head, ...parts]));
+    },
+  };
+}
+
+/** The code cache of each module of `manifest` (by index), or null when there is none for this pack. */
+function readCodeCache(path: string, manifest: Manifest): Array<Buffer | undefined> | null {
+  try {
+    const buf = readFileSync(path);
+    const nl = buf.indexOf(0x0a);
+    const head = JSON.parse(buf.toString('utf8', 0, nl)) as { id: string; sizes: number[] };
+    if (head.id !== manifest.id || head.sizes.length !== manifest.modules.length) return null;
+    let at = nl + 1;
+    return head.sizes.map((n) => {
+      const part = n > 0 ? buf.subarray(at, at + n) : undefined;
+      at += n;
+      return part;
+    });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Writes the pack of `files` (absolute paths of `.js` modules, each under `dir` or reached from it
+ * by a relative path) into `dir`, with the `require` calls of each that name another of them
+ * resolved now (the build, scripts/startupPack.js). Any code cache of an earlier pack is removed.
+ */
+export function writeStartupPack(dir: string, files: readonly string[]): void {
+  const index = new Map(files.map((f, i) => [f, i]));
+  const modules: PackedModule[] = [];
+  const sources: Buffer[] = [];
+  let at = 0;
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    const source = bytes.toString('utf8');
+    const resolveFrom = createRequire(file).resolve;
+    const requires: Record<string, number> = {};
+    for (const m of source.matchAll(/\brequire\(\s*(['"])([^'"\n]+)\1\s*\)/g)) {
+      const id = m[2] as string;
+      if (id in requires) continue;
+      let target: string;
+      try {
+        target = resolveFrom(id);
+      } catch {
+        continue; // not found from here: left to require at run time
+      }
+      const i = index.get(target);
+      if (i !== undefined) requires[id] = i;
+    }
+    const rel = relative(dir, file).split(sep).join('/');
+    modules.push({ file: rel, size: bytes.length, start: at, end: at + bytes.length, requires });
+    sources.push(bytes);
+    at += bytes.length;
+  }
+  const id = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const manifest: Manifest = { format: 1, id, modules };
+  const tmp = `${dir}${sep}${PACK_FILE}.tmp-${process.pid}`;
+  writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(manifest)}\n`), ...sources]));
+  rmSync(`${dir}${sep}${CACHE_FILE}`, { force: true });
+  renameSync(tmp, `${dir}${sep}${PACK_FILE}`);
+}
