@@ -30,14 +30,6 @@ const FORMAT = 'fk-snapshot/1';
  */
 const MIN_RECORD_BYTES = 40;
 
-function statSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
 /** Below this many new lines a snapshot is not (re)written: replaying them is cheaper. */
 export const DEFAULT_MIN_LINES = 2000;
 
@@ -78,11 +70,13 @@ interface Meta {
  * truncation, rename over the path or metadata change alters it (ctime), unless it happened in the
  * same timestamp tick as the stat that took it: see `STAMP_MIN_AGE_MS`.
  */
-function fileIdentity(path: string): { readonly id: string; readonly ctimeMs: number } | null {
+function fileIdentity(
+  path: string,
+): { readonly id: string; readonly ctimeMs: number; readonly size: number; readonly at: number } | null {
   try {
     const st = statSync(path, { bigint: true });
     const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-    return { id, ctimeMs: Number(st.ctimeNs / 1_000_000n) };
+    return { id, ctimeMs: Number(st.ctimeNs / 1_000_000n), size: Number(st.size), at: Date.now() };
   } catch {
     return null;
   }
@@ -147,10 +141,14 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
   };
   // Named when first needed: a small history never looks for a snapshot (nor loads node:crypto).
   let named: string | undefined;
-  const snapFile = (): string =>
+  const snapFile = (realPath?: string): string =>
     (named ??= join(
       opts.dir,
-      `${nodeCrypto().createHash('sha256').update(`${real()}\n${opts.user}`).digest('hex').slice(0, 32)}.snap`,
+      `${nodeCrypto()
+        .createHash('sha256')
+        .update(`${realPath ?? real()}\n${opts.user}`)
+        .digest('hex')
+        .slice(0, 32)}.snap`,
     ));
   /**
    * The history's identity when `load` ran (before the client read it). `save` writes only if the
@@ -161,11 +159,12 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
   const identity = (): string | null => fileIdentity(opts.path)?.id ?? null;
   const stampFile = (): string => `${snapFile()}.stamp`;
   const minAge = opts.stampMinAgeMs ?? STAMP_MIN_AGE_MS;
-  /** Whether the prefix `m` covers is the one it hashed: by the stamp if the file is unchanged, else by hashing. */
-  const prefixMatches = (m: Meta): boolean => {
-    const before = fileIdentity(opts.path);
-    const statAt = Date.now();
-    if (before === null) return false;
+  /**
+   * Whether the prefix `m` covers is the one it hashed: by the stamp if the file is unchanged since
+   * `before` (its identity when `load` began), else by hashing.
+   */
+  const prefixMatches = (m: Meta, before: NonNullable<ReturnType<typeof fileIdentity>>): boolean => {
+    const statAt = before.at;
     const stamp = readStamp(stampFile());
     if (stamp?.identity === before.id && stamp.covered === m.covered && stamp.sha256 === m.sha256) return true;
     if (prefixHash(opts.path, m.covered) !== m.sha256) return false;
@@ -177,15 +176,18 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
   };
   return {
     async load(): Promise<StateSnapshot | null> {
-      seen = identity();
+      // One stat: what `save` compares with, the size test and the stamp's identity.
+      const before = fileIdentity(opts.path);
+      seen = before?.id ?? null;
       // No snapshot is ever saved for so few lines (minLines): replaying them is the cheap way.
-      if (fileIdentity(opts.path) === null || statSize(opts.path) < minLines * MIN_RECORD_BYTES) return null;
-      const found = readSnapshot(snapFile(), log, (m) =>
-        m.file !== real()
+      if (before === null || before.size < minLines * MIN_RECORD_BYTES) return null;
+      const realPath = real();
+      const found = readSnapshot(snapFile(realPath), log, (m) =>
+        m.file !== realPath
           ? 'of another file'
           : !keyMatches(opts.cipher, m.key)
             ? 'of another key'
-            : !prefixMatches(m)
+            : !prefixMatches(m, before)
               ? 'the history no longer starts as it did'
               : null,
       );

@@ -204,3 +204,28 @@ export function describeLoss(err: unknown): string {
   if (err instanceof FkError) return err.message;
   return explainFailure(err, false).reason;
 }
+
+/** The errors of a transport's own state (closed, offline, read-only), naming its history. */
+export interface TransportErrors {
+  /** `FK_TRANSPORT_CLOSED`: `op` was called on (or waited across) a closed transport. */
+  closed(op: string): TransportError;
+  /** `FK_TRANSPORT_UNAVAILABLE`, retryable: `op` needs a connection and there is none now. */
+  offline(op: string): TransportError;
+  /** `FK_READ_ONLY`: a publish on a read-only transport. */
+  readOnly(): TransportError;
+}
+
+export function transportErrors(history: string, endpoint: string): TransportErrors {
+  return {
+    closed: (op) =>
+      new TransportError('FK_TRANSPORT_CLOSED', `amqp transport for history '${history}' is closed (${op})`),
+    offline: (op) =>
+      new TransportError(
+        'FK_TRANSPORT_UNAVAILABLE',
+        `amqp transport for history '${history}' at ${endpoint} is not connected (${op})`,
+        { retryable: true },
+      ),
+    readOnly: () =>
+      new TransportError('FK_READ_ONLY', `amqp transport for history '${history}' is read-only: nothing is written`),
+  };
+}

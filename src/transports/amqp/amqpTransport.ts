@@ -1,19 +1,11 @@
-import { createBackoff } from '../../core/backoff';
-import { InputError, TransportError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import { createStatusHub } from '../../core/statusHub';
-import type { PublishMeta, SubscribeHandlers, Transport, Unsubscribe } from '../../core/transport';
-import { describeLoss, wrapOperationError } from './amqpErrors';
-import { closeConnection, destroyConnection } from './closeConnection';
-import { openLiveConnection, type Live } from './liveConnection';
-import { MAX_ID_LENGTH, normalizeAmqpOptions, type AmqpTransportOptions, type NormalizedAmqpOptions } from './options';
-import { createPublisher } from './publisher';
-import { StreamSubscription } from './streamSubscription';
-
-type Phase = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
-
-/** Spread of reconnect delays, so clients cut off together do not come back in step. */
-const RECONNECT_JITTER = 0.2;
+import type { PublishMeta, Transport } from '../../core/transport';
+import { transportErrors } from './amqpErrors';
+import { createLifecycle } from './lifecycle';
+import { normalizeAmqpOptions, type AmqpTransportOptions, type NormalizedAmqpOptions } from './options';
+import { createPublisher, publishIdError } from './publisher';
+import { createStreamSubscriptions } from './subscriptions';
 
 /** Longest wait for the broker's close-ok before the socket is destroyed. */
 const MAX_CLOSE_WAIT_MS = 5000;
@@ -33,9 +25,10 @@ const MAX_CLOSE_WAIT_MS = 5000;
  *   `offline` (with `retryInMs` while retrying), `closed`. A failed first `connect()` rejects and
  *   does not retry on its own.
  *
- * Named parts: `liveConnection.ts` (connect + topology), `publisher.ts` (confirms, re-publishing,
- * timeouts), `streamSubscription.ts` + `tailProbe.ts` (reading), `closeConnection.ts` (bounded
- * closing); this factory holds the lifecycle that ties them: connect, lose, reconnect, close.
+ * A composition of named parts: `lifecycle.ts` (connect, lose, reconnect with backoff, close: what
+ * ties the others), `liveConnection.ts` (one connection + topology), `publisher.ts` (confirms,
+ * re-publishing, timeouts), `subscriptions.ts` over `streamSubscription.ts` + `tailProbe.ts`
+ * (reading, resumed by offset), `closeConnection.ts` (bounded closing), `amqpErrors.ts`.
  *
  * `deps.logger` (default: silent) gets one child `{ component: 'amqp', history, endpoint }`; it
  * never sees payloads or credentials. Options are validated here (`normalizeAmqpOptions`), so a
@@ -53,233 +46,40 @@ export function createAmqpTransport(options: AmqpTransportOptions, deps: { logge
   const context = { component: 'amqp', transport: 'amqp', history: opts.history, endpoint };
   const log = (deps.logger ?? silentLogger).child(context);
   const closeTimeoutMs = Math.min(opts.connectTimeoutMs, MAX_CLOSE_WAIT_MS);
+  const errors = transportErrors(opts.history, endpoint);
   const status = createStatusHub(log);
   const publisher = createPublisher(opts);
-  const subscriptions = new Set<StreamSubscription>();
-  const backoff = createBackoff({ minMs: opts.retryLow, maxMs: opts.retryHigh, jitter: RECONNECT_JITTER });
-  let phase: Phase = 'idle';
-  let live: Live | null = null;
-  let connecting: Promise<void> | null = null;
-  let closing: Promise<void> | null = null;
-  let reconnectTimer: NodeJS.Timeout | null = null;
-  /** `connect()` calls made while reconnecting: settled by the next attempt (never left waiting). */
-  let waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
-  const settleWaiting = (err?: unknown): void => {
-    const w = waiting;
-    waiting = [];
-    for (const { resolve, reject } of w) {
-      if (err === undefined) resolve();
-      else reject(err);
-    }
-  };
-
-  /** Re-reads `phase` after an await (TypeScript keeps the narrowing from before it). */
-  const isClosed = (): boolean => phase === 'closed';
-  const closedError = (op: string): TransportError =>
-    new TransportError('FK_TRANSPORT_CLOSED', `amqp transport for history '${opts.history}' is closed (${op})`);
-  const offlineError = (op: string): TransportError =>
-    new TransportError(
-      'FK_TRANSPORT_UNAVAILABLE',
-      `amqp transport for history '${opts.history}' at ${endpoint} is not connected (${op})`,
-      { retryable: true },
-    );
-
-  /**
-   * The funnel of every `error`/`close`: marks the connection lost, once. `dead`: the link itself
-   * stopped answering, so the socket is dropped at once instead of closed politely.
-   */
-  function onLost(l: Live, err: Error, dead = false): void {
-    if (dead) destroyConnection(l.conn);
-    if (l.lost) return;
-    l.lost = true;
-    if (live !== l || phase !== 'online') return; // while (re)connecting, the awaiting code fails
-    live = null;
-    log.warn({ err }, 'connection lost');
-    for (const s of subscriptions) s.detach();
-    if (!dead) void closeConnection(l.conn, closeTimeoutMs); // only a channel may have died
-    phase = 'reconnecting';
-    scheduleReconnect(err);
-  }
-
-  /** Idempotent: at most one reconnect timer exists. */
-  function scheduleReconnect(err: unknown): void {
-    if (phase === 'closed' || reconnectTimer !== null) return;
-    const delayMs = backoff.next();
-    log.warn({ err, attempt: backoff.attempt, delayMs }, 'reconnect scheduled');
-    status.emit({ kind: 'offline', reason: describeLoss(err), retryInMs: delayMs });
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = null;
-      void reconnect();
-    }, delayMs);
-  }
-
-  /** Connects and sets the topology up; the connection is `live` as soon as it exists. */
-  const openLive = (): Promise<Live> =>
-    openLiveConnection(opts, log, closeTimeoutMs, {
-      onLost,
-      onOpened: (l) => (live = l),
-      isClosed,
-      closedError: () => closedError('connect'),
-    }).catch((err: unknown) => {
-      live = null;
-      throw err;
-    });
-
-  async function reconnect(): Promise<void> {
-    if (phase !== 'reconnecting') return;
-    status.emit({ kind: 'connecting' });
-    try {
-      const l = await openLive();
-      for (const s of subscriptions) await s.attach(l.conn, (err) => onLost(l, err));
-      if (l.lost) throw new Error('connection lost while resuming');
-      if (phase !== 'reconnecting') return; // closed meanwhile
-      phase = 'online';
-      backoff.reset();
-      log.info({ republished: publisher.size }, 'reconnected');
-      publisher.resend(l);
-      status.emit({ kind: 'online' });
-      settleWaiting();
-    } catch (err) {
-      if (phase !== 'reconnecting') return;
-      dropLive();
-      scheduleReconnect(err);
-      settleWaiting(wrapOperationError(err, 'reconnect to', topology.queue, endpoint));
-    }
-  }
-
-  function dropLive(): void {
-    const l = live;
-    live = null;
-    for (const s of subscriptions) s.detach();
-    if (l !== null) {
-      l.lost = true;
-      void closeConnection(l.conn, closeTimeoutMs);
-    }
-  }
-
-  function parsePosition(from: string | null): number | null {
-    if (from === null) return null;
-    if (!/^(0|[1-9][0-9]{0,15})$/.test(from) || !Number.isSafeInteger(Number(from))) {
-      throw new InputError('FK_INPUT_INVALID', `amqp position '${from}' is not a stream offset`);
-    }
-    return Number(from);
-  }
-
-  async function connectFirst(): Promise<void> {
-    try {
-      await openLive();
-      if (phase !== 'connecting') throw closedError('connect');
-      phase = 'online';
-      log.info({}, 'connected');
-      status.emit({ kind: 'online' });
-    } catch (err) {
-      if (phase === 'connecting') {
-        phase = 'idle';
-        dropLive(); // not logged: the caller gets the error (STYLE §6, no catch-log-rethrow)
-        status.emit({ kind: 'offline', reason: describeLoss(err) });
-      }
-      throw err;
-    } finally {
-      connecting = null;
-    }
-  }
-
-  async function subscribe(from: string | null, handlers: SubscribeHandlers): Promise<Unsubscribe> {
-    if (phase === 'closed') throw closedError('subscribe');
-    const start = parsePosition(from);
-    const l = live;
-    if (phase !== 'online' || l === null) throw offlineError('subscribe');
-    const sub = new StreamSubscription(
-      {
-        queue: topology.queue,
-        prefetch: opts.prefetch,
-        caughtUpGraceMs: opts.caughtUpGraceMs,
-        probeTimeoutMs: opts.connectTimeoutMs,
-        dedupeWindow: opts.dedupeWindow,
-        closeTimeoutMs,
-        log,
-      },
-      start,
-      handlers,
-    );
-    subscriptions.add(sub);
-    try {
-      await sub.attach(l.conn, (err) => onLost(l, err));
-    } catch (err) {
-      subscriptions.delete(sub);
-      // Unanswered on the way (a probe's close) or now: the link is dead, drop it at once.
-      const dead = err instanceof TransportError && err.code === 'FK_TRANSPORT_UNAVAILABLE';
-      if (dead) sub.abandon();
-      const cause = err instanceof Error ? err : new Error(String(err));
-      if ((dead || !(await sub.stop())) && !l.lost) onLost(l, cause, true);
-      throw isClosed() ? closedError('subscribe') : wrapOperationError(err, 'consume', topology.queue, endpoint);
-    }
-    return async () => {
-      if (!subscriptions.delete(sub)) return;
-      const attachedTo = live;
-      // A close-ok that never comes means the link is dead: drop it (reconnecting if still open).
-      if (!(await sub.stop()) && attachedTo !== null && !attachedTo.lost) {
-        onLost(attachedTo, new Error(`closing a channel of ${endpoint} got no answer`), true);
-      }
-    };
-  }
-
-  async function close(): Promise<void> {
-    phase = 'closed';
-    if (reconnectTimer !== null) clearTimeout(reconnectTimer);
-    reconnectTimer = null;
-    // Closing the connection closes its channels: one bounded handshake, not one per channel.
-    for (const s of subscriptions) s.abandon();
-    subscriptions.clear();
-    const l = live;
-    live = null;
-    publisher.rejectAll(() => closedError('publish'));
-    if (l !== null) {
-      l.lost = true;
-      await closeConnection(l.conn, closeTimeoutMs);
-    }
-    settleWaiting(closedError('connect'));
-    log.info({}, 'closed');
-    status.emit({ kind: 'closed' });
-  }
+  const subscriptions = createStreamSubscriptions(
+    {
+      queue: topology.queue,
+      prefetch: opts.prefetch,
+      caughtUpGraceMs: opts.caughtUpGraceMs,
+      probeTimeoutMs: opts.connectTimeoutMs,
+      dedupeWindow: opts.dedupeWindow,
+      closeTimeoutMs,
+      log,
+    },
+    errors,
+    endpoint,
+  );
+  const lifecycle = createLifecycle({ opts, log, status, errors, closeTimeoutMs, publisher, subscriptions });
 
   return {
-    connect(): Promise<void> {
-      if (phase === 'closed') return Promise.reject(closedError('connect'));
-      if (phase === 'online') return Promise.resolve();
-      if (connecting !== null) return connecting;
-      // Reconnecting (the link dropped after a first connect): wait for the next attempt, which
-      // settles this either way; before issue 11 this rejected at once, and a command whose link
-      // dropped once while it started failed with "connect while reconnecting".
-      if (phase === 'reconnecting') return new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }));
-      phase = 'connecting';
-      status.emit({ kind: 'connecting' });
-      connecting = connectFirst();
-      return connecting;
-    },
+    connect: () => lifecycle.connect(),
 
     publish(line: string, meta: PublishMeta): Promise<void> {
-      if (phase === 'closed') return Promise.reject(closedError('publish'));
-      if (opts.readOnly) {
-        const message = `amqp transport for history '${opts.history}' is read-only: nothing is written`;
-        return Promise.reject(new TransportError('FK_READ_ONLY', message));
-      }
-      const l = live;
-      if (phase !== 'online' || l === null) return Promise.reject(offlineError('publish'));
-      if (typeof meta.id !== 'string' || meta.id === '' || Buffer.byteLength(meta.id) > MAX_ID_LENGTH) {
-        return Promise.reject(
-          new InputError('FK_INPUT_INVALID', `publish id must be 1-${MAX_ID_LENGTH} bytes, got '${String(meta.id)}'`),
-        );
-      }
+      if (lifecycle.isClosed()) return Promise.reject(errors.closed('publish'));
+      if (opts.readOnly) return Promise.reject(errors.readOnly());
+      const l = lifecycle.online();
+      if (l === null) return Promise.reject(errors.offline('publish'));
+      const badId = publishIdError(meta);
+      if (badId !== null) return Promise.reject(badId);
       return publisher.publish(l, line, meta);
     },
 
-    subscribe,
+    subscribe: (from, handlers) => subscriptions.subscribe(lifecycle, from, handlers),
 
-    close(): Promise<void> {
-      closing ??= close();
-      return closing;
-    },
+    close: () => lifecycle.close(),
 
     onStatus: status.onStatus,
   };

@@ -1,9 +1,9 @@
 import { PendingPublishes, type PendingPublish } from '../../core/pendingPublishes';
-import { TransportError } from '../../core/errors';
+import { InputError, TransportError } from '../../core/errors';
 import type { PublishMeta } from '../../core/transport';
 import { wrapOperationError } from './amqpErrors';
 import type { Live } from './liveConnection';
-import type { NormalizedAmqpOptions } from './options';
+import { MAX_ID_LENGTH, type NormalizedAmqpOptions } from './options';
 
 /** How often unconfirmed publishes are checked against `publishTimeoutMs`. */
 const SWEEP_INTERVAL_MS = 1000;
@@ -22,6 +22,12 @@ export interface Publisher {
   resend(l: Live): void;
   /** Rejects everything still waiting (on close). */
   rejectAll(err: () => Error): void;
+}
+
+/** Why `meta.id` cannot be a message id (1 to `MAX_ID_LENGTH` bytes), or null when it can. */
+export function publishIdError(meta: PublishMeta): InputError | null {
+  if (typeof meta.id === 'string' && meta.id !== '' && Buffer.byteLength(meta.id) <= MAX_ID_LENGTH) return null;
+  return new InputError('FK_INPUT_INVALID', `publish id must be 1-${MAX_ID_LENGTH} bytes, got '${String(meta.id)}'`);
 }
 
 export function createPublisher(opts: NormalizedAmqpOptions): Publisher {
