@@ -34,7 +34,11 @@ export function backendKind(backend: string): BackendKind {
 }
 
 /** Builds the transport for a backend URL; broker transports are loaded only when used. */
-export async function createTransportFor(config: Config, logger: Logger): Promise<Transport> {
+export async function createTransportFor(
+  config: Config,
+  logger: Logger,
+  opts: { follow?: boolean } = {},
+): Promise<Transport> {
   const kind = backendKind(config.backend);
   if (kind === 'file') {
     const create = historyCreation(config);
@@ -43,6 +47,7 @@ export async function createTransportFor(config: Config, logger: Logger): Promis
       logger,
       create,
       createHint: 'pass --create to start a new history there',
+      ...(opts.follow === false ? { follow: false } : {}),
     });
   }
   if (kind === 'amqp') {
@@ -236,10 +241,15 @@ export async function openSession(
     clock?: ClientOptions['clock'];
     /** Keep the session open on a broken history (read-only), e.g. for a daemon that reports it. */
     tolerateHistoryError?: boolean;
+    /**
+     * Whether to notice records that other processes append to a history file while the session
+     * is open (file watch and poll). A command that reads once and closes needs not. @default true
+     */
+    follow?: boolean;
   } = {},
 ): Promise<Session> {
   const kind = backendKind(config.backend);
-  const transport = await createTransportFor(config, logger);
+  const transport = await createTransportFor(config, logger, extra.follow === false ? { follow: false } : {});
   await transport.connect();
   let enc: { cipher?: Cipher; requireEncryption: boolean };
   let head: DetectedEncryption | null = null;

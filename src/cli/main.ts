@@ -12,8 +12,15 @@ import { join } from 'node:path';
 import type * as Program from './program';
 import { openStartupPack } from './startupPack';
 
+/** The program, loaded on first use (`main.js` required as a module: the oracle's adapter, tests). */
+const program = (): typeof Program => require('./program') as typeof Program;
+
+export const main: typeof Program.main = (argv) => program().main(argv);
+export const buildProgram: typeof Program.buildProgram = (argv) => program().buildProgram(argv);
+export const commandName: typeof Program.commandName = (cmd, argv) => program().commandName(cmd, argv);
+export const reportError: typeof Program.reportError = (err, debug) => program().reportError(err, debug);
+
 if (require.main === module) {
   const pack = process.env.FK_STARTUP_PACK === '0' ? null : openStartupPack(join(__dirname, '..'));
-  const program = (pack?.load('cli/program.js') ?? require('./program')) as typeof Program;
-  program.runCli(process.argv);
+  ((pack?.load('cli/program.js') as typeof Program | null) ?? program()).runCli(process.argv);
 }

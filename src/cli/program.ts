@@ -3,6 +3,7 @@ import { commandModulesFor } from './commands';
 import { exitCodeFor } from './exitCodes';
 import { FkError } from '../core/errors';
 import { commanderErrorText, errorLine, refuseControlCharacters } from './errorOutput';
+import { watchStdout } from './stdout';
 
 /**
  * Builds the `fk` program for `argv`: the global options, and the command `argv` names (all of
@@ -71,10 +72,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 /** Runs `fk` with `argv` (process.argv) as a process: output, then exit code (`main.ts`). */
 export function runCli(argv: readonly string[]): void {
   // `fk category list | head -3`: a reader that stops early is not an error (nor a stack trace).
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
+  watchStdout();
   main(argv).then(
     (code) => {
       process.exitCode = code;

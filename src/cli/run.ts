@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../app/config';
 import { createLogger } from '../app/logger';
 import { openSession, type Session } from '../app/session';
 import { escapeControl, escapeJsonControl } from '../app/terminalText';
+import { writeOut } from './stdout';
 
 /** Global flags every command inherits (see main.ts). */
 export interface GlobalFlags {
@@ -64,7 +65,8 @@ export async function withReadSession<T>(
   const logger = createLogger(config.logLevel, { cmd: cmd.name() });
   let session: Session;
   try {
-    session = await openSession(config, logger);
+    // it reads once and closes: no file watch for what other processes append meanwhile
+    session = await openSession(config, logger, { follow: false });
   } catch (err) {
     if (err instanceof DomainError && err.code === 'FK_NOT_FOUND' && err.details?.queue !== undefined) {
       return fn(null, config, logger);
@@ -208,9 +210,9 @@ export function positiveInt(text: string, what: string, max: number = MAX_COUNT)
 
 /** Prints command output; control characters from history data are made visible (see terminalText.ts). */
 export function print(line: string): void {
-  process.stdout.write(`${escapeControl(line)}\n`);
+  writeOut(`${escapeControl(line)}\n`);
 }
 
 export function printJson(v: unknown): void {
-  process.stdout.write(`${escapeJsonControl(JSON.stringify(v, null, 2))}\n`);
+  writeOut(`${escapeJsonControl(JSON.stringify(v, null, 2))}\n`);
 }

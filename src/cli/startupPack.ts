@@ -1,23 +1,24 @@
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { Script } from 'node:vm';
 
 /**
- * The start-up pack (issue 12): `npm run build` (scripts/startupPack.js) writes next to `dist/`
- * the modules `fk status` loads, program and dependencies, as one file (`startup.pack`) with each
+ * The start-up pack (issue 12): `npm run build` (scripts/startupPack.js) writes into `dist/` the
+ * modules `fk status` loads, program and dependencies, as one file (`startup.pack`) with each
  * module's `require` table resolved at build time, and V8's code cache of them after a run
  * (`startup.cache`). `fk` then loads those modules from the pack: one read instead of a file
  * lookup, read and compile per module, and functions that need not be compiled again.
  *
  * Every module keeps its own file name, `module` object and place in `require.cache` (a module
- * loaded from disk and one from the pack are the same module), its stack traces name the same
- * lines, and a module whose file changed since the pack was written (another size, or newer than
- * the pack) is loaded from disk as usual: a stale pack costs time, never behaviour. V8 refuses a
- * code cache made by another version or with other flags; the module is then compiled as usual.
+ * loaded from disk and one from the pack are the same module), and its stack traces name the
+ * same lines. A module whose file changed since it was packed (another size, or newer than the
+ * newest module packed, whose time the pack takes) is loaded from disk as usual: a stale pack
+ * costs time, never behaviour. V8 refuses a code cache made by another V8 or with other flags;
+ * the module is then compiled as usual.
  */
 export interface StartupPack {
-  /** The exports of a module of the pack (path relative to the pack's folder), or null when it is not in it. */
+  /** The exports of a packed module (path relative to the pack's folder), or null if it is not in it. */
   load(path: string): unknown;
   /** Writes V8's code cache of the modules run so far (the build's second step). */
   writeCodeCache(): void;
@@ -232,7 +233,9 @@ export function writeStartupPack(dir: string, files: readonly string[]): void {
   const modules: PackedModule[] = [];
   const sources: Buffer[] = [];
   let at = 0;
+  let newest = 0;
   for (const file of files) {
+    newest = Math.max(newest, statSync(file).mtimeMs);
     const bytes = readFileSync(file);
     const source = bytes.toString('utf8');
     const resolveFrom = createRequire(file).resolve;
@@ -258,6 +261,10 @@ export function writeStartupPack(dir: string, files: readonly string[]): void {
   const manifest: Manifest = { format: 1, id, modules };
   const tmp = `${dir}${sep}${PACK_FILE}.tmp-${process.pid}`;
   writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(manifest)}\n`), ...sources]));
+  // The pack is as old as its newest module (plus a millisecond for rounding): a module written
+  // again later, even within the same tick of the file system's clock as the pack, is newer.
+  const time = (newest + 1) / 1000;
+  utimesSync(tmp, time, time);
   rmSync(`${dir}${sep}${CACHE_FILE}`, { force: true });
   renameSync(tmp, `${dir}${sep}${PACK_FILE}`);
 }

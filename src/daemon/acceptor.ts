@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger';
-import { matchesFilter, type FkEvent, type FkEventType } from '../core/notify/notifications';
+import { legacyEventId, matchesFilter, type FkEvent, type FkEventType } from '../core/notify/notifications';
 import type { ClaimStore } from './claims';
 import type { Outbox } from './outbox';
 import type { Target } from './targets';
@@ -46,15 +46,21 @@ export function createAcceptor(deps: AcceptorDeps): Acceptor {
     accept(event) {
       if (!open) return;
       derived.set(event.type, (derived.get(event.type) ?? 0) + 1);
-      if (outbox.has(event.id)) {
+      // Ids of record events gained `#<seq>` (see `eventId`): what this daemon accepted before an
+      // in-place upgrade, under the id without it, is not accepted again.
+      const legacy = legacyEventId(event.id);
+      if (outbox.has(event.id) || (legacy !== event.id && outbox.has(legacy))) {
         deduplicated++;
         return;
       }
       const perDaemon = event.type.startsWith('daemon.');
       const wanted = targets.filter((t) => matchesFilter(t.events, event.type));
-      const mine = wanted.filter(
-        (t) => perDaemon || t.dedupeKey === null || claims.claim(t.dedupeKey, event.id) !== 'theirs',
-      );
+      // The id without `#<seq>` is claimed first, so daemons of both versions sharing a dedupe
+      // directory give a destination each happening from one daemon only: its owner claims the
+      // full ids of every happening under it (distinct happenings once shared that old id).
+      const claim = (key: string): boolean =>
+        (legacy === event.id || claims.claim(key, legacy) !== 'theirs') && claims.claim(key, event.id) !== 'theirs';
+      const mine = wanted.filter((t) => perDaemon || t.dedupeKey === null || claim(t.dedupeKey));
       if (mine.length < wanted.length) deduplicated++;
       if (mine.length === 0) {
         if (wanted.length > 0) outbox.markSeen(event.id);

@@ -9,13 +9,14 @@ const PRELOAD = `
 process.on('exit', () => require('fs').writeFileSync(process.env.FK_TEST_MODULES, JSON.stringify({
   files: Object.keys(require.cache),
   builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)),
+  bindings: process.moduleLoadList.filter((m) => m.startsWith('Internal Binding ')).map((m) => m.slice(17)),
 })));
 `;
 
 describe('fk start-up loads only what the command uses', () => {
   beforeAll(assertBuilt);
 
-  it('fk status on a file loads no daemon, broker client, history tool, pino, http, crypto, zlib or key cache', () => {
+  it('fk status on a file loads no daemon, broker, history tool, pino, http, crypto, zlib, key cache, watch', () => {
     const box = sandbox();
     try {
       const preload = join(box.dir, 'preload.js');
@@ -30,7 +31,8 @@ describe('fk start-up loads only what the command uses', () => {
       });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      const loaded = JSON.parse(readFileSync(list, 'utf8')) as { files: string[]; builtins: string[] };
+      type Loaded = { files: string[]; builtins: string[]; bindings: string[] };
+      const loaded = JSON.parse(readFileSync(list, 'utf8')) as Loaded;
       const unwanted =
         /node_modules\/(pino|amqplib|@xmpp|libsodium)|dist\/(daemon|tools)\/|transports\/(amqp|xmpp)|commands\/(?!index|status)/;
       // A plaintext file needs no key cache, cipher choice or broker replica either.
@@ -41,6 +43,8 @@ describe('fk start-up loads only what the command uses', () => {
       // child_process (and what it loads): commander's, deferred by the start-up pack until used
       const heavy = /^(http|https|tls|worker_threads|readline|zlib|fs\/promises|crypto|child_process)$/;
       expect(loaded.builtins.filter((b) => heavy.test(b))).toEqual([]);
+      // it reads once and exits: no file watch
+      expect(loaded.bindings.filter((b) => b === 'fs_event_wrap')).toEqual([]);
     } finally {
       box.cleanup();
     }
@@ -69,6 +73,33 @@ describe('fk start-up loads only what the command uses', () => {
         ['--version'],
       ]) {
         expect({ args, ...run(true, args) }).toEqual({ args, ...run(false, args) });
+      }
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('fk ends quietly when its reader has gone (EPIPE), whether it wrote directly or through a stream', () => {
+    const box = sandbox();
+    try {
+      const file = join(box.dir, 'history.txt');
+      writeFileSync(file, `${generateHistory(50).join('\n')}\n`);
+      // a pipe whose read end is closed before fk starts: its first write fails with EPIPE
+      const script = [
+        'import json, os, subprocess, sys',
+        'r, w = os.pipe()',
+        'os.close(r)',
+        'p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)',
+        'print(json.dumps({"status": p.returncode, "stderr": p.stderr.decode()}))',
+      ].join('\n');
+      for (const args of [['status'], ['status', '--json'], ['--help']]) {
+        const r = spawnSync('python3', ['-c', script, process.execPath, FK, '--file', file, ...args], {
+          env: { ...box.env, FK_USER: 'user@local.host' },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        expect(r.stderr).toBe('');
+        expect({ args, ...JSON.parse(r.stdout) }).toEqual({ args, status: 0, stderr: '' });
       }
     } finally {
       box.cleanup();

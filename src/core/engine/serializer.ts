@@ -60,6 +60,22 @@ export function isHistoryIdentity(user: string): boolean {
 }
 const knownUsers = new Set<string>();
 
+/*
+ * Runs of the characters a timestamp and a strategy name may hold, matched by the regular
+ * expression engine rather than a loop of `charCodeAt`: a loop per character makes V8 compile
+ * `splitCanonical` with its optimising compiler after ~80 lines, and a process that replays a
+ * small history (`fk status`) then waits several milliseconds at exit for that compile to end.
+ */
+const TIMESTAMP_RUN = /[ +\-.0-9:]*/y;
+const NAME_RUN = /[A-Za-z]*/y;
+
+/** The index just past the run of `re` (a sticky pattern that always matches) starting at `from`. */
+function runEnd(re: RegExp, text: string, from: number): number {
+  re.lastIndex = from;
+  re.test(text);
+  return re.lastIndex;
+}
+
 /**
  * The fast path for a line exactly as Flowkeeper writes it (`12, <ts>, <user>: Name("a", "b")`,
  * at most four parameters, nothing after the parenthesis): the same five parts the pattern
@@ -77,7 +93,7 @@ function splitCanonical(text: string): [string, string, string, string, string[]
   const seq = text.slice(0, i);
   const tsFrom = (i += 2);
   if (text.charCodeAt(i) === 32) return null; // the pattern's \s* takes it, not the timestamp
-  while (i < n && ((c = text.charCodeAt(i)) === 32 || c === 43 || c === 45 || c === 46 || (c >= 48 && c <= 58))) i++;
+  i = runEnd(TIMESTAMP_RUN, text, i);
   if (i === tsFrom || text.charCodeAt(i) !== 44 || text.charCodeAt(i + 1) !== 32) return null;
   const ts = text.slice(tsFrom, i);
   const colon = text.indexOf(': ', i + 2);
@@ -90,24 +106,30 @@ function splitCanonical(text: string): [string, string, string, string, string[]
   }
   i = colon + 2;
   const nameFrom = i;
-  while (i < n && (((c = text.charCodeAt(i)) >= 65 && c <= 90) || (c >= 97 && c <= 122))) i++;
+  i = runEnd(NAME_RUN, text, i);
   if (i === nameFrom || text.charCodeAt(i) !== 40) return null;
   const name = text.slice(nameFrom, i);
   const params: string[] = [];
   i++;
+  let backslash = text.indexOf('\\', i);
   for (;;) {
     if (text.charCodeAt(i) !== 34) return null;
     const from = ++i;
     let escaped = false;
-    while (i < n && (c = text.charCodeAt(i)) !== 34) {
-      if (c === 92) {
-        const next = text.charCodeAt(i + 1);
-        if (next !== 34 && next !== 92) return null;
-        escaped = true;
-        i += 2;
-      } else i++;
+    // the closing quote: the first `"` not escaped; a backslash escapes only `"` or `\`
+    for (;;) {
+      const quote = text.indexOf('"', i);
+      if (quote < 0) return null;
+      if (backslash >= 0 && backslash < i) backslash = text.indexOf('\\', i);
+      if (backslash < 0 || backslash > quote) {
+        i = quote;
+        break;
+      }
+      const next = text.charCodeAt(backslash + 1);
+      if (next !== 34 && next !== 92) return null;
+      escaped = true;
+      i = backslash + 2;
     }
-    if (i >= n) return null;
     const raw = text.slice(from, i);
     params.push(escaped ? unescape(raw) : raw);
     i++;

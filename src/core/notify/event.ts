@@ -32,9 +32,10 @@ export function isEventType(name: string): name is FkEventType {
 /** One notification, as forwarded (JSON). Optional fields appear only where they mean something. */
 export interface FkEvent {
   /**
-   * Stable id: `<user>/<workitem uid>/<pomodoro name>/<type>@<instant>` (daemon events:
-   * `<user>/daemon/<daemon id>/<type>@<instant>`). Two daemons on one history derive the same id
-   * for the same happening, so forwarders deduplicate on it.
+   * Stable id: `<user>/<workitem uid>/<pomodoro name>/<type>@<instant>`, followed by `#<seq>` when
+   * a record caused it (daemon events: `<user>/daemon/<daemon id>/<type>@<instant>`). Two daemons
+   * on one history derive the same id for the same happening, so forwarders deduplicate on it;
+   * two happenings never share one (records may share an instant: see `eventId`).
    */
   readonly id: string;
   readonly type: FkEventType;
@@ -86,14 +87,36 @@ export interface DerivedEvent {
   readonly source: 'timer' | 'record';
 }
 
+/**
+ * The id of a pomodoro or workitem event. `seq` is the record that caused it (null for a
+ * transition the timer rings by itself, whose id must not depend on which record sealed it).
+ *
+ * The instant alone does not make an id unique: records may share one (fk stamps them to the
+ * millisecond, Flowkeeper's format may carry whole seconds), and a pomodoro started, voided and
+ * started again, two interruptions, or a workitem completed, restored and completed again in one
+ * instant are distinct happenings of one type on one pomodoro or workitem. A record causes at most
+ * one event of a type on a pomodoro or workitem, so `#<seq>` tells them apart; the seq is part of
+ * the history line, so every reader derives the same id.
+ */
 export function eventId(
   user: string,
   workitemUid: string,
   pomodoro: string | null,
   type: FkEventType,
   at: Micros,
+  seq: number | null,
 ): string {
-  return `${user}/${workitemUid}/${pomodoro === null ? '' : `${pomodoro}/`}${type}@${formatInstant(at)}`;
+  const base = `${user}/${workitemUid}/${pomodoro === null ? '' : `${pomodoro}/`}${type}@${formatInstant(at)}`;
+  return seq === null ? base : `${base}#${seq}`;
+}
+
+/**
+ * The id versions up to this one gave the event (`#<seq>` dropped): the daemon also dedupes on it,
+ * so that what a daemon accepted before it was upgraded in place, or what a daemon of the previous
+ * version claimed in a shared dedupe directory, is not sent again.
+ */
+export function legacyEventId(id: string): string {
+  return id.replace(/#[0-9]+$/, '');
 }
 
 /** A daemon's own event (online, offline = read-only, conflict = history unusable). */

@@ -71,7 +71,7 @@ function pomodoroEvent(
   fields: Partial<FkEvent>,
 ): DerivedEvent {
   const event: FkEvent = {
-    id: eventId(user, p.workitem.uid, p.name, type, at),
+    id: eventId(user, p.workitem.uid, p.name, type, at, source === 'record' ? (fields.seq ?? null) : null),
     type,
     user,
     at: formatInstant(at),
@@ -188,7 +188,7 @@ function actions(u: User, record: StrategyRecord): DerivedEvent[] {
       if (w === undefined || (w.state !== 'finished' && w.state !== 'canceled') || w.dateWorkEnded !== record.when)
         return [];
       const event: FkEvent = {
-        id: eventId(user, w.uid, null, 'workitem.completed', record.when),
+        id: eventId(user, w.uid, null, 'workitem.completed', record.when, record.seq),
         type: 'workitem.completed',
         user,
         at: formatInstant(record.when),

@@ -25,6 +25,11 @@ export interface FileTransportOptions {
    * log (no sequence numbers to protect) would turn this off. @default true
    */
   readonly exclusiveAppend?: boolean;
+  /**
+   * Watch and poll the file for lines other processes append (`false`: a subscription gets what
+   * the file holds when it subscribes, then only what this transport appends). @default true
+   */
+  readonly follow?: boolean;
   /** How long to wait for another writer's lock before giving up. @default 5000 */
   readonly lockTimeoutMs?: number;
   readonly logger?: Logger;
@@ -96,7 +101,7 @@ export function createFileTransport(options: FileTransportOptions): Transport {
       }
       const sub = subs.add(offset, handlers);
       follower.deliver(sub, true);
-      follower.start();
+      if (options.follow !== false) follower.start();
       queueMicrotask(() => {
         if (sub.active) handlers.onCaughtUp?.();
       });

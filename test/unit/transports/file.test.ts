@@ -68,6 +68,30 @@ describe('file transport', () => {
     await t.close();
   });
 
+  it('without following, neither watches nor polls, and still delivers the file, its own lines and a conflict', async () => {
+    const path = tempFile();
+    writeFileSync(path, 'first\n');
+    const watch = jest.spyOn(fs, 'watch');
+    const interval = jest.spyOn(global, 'setInterval');
+    try {
+      const t = createFileTransport({ path, follow: false });
+      await t.connect();
+      const c = collector();
+      await t.subscribe(null, c);
+      await c.waitCaughtUp();
+      await t.publish('mine', { id: 'm', seq: 2 });
+      appendFileSync(path, 'someone else\n');
+      await expect(t.publish('late', { id: 'l', seq: 3 })).rejects.toMatchObject({ code: 'FK_SEQUENCE_CONFLICT' });
+      expect(c.entries.map((e) => e.line)).toEqual(['first', 'mine', 'someone else']);
+      expect(watch).not.toHaveBeenCalled();
+      expect(interval).not.toHaveBeenCalled();
+      await t.close();
+    } finally {
+      watch.mockRestore();
+      interval.mockRestore();
+    }
+  });
+
   it('rejects a line with a line break, leaving the file untouched', async () => {
     const path = tempFile();
     writeFileSync(path, 'keep\n');

@@ -71,7 +71,7 @@ describe('event derivation', () => {
     const h = history();
     const e = only(h.at(T0).record('StartTimer', 'w1', '1500', '300'));
     expect(e).toMatchObject({
-      id: `${USER}/w1/Pomodoro 1/work.started@2026-06-10T10:00:00.000000Z`,
+      id: `${USER}/w1/Pomodoro 1/work.started@2026-06-10T10:00:00.000000Z#5`, // caused by record 5
       type: 'work.started',
       user: USER,
       at: '2026-06-10T10:00:00.000000Z',
@@ -158,7 +158,7 @@ describe('event derivation', () => {
     const es = h.at(T0 + 20 * S).record('CompleteWorkitem', 'w1', 'finished');
     expect(types(es)).toEqual(['pomodoro.voided', 'workitem.completed']);
     expect(es[1]?.event).toMatchObject({
-      id: `${USER}/w1/workitem.completed@2026-06-10T10:00:20.000000Z`,
+      id: `${USER}/w1/workitem.completed@2026-06-10T10:00:20.000000Z#6`,
       state: 'finished',
       pomodoro: null,
     });
