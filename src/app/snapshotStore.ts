@@ -15,12 +15,13 @@ import {
 import { join } from 'node:path';
 import { nodeCrypto } from '../core/nodeCrypto';
 import { decodeHistoryState, encodeHistoryState, MODEL_CODEC_VERSION } from '../core/engine/modelCodec';
+import { SnapshotReadError } from '../core/engine/lazyRefs';
 import type { HistoryState } from '../core/engine/engine';
 import { silentLogger, type Logger } from '../core/logger';
 import type { Cipher } from '../core/crypto';
 import type { CachedEntry } from '../core/replicaFollower';
 import type { SnapshotStore, StateSnapshot } from '../core/snapshots';
-import { linesOfFd, readLinesFd } from '../transports/file';
+import { readLinesFd } from '../transports/file';
 
 const FORMAT = 'fk-snapshot/1';
 /**
@@ -293,7 +294,15 @@ function entriesHash(entries: readonly CachedEntry[], count: number): string {
   return hash.digest('hex');
 }
 
-/** Reads a snapshot whose meta `reject` finds nothing wrong with (else deletes it); null without one. */
+/**
+ * Reads a snapshot whose meta `reject` finds nothing wrong with (else deletes it); null without one.
+ * Only its header is decoded now: the rest is read when the model first reaches into it, through
+ * the descriptor opened here and held as long as the model may need it. Snapshots are only ever
+ * replaced by renaming a new file over them, which leaves this descriptor on the file it restored;
+ * the file's identity is checked again at each late read, so that a change in place (or a
+ * truncation) is a `SnapshotReadError` where it is met (and the snapshot is deleted), never a model
+ * that is not the history's.
+ */
 function readSnapshot(file: string, log: Logger, reject: (m: Meta) => string | null): StateSnapshot | null {
   let fd: number;
   try {
@@ -306,6 +315,7 @@ function readSnapshot(file: string, log: Logger, reject: (m: Meta) => string | n
     rmSync(file, { force: true });
     return null;
   };
+  let keep = false;
   try {
     let meta: Meta | null = null;
     const bodyStart = readLinesFd(fd, (line) => {
@@ -316,13 +326,56 @@ function readSnapshot(file: string, log: Logger, reject: (m: Meta) => string | n
     if (m === null || m.format !== FORMAT || m.codec !== MODEL_CODEC_VERSION) return discard('another format');
     const why = reject(m);
     if (why !== null) return discard(why);
-    const state = decodeHistoryState(linesOfFd(fd, { from: bodyStart }));
+    const opened = fdIdentity(fd);
+    const read = (offset: number, length: number): string => {
+      const now = fdIdentity(fd);
+      if (now !== opened) {
+        try {
+          if (contentIdentity(statSync(file, { bigint: true })) === now) rmSync(file, { force: true });
+        } catch {
+          /* gone already */
+        }
+        throw new SnapshotReadError(`snapshot ${file} was changed while in use: run the command again`);
+      }
+      const buf = Buffer.allocUnsafe(length);
+      for (let got = 0; got < length;) {
+        const n = readSync(fd, buf, got, length - got, bodyStart + offset + got);
+        if (n === 0) throw new SnapshotReadError(`snapshot ${file} ends before byte ${bodyStart + offset + length}`);
+        got += n;
+      }
+      return buf.toString('utf8');
+    };
+    const size = Number(fstatSync(fd).size) - bodyStart;
+    const state = decodeHistoryState(read, size);
+    keep = true;
+    openSnapshots.register(read, fd);
     return { state, position: String(m.covered) };
   } catch (err) {
     return discard(`unreadable: ${(err as Error).message}`);
   } finally {
-    closeSync(fd);
+    if (!keep) closeSync(fd);
   }
+}
+
+/** Closes a restored snapshot's descriptor once its model (and so its reader) is gone. */
+const openSnapshots = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    /* closed already */
+  }
+});
+
+/**
+ * What changes when a file's content does (a write or truncation sets its mtime): device, inode,
+ * size, mtime. Not ctime, which a rename over the path changes on the old file (its link count).
+ */
+function contentIdentity(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
+function fdIdentity(fd: number): string {
+  return contentIdentity(fstatSync(fd, { bigint: true }));
 }
 
 /** Writes a snapshot atomically (a temporary file renamed over the old one), 0600 in a 0700 folder. */

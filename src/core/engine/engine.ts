@@ -9,6 +9,7 @@ import {
   type SkipReason,
   type SkippedLine,
 } from './historyState';
+import { SnapshotReadError } from './lazyRefs';
 import { LineFailure, readLine, type Stage } from './lineReader';
 import type { StrategyRecord } from './records';
 import { parseLine } from './serializer';
@@ -180,6 +181,7 @@ export function applyLine(state: HistoryState, text: string, opts: EngineOptions
     try {
       executeRecord(state, record, ctx);
     } catch (err) {
+      if (err instanceof SnapshotReadError) throw err; // the model's store failed, not the line
       throw new LineFailure('rule', err);
     }
     if (policy === 'race') {

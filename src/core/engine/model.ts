@@ -1,5 +1,6 @@
 import type { Micros } from '../clock';
 import { DomainError } from '../errors';
+import { resolveList } from './lazyRefs';
 import { RefSet, WorkitemIndex } from './modelIndex';
 import { SYSTEM_CATEGORIES } from './systemCategories';
 
@@ -15,7 +16,11 @@ export { RefSet, WorkitemIndex } from './modelIndex';
  * client own a live model; everything they hand out is a snapshot (`toCanonicalState`).
  */
 
-/** An ordered collection keyed by uid: insertion order, changed only by reorder/move. */
+/**
+ * An ordered collection keyed by uid: insertion order, changed only by reorder/move. Restored from
+ * a snapshot, its list may hold references not read yet (lazyRefs.ts): every method that reads the
+ * list resolves them first (its map resolves its own).
+ */
 export class OrderedMap<T extends { uid: string }> {
   private readonly list: T[] = [];
   private readonly map = new Map<string, T>();
@@ -29,6 +34,7 @@ export class OrderedMap<T extends { uid: string }> {
     return this.map.has(uid);
   }
   values(): readonly T[] {
+    resolveList(this.list);
     return this.list;
   }
   add(item: T): void {
@@ -36,6 +42,7 @@ export class OrderedMap<T extends { uid: string }> {
     this.map.set(item.uid, item);
   }
   remove(uid: string): T | undefined {
+    resolveList(this.list);
     const item = this.map.get(uid);
     if (item === undefined) return undefined;
     this.map.delete(uid);
@@ -43,6 +50,7 @@ export class OrderedMap<T extends { uid: string }> {
     return item;
   }
   indexOf(uid: string): number {
+    resolveList(this.list);
     const item = this.map.get(uid);
     return item === undefined ? -1 : this.list.indexOf(item);
   }
@@ -52,6 +60,7 @@ export class OrderedMap<T extends { uid: string }> {
    * (past the end appends, negative counts from the end).
    */
   move(uid: string, index: number): void {
+    resolveList(this.list);
     const item = this.map.get(uid);
     if (item === undefined) return;
     const old = this.list.indexOf(item);

@@ -1,4 +1,5 @@
 import type { HistoryState } from './engine';
+import { markPendingList, Pending, PendingMap, SnapshotReadError, type PendingSource } from './lazyRefs';
 import {
   Backlog,
   Category,
@@ -13,6 +14,7 @@ import {
   Workitem,
   WorkitemIndex,
 } from './model';
+import { modelSegments } from './modelSegments';
 
 /**
  * The one place the live model is written out and read back (state snapshots, see
@@ -22,18 +24,33 @@ import {
  * What it does not know fails loudly instead of being dropped: an object of a class not listed in
  * `CLASSES` (a new model class, an error), a function, a symbol or a bigint.
  *
- * Format (one JSON value per line, so neither side ever holds one huge string): a header with the
- * class letter of every object in index order and each class's property names (`keys`), then the
- * state itself, then one line per object, as the array of its values; an object whose
- * properties differ from its class's first object is written with its names.
+ * It is read back on demand: objects are numbered and split into a header (users, timers,
+ * categories, tags: what every command needs) and one segment per backlog (the backlog, its
+ * workitems, pomodoros, interruptions), see modelSegments.ts. `decodeHistoryState` reads the header
+ * only; a segment is read and decoded when something first reaches into it. A header property
+ * that refers into a segment, or whose value is large (an index of every workitem, a tag's
+ * workitems), is restored as an accessor that decodes it when first read; in it, a Map's entries
+ * and an `OrderedMap`'s list stay pending one by one (lazyRefs.ts). Inside a segment, references
+ * to other segments are resolved as it is decoded.
+ *
+ * Format (lines of JSON; offsets are in bytes from the first line):
+ * 1. `{v, tags, keys, refs}`: the header objects' class letters (their numbers are 0…h-1), and
+ *    each class's property names and which of them hold an object (written as its bare number);
+ * 2. the state itself;
+ * 3. one line per header object, the array of its values (or `{"$k":{…}}` with its names when
+ *    its properties differ from its class's first object's);
+ * 4. one line per large value (a slot), referred to as `{"$D":slot}`;
+ * 5. one line per segment: `[tags, object…]`, its objects numbered on from the previous one's;
+ * 6. the trailer `{h, s, u}`: bytes of 1-3, bytes of each slot, objects and bytes of each
+ *    segment; then a last line with the trailer's offset.
  *
  * Values: JSON scalars as they are; `{"$r":i}` object `i` (a bare `i` in a property that holds
  * objects, `{"$R":[i…]}` an array of objects, `{"$M":[k,i,…]}` a Map of strings to objects);
- * `{"$o":{…}}` a plain object;
+ * `{"$L":v}` a header value decoded when read; `{"$o":{…}}` a plain object;
  * `{"$m":[[k,v]…]}` a Map; `{"$s":[…]}` a Set; arrays as arrays; `{"$n":"NaN"|"Infinity"|
  * "-Infinity"|"-0"}` and `{"$u":0}` (undefined) for what JSON cannot say.
  */
-const CLASSES: Readonly<Record<string, { prototype: object }>> = {
+export const CLASSES: Readonly<Record<string, { prototype: object }>> = {
   T: Tenant,
   U: User,
   B: Backlog,
@@ -48,75 +65,142 @@ const CLASSES: Readonly<Record<string, { prototype: object }>> = {
   X: WorkitemIndex,
 };
 
-export const MODEL_CODEC_VERSION = 1;
+export const MODEL_CODEC_VERSION = 2;
+
+/** A header value whose JSON is longer than this is written as a slot, read when first used. */
+const SLOT_MIN = 2048;
 
 export class ModelCodecError extends Error {}
 
-const TAG_OF = new Map<object, string>(Object.entries(CLASSES).map(([tag, cls]) => [cls.prototype, tag]));
+/** Reads `length` bytes at `offset` of what `encodeHistoryState` wrote, as text (injected: core does no I/O). */
+export type SnapshotReader = (offset: number, length: number) => string;
+
+export const TAG_OF = new Map<object, string>(Object.entries(CLASSES).map(([tag, cls]) => [cls.prototype, tag]));
+
+type Ref = (o: object) => number;
 
 /** Writes `state` as lines (see above) through `write`, one line per call, without newlines. */
 export function encodeHistoryState(state: HistoryState, write: (line: string) => void): void {
-  const objects: object[] = [];
+  const { header, segments } = modelSegments(state, isModelObject);
   const index = new Map<object, number>();
   const tags: string[] = [];
-  const visit = (v: unknown, path: string): void => {
-    if (v === null || typeof v !== 'object') return;
-    const tag = TAG_OF.get(Object.getPrototypeOf(v) as object);
-    if (tag !== undefined) {
-      if (index.has(v)) return;
-      index.set(v, objects.length);
-      objects.push(v);
-      tags.push(tag);
-    }
-    for (const [k, x] of children(v, path)) visit(x, k);
+  const number = (o: object): void => {
+    index.set(o, tags.length);
+    tags.push(TAG_OF.get(Object.getPrototypeOf(o) as object) as string);
   };
-  visit(state, 'state');
+  header.forEach(number);
+  for (const seg of segments) seg.forEach(number);
+  const h = header.length;
   // Per class, its property names and which of them hold an object (written as its bare index).
   const keys: Record<string, string[]> = {};
   const refs: Record<string, boolean[]> = {};
-  objects.forEach((o, i) => {
-    const tag = tags[i] as string;
+  const learn = (o: object, tag: string): void => {
     if (keys[tag] !== undefined) return;
     keys[tag] = Object.keys(o);
     refs[tag] = keys[tag].map((k) => isModelObject((o as Record<string, unknown>)[k]));
-  });
-  const ref = (o: object): number => index.get(o) as number;
-  write(JSON.stringify({ v: MODEL_CODEC_VERSION, tags: tags.join(''), keys, refs }));
-  write(JSON.stringify(encodeValue(state, ref, 'state', true)));
-  objects.forEach((o, i) => {
-    const tag = tags[i] as string;
-    const own = Object.keys(o);
-    const isRef = refs[tag] as boolean[];
-    const rec = o as Record<string, unknown>;
-    const fits =
-      sameKeys(own, keys[tag] as string[]) &&
-      own.every((k, j) => (isRef[j] ? rec[k] === null || isModelObject(rec[k]) : !isModelObject(rec[k])));
-    if (fits) {
-      write(
-        JSON.stringify(
-          own.map((k, j) =>
-            isRef[j] ? (rec[k] === null ? null : ref(rec[k] as object)) : encodeValue(rec[k], ref, k, false),
-          ),
-        ),
-      );
-    } else {
-      write(JSON.stringify({ $k: Object.fromEntries(own.map((k) => [k, encodeValue(rec[k], ref, k, false)])) }));
-    }
-  });
+  };
+  header.forEach((o, i) => learn(o, tags[i] as string));
+  let n = h;
+  for (const seg of segments) for (const o of seg) learn(o, tags[n++] as string);
+
+  let bytes = 0;
+  const out = (line: string): number => {
+    write(line);
+    const b = Buffer.byteLength(line) + 1;
+    bytes += b;
+    return b;
+  };
+  let intoSegment = false;
+  const ref: Ref = (o) => {
+    const i = index.get(o) as number;
+    if (i >= h) intoSegment = true;
+    return i;
+  };
+  out(JSON.stringify({ v: MODEL_CODEC_VERSION, tags: tags.slice(0, h).join(''), keys, refs }));
+  out(JSON.stringify(encodeValue(state, ref, 'state', true)));
+  const slots: string[] = [];
+  /** A header value: as it is, or (referring into a segment, or large) decoded when read. */
+  const headerValue = (v: unknown, k: string): unknown => {
+    intoSegment = false;
+    const e = encodeValue(v, ref, k, false);
+    if (e === null || typeof e !== 'object') return e;
+    const json = JSON.stringify(e);
+    if (json.length > SLOT_MIN) return { $D: slots.push(json) - 1 };
+    return intoSegment ? { $L: e } : e;
+  };
+  const headerRef = (o: object): unknown => {
+    const i = index.get(o) as number;
+    return i >= h ? { $L: i } : i;
+  };
+  header.forEach((o, i) => out(JSON.stringify(encodeObject(o, tags[i] as string, keys, refs, headerValue, headerRef))));
+  const headerBytes = bytes;
+  const slotBytes = slots.map(out);
+  const segmentSizes: number[] = [];
+  n = h;
+  for (const seg of segments) {
+    const segTags = tags.slice(n, n + seg.length).join('');
+    const plain = (v: unknown, k: string): unknown => encodeValue(v, ref, k, false);
+    const row: unknown[] = [segTags];
+    for (const o of seg) row.push(encodeObject(o, tags[n++] as string, keys, refs, plain, ref));
+    segmentSizes.push(seg.length, out(JSON.stringify(row)));
+  }
+  const trailerAt = bytes;
+  out(JSON.stringify({ h: headerBytes, s: slotBytes, u: segmentSizes }));
+  out(String(trailerAt));
 }
 
-const isModelObject = (v: unknown): boolean =>
+/** One object's line: its values in its class's order, or with their names when they do not fit it. */
+function encodeObject(
+  o: object,
+  tag: string,
+  keys: Record<string, string[]>,
+  refs: Record<string, boolean[]>,
+  value: (v: unknown, k: string) => unknown,
+  ref: (o: object) => unknown,
+): unknown {
+  const own = Object.keys(o);
+  const isRef = refs[tag] as boolean[];
+  const rec = o as Record<string, unknown>;
+  const fits =
+    sameKeys(own, keys[tag] as string[]) &&
+    own.every((k, j) => (isRef[j] ? rec[k] === null || isModelObject(rec[k]) : !isModelObject(rec[k])));
+  if (fits) return own.map((k, j) => (isRef[j] ? (rec[k] === null ? null : ref(rec[k] as object)) : value(rec[k], k)));
+  return { $k: Object.fromEntries(own.map((k) => [k, value(rec[k], k)])) };
+}
+
+export const isModelObject = (v: unknown): boolean =>
   v !== null && typeof v === 'object' && TAG_OF.has(Object.getPrototypeOf(v) as object);
 
-/** Reads back what `encodeHistoryState` wrote; `lines` must yield its lines in order. */
-export function decodeHistoryState(lines: Iterable<string>): HistoryState {
-  const it = lines[Symbol.iterator]();
-  const next = (what: string): unknown => {
-    const r = it.next();
-    if (r.done === true) throw new ModelCodecError(`snapshot ends before ${what}`);
-    return JSON.parse(r.value) as unknown;
+interface Trailer {
+  readonly h: number;
+  readonly s: readonly number[];
+  readonly u: readonly number[];
+}
+
+/**
+ * Reads back what `encodeHistoryState` wrote, `size` bytes that `read` returns: the header now,
+ * each segment when first reached (see above). Throws `ModelCodecError` for what is not such a
+ * snapshot; a segment that cannot be read later throws `SnapshotReadError` where it is reached.
+ */
+export function decodeHistoryState(read: SnapshotReader, size: number): HistoryState {
+  const parse = (text: string, what: string): unknown => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new ModelCodecError(`snapshot damaged at ${what}`);
+    }
   };
-  const head = next('its header') as {
+  const tail = read(Math.max(0, size - 24), Math.min(size, 24));
+  const lastLine = /(?:^|\n)(\d+)\n$/.exec(tail);
+  if (lastLine === null) throw new ModelCodecError('snapshot ends before its trailer');
+  const trailerAt = Number(lastLine[1]);
+  const trailerEnd = size - (lastLine[1] as string).length - 1;
+  if (!(trailerAt < trailerEnd)) throw new ModelCodecError('snapshot ends before its trailer');
+  const trailer = parse(read(trailerAt, trailerEnd - trailerAt), 'its trailer') as Partial<Trailer>;
+  if (typeof trailer.h !== 'number' || !Array.isArray(trailer.s) || !Array.isArray(trailer.u))
+    throw new ModelCodecError('snapshot of another format');
+  const lines = read(0, trailer.h).split('\n');
+  const head = parse(lines[0] ?? '', 'its header') as {
     v?: unknown;
     tags?: unknown;
     keys?: Record<string, string[]>;
@@ -124,55 +208,253 @@ export function decodeHistoryState(lines: Iterable<string>): HistoryState {
   };
   if (head.v !== MODEL_CODEC_VERSION || typeof head.tags !== 'string')
     throw new ModelCodecError('snapshot of another format');
-  const tags = head.tags;
-  const keys = head.keys ?? {};
-  const refs = head.refs ?? {};
-  const objects: object[] = [];
-  for (let i = 0; i < tags.length; i++) {
-    const cls = CLASSES[tags[i] as string];
-    if (cls === undefined) throw new ModelCodecError(`unknown class '${tags[i]}'`);
-    objects.push(Object.create(cls.prototype) as object);
+  if (lines.length !== head.tags.length + 3) throw new ModelCodecError('snapshot header does not match its objects');
+  const session = new LazySession(read, head.keys ?? {}, head.refs ?? {}, trailer as Trailer, trailerAt);
+  const header = head.tags.split('').map((t) => shell(t));
+  session.header = header;
+  const state = session.decodeValue(parse(lines[1] as string, 'the state'), null) as HistoryState;
+  for (let i = 0; i < header.length; i++) {
+    session.fill(header[i] as object, head.tags[i] as string, parse(lines[i + 2] as string, `object ${i}`), true);
   }
-  const deref = (i: number): object => {
-    const o = objects[i];
-    if (o === undefined) throw new ModelCodecError(`reference to object ${i} of ${objects.length}`);
-    return o;
-  };
-  const state = decodeValue(next('the state'), deref) as HistoryState;
-  for (let i = 0; i < objects.length; i++) {
-    const e = next(`object ${i}`);
-    const o = objects[i] as Record<string, unknown>;
-    if (Array.isArray(e)) {
-      const names = keys[tags[i] as string];
-      const isRef = refs[tags[i] as string];
-      if (names === undefined || isRef === undefined || names.length !== e.length)
-        throw new ModelCodecError(`object ${i} does not match its class`);
-      for (let j = 0; j < e.length; j++) {
-        const x: unknown = e[j];
-        o[names[j] as string] = isRef[j] ? (x === null ? null : deref(x as number)) : decodeValue(x, deref);
-      }
-    } else {
-      for (const [k, v] of Object.entries((e as { $k: Record<string, unknown> }).$k)) o[k] = decodeValue(v, deref);
+  return state;
+}
+
+function shell(tag: string): object {
+  const cls = CLASSES[tag];
+  if (cls === undefined) throw new ModelCodecError(`unknown class '${tag}'`);
+  return Object.create(cls.prototype) as object;
+}
+
+/** One restored snapshot: its header objects, the segments read so far, and how to read the others. */
+class LazySession implements PendingSource {
+  header: object[] = [];
+  /** Set once a segment failed to read: the snapshot is not read any further. */
+  private broken: SnapshotReadError | null = null;
+  /** Objects of each segment read (or being read): undefined until then. */
+  private readonly segments: Array<object[] | undefined>;
+  /** First object number of each segment, and one past the last. */
+  private readonly starts: number[];
+  /** Byte offset of each slot and segment. */
+  private readonly slotAt: number[] = [];
+  private readonly segmentAt: number[] = [];
+  private readonly segmentBytes: number[] = [];
+
+  constructor(
+    private readonly read: SnapshotReader,
+    private readonly keys: Record<string, string[]>,
+    private readonly refs: Record<string, boolean[]>,
+    private readonly trailer: Trailer,
+    end: number,
+  ) {
+    let at = trailer.h;
+    for (const b of trailer.s) {
+      this.slotAt.push(at);
+      at += b;
+    }
+    const count = trailer.u.length / 2;
+    this.segments = new Array<object[] | undefined>(count);
+    this.starts = [];
+    let first = 0;
+    for (let s = 0; s < count; s++) {
+      this.starts.push(first);
+      first += trailer.u[2 * s] as number;
+      this.segmentAt.push(at);
+      at += trailer.u[2 * s + 1] as number;
+      this.segmentBytes.push(trailer.u[2 * s + 1] as number);
+    }
+    this.starts.push(first);
+    if (at !== end) throw new ModelCodecError('snapshot trailer does not match its size');
+  }
+
+  /** Object `i`, reading its segment if need be. */
+  deref(i: number): object {
+    const h = this.header.length;
+    if (i < h) return this.header[i] as object;
+    const j = i - h;
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    if (!(j >= 0 && j < (this.starts[this.segments.length] as number)) || !Number.isInteger(j))
+      throw new SnapshotReadError(`snapshot refers to object ${i}, which it does not hold`);
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] as number) <= j) lo = mid;
+      else hi = mid - 1;
+    }
+    return (this.segment(lo) as object[])[j - (this.starts[lo] as number)] as object;
+  }
+
+  /** A reference to object `i`: the object when it is read already, else a `Pending` one. */
+  private lazyRef(i: number): unknown {
+    const h = this.header.length;
+    if (i < h) return this.header[i];
+    const j = i - h;
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] as number) <= j) lo = mid;
+      else hi = mid - 1;
+    }
+    const seg = this.segments[lo];
+    return seg === undefined ? new Pending(this, i) : seg[j - (this.starts[lo] as number)];
+  }
+
+  private segment(s: number): object[] {
+    const done = this.segments[s];
+    if (done !== undefined) return done;
+    if (this.broken !== null) throw this.broken;
+    try {
+      return this.readSegment(s);
+    } catch (err) {
+      // A segment may be half filled, and others read through it: nothing more is read from this
+      // snapshot, every later reach into it fails the same way.
+      this.broken =
+        err instanceof SnapshotReadError ? err : new SnapshotReadError(`snapshot segment ${s}: ${String(err)}`);
+      throw this.broken;
     }
   }
-  if (it.next().done !== true) throw new ModelCodecError('snapshot goes on after its last object');
-  return state;
+
+  private readSegment(s: number): object[] {
+    let row: unknown;
+    try {
+      row = JSON.parse(this.read(this.segmentAt[s] as number, this.segmentBytes[s] as number));
+    } catch (err) {
+      if (err instanceof SnapshotReadError) throw err;
+      throw new SnapshotReadError(`snapshot segment ${s} is damaged`, { cause: err });
+    }
+    const count = (this.starts[s + 1] as number) - (this.starts[s] as number);
+    if (!Array.isArray(row) || typeof row[0] !== 'string' || row[0].length !== count || row.length !== count + 1)
+      throw new SnapshotReadError(`snapshot segment ${s} does not match its trailer`);
+    const tags = row[0];
+    const objects = tags.split('').map((t) => shell(t));
+    this.segments[s] = objects; // before filling: a segment may refer back into itself
+    for (let i = 0; i < count; i++) this.fill(objects[i] as object, tags[i] as string, row[i + 1], false);
+    return objects;
+  }
+
+  /** Sets the properties of `o` from its line; in the header, values into segments become accessors. */
+  fill(o: object, tag: string, e: unknown, inHeader: boolean): void {
+    const rec = o as Record<string, unknown>;
+    if (Array.isArray(e)) {
+      const names = this.keys[tag];
+      const isRef = this.refs[tag];
+      if (names === undefined || isRef === undefined || names.length !== e.length)
+        throw new ModelCodecError(`an object of class '${tag}' does not match its class`);
+      for (let j = 0; j < e.length; j++) {
+        const x: unknown = e[j];
+        const k = names[j] as string;
+        if (!isRef[j] || (x !== null && typeof x === 'object')) this.setValue(rec, k, x, inHeader);
+        else rec[k] = x === null ? null : this.deref(x as number);
+      }
+    } else {
+      const named = (e as { $k?: Record<string, unknown> } | null)?.$k;
+      if (named === undefined || named === null) throw new ModelCodecError(`an object of class '${tag}' is damaged`);
+      for (const k of Object.keys(named)) this.setValue(rec, k, named[k], inHeader);
+    }
+  }
+
+  private setValue(rec: Record<string, unknown>, k: string, x: unknown, inHeader: boolean): void {
+    if (inHeader && x !== null && typeof x === 'object' && !Array.isArray(x)) {
+      const w = x as { $L?: unknown; $D?: unknown };
+      if (w.$L !== undefined) return this.defineLazy(rec, k, () => this.lateValue(rec, k, w.$L));
+      if (typeof w.$D === 'number') {
+        const slot = w.$D;
+        return this.defineLazy(rec, k, () => this.lateValue(rec, k, this.readSlot(slot)));
+      }
+    }
+    rec[k] = this.decodeValue(x, null);
+  }
+
+  private readSlot(slot: number): unknown {
+    if (this.broken !== null) throw this.broken;
+    const at = this.slotAt[slot];
+    const bytes = this.trailer.s[slot];
+    if (at === undefined || bytes === undefined) throw new SnapshotReadError(`snapshot has no slot ${slot}`);
+    try {
+      return JSON.parse(this.read(at, bytes)) as unknown;
+    } catch (err) {
+      if (err instanceof SnapshotReadError) throw err;
+      throw new SnapshotReadError(`snapshot slot ${slot} is damaged`, { cause: err });
+    }
+  }
+
+  /** `k` of `rec` reads as `make()` the first time, and is a plain property from then on. */
+  private defineLazy(rec: Record<string, unknown>, k: string, make: () => unknown): void {
+    const plain = (value: unknown): void => {
+      Object.defineProperty(rec, k, { value, writable: true, enumerable: true, configurable: true });
+    };
+    Object.defineProperty(rec, k, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const v = make();
+        plain(v);
+        return v;
+      },
+      set: plain,
+    });
+  }
+
+  /** A header value read late: a ref (a number) or an encoded value, whose Maps and lists may stay pending. */
+  private lateValue(rec: Record<string, unknown>, k: string, x: unknown): unknown {
+    if (typeof x === 'number') return this.deref(x);
+    const lazyList = rec instanceof OrderedMap && k === 'list';
+    return this.decodeValue(x, lazyList ? 'list' : 'late');
+  }
+
+  /**
+   * `lazy`: null in a segment or the eager header (references read their segment now); 'late' for
+   * a header value read when used (a Map's entries may stay pending); 'list' for an OrderedMap's list.
+   */
+  decodeValue(v: unknown, lazy: 'late' | 'list' | null): unknown {
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = this.decodeValue(v[i], null);
+      return v;
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o.$r === 'number') return this.deref(o.$r);
+    if (o.$R !== undefined) {
+      const list = o.$R as unknown[];
+      let pending = false;
+      for (let i = 0; i < list.length; i++) {
+        const x = lazy === 'list' ? this.lazyRef(list[i] as number) : this.deref(list[i] as number);
+        pending ||= x instanceof Pending;
+        list[i] = x;
+      }
+      if (pending) markPendingList(list);
+      return list;
+    }
+    if (o.$M !== undefined) {
+      const flat = o.$M as unknown[];
+      const entries: Array<[unknown, unknown]> = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        const x = flat[i + 1] as number;
+        entries.push([flat[i], lazy === null ? this.deref(x) : this.lazyRef(x)]);
+      }
+      return PendingMap.of(entries);
+    }
+    if (o.$o !== undefined) {
+      const inner = o.$o as Record<string, unknown>;
+      for (const k of Object.keys(inner)) inner[k] = this.decodeValue(inner[k], null);
+      return inner;
+    }
+    if (o.$m !== undefined)
+      return new Map(
+        (o.$m as Array<[unknown, unknown]>).map(([k, x]) => [this.decodeValue(k, null), this.decodeValue(x, null)]),
+      );
+    if (o.$s !== undefined) return new Set((o.$s as unknown[]).map((x) => this.decodeValue(x, null)));
+    if (o.$n !== undefined) return o.$n === '-0' ? -0 : Number(o.$n);
+    if (o.$u !== undefined) return undefined;
+    throw new ModelCodecError(`unknown value ${JSON.stringify(v).slice(0, 40)}`);
+  }
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((k, i) => k === b[i]);
 }
 
-/** The values held directly by `v` (not what they hold), with a path for messages. */
-function children(v: object, path: string): Array<[string, unknown]> {
-  if (Array.isArray(v)) return v.map((x, i) => [`${path}[${i}]`, x]);
-  if (v instanceof Map)
-    return [...v].flatMap(([k, x]) => [[`${path} key`, k] as [string, unknown], [`${path}.get(${String(k)})`, x]]);
-  if (v instanceof Set) return [...v].map((x) => [`${path} item`, x]);
-  return Object.keys(v).map((k) => [`${path}.${k}`, (v as Record<string, unknown>)[k]]);
-}
-
-function encodeValue(v: unknown, ref: (o: object) => number, path: string, root: boolean): unknown {
+function encodeValue(v: unknown, ref: Ref, path: string, root: boolean): unknown {
   switch (typeof v) {
     case 'string':
     case 'boolean':
@@ -209,37 +491,4 @@ function encodeValue(v: unknown, ref: (o: object) => number, path: string, root:
     default:
       throw new ModelCodecError(`cannot write a ${typeof v} at ${path}`);
   }
-}
-
-/** Decodes in place where it can (arrays, plain objects): the parsed JSON is not needed after. */
-function decodeValue(v: unknown, deref: (i: number) => object): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = decodeValue(v[i], deref);
-    return v;
-  }
-  const o = v as Record<string, unknown>;
-  if (typeof o.$r === 'number') return deref(o.$r);
-  if (o.$R !== undefined) {
-    const refs = o.$R as unknown[];
-    for (let i = 0; i < refs.length; i++) refs[i] = deref(refs[i] as number);
-    return refs;
-  }
-  if (o.$M !== undefined) {
-    const flat = o.$M as unknown[];
-    const m = new Map<unknown, unknown>();
-    for (let i = 0; i < flat.length; i += 2) m.set(flat[i], deref(flat[i + 1] as number));
-    return m;
-  }
-  if (o.$o !== undefined) {
-    const inner = o.$o as Record<string, unknown>;
-    for (const k of Object.keys(inner)) inner[k] = decodeValue(inner[k], deref);
-    return inner;
-  }
-  if (o.$m !== undefined)
-    return new Map((o.$m as Array<[unknown, unknown]>).map(([k, x]) => [decodeValue(k, deref), decodeValue(x, deref)]));
-  if (o.$s !== undefined) return new Set((o.$s as unknown[]).map((x) => decodeValue(x, deref)));
-  if (o.$n !== undefined) return o.$n === '-0' ? -0 : Number(o.$n);
-  if (o.$u !== undefined) return undefined;
-  throw new ModelCodecError(`unknown value ${JSON.stringify(v).slice(0, 40)}`);
 }

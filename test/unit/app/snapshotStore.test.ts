@@ -18,6 +18,7 @@ import { createFileSnapshotStore } from '../../../src/app/snapshotStore';
 import { fixedClock } from '../../../src/core/clock';
 import { createClient, type Client } from '../../../src/core/client';
 import { encodeHistoryState } from '../../../src/core/engine/modelCodec';
+import { SnapshotReadError } from '../../../src/core/engine/lazyRefs';
 import type { SnapshotStore } from '../../../src/core/snapshots';
 import { createFileTransport } from '../../../src/transports/file';
 import { generateHistory } from '../../support/generate';
@@ -132,6 +133,44 @@ describe('file state snapshots', () => {
     const again = store();
     await start(again);
     expect(again.used).toBe(true);
+  });
+
+  describe('read on demand', () => {
+    /** A history with a snapshot, and a store that restored its header only. */
+    const restored = async (): Promise<{ state: Client['state']; file: string }> => {
+      write(generateHistory(3000, 6));
+      await start(store());
+      const file = join(snapDir, readdirSync(snapDir).find((f) => f.endsWith('.snap')) as string);
+      const snap = await createFileSnapshotStore({ dir: snapDir, path: history, user: USER, minLines: 0 }).load();
+      expect(snap).not.toBeNull();
+      return { state: snap?.state as Client['state'], file };
+    };
+    const encodedState = (state: Client['state']): string[] => {
+      const out: string[] = [];
+      encodeHistoryState(state as never, (l) => out.push(l));
+      return out;
+    };
+
+    it('a snapshot replaced after its header was read: the model reads on from the file it restored', async () => {
+      const { state, file } = await restored();
+      const before = readFileSync(file);
+      // another process writes a new snapshot (of another history) and renames it over this one
+      writeFileSync(`${file}.new`, readFileSync(file, 'utf8').replace(/Day /g, 'Yay '));
+      renameSync(`${file}.new`, file);
+      const full = await start();
+      expect(encodedState(state)).toEqual(encoded(full)); // (reads all of it)
+      expect(sameGraph(state, full.state)).toBe('same');
+      expect(readFileSync(file)).not.toEqual(before);
+    });
+
+    it('a snapshot changed in place after its header was read: reading on fails, and it is deleted', async () => {
+      const { state, file } = await restored();
+      truncateSync(file, statSync(file).size - 100);
+      const user = state.tenant.users.get(USER);
+      expect(() => user?.backlogs.values()).toThrow(SnapshotReadError);
+      expect(() => user?.backlogs.values()).toThrow(/changed while in use/);
+      expect(readdirSync(snapDir).filter((f) => f.endsWith('.snap'))).toEqual([]);
+    });
   });
 
   it('is ignored when the history is shorter than what it covers', async () => {

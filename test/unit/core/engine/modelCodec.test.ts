@@ -17,6 +17,12 @@ const encode = (state: Parameters<typeof encodeHistoryState>[0]): string[] => {
   return lines;
 };
 
+/** Decodes written lines as the snapshot store does: from bytes, by offset. */
+const decode = (lines: readonly string[]): ReturnType<typeof decodeHistoryState> => {
+  const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
+  return decodeHistoryState((offset, length) => bytes.toString('utf8', offset, offset + length), bytes.length);
+};
+
 /** Every history the oracle fixtures hold that replays (strictly), and generated ones. */
 function histories(): Array<[string, string[]]> {
   const out: Array<[string, string[]]> = [];
@@ -47,7 +53,7 @@ describe('model codec (state snapshots)', () => {
   it.each(cases)('restores exactly the replayed model: %s', (_name, lines) => {
     const state = replay(lines, { now: NOW, sealAtEnd: false });
     const written = encode(state);
-    const back = decodeHistoryState(written);
+    const back = decode(written);
     // Reflective both ways: every own property of every object, identity kept (same indexes).
     expect(encode(back)).toEqual(written);
     expect(sameGraph(back, state)).toBe('same');
@@ -56,7 +62,7 @@ describe('model codec (state snapshots)', () => {
 
   it('keeps object identity: the timer pomodoro, parents and indexes share their objects', () => {
     const state = replay(generateHistory(800, 3), { now: NOW, sealAtEnd: false });
-    const back = decodeHistoryState(encode(state));
+    const back = decode(encode(state));
     for (const u of back.tenant.users.values()) {
       expect(u.parent).toBe(back.tenant);
       for (const b of u.backlogs.values()) {
@@ -88,7 +94,7 @@ describe('model codec (state snapshots)', () => {
     const user = state.tenant.users.values()[1];
     const w = user?.workitems.values().next().value as Workitem & Record<string, unknown>;
     Object.assign(w, { a: -0, b: Number.NaN, c: -Infinity, d: undefined });
-    const back = decodeHistoryState(encode(state));
+    const back = decode(encode(state));
     const bw = back.tenant.users.values()[1]?.workitems.get(w.uid) as unknown as Record<string, unknown>;
     expect(Object.is(bw.a, -0)).toBe(true);
     expect(bw.b).toBeNaN();
@@ -98,7 +104,13 @@ describe('model codec (state snapshots)', () => {
 
   it('rejects a cut or foreign snapshot', () => {
     const written = encode(replay(generateHistory(100), { now: NOW, sealAtEnd: false }));
-    expect(() => decodeHistoryState(written.slice(0, -3))).toThrow(ModelCodecError);
-    expect(() => decodeHistoryState(['{"v":99,"tags":""}'])).toThrow(/another format/);
+    expect(() => decode(written.slice(0, -3))).toThrow(ModelCodecError);
+    expect(() => decode(['{"v":99,"tags":""}'])).toThrow(/before its trailer/);
+    const trailerAt = Number(written[written.length - 1]);
+    const other = [...written.slice(0, -1), String(trailerAt + 1)];
+    expect(() => decode(other)).toThrow(ModelCodecError);
+    const head = JSON.parse(written[0] as string) as Record<string, unknown>;
+    const v1 = [JSON.stringify({ ...head, v: 1 }), ...written.slice(1)];
+    expect(() => decode(v1)).toThrow(ModelCodecError);
   });
 });
