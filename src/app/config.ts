@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../core/errors';
 import { isHistoryIdentity } from '../core/engine/serializer';
@@ -71,7 +70,17 @@ export const DEFAULT_USER = 'user@local.host';
 
 function xdg(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
   const v = env[name];
-  return v && v.startsWith('/') ? v : join(homedir(), fallback);
+  return v && v.startsWith('/') ? v : join(homeDir(), fallback);
+}
+
+/**
+ * `os.homedir()`, which is `$HOME` whenever that is set (libuv, on POSIX): node:os is loaded only
+ * when it is not (start-up cost).
+ */
+function homeDir(): string {
+  const home = process.platform === 'win32' ? undefined : process.env.HOME;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return home !== undefined ? home : (require('node:os') as typeof import('node:os')).homedir();
 }
 
 /** Flowkeeper desktop's data file in the XDG data dir: the embedded default backend. */

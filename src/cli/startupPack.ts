@@ -79,22 +79,6 @@ function deferred(id: string): unknown {
   );
 }
 
-/**
- * `module.paths` (where a bare `require` looks), computed when first read: a packed module's
- * requires are resolved already, so most never need it.
- */
-function lazyPaths(mod: Module, M: ModuleInternals): void {
-  let paths: string[] | undefined;
-  Object.defineProperty(mod, 'paths', {
-    configurable: true,
-    enumerable: true,
-    get: () => (paths ??= M._nodeModulePaths(dirname(mod.filename))),
-    set: (v: string[]) => {
-      paths = v;
-    },
-  });
-}
-
 /** The pack in `dir`, or null when there is none (or it cannot be read). */
 export function openStartupPack(dir: string): StartupPack | null {
   const packPath = `${dir}${sep}${PACK_FILE}`;
@@ -121,6 +105,14 @@ export function openStartupPack(dir: string): StartupPack | null {
   const scripts: Array<Script | undefined> = [];
   /** Per module: true when its file is the one packed (checked on first use). */
   const current: Array<boolean | undefined> = [];
+
+  /** `module.paths` (where a bare `require` looks) of a folder, computed once per folder. */
+  const pathsOf = new Map<string, readonly string[]>();
+  function nodeModulePaths(folder: string): string[] {
+    let paths = pathsOf.get(folder);
+    if (paths === undefined) pathsOf.set(folder, (paths = M._nodeModulePaths(folder)));
+    return [...paths];
+  }
 
   function isCurrent(i: number): boolean {
     const known = current[i];
@@ -171,8 +163,9 @@ export function openStartupPack(dir: string): StartupPack | null {
     const known = M._cache[filename];
     if (known !== undefined) return known.exports;
     const mod = new Module(filename, parent);
+    const dir = dirname(filename);
     mod.filename = filename;
-    lazyPaths(mod, M);
+    mod.paths = nodeModulePaths(dir);
     M._cache[filename] = mod;
     let ok = false;
     try {
@@ -182,7 +175,7 @@ export function openStartupPack(dir: string): StartupPack | null {
         makeRequire(mod, (mods[i] as PackedModule).requires),
         mod,
         filename,
-        dirname(filename),
+        dir,
       );
       ok = true;
     } finally {

@@ -49,6 +49,14 @@ const LINE_RE = new RegExp(
 );
 
 const USER_RE = new RegExp(`^${USER}$`, 'u');
+/**
+ * The same pattern for an identity of ASCII characters only, where `\p{L}` and `\p{N}` are
+ * `A-Za-z` and `0-9`: it spares compiling the Unicode one (its character tables) in most runs.
+ */
+const ASCII_USER = '[A-Za-z0-9_\\-.]+@(?:[A-Za-z0-9_\\-]+\\.)+[A-Za-z0-9_\\-]{2,4}';
+const ASCII_USER_RE = new RegExp(`^${ASCII_USER}$`);
+// eslint-disable-next-line no-control-regex
+const ASCII_RE = /^[\x00-\x7f]*$/;
 
 /**
  * True for a user identity Flowkeeper's line pattern reads (`name@domain.tld`, the last label of
@@ -56,7 +64,7 @@ const USER_RE = new RegExp(`^${USER}$`, 'u');
  * by Flowkeeper or by fk.
  */
 export function isHistoryIdentity(user: string): boolean {
-  return USER_RE.test(user);
+  return ASCII_RE.test(user) ? ASCII_USER_RE.test(user) : USER_RE.test(user);
 }
 const knownUsers = new Set<string>();
 
@@ -100,7 +108,7 @@ function splitCanonical(text: string): [string, string, string, string, string[]
   if (colon < 0) return null;
   const user = text.slice(i + 2, colon);
   if (!knownUsers.has(user)) {
-    if (!USER_RE.test(user)) return null;
+    if (!isHistoryIdentity(user)) return null;
     if (knownUsers.size > 1000) knownUsers.clear();
     knownUsers.add(user);
   }

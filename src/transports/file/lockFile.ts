@@ -1,7 +1,10 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { TransportError } from '../../core/errors';
+
+/** The host's name, for the lock's holder (node:os loaded only when a lock is taken: start-up cost). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const hostname = (): string => (require('node:os') as typeof import('node:os')).hostname();
 
 /**
  * An exclusive lock on a path that dies with its holder, shared by every `fk` program that needs

@@ -12,6 +12,7 @@ import { openStartupPack, writeStartupPack, type StartupPack } from '../../../sr
 const node = Module as unknown as {
   _cache: Record<string, NodeJS.Module | undefined>;
   _load(request: string, parent: null, isMain: boolean): unknown;
+  _nodeModulePaths(dir: string): string[];
 };
 
 describe('start-up pack', () => {
@@ -39,6 +40,7 @@ describe('start-up pack', () => {
         'exports.base = path.basename(__filename);',
         "exports.c = () => require('./lib/c.js');",
         "exports.child = require('node:child_process');",
+        'exports.paths = module.paths;',
         'exports.fail = () => {',
         "  throw new Error('from a');",
         '};',
@@ -66,6 +68,11 @@ describe('start-up pack', () => {
     expect(open().load('missing.js')).toBeNull();
   });
 
+  it('gives each module the lookup paths of its folder, for the bare requires it makes', () => {
+    const a = open().load('a.js') as { paths: string[] };
+    expect(a.paths).toEqual(node._nodeModulePaths(dir));
+  });
+
   it('keeps the line numbers of stack traces', () => {
     const a = open().load('a.js') as { fail: () => void };
     let stack = '';
@@ -74,7 +81,7 @@ describe('start-up pack', () => {
     } catch (err) {
       stack = (err as Error).stack ?? '';
     }
-    expect(stack).toContain(`${join(dir, 'a.js')}:9:`);
+    expect(stack).toContain(`${join(dir, 'a.js')}:10:`);
   });
 
   it('loads a module whose file changed since the pack from the file', () => {

@@ -10,6 +10,7 @@ const TAG_RE = /#([\p{L}\p{N}_]+)/gu;
 
 export function tagsOf(name: string): Set<string> {
   const out = new Set<string>();
+  if (!name.includes('#')) return out; // most names: no need to run the (Unicode) pattern
   for (const m of name.matchAll(TAG_RE)) out.add((m[1] as string).toLowerCase());
   return out;
 }
