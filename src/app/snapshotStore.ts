@@ -349,7 +349,7 @@ function readSnapshot(file: string, log: Logger, reject: (m: Meta) => string | n
     const state = decodeHistoryState(read, size);
     keep = true;
     openSnapshots.register(read, fd);
-    return { state, position: String(m.covered) };
+    return { state, position: String(m.covered), fork: () => decodeHistoryState(read, size) };
   } catch (err) {
     return discard(`unreadable: ${(err as Error).message}`);
   } finally {

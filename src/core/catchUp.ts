@@ -5,7 +5,7 @@ import type { FkError } from './errors';
 import type { LogApplier } from './logApplier';
 import type { Logger } from './logger';
 import type { CachedEntry, ReplicaFollower } from './replicaFollower';
-import type { SnapshotStore } from './snapshots';
+import type { SnapshotStore, StateSnapshot } from './snapshots';
 import type { Transport, Unsubscribe } from './transport';
 
 /** What a client's start sequence reads from and writes to (see `createCatchUp`). */
@@ -47,9 +47,9 @@ export function createCatchUp(deps: CatchUpDeps): CatchUp {
   let unsubscribe: Unsubscribe | null = null;
 
   /** A snapshot's model replaces the live one (the check copy goes with the old one). */
-  function restore(snapshot: HistoryState): void {
-    Object.assign(state, snapshot);
-    checks.discard();
+  function restore(snapshot: StateSnapshot): void {
+    Object.assign(state, snapshot.state);
+    checks.rebase(snapshot.fork);
   }
 
   /** Restores a replica (and a snapshot of a prefix of it); the position to subscribe from. */
@@ -57,7 +57,7 @@ export function createCatchUp(deps: CatchUpDeps): CatchUp {
     const cached = await r.load();
     // A snapshot of a prefix of the replica saves applying that prefix (brokers).
     const snap = snapshots ? await snapshots.load(cached).catch(() => null) : null;
-    if (snap) restore(snap.state);
+    if (snap) restore(snap);
     const skip = snap ? state.lineNumber : 0;
     for (let i = skip; i < cached.length; i++) applier.apply(cached[i] as CachedEntry);
     if (state.error === null && snapshots) {
@@ -80,7 +80,7 @@ export function createCatchUp(deps: CatchUpDeps): CatchUp {
     let from: string | null = null;
     const restored = snapshots && !replica ? await snapshots.load().catch(() => null) : null;
     if (restored) {
-      restore(restored.state);
+      restore(restored);
       from = restored.position;
       position = from;
     }

@@ -76,7 +76,8 @@ export function createLogApplier(deps: LogApplierDeps): LogApplier {
         settle(entry, out.plain, { accepted: false, error: lostRace(out.record.seq) });
         return;
       case 'skipped':
-        if (out.reason === 'rejected') checks.discard(); // the strategy may have changed the live model half-way
+        // The strategy may have changed the live model half-way (a lenient failure with a record ran it too).
+        if (out.reason === 'rejected' || (out.reason === 'failed' && out.record !== null)) checks.discard();
         // Junk or a wrong key? Undecided until a record authenticates (`doubtful`): reported then.
         if (state.doubtful.length === 0) {
           logIgnored(out.reason, out.record?.seq ?? null, state.lineNumber, out.error.code);

@@ -5,6 +5,11 @@ import type { CachedEntry } from './replicaFollower';
 export interface StateSnapshot {
   readonly state: HistoryState;
   readonly position: string;
+  /**
+   * Restores the same snapshot once more, as an independent model (cheap when it is read on
+   * demand): what a client checks actions against, instead of a clone of all of `state`.
+   */
+  readonly fork?: () => HistoryState;
 }
 
 /**

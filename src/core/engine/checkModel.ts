@@ -23,6 +23,13 @@ import { executeRecord, type HistoryState, type RecordContext } from './engine';
  * Cost: after the first action the client holds the model twice, and every accepted record is
  * executed twice (a few µs). The first action after start still pays one clone.
  *
+ * Restored from a snapshot that is read on demand (modelCodec.ts), the live model may not be read
+ * yet: cloning it would read all of it. Then the owner hands over a `fork` (the same snapshot,
+ * restored once more, as lazily) with `rebase`: the first check builds the copy from a fork plus
+ * the records the live model accepted since (kept while the fork is usable, up to
+ * `MAX_FORK_RECORDS`), reading only what those records and the checked one reach. A check that
+ * throws forks again; whatever the copy cannot repeat drops the fork too (`discard`).
+ *
  * A record's "now" (`RecordContext`) reaches only fields no rule reads (a tracker's planned
  * duration, a new user's last date), so a check at the writer's instant and the live model's
  * application at the arrival instant give the same verdict.
@@ -37,35 +44,65 @@ export interface CheckModel {
   followed(record: StrategyRecord, key: string, ctx: RecordContext): void;
   /** The live model changed in a way the copy does not repeat. */
   discard(): void;
+  /**
+   * The live model was just replaced by a restored snapshot; `fork`, if given, restores that
+   * snapshot again (an independent model), to build the copy from instead of cloning.
+   */
+  rebase(fork?: () => HistoryState): void;
 }
+
+/** Past this many records accepted since the snapshot, a copy is cloned instead of forked and caught up. */
+export const MAX_FORK_RECORDS = 20_000;
 
 export function createCheckModel(live: HistoryState): CheckModel {
   let copy: HistoryState | null = null;
   /** Key of the record the copy is ahead by, if any. */
   let ahead: string | null = null;
+  /** The restored snapshot the live model started from, and the records it accepted since. */
+  let fork: (() => HistoryState) | null = null;
+  let since: Array<[StrategyRecord, RecordContext]> = [];
 
-  const discard = (): void => {
+  /** Drops the copy; the fork stays usable (the live model is still the snapshot plus `since`). */
+  const dropCopy = (): void => {
     copy = null;
     ahead = null;
+  };
+  const discard = (): void => {
+    dropCopy();
+    fork = null;
+    since = [];
+  };
+  const makeCopy = (): HistoryState => {
+    if (fork === null) return { ...live, tenant: cloneTenant(live.tenant), skipped: [] };
+    const c: HistoryState = { ...fork(), skipped: [] };
+    for (const [record, ctx] of since) executeRecord(c, record, ctx);
+    return c;
   };
 
   return {
     check(record, key, ctx) {
-      if (ahead !== null) discard(); // the last checked record never came back (publish failed)
-      copy ??= { ...live, tenant: cloneTenant(live.tenant), skipped: [] };
+      if (ahead !== null) dropCopy(); // the last checked record never came back (publish failed)
+      copy ??= makeCopy();
       try {
         executeRecord(copy, record, ctx);
       } catch (err) {
-        discard();
+        dropCopy();
         throw err;
       }
       ahead = key;
     },
     followed(record, key, ctx) {
+      if (fork !== null) {
+        if (since.length < MAX_FORK_RECORDS) since.push([record, ctx]);
+        else {
+          fork = null;
+          since = [];
+        }
+      }
       if (copy === null) return;
       if (ahead !== null) {
         if (ahead === key) ahead = null;
-        else discard();
+        else dropCopy();
         return;
       }
       try {
@@ -75,5 +112,9 @@ export function createCheckModel(live: HistoryState): CheckModel {
       }
     },
     discard,
+    rebase(f) {
+      discard();
+      fork = f ?? null;
+    },
   };
 }
