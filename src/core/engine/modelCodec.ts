@@ -41,8 +41,10 @@ import { modelSegments } from './modelSegments';
  *    its properties differ from its class's first object's);
  * 4. one line per large value (a slot), referred to as `{"$D":slot}`;
  * 5. one line per segment: `[tags, object…]`, its objects numbered on from the previous one's;
- * 6. the trailer `{h, s, u}`: bytes of 1-3, bytes of each slot, objects and bytes of each
- *    segment; then a last line with the trailer's offset.
+ * 6. the segment table: per segment, then one past the last, its first object number (counted
+ *    from the header's end) and its byte offset, 7 base-36 digits each (read by probing);
+ * 7. the trailer `{h, s, n, t}`: bytes of 1-3, bytes of each slot, the number of segments and the
+ *    table's offset; then a last line with the trailer's offset.
  *
  * Values: JSON scalars as they are; `{"$r":i}` object `i` (a bare `i` in a property that holds
  * objects, `{"$R":[i…]}` an array of objects, `{"$M":[k,i,…]}` a Map of strings to objects);
@@ -71,6 +73,16 @@ export const MODEL_CODEC_VERSION = 2;
 const SLOT_MIN = 2048;
 
 export class ModelCodecError extends Error {}
+
+/** Segment-table entries read one by one before the whole table is read (a few lookups stay cheap). */
+const TABLE_PROBES = 64;
+
+/** Number `i` of a segment-table text. */
+function entryNumber(text: string, i: number): number {
+  const x = parseInt(text.slice(i * ENTRY_DIGITS, (i + 1) * ENTRY_DIGITS), 36);
+  if (!Number.isSafeInteger(x)) throw new SnapshotReadError('snapshot segment table is damaged');
+  return x;
+}
 
 /** Reads `length` bytes at `offset` of what `encodeHistoryState` wrote, as text (injected: core does no I/O). */
 export type SnapshotReader = (offset: number, length: number) => string;
@@ -135,18 +147,35 @@ export function encodeHistoryState(state: HistoryState, write: (line: string) =>
   header.forEach((o, i) => out(JSON.stringify(encodeObject(o, tags[i] as string, keys, refs, headerValue, headerRef))));
   const headerBytes = bytes;
   const slotBytes = slots.map(out);
-  const segmentSizes: number[] = [];
+  // The segment table: for each segment, then one past the last, its first object (counted from
+  // the header's end) and its byte offset, fixed width, so that a lookup reads only what it probes.
+  const table: string[] = [];
+  let first = 0;
   n = h;
   for (const seg of segments) {
     const segTags = tags.slice(n, n + seg.length).join('');
     const plain = (v: unknown, k: string): unknown => encodeValue(v, ref, k, false);
     const row: unknown[] = [segTags];
     for (const o of seg) row.push(encodeObject(o, tags[n++] as string, keys, refs, plain, ref));
-    segmentSizes.push(seg.length, out(JSON.stringify(row)));
+    table.push(tableEntry(first, bytes));
+    first += seg.length;
+    out(JSON.stringify(row));
   }
+  table.push(tableEntry(first, bytes));
+  const tableAt = bytes;
+  out(table.join(''));
   const trailerAt = bytes;
-  out(JSON.stringify({ h: headerBytes, s: slotBytes, u: segmentSizes }));
+  out(JSON.stringify({ h: headerBytes, s: slotBytes, n: segments.length, t: tableAt }));
   out(String(trailerAt));
+}
+
+/** Width of a number in the segment table (base 36: up to 78e9). */
+const ENTRY_DIGITS = 7;
+const ENTRY_MAX = 36 ** ENTRY_DIGITS;
+
+function tableEntry(first: number, offset: number): string {
+  if (first >= ENTRY_MAX || offset >= ENTRY_MAX) throw new ModelCodecError('model too large for a snapshot');
+  return `${first.toString(36).padStart(ENTRY_DIGITS, '0')}${offset.toString(36).padStart(ENTRY_DIGITS, '0')}`;
 }
 
 /** One object's line: its values in its class's order, or with their names when they do not fit it. */
@@ -174,7 +203,8 @@ export const isModelObject = (v: unknown): boolean =>
 interface Trailer {
   readonly h: number;
   readonly s: readonly number[];
-  readonly u: readonly number[];
+  readonly n: number;
+  readonly t: number;
 }
 
 /**
@@ -197,8 +227,15 @@ export function decodeHistoryState(read: SnapshotReader, size: number): HistoryS
   const trailerEnd = size - (lastLine[1] as string).length - 1;
   if (!(trailerAt < trailerEnd)) throw new ModelCodecError('snapshot ends before its trailer');
   const trailer = parse(read(trailerAt, trailerEnd - trailerAt), 'its trailer') as Partial<Trailer>;
-  if (typeof trailer.h !== 'number' || !Array.isArray(trailer.s) || !Array.isArray(trailer.u))
+  if (
+    typeof trailer.h !== 'number' ||
+    !Array.isArray(trailer.s) ||
+    !Number.isSafeInteger(trailer.n) ||
+    typeof trailer.t !== 'number'
+  )
     throw new ModelCodecError('snapshot of another format');
+  if (trailer.t + ((trailer.n as number) + 1) * 2 * ENTRY_DIGITS + 1 !== trailerAt)
+    throw new ModelCodecError('snapshot trailer does not match its size');
   const lines = read(0, trailer.h).split('\n');
   const head = parse(lines[0] ?? '', 'its header') as {
     v?: unknown;
@@ -209,7 +246,7 @@ export function decodeHistoryState(read: SnapshotReader, size: number): HistoryS
   if (head.v !== MODEL_CODEC_VERSION || typeof head.tags !== 'string')
     throw new ModelCodecError('snapshot of another format');
   if (lines.length !== head.tags.length + 3) throw new ModelCodecError('snapshot header does not match its objects');
-  const session = new LazySession(read, head.keys ?? {}, head.refs ?? {}, trailer as Trailer, trailerAt);
+  const session = new LazySession(read, head.keys ?? {}, head.refs ?? {}, trailer as Trailer);
   const header = head.tags.split('').map((t) => shell(t));
   session.header = header;
   const state = session.decodeValue(parse(lines[1] as string, 'the state'), null) as HistoryState;
@@ -232,71 +269,74 @@ class LazySession implements PendingSource {
   private broken: SnapshotReadError | null = null;
   /** Objects of each segment read (or being read): undefined until then. */
   private readonly segments: Array<object[] | undefined>;
-  /** First object number of each segment, and one past the last. */
-  private readonly starts: number[];
-  /** Byte offset of each slot and segment. */
+  /** Byte offset of each slot. */
   private readonly slotAt: number[] = [];
-  private readonly segmentAt: number[] = [];
-  private readonly segmentBytes: number[] = [];
+  /** The segment table, once read whole (after `TABLE_PROBES` single entries were read). */
+  private table: Float64Array | null = null;
+  private probes = 0;
+  /** The segment last found, and its first and one-past-last object (from the header's end). */
+  private last = -1;
+  private lastFirst = 0;
+  private lastEnd = 0;
 
   constructor(
     private readonly read: SnapshotReader,
     private readonly keys: Record<string, string[]>,
     private readonly refs: Record<string, boolean[]>,
     private readonly trailer: Trailer,
-    end: number,
   ) {
     let at = trailer.h;
     for (const b of trailer.s) {
       this.slotAt.push(at);
       at += b;
     }
-    const count = trailer.u.length / 2;
-    this.segments = new Array<object[] | undefined>(count);
-    this.starts = [];
-    let first = 0;
-    for (let s = 0; s < count; s++) {
-      this.starts.push(first);
-      first += trailer.u[2 * s] as number;
-      this.segmentAt.push(at);
-      at += trailer.u[2 * s + 1] as number;
-      this.segmentBytes.push(trailer.u[2 * s + 1] as number);
+    this.segments = new Array<object[] | undefined>(trailer.n);
+  }
+
+  /** Entry `k` of the segment table: [first object, byte offset] (`2 * k`, `2 * k + 1` of the whole table). */
+  private entry(k: number): [number, number] {
+    if (this.table === null && ++this.probes > TABLE_PROBES) {
+      const text = this.read(this.trailer.t, (this.trailer.n + 1) * 2 * ENTRY_DIGITS);
+      const table = new Float64Array((this.trailer.n + 1) * 2);
+      for (let i = 0; i < table.length; i++) table[i] = entryNumber(text, i);
+      this.table = table;
     }
-    this.starts.push(first);
-    if (at !== end) throw new ModelCodecError('snapshot trailer does not match its size');
+    if (this.table !== null) return [this.table[2 * k] as number, this.table[2 * k + 1] as number];
+    const text = this.read(this.trailer.t + k * 2 * ENTRY_DIGITS, 2 * ENTRY_DIGITS);
+    return [entryNumber(text, 0), entryNumber(text, 1)];
+  }
+
+  /** The segment holding object `j` (counted from the header's end). */
+  private find(j: number): number {
+    if (j >= this.lastFirst && j < this.lastEnd) return this.last;
+    const [total] = this.entry(this.trailer.n);
+    if (!Number.isInteger(j) || j < 0 || j >= total)
+      throw new SnapshotReadError(`snapshot refers to object ${j + this.header.length}, which it does not hold`);
+    let lo = 0;
+    let hi = this.trailer.n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.entry(mid)[0] <= j) lo = mid;
+      else hi = mid - 1;
+    }
+    this.last = lo;
+    this.lastFirst = this.entry(lo)[0];
+    this.lastEnd = this.entry(lo + 1)[0];
+    return lo;
   }
 
   /** Object `i`, reading its segment if need be. */
   deref(i: number): object {
     const h = this.header.length;
     if (i < h) return this.header[i] as object;
-    const j = i - h;
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    if (!(j >= 0 && j < (this.starts[this.segments.length] as number)) || !Number.isInteger(j))
-      throw new SnapshotReadError(`snapshot refers to object ${i}, which it does not hold`);
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((this.starts[mid] as number) <= j) lo = mid;
-      else hi = mid - 1;
-    }
-    return (this.segment(lo) as object[])[j - (this.starts[lo] as number)] as object;
+    const s = this.find(i - h);
+    const first = this.lastFirst;
+    return (this.segment(s) as object[])[i - h - first] as object;
   }
 
-  /** A reference to object `i`: the object when it is read already, else a `Pending` one. */
+  /** A reference to object `i`: a header object, else a `Pending` one (resolved when used). */
   private lazyRef(i: number): unknown {
-    const h = this.header.length;
-    if (i < h) return this.header[i];
-    const j = i - h;
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((this.starts[mid] as number) <= j) lo = mid;
-      else hi = mid - 1;
-    }
-    const seg = this.segments[lo];
-    return seg === undefined ? new Pending(this, i) : seg[j - (this.starts[lo] as number)];
+    return i < this.header.length ? this.header[i] : new Pending(this, i);
   }
 
   private segment(s: number): object[] {
@@ -316,13 +356,16 @@ class LazySession implements PendingSource {
 
   private readSegment(s: number): object[] {
     let row: unknown;
+    let count: number;
     try {
-      row = JSON.parse(this.read(this.segmentAt[s] as number, this.segmentBytes[s] as number));
+      const [first, at] = this.entry(s);
+      const [end, next] = this.entry(s + 1);
+      count = end - first;
+      row = JSON.parse(this.read(at, next - at));
     } catch (err) {
       if (err instanceof SnapshotReadError) throw err;
       throw new SnapshotReadError(`snapshot segment ${s} is damaged`, { cause: err });
     }
-    const count = (this.starts[s + 1] as number) - (this.starts[s] as number);
     if (!Array.isArray(row) || typeof row[0] !== 'string' || row[0].length !== count || row.length !== count + 1)
       throw new SnapshotReadError(`snapshot segment ${s} does not match its trailer`);
     const tags = row[0];
