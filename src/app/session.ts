@@ -12,7 +12,6 @@ import type { ReplayState } from '../core/engine/replay';
 import { readLog } from '../core/readLog';
 import type { Transport } from '../core/transport';
 import { createFileTransport, readLines } from '../transports/file';
-import { resolveAmqpSettings } from './brokerOptions';
 import { historyCreation, redactBackend, type Config } from './config';
 import { detectEncryption, type DetectedEncryption } from './historyEncryption';
 import type { CipherChoice } from './historyCipher';
@@ -53,6 +52,7 @@ export async function createTransportFor(
   }
   if (kind === 'amqp') {
     const { createAmqpTransport } = await import('../transports/amqp');
+    const { resolveAmqpSettings } = await import('./brokerOptions');
     const url = withPassword(config.backend, process.env.FK_AMQP_PASSWORD);
     const s = resolveAmqpSettings(config);
     const tls = {

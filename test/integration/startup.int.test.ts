@@ -36,7 +36,11 @@ describe('fk start-up loads only what the command uses', () => {
       const unwanted =
         /node_modules\/(pino|amqplib|@xmpp|libsodium)|dist\/(daemon|tools)\/|transports\/(amqp|xmpp)|commands\/(?!index|status)/;
       // A plaintext file needs no key cache, cipher choice, cipher or broker replica either.
-      const unneeded = /app\/(keyCache|historyCipher|replicaCache)\.js$|core\/crypto\/(index|fernet|sodiumOpen)\.js$/;
+      const unneeded =
+        /app\/(keyCache|historyCipher|replicaCache|brokerOptions)\.js$|core\/crypto\/(index|fernet|sodiumOpen)\.js$/;
+      // It only reads: no lock or append code.
+      const writes = /transports\/file\/(lockedAppend|lockFile)\.js$/;
+      expect(loaded.files.filter((f) => writes.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unneeded.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unwanted.test(f))).toEqual([]);
       expect(loaded.files.some((f) => f.endsWith(join('commands', 'status.js')))).toBe(true);
