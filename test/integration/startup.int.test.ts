@@ -38,8 +38,8 @@ describe('fk start-up loads only what the command uses', () => {
       // A plaintext file needs no key cache, cipher choice, cipher or broker replica either.
       const unneeded =
         /app\/(keyCache|historyCipher|replicaCache|brokerOptions)\.js$|core\/crypto\/(index|fernet|sodiumOpen)\.js$/;
-      // It only reads: no lock or append code.
-      const writes = /transports\/file\/(lockedAppend|lockFile)\.js$/;
+      // It only reads: no append code.
+      const writes = /transports\/file\/lockedAppend\.js$/;
       expect(loaded.files.filter((f) => writes.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unneeded.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unwanted.test(f))).toEqual([]);
