@@ -1,4 +1,5 @@
-import { encryptedFormatOf, parseSodiumHeader, type SodiumHeader } from '../core/crypto';
+import { encryptedFormatOf } from '../core/crypto/lineFormat';
+import { parseSodiumHeader, type SodiumHeader } from '../core/crypto/sodiumHeader';
 import type { HistoryEncryption } from '../core/engine/engine';
 import { isSeedLine, isServedHeader } from '../core/engine/seed';
 import { isEmptyLine } from '../core/engine/serializer';

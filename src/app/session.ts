@@ -2,7 +2,8 @@ import { nodeCrypto } from '../core/nodeCrypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client, type ClientOptions, type Sequencing } from '../core/client';
-import { formatSodiumHeader, sodiumKeyCheck, type Cipher } from '../core/crypto';
+import type { Cipher } from '../core/crypto';
+import { formatSodiumHeader } from '../core/crypto/sodiumHeader';
 import { InputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { SnapshotStore } from '../core/snapshots';
@@ -11,7 +12,6 @@ import type { ReplayState } from '../core/engine/replay';
 import { readLog } from '../core/readLog';
 import type { Transport } from '../core/transport';
 import { createFileTransport, readLines } from '../transports/file';
-import { resolveAmqpSettings } from './brokerOptions';
 import { historyCreation, redactBackend, type Config } from './config';
 import { detectEncryption, type DetectedEncryption } from './historyEncryption';
 import type { CipherChoice } from './historyCipher';
@@ -52,6 +52,7 @@ export async function createTransportFor(
   }
   if (kind === 'amqp') {
     const { createAmqpTransport } = await import('../transports/amqp');
+    const { resolveAmqpSettings } = await import('./brokerOptions');
     const url = withPassword(config.backend, process.env.FK_AMQP_PASSWORD);
     const s = resolveAmqpSettings(config);
     const tls = {
@@ -183,6 +184,7 @@ async function brokerCipher(
     const logId = nodeCrypto().randomUUID();
     const salt = new Uint8Array(nodeCrypto().randomBytes(16));
     const { getSodiumKey } = await import('./keyCache');
+    const { sodiumKeyCheck } = await import('../core/crypto');
     const check = sodiumKeyCheck(await getSodiumKey(passphrase, salt, keyCache(config)), logId);
     const line = formatSodiumHeader({ logId, salt, check });
     await transport.publish(line, { id: nodeCrypto().randomUUID(), seq: 0 });

@@ -35,8 +35,12 @@ describe('fk start-up loads only what the command uses', () => {
       const loaded = JSON.parse(readFileSync(list, 'utf8')) as Loaded;
       const unwanted =
         /node_modules\/(pino|amqplib|@xmpp|libsodium)|dist\/(daemon|tools)\/|transports\/(amqp|xmpp)|commands\/(?!index|status)/;
-      // A plaintext file needs no key cache, cipher choice or broker replica either.
-      const unneeded = /app\/(keyCache|historyCipher|replicaCache)\.js$/;
+      // A plaintext file needs no key cache, cipher choice, cipher or broker replica either.
+      const unneeded =
+        /app\/(keyCache|historyCipher|replicaCache|brokerOptions)\.js$|core\/crypto\/(index|fernet|sodiumOpen)\.js$/;
+      // It only reads: no append code.
+      const writes = /transports\/file\/lockedAppend\.js$/;
+      expect(loaded.files.filter((f) => writes.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unneeded.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unwanted.test(f))).toEqual([]);
       expect(loaded.files.some((f) => f.endsWith(join('commands', 'status.js')))).toBe(true);

@@ -30,6 +30,7 @@ import { nodeCrypto } from '../nodeCrypto';
 import { assertOneLine, decryptFailed, keyInvalid, type RecordLocation } from './cryptoErrors';
 import { InputError } from '../errors';
 import { createAssociatedData, createEnvelopeOpener } from './sodiumOpen';
+import { encryptedFormatOf, SODIUM_PREFIX, type CipherFormat } from './lineFormat';
 
 export {
   createFernetCipher,
@@ -47,7 +48,7 @@ export interface RecordBinding {
   readonly user: string;
 }
 
-export type CipherFormat = 'fernet' | 'sodium';
+export { encryptedFormatOf, SODIUM_PREFIX, type CipherFormat } from './lineFormat';
 
 export interface Cipher {
   readonly format: CipherFormat;
@@ -64,17 +65,6 @@ export interface Cipher {
   decryptLine(stored: string, where?: RecordLocation): string;
   /** Sodium: `sodiumKeyCheck` of this cipher's key and log, compared with a header's `check`. */
   keyCheck?(): string;
-}
-
-/** First character of a sodium envelope. Plain lines start with a digit, comments with `#`, Fernet with `+`. */
-export const SODIUM_PREFIX = '!';
-const FERNET_PREFIX = '+';
-
-/** Which encrypted format a stored line is in, or null for a plain record, comment or blank line. */
-export function encryptedFormatOf(line: string): CipherFormat | null {
-  if (line.startsWith(FERNET_PREFIX)) return 'fernet';
-  if (line.startsWith(SODIUM_PREFIX)) return 'sodium';
-  return null;
 }
 
 /**

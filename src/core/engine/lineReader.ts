@@ -1,4 +1,5 @@
-import { encryptedFormatOf, parseSodiumHeader } from '../crypto';
+import { encryptedFormatOf } from '../crypto/lineFormat';
+import { parseSodiumHeader } from '../crypto/sodiumHeader';
 import { CryptoError } from '../errors';
 import { listSkip, type EngineOptions, type HistoryEncryption, type HistoryState } from './historyState';
 import { isSeedLine } from './seed';

@@ -3,7 +3,6 @@ import { silentLogger, type Logger } from '../../core/logger';
 import type { PublishMeta, SubscribeHandlers, Transport, TransportStatus, Unsubscribe } from '../../core/transport';
 import { createFileFollower, historySize } from './fileFollower';
 import { ensureHistoryFile, type CreateHistory } from './historyPath';
-import { appendIfUnchanged } from './lockedAppend';
 import { createSubscriptions } from './subscriptions';
 
 /** Options of the plain-file backend (Flowkeeper's own data file format). */
@@ -85,8 +84,11 @@ export function createFileTransport(options: FileTransportOptions): Transport {
       // Lines that arrive while we wait for the lock are delivered too, so the position must be
       // taken here, before the wait: comparing under the lock with a position read after it would
       // let a stale line through (a duplicate seq, or an append to a history that turned invalid).
+      const size = subs.known();
+      // The lock and append code loads with the first write: a command that only reads never needs it.
+      const { appendIfUnchanged } = await import('./lockedAppend');
       await appendIfUnchanged({ path, lockTimeoutMs, log }, line, {
-        size: subs.known(),
+        size,
         applies: () => exclusiveAppend && subs.size > 0,
         onChanged: follower.deliverAll,
       });
