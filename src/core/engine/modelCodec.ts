@@ -91,9 +91,32 @@ export const TAG_OF = new Map<object, string>(Object.entries(CLASSES).map(([tag,
 
 type Ref = (o: object) => number;
 
-/** Writes `state` as lines (see above) through `write`, one line per call, without newlines. */
-export function encodeHistoryState(state: HistoryState, write: (line: string) => void): void {
-  const { header, segments } = modelSegments(state, isModelObject);
+/** Options of `encodeHistoryState`. */
+export interface EncodeOptions {
+  /** Read all of a restored model and write it afresh, copying nothing (tests compare such writes). */
+  readonly fresh?: boolean;
+}
+
+/** The snapshot each restored model was read from (keyed by its tenant), for `encodeHistoryState`. */
+const SESSIONS = new WeakMap<object, LazySession>();
+
+/**
+ * Writes `state` as lines (see above) through `write`, one line per call, without newlines.
+ *
+ * A model restored from a snapshot is written from it: the segments it never read are copied as
+ * they are (their objects keep their numbers, and the header keeps the old header objects at
+ * theirs, dead ones too, so the copies' references hold), what it read or created is written
+ * afresh with new numbers after them. A segment that refers into another segment (not only into
+ * itself and the header) is read and written afresh, never copied (trailer `x`).
+ */
+export function encodeHistoryState(state: HistoryState, write: (line: string) => void, opts: EncodeOptions = {}): void {
+  const base = opts.fresh === true ? undefined : SESSIONS.get(state.tenant);
+  if (base !== undefined) base.prepareCopy();
+  const { header, segments } = modelSegments(
+    state,
+    isModelObject,
+    base === undefined ? undefined : { header: base.header, resolve: (p) => base.placed(p) },
+  );
   const index = new Map<object, number>();
   const tags: string[] = [];
   const number = (o: object): void => {
@@ -101,19 +124,58 @@ export function encodeHistoryState(state: HistoryState, write: (line: string) =>
     tags.push(TAG_OF.get(Object.getPrototypeOf(o) as object) as string);
   };
   header.forEach(number);
-  for (const seg of segments) seg.forEach(number);
   const h = header.length;
-  // Per class, its property names and which of them hold an object (written as its bare index).
-  const keys: Record<string, string[]> = {};
-  const refs: Record<string, boolean[]> = {};
-  const learn = (o: object, tag: string): void => {
+  /** Old segments copied, and the number of the first of their objects in this snapshot. */
+  const copied = base?.unread() ?? [];
+  const copiedAt = new Map<number, number>();
+  let next = h;
+  for (const c of copied) {
+    copiedAt.set(c, next);
+    next += base?.count(c) ?? 0;
+  }
+  /** Number of the first object of each segment written afresh (after the copied ones). */
+  const firsts: number[] = [];
+  for (const seg of segments) {
+    firsts.push(next);
+    next += seg.length;
+  }
+  const segTags: string[] = [];
+  segments.forEach((seg, j) => {
+    let i = firsts[j] as number;
+    const t: string[] = [];
+    for (const o of seg) {
+      index.set(o, i++);
+      t.push(TAG_OF.get(Object.getPrototypeOf(o) as object) as string);
+    }
+    segTags.push(t.join(''));
+  });
+  // Per class, its property names and which of them hold an object (written as its bare index);
+  // a copied segment keeps the names it was written with.
+  const keys: Record<string, string[]> = { ...(base?.keys ?? {}) };
+  const refs: Record<string, boolean[]> = { ...(base?.refs ?? {}) };
+  const learn = (o: object): void => {
+    const tag = TAG_OF.get(Object.getPrototypeOf(o) as object) as string;
     if (keys[tag] !== undefined) return;
     keys[tag] = Object.keys(o);
     refs[tag] = keys[tag].map((k) => isModelObject((o as Record<string, unknown>)[k]));
   };
-  header.forEach((o, i) => learn(o, tags[i] as string));
-  let n = h;
-  for (const seg of segments) for (const o of seg) learn(o, tags[n++] as string);
+  header.forEach(learn);
+  for (const seg of segments) seg.forEach(learn);
+
+  /** The number of `o` (an object, or a pending reference into a copied segment) in this snapshot. */
+  const numberOf = (o: object): number => {
+    if (o instanceof Pending) {
+      const at = base?.placed(o);
+      if (at !== undefined) return numberOf(at);
+      const [seg, k] = base?.where(o) ?? [-1, 0];
+      const first = copiedAt.get(seg);
+      if (first === undefined) throw new ModelCodecError('a reference into a segment that is not written');
+      return first + k;
+    }
+    const i = index.get(o);
+    if (i === undefined) throw new ModelCodecError('a reference to an object the model does not reach');
+    return i;
+  };
 
   let bytes = 0;
   const out = (line: string): number => {
@@ -124,11 +186,11 @@ export function encodeHistoryState(state: HistoryState, write: (line: string) =>
   };
   let intoSegment = false;
   const ref: Ref = (o) => {
-    const i = index.get(o) as number;
+    const i = numberOf(o);
     if (i >= h) intoSegment = true;
     return i;
   };
-  out(JSON.stringify({ v: MODEL_CODEC_VERSION, tags: tags.slice(0, h).join(''), keys, refs }));
+  out(JSON.stringify({ v: MODEL_CODEC_VERSION, tags: tags.join(''), keys, refs }));
   out(JSON.stringify(encodeValue(state, ref, 'state', true)));
   const slots: string[] = [];
   /** A header value: as it is, or (referring into a segment, or large) decoded when read. */
@@ -141,7 +203,7 @@ export function encodeHistoryState(state: HistoryState, write: (line: string) =>
     return intoSegment ? { $L: e } : e;
   };
   const headerRef = (o: object): unknown => {
-    const i = index.get(o) as number;
+    const i = numberOf(o);
     return i >= h ? { $L: i } : i;
   };
   header.forEach((o, i) => out(JSON.stringify(encodeObject(o, tags[i] as string, keys, refs, headerValue, headerRef))));
@@ -150,22 +212,35 @@ export function encodeHistoryState(state: HistoryState, write: (line: string) =>
   // The segment table: for each segment, then one past the last, its first object (counted from
   // the header's end) and its byte offset, fixed width, so that a lookup reads only what it probes.
   const table: string[] = [];
-  let first = 0;
-  n = h;
-  for (const seg of segments) {
-    const segTags = tags.slice(n, n + seg.length).join('');
-    const plain = (v: unknown, k: string): unknown => encodeValue(v, ref, k, false);
-    const row: unknown[] = [segTags];
-    for (const o of seg) row.push(encodeObject(o, tags[n++] as string, keys, refs, plain, ref));
-    table.push(tableEntry(first, bytes));
-    first += seg.length;
-    out(JSON.stringify(row));
+  const cross: number[] = [];
+  for (const c of copied) {
+    table.push(tableEntry((copiedAt.get(c) as number) - h, bytes));
+    out((base as LazySession).rowText(c));
   }
-  table.push(tableEntry(first, bytes));
+  segments.forEach((seg, j) => {
+    // In a segment, its own objects are numbered from 0, header objects -1, -2, …, others after its own.
+    const first = firsts[j] as number;
+    let outside = false;
+    const local: Ref = (o) => {
+      const i = numberOf(o);
+      if (i >= first && i < first + seg.length) return i - first;
+      if (i < h) return -i - 1;
+      outside = true;
+      return seg.length + i;
+    };
+    const plain = (v: unknown, k: string): unknown => encodeValue(v, local, k, false);
+    const t = segTags[j] as string;
+    const row: unknown[] = [t];
+    seg.forEach((o, i) => row.push(encodeObject(o, t[i] as string, keys, refs, plain, local)));
+    table.push(tableEntry(first - h, bytes));
+    out(JSON.stringify(row));
+    if (outside) cross.push(copied.length + j);
+  });
+  table.push(tableEntry(next - h, bytes));
   const tableAt = bytes;
   out(table.join(''));
   const trailerAt = bytes;
-  out(JSON.stringify({ h: headerBytes, s: slotBytes, n: segments.length, t: tableAt }));
+  out(JSON.stringify({ h: headerBytes, s: slotBytes, n: copied.length + segments.length, t: tableAt, x: cross }));
   out(String(trailerAt));
 }
 
@@ -200,11 +275,16 @@ function encodeObject(
 export const isModelObject = (v: unknown): boolean =>
   v !== null && typeof v === 'object' && TAG_OF.has(Object.getPrototypeOf(v) as object);
 
+/** A model object, or a pending reference to one (in a restored model's containers). */
+const isRefLike = (v: unknown): boolean => v instanceof Pending || isModelObject(v);
+
 interface Trailer {
   readonly h: number;
   readonly s: readonly number[];
   readonly n: number;
   readonly t: number;
+  /** Segments that refer into other segments (never copied). */
+  readonly x?: readonly number[];
 }
 
 /**
@@ -253,6 +333,7 @@ export function decodeHistoryState(read: SnapshotReader, size: number): HistoryS
   for (let i = 0; i < header.length; i++) {
     session.fill(header[i] as object, head.tags[i] as string, parse(lines[i + 2] as string, `object ${i}`), true);
   }
+  SESSIONS.set(state.tenant, session);
   return state;
 }
 
@@ -265,6 +346,8 @@ function shell(tag: string): object {
 /** One restored snapshot: its header objects, the segments read so far, and how to read the others. */
 class LazySession implements PendingSource {
   header: object[] = [];
+  /** While a segment is decoded: its numbering of objects (see `readSegment`). */
+  private ctx: ((x: number) => object) | null = null;
   /** Set once a segment failed to read: the snapshot is not read any further. */
   private broken: SnapshotReadError | null = null;
   /** Objects of each segment read (or being read): undefined until then. */
@@ -281,8 +364,8 @@ class LazySession implements PendingSource {
 
   constructor(
     private readonly read: SnapshotReader,
-    private readonly keys: Record<string, string[]>,
-    private readonly refs: Record<string, boolean[]>,
+    readonly keys: Record<string, string[]>,
+    readonly refs: Record<string, boolean[]>,
     private readonly trailer: Trailer,
   ) {
     let at = trailer.h;
@@ -334,6 +417,51 @@ class LazySession implements PendingSource {
     return (this.segment(s) as object[])[i - h - first] as object;
   }
 
+  /**
+   * Before writing a snapshot from this one: reads every late header value (so that writing reads
+   * nothing more, and knows which segments it never read) and the segments that are never copied.
+   */
+  prepareCopy(): void {
+    if (this.broken !== null) throw this.broken;
+    for (const o of this.header) for (const k of Object.keys(o)) void (o as Record<string, unknown>)[k];
+    for (const s of this.trailer.x ?? []) this.segment(s);
+  }
+
+  /** The object `p` stands for if its segment was read (no reading), else undefined. */
+  placed(p: Pending): object | undefined {
+    if (p.source !== this) throw new ModelCodecError('a reference into another snapshot');
+    if (p.index < this.header.length) return this.header[p.index];
+    const [s, k] = this.where(p);
+    return this.segments[s]?.[k];
+  }
+
+  /** The segment of `p` and its place in it. */
+  where(p: Pending): [number, number] {
+    const s = this.find(p.index - this.header.length);
+    return [s, p.index - this.header.length - this.lastFirst];
+  }
+
+  /** The segments never read, in order. */
+  unread(): number[] {
+    const out: number[] = [];
+    for (let s = 0; s < this.trailer.n; s++) if (this.segments[s] === undefined) out.push(s);
+    return out;
+  }
+
+  /** Objects of segment `s`. */
+  count(s: number): number {
+    return this.entry(s + 1)[0] - this.entry(s)[0];
+  }
+
+  /** The line of segment `s`, as it is in the file. */
+  rowText(s: number): string {
+    const [, at] = this.entry(s);
+    const [, next] = this.entry(s + 1);
+    const text = this.read(at, next - at);
+    if (!text.endsWith('\n')) throw new SnapshotReadError(`snapshot segment ${s} is damaged`);
+    return text.slice(0, -1);
+  }
+
   /** A reference to object `i`: a header object, else a `Pending` one (resolved when used). */
   private lazyRef(i: number): unknown {
     return i < this.header.length ? this.header[i] : new Pending(this, i);
@@ -371,7 +499,19 @@ class LazySession implements PendingSource {
     const tags = row[0];
     const objects = tags.split('').map((t) => shell(t));
     this.segments[s] = objects; // before filling: a segment may refer back into itself
-    for (let i = 0; i < count; i++) this.fill(objects[i] as object, tags[i] as string, row[i + 1], false);
+    // In a segment, `x` is its own object `x`, header object `-x - 1`, or object `x - count`.
+    const local = (x: number): object => {
+      const o = x < 0 ? this.header[-x - 1] : x < count ? objects[x] : this.deref(x - count);
+      if (o === undefined) throw new SnapshotReadError(`snapshot segment ${s} refers to ${x}, which it does not hold`);
+      return o;
+    };
+    const outer = this.ctx;
+    this.ctx = local;
+    try {
+      for (let i = 0; i < count; i++) this.fill(objects[i] as object, tags[i] as string, row[i + 1], false);
+    } finally {
+      this.ctx = outer;
+    }
     return objects;
   }
 
@@ -387,7 +527,7 @@ class LazySession implements PendingSource {
         const x: unknown = e[j];
         const k = names[j] as string;
         if (!isRef[j] || (x !== null && typeof x === 'object')) this.setValue(rec, k, x, inHeader);
-        else rec[k] = x === null ? null : this.deref(x as number);
+        else rec[k] = x === null ? null : this.ref(x as number);
       }
     } else {
       const named = (e as { $k?: Record<string, unknown> } | null)?.$k;
@@ -440,9 +580,20 @@ class LazySession implements PendingSource {
 
   /** A header value read late: a ref (a number) or an encoded value, whose Maps and lists may stay pending. */
   private lateValue(rec: Record<string, unknown>, k: string, x: unknown): unknown {
-    if (typeof x === 'number') return this.deref(x);
-    const lazyList = rec instanceof OrderedMap && k === 'list';
-    return this.decodeValue(x, lazyList ? 'list' : 'late');
+    const outer = this.ctx;
+    this.ctx = null; // header numbers
+    try {
+      if (typeof x === 'number') return this.deref(x);
+      const lazyList = rec instanceof OrderedMap && k === 'list';
+      return this.decodeValue(x, lazyList ? 'list' : 'late');
+    } finally {
+      this.ctx = outer;
+    }
+  }
+
+  /** Object `x` as the line being decoded numbers it (a segment's own numbering, else the global one). */
+  private ref(x: number): object {
+    return this.ctx === null ? this.deref(x) : this.ctx(x);
   }
 
   /**
@@ -456,12 +607,12 @@ class LazySession implements PendingSource {
       return v;
     }
     const o = v as Record<string, unknown>;
-    if (typeof o.$r === 'number') return this.deref(o.$r);
+    if (typeof o.$r === 'number') return this.ref(o.$r);
     if (o.$R !== undefined) {
       const list = o.$R as unknown[];
       let pending = false;
       for (let i = 0; i < list.length; i++) {
-        const x = lazy === 'list' ? this.lazyRef(list[i] as number) : this.deref(list[i] as number);
+        const x = lazy === 'list' ? this.lazyRef(list[i] as number) : this.ref(list[i] as number);
         pending ||= x instanceof Pending;
         list[i] = x;
       }
@@ -473,7 +624,7 @@ class LazySession implements PendingSource {
       const entries: Array<[unknown, unknown]> = [];
       for (let i = 0; i < flat.length; i += 2) {
         const x = flat[i + 1] as number;
-        entries.push([flat[i], lazy === null ? this.deref(x) : this.lazyRef(x)]);
+        entries.push([flat[i], lazy === null ? this.ref(x) : this.lazyRef(x)]);
       }
       return PendingMap.of(entries);
     }
@@ -509,16 +660,18 @@ function encodeValue(v: unknown, ref: Ref, path: string, root: boolean): unknown
     case 'object': {
       if (v === null) return null;
       const proto = Object.getPrototypeOf(v) as object | null;
-      if (!root && TAG_OF.has(proto as object)) return { $r: ref(v) };
+      if (!root && (TAG_OF.has(proto as object) || v instanceof Pending)) return { $r: ref(v) };
       if (Array.isArray(v)) {
-        if (v.length > 0 && v.every(isModelObject)) return { $R: v.map((x: object) => ref(x)) };
+        if (v.length > 0 && v.every(isRefLike)) return { $R: v.map((x: object) => ref(x)) };
         return v.map((x, i) => encodeValue(x, ref, `${path}[${i}]`, false));
       }
-      if (v instanceof Map && v.size > 0 && [...v].every(([k, x]) => typeof k === 'string' && isModelObject(x))) {
-        return { $M: [...v].flatMap(([k, x]) => [k, ref(x as object)]) };
+      // (as the Map holds them: pending entries of a restored model are written as references)
+      const entries = v instanceof Map ? [...Map.prototype.entries.call(v)] : [];
+      if (v instanceof Map && v.size > 0 && entries.every(([k, x]) => typeof k === 'string' && isRefLike(x))) {
+        return { $M: entries.flatMap(([k, x]) => [k, ref(x as object)]) };
       }
       if (v instanceof Map)
-        return { $m: [...v].map(([k, x]) => [encodeValue(k, ref, path, false), encodeValue(x, ref, path, false)]) };
+        return { $m: entries.map(([k, x]) => [encodeValue(k, ref, path, false), encodeValue(x, ref, path, false)]) };
       if (v instanceof Set) return { $s: [...v].map((x) => encodeValue(x, ref, path, false)) };
       if (proto === Object.prototype) {
         const o = v as Record<string, unknown>;

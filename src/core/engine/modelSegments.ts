@@ -1,5 +1,5 @@
 import type { HistoryState } from './engine';
-import { resolveList } from './lazyRefs';
+import { Pending, resolveList } from './lazyRefs';
 import { Backlog, Interruption, Pomodoro, Workitem } from './model';
 
 /** Where a segment ends when walking from the header: the backlog starts one, its contents are in it. */
@@ -21,22 +21,31 @@ const SEGMENT_CLASSES = new Set<object>([Workitem.prototype, Pomodoro.prototype,
 export function modelSegments(
   state: HistoryState,
   isModelObject: (v: object) => boolean,
+  base?: SegmentBase,
 ): { header: object[]; segments: object[][] } {
-  const taken = new Set<object>();
-  const header: object[] = [];
+  const taken = new Set<object>(base?.header);
+  const header: object[] = base ? [...base.header] : [];
   const roots: object[] = [];
   const rootSet = new Set<object>();
   const loose: object[] = [];
-  const walk = (start: unknown, enter: (o: object) => boolean): void => {
+  const walk = (start: unknown, enter: (o: object) => boolean, expand: readonly object[] = []): void => {
     const todo: unknown[] = [start];
+    for (let i = expand.length - 1; i >= 0; i--) pushChildren(expand[i] as object, todo, base !== undefined);
     while (todo.length > 0) {
-      const v = todo.pop();
+      let v = todo.pop();
+      if (v instanceof Pending) {
+        v = base?.resolve(v); // a reference into a segment never read: copied as it is
+        if (v === undefined) continue;
+      }
       if (v === null || typeof v !== 'object') continue;
       if (isModelObject(v) && !enter(v)) continue;
-      pushChildren(v, todo);
+      pushChildren(v, todo, base !== undefined);
     }
   };
-  walk(state, (o) => {
+  // With a base, its header objects come first, where they were, and what they reach is walked.
+  walk(
+    state,
+    (o) => {
     if (taken.has(o)) return false;
     if (o instanceof Backlog) {
       if (!rootSet.has(o)) {
@@ -52,7 +61,9 @@ export function modelSegments(
     taken.add(o);
     header.push(o);
     return true;
-  });
+    },
+    base?.header,
+  );
   const segments = roots.map((root) => {
     const seg: object[] = [];
     walk(root, (o) => {
@@ -74,16 +85,25 @@ export function modelSegments(
   return { header, segments };
 }
 
+/** A snapshot a model was restored from, when writing the next one from it (modelCodec.ts). */
+export interface SegmentBase {
+  /** Its header objects: they stay first, in order. */
+  readonly header: readonly object[];
+  /** The object a pending reference stands for if its segment was read, else undefined (not read now). */
+  resolve(p: Pending): object | undefined;
+}
+
 /**
- * Pushes the values `v` holds directly, last first, so that a stack walk meets them in order
+ * Pushes the values `v` holds directly (`asHeld`: as its containers hold them, pending references
+ * too, reading nothing), last first, so that a stack walk meets them in order
  * (the order `Object.keys`, Map and Set iteration give).
  */
-function pushChildren(v: object, todo: unknown[]): void {
+function pushChildren(v: object, todo: unknown[], asHeld: boolean): void {
   if (Array.isArray(v)) {
-    resolveList(v);
+    if (!asHeld) resolveList(v);
     for (let i = v.length - 1; i >= 0; i--) todo.push(v[i]);
   } else if (v instanceof Map) {
-    const es = [...v];
+    const es = asHeld ? [...Map.prototype.entries.call(v)] : [...v];
     for (let i = es.length - 1; i >= 0; i--) {
       const [k, x] = es[i] as [unknown, unknown];
       todo.push(x, k);

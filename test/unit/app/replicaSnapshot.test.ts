@@ -11,6 +11,8 @@ import type { SnapshotStore } from '../../../src/core/snapshots';
 import { createMemoryHub, createMemoryTransport, type MemoryHub } from '../../../src/transports/memory';
 import { generateHistory } from '../../support/generate';
 import { sameGraph } from '../../support/sameGraph';
+import { isModelObject } from '../../../src/core/engine/modelCodec';
+import { modelSegments } from '../../../src/core/engine/modelSegments';
 
 const NOW = Date.UTC(2030, 0, 1) * 1000;
 const USER = 'user@local.host';
@@ -93,6 +95,7 @@ describe('broker state snapshots (anchored in the replica)', () => {
     expect(using.used).toBe(true);
     const full = await start();
     expect(resumed.state.lastSeq).toBe(3000);
+    modelSegments(resumed.state, isModelObject); // reads all of what was restored on demand
     expect(sameGraph(resumed.state, full.state)).toBe('same');
   });
 
@@ -121,6 +124,7 @@ describe('broker state snapshots (anchored in the replica)', () => {
     const c = await start({ cache: true, snapshots: s });
     expect(s.used).toBe(false);
     const full = await start();
+    modelSegments(c.state, isModelObject);
     expect(sameGraph(c.state, full.state)).toBe('same');
   });
 });

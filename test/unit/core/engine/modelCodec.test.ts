@@ -17,9 +17,9 @@ import { sameGraph } from '../../../support/sameGraph';
 const NOW = Date.UTC(2030, 0, 1) * 1000;
 const FIXTURES = join(__dirname, '../../../fixtures/oracle');
 
-const encode = (state: Parameters<typeof encodeHistoryState>[0]): string[] => {
+const encode = (state: Parameters<typeof encodeHistoryState>[0], fresh = false): string[] => {
   const lines: string[] = [];
-  encodeHistoryState(state, (l) => lines.push(l));
+  encodeHistoryState(state, (l) => lines.push(l), { fresh });
   return lines;
 };
 
@@ -61,8 +61,11 @@ describe('model codec (state snapshots)', () => {
     const written = encode(state);
     const back = decode(written);
     // Reflective both ways: every own property of every object, identity kept (same indexes).
+    // (unread, it is written back as it was: the same bytes)
     expect(encode(back)).toEqual(written);
+    modelSegments(back, isModelObject); // reads all of it
     expect(sameGraph(back, state)).toBe('same');
+    expect(encode(back, true)).toEqual(written);
     expect(canonicalState(back, 'strict', NOW)).toEqual(canonicalState(state, 'strict', NOW));
   });
 
