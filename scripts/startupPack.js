@@ -18,7 +18,8 @@ const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
 const main = path.join(dist, 'cli', 'main.js');
 const loader = path.join(dist, 'cli', 'startupPack.js');
-const { PACK_FILE, CACHE_FILE, writeStartupPack } = require(loader);
+const { PACK_FILE, CACHE_FILE } = require(loader);
+const { writeStartupPack } = require(path.join(dist, 'cli', 'startupPackWriter.js'));
 
 /** A small history in Flowkeeper's format (test/support/generate.ts, seed 42): what `fk status` replays. */
 const HISTORY = [

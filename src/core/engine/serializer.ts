@@ -42,13 +42,20 @@ const WORD = '\\p{L}\\p{N}_';
 const PARAM = '((?:[^"\\\\]|\\\\"|\\\\\\\\)*)';
 const USER = `[${WORD}\\-.]+@(?:[${WORD}\\-]+\\.)+[${WORD}\\-]{2,4}`;
 const MORE = `${SP}(?:,${SP}"${PARAM}")?`;
-const LINE_RE = new RegExp(
-  `([1-9][0-9]*)${SP},${SP}([0-9: .\\-+]+)${SP},${SP}(${USER})${SP}:${SP}([a-zA-Z]+)${SP}\\(` +
-    `${SP}"${PARAM}?"${MORE}${MORE}${SP}(?:,${SP}"${PARAM}"${SP})*\\)`,
-  'u',
-);
+/**
+ * The Unicode patterns are built on first use: V8 reads a pattern with `\p{…}` classes when it is
+ * constructed (~0.25 ms each), and most runs need neither (canonical lines, ASCII identities).
+ */
+let lineRe: RegExp | undefined;
+const lineRE = (): RegExp =>
+  (lineRe ??= new RegExp(
+    `([1-9][0-9]*)${SP},${SP}([0-9: .\\-+]+)${SP},${SP}(${USER})${SP}:${SP}([a-zA-Z]+)${SP}\\(` +
+      `${SP}"${PARAM}?"${MORE}${MORE}${SP}(?:,${SP}"${PARAM}"${SP})*\\)`,
+    'u',
+  ));
 
-const USER_RE = new RegExp(`^${USER}$`, 'u');
+let userRe: RegExp | undefined;
+const userRE = (): RegExp => (userRe ??= new RegExp(`^${USER}$`, 'u'));
 /**
  * The same pattern for an identity of ASCII characters only, where `\p{L}` and `\p{N}` are
  * `A-Za-z` and `0-9`: it spares compiling the Unicode one (its character tables) in most runs.
@@ -64,7 +71,7 @@ const ASCII_RE = /^[\x00-\x7f]*$/;
  * by Flowkeeper or by fk.
  */
 export function isHistoryIdentity(user: string): boolean {
-  return ASCII_RE.test(user) ? ASCII_USER_RE.test(user) : USER_RE.test(user);
+  return ASCII_RE.test(user) ? ASCII_USER_RE.test(user) : userRE().test(user);
 }
 const knownUsers = new Set<string>();
 
@@ -154,7 +161,7 @@ const unescape = (p: string): string => (p.includes('\\') ? p.replaceAll('\\"', 
 
 /** The pattern, searched in the line: the same five parts as `splitCanonical`, or null. */
 function matchLine(text: string): [string, string, string, string, string[]] | null {
-  const m = LINE_RE.exec(text);
+  const m = lineRE().exec(text);
   if (!m) return null;
   const params: string[] = [unescape(m[5] ?? '')];
   for (let i = 6; i <= 8; i++) if (m[i] !== undefined) params.push(unescape(m[i] as string));

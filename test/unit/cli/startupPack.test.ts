@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import Module from 'node:module';
 import { join } from 'node:path';
-import { openStartupPack, writeStartupPack, type StartupPack } from '../../../src/cli/startupPack';
+import { openStartupPack, type StartupPack } from '../../../src/cli/startupPack';
+import { writeStartupPack } from '../../../src/cli/startupPackWriter';
 
 /**
  * The start-up pack serves modules exactly as Node's loader would: one instance per file (in
