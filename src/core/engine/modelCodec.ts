@@ -40,7 +40,9 @@ import { modelSegments } from './modelSegments';
  * 3. one line per header object, the array of its values (or `{"$k":{…}}` with its names when
  *    its properties differ from its class's first object's);
  * 4. one line per large value (a slot), referred to as `{"$D":slot}`;
- * 5. one line per segment: `[tags, object…]`, its objects numbered on from the previous one's;
+ * 5. one line per segment: `[tags, object…]`; in it, a reference `x` is its own object `x`,
+ *    header object `-x - 1`, or object `x - count` (so a segment can be copied as it is into the
+ *    next snapshot, see `encodeHistoryState`);
  * 6. the segment table: per segment, then one past the last, its first object number (counted
  *    from the header's end) and its byte offset, 7 base-36 digits each (read by probing);
  * 7. the trailer `{h, s, n, t}`: bytes of 1-3, bytes of each slot, the number of segments and the
