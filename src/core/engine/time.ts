@@ -51,6 +51,19 @@ function digits(s: string, from: number, count: number): number {
   return v;
 }
 
+/**
+ * Days since 1970-01-01 of the `YYYY-MM-DD` that starts `s` (ASCII digits), or null where
+ * `parseIsoInstant` refuses that date: without running ISO_RE (a pattern compiled on first use).
+ */
+function civilDays(s: string): number | null {
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return null;
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 2);
+  const d = digits(s, 8, 2);
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return null;
+  return daysFromCivil(y, mo, d);
+}
+
 /** Fast path for what Flowkeeper writes: `YYYY-MM-DD HH:MM:SS[.ffffff]+00:00`. */
 export function parseFlowkeeperInstant(s: string): Micros | null {
   const n = s.length;
@@ -58,9 +71,10 @@ export function parseFlowkeeperInstant(s: string): Micros | null {
   const dateKey = s.slice(0, 10);
   let days = dayCache.get(dateKey);
   if (days === undefined) {
-    const full = parseIsoInstant(`${dateKey}T00:00:00+00:00`);
-    if (full === null) return null;
-    days = full / 86_400_000_000;
+    const civil = civilDays(s);
+    if (civil === null) return null;
+    // the arithmetic parseIsoInstant(`${dateKey}T00:00:00+00:00`) does, to the same result
+    days = (civil * 86400 * 1_000_000) / 86_400_000_000;
     if (dayCache.size > 10_000) dayCache.clear();
     dayCache.set(dateKey, days);
   }

@@ -19,10 +19,18 @@ export function pyStrip(text: string): string {
   return text.replace(SPACE_RE, '');
 }
 
-const DIGIT_RE = /\p{Nd}/u;
-const INT_RE = /^[+-]?\p{Nd}(?:_?\p{Nd})*$/u;
+/*
+ * The Unicode patterns are built on first use: V8 reads a pattern with `\p{…}` classes (ICU's
+ * character tables) when it is constructed, and the ASCII numbers of most histories need none.
+ */
+let digitRe: RegExp | undefined;
+let intRe: RegExp | undefined;
+let floatRe: RegExp | undefined;
 const DIGITS = '\\p{Nd}(?:_?\\p{Nd})*';
-const FLOAT_RE = new RegExp(`^[+-]?(?:(?:${DIGITS})?\\.${DIGITS}|${DIGITS}\\.?)(?:[eE][+-]?${DIGITS})?$`, 'u');
+const digitRE = (): RegExp => (digitRe ??= /\p{Nd}/u);
+const intRE = (): RegExp => (intRe ??= /^[+-]?\p{Nd}(?:_?\p{Nd})*$/u);
+const floatRE = (): RegExp =>
+  (floatRe ??= new RegExp(`^[+-]?(?:(?:${DIGITS})?\\.${DIGITS}|${DIGITS}\\.?)(?:[eE][+-]?${DIGITS})?$`, 'u'));
 const ASCII_INT_RE = /^[0-9]{1,15}$/;
 const ASCII_DECIMAL_RE = /^[0-9]{1,15}(?:\.[0-9]{1,15})?$/;
 const SPECIAL_RE = /^([+-]?)(inf|infinity|nan)$/i;
@@ -31,7 +39,7 @@ const SPECIAL_RE = /^([+-]?)(inf|infinity|nan)$/i;
 function digitValue(cp: number): number {
   if (cp >= 48 && cp <= 57) return cp - 48;
   let k = 0;
-  while (DIGIT_RE.test(String.fromCodePoint(cp - k - 1))) k++;
+  while (digitRE().test(String.fromCodePoint(cp - k - 1))) k++;
   return k % 10;
 }
 
@@ -41,7 +49,7 @@ function asciiNumber(text: string): string {
   for (const ch of text) {
     if (ch === '_') continue;
     const cp = ch.codePointAt(0) as number;
-    out += cp > 127 && DIGIT_RE.test(ch) ? String(digitValue(cp)) : ch;
+    out += cp > 127 && digitRE().test(ch) ? String(digitValue(cp)) : ch;
   }
   return out;
 }
@@ -53,7 +61,7 @@ function asciiNumber(text: string): string {
 export function pyInt(text: string): number | null {
   if (ASCII_INT_RE.test(text)) return Number(text);
   const t = text.replace(NUMBER_SPACE_RE, '');
-  if (!INT_RE.test(t)) return null;
+  if (!intRE().test(t)) return null;
   const v = Number(asciiNumber(t));
   return v === 0 ? 0 : v; // Python integers have no -0
 }
@@ -67,7 +75,7 @@ export function pyFloat(text: string): number | null {
     if ((special[2] as string).toLowerCase() === 'nan') return NaN;
     return special[1] === '-' ? -Infinity : Infinity;
   }
-  if (!FLOAT_RE.test(t)) return null;
+  if (!floatRE().test(t)) return null;
   return Number(asciiNumber(t));
 }
 

@@ -6,12 +6,35 @@ import { Tag, type User, type Workitem } from '../model';
  * digits, underscore; not combining marks), lower-cased. A tag keeps the date it was created:
  * Flowkeeper never stamps one.
  */
-const TAG_RE = /#([\p{L}\p{N}_]+)/gu;
+let tagRe: RegExp | undefined;
+/**
+ * Built on first use: V8 reads a pattern with `\p{…}` classes (ICU's character tables) when it
+ * is constructed, ~1 ms at start-up, and a name of ASCII characters only never needs it.
+ */
+const tagRE = (): RegExp => (tagRe ??= /#([\p{L}\p{N}_]+)/gu);
+
+/** `A-Z`, `a-z`, `0-9` or `_`: what `[\p{L}\p{N}_]` matches among ASCII characters. */
+function isAsciiWord(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
 
 export function tagsOf(name: string): Set<string> {
   const out = new Set<string>();
   if (!name.includes('#')) return out; // most names: no need to run the (Unicode) pattern
-  for (const m of name.matchAll(TAG_RE)) out.add((m[1] as string).toLowerCase());
+  const n = name.length;
+  for (let i = 0; i < n; i++) {
+    if (name.charCodeAt(i) > 127) {
+      for (const m of name.matchAll(tagRE())) out.add((m[1] as string).toLowerCase());
+      return out;
+    }
+  }
+  // ASCII only: the pattern's matches, found by hand (each `#` and the word characters after it)
+  for (let i = name.indexOf('#'); i >= 0; i = name.indexOf('#', i)) {
+    let end = i + 1;
+    while (end < n && isAsciiWord(name.charCodeAt(end))) end++;
+    if (end > i + 1) out.add(name.slice(i + 1, end).toLowerCase());
+    i = end;
+  }
   return out;
 }
 
