@@ -10,6 +10,11 @@ import { Script } from 'node:vm';
  * (`startup.cache`). `fk` then loads those modules from the pack: one read instead of a file
  * lookup, read and compile per module, and functions that need not be compiled again.
  *
+ * The pack holds each module's source in Node's wrapper, in one of two texts (the modules of
+ * ASCII characters only, then the others), each read into one string when the first module of it
+ * is compiled: a module's source is a slice of it (no copy), and the texts, past V8's size for
+ * large objects, never fill the young generation (no copying them in a scavenge).
+ *
  * Every module keeps its own file name, `module` object and place in `require.cache` (a module
  * loaded from disk and one from the pack are the same module), and its stack traces name the
  * same lines. A module whose file changed since it was packed (another size, or newer than the
@@ -27,26 +32,31 @@ export interface StartupPack {
 export interface PackedModule {
   /** Path relative to the pack's folder. */
   readonly file: string;
+  /** Of the module's file (what is compared to tell a changed file). */
   readonly size: number;
-  /** Source, as byte offsets into the pack after the manifest line. */
-  readonly start: number;
-  readonly end: number;
+  /** The text holding the source in Node's wrapper (0: ASCII only, 1: the others). */
+  readonly text: 0 | 1;
+  /** Where in that text, in characters (UTF-16 code units). */
+  readonly from: number;
+  readonly to: number;
   /** `require(request)` → index of the packed module it resolves to. */
   readonly requires: Readonly<Record<string, number>>;
 }
 
 export interface Manifest {
-  readonly format: 1;
+  readonly format: 2;
   /** Names the pack, so a code cache of another pack is never used. */
   readonly id: string;
+  /**
+   * Byte offsets after the manifest line: the ASCII text is `[texts[0], texts[1])` (read as
+   * Latin-1, a plain copy), the other `[texts[1], texts[2])` (UTF-8).
+   */
+  readonly texts: readonly [number, number, number];
   readonly modules: readonly PackedModule[];
 }
 
 export const PACK_FILE = 'startup.pack';
 export const CACHE_FILE = 'startup.cache';
-
-/** Node's own wrapper, on the module's first line so that its line numbers stay the same. */
-const WRAP = '(function (exports, require, module, __filename, __dirname) { ';
 
 /**
  * Built-in modules a packed dependency requires at load time but rarely uses: given as a proxy
@@ -91,7 +101,7 @@ export function openStartupPack(dir: string): StartupPack | null {
     buf = readFileSync(packPath);
     const nl = buf.indexOf(0x0a);
     manifest = JSON.parse(buf.toString('utf8', 0, nl)) as Manifest;
-    if (manifest.format !== 1) return null;
+    if (manifest.format !== 2) return null;
     bodyAt = nl + 1;
   } catch {
     return null;
@@ -103,6 +113,11 @@ export function openStartupPack(dir: string): StartupPack | null {
   const filenames = mods.map((m) => (m.file.startsWith('.') ? resolve(dir, m.file) : `${dir}${sep}${m.file}`));
   const cached = readCodeCache(`${dir}${sep}${CACHE_FILE}`, manifest);
   const scripts: Array<Script | undefined> = [];
+  const texts: Array<string | undefined> = [];
+  function textOf(k: 0 | 1): string {
+    const [a, b, c] = manifest.texts;
+    return (texts[k] ??= k === 0 ? buf.toString('latin1', bodyAt + a, bodyAt + b) : buf.toString('utf8', bodyAt + b, bodyAt + c));
+  }
   /** Per module: true when its file is the one packed (checked on first use). */
   const current: Array<boolean | undefined> = [];
 
@@ -130,10 +145,10 @@ export function openStartupPack(dir: string): StartupPack | null {
 
   function compile(i: number): (...args: unknown[]) => void {
     const m = mods[i] as PackedModule;
-    // each module decoded on its own: one with only ASCII text stays a one-byte string
-    const source = buf.toString('utf8', bodyAt + m.start, bodyAt + m.end).replace(/^#!/, '//');
+    // a slice of the text: one with only ASCII text stays a one-byte string
+    const source = textOf(m.text).slice(m.from, m.to);
     const data = cached?.[i];
-    const script = new Script(`${WRAP}${source}\n})`, {
+    const script = new Script(source, {
       filename: filenames[i] as string,
       ...(data ? { cachedData: data } : {}),
     });
