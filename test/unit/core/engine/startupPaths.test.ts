@@ -76,6 +76,26 @@ describe('parseFlowkeeperInstant', () => {
       expect({ date, fast }).toEqual({ date, fast: iso });
     }
   });
+
+  it('reads the time of day the ISO pattern reads, and refuses what it refuses', () => {
+    const next = rng(9);
+    const pick = (xs: readonly string[]): string => xs[Math.floor(next() * xs.length)] as string;
+    const hours = ['00', '09', '12', '23', '24', '2x', ' 1', '-1'];
+    const minutes = ['00', '07', '59', '60', 'a0'];
+    const fracs = ['', '', '.000000', '.123456', '.999999', '.12345x', ',123456', '.-12345', '0123456'];
+    const colons = [':', ':', ':', '.', ' '];
+    let read = 0;
+    for (let k = 0; k < 5_000; k++) {
+      const time = `${pick(hours)}${pick(colons)}${pick(minutes)}${pick(colons)}${pick(minutes)}${pick(fracs)}`;
+      const fast = parseFlowkeeperInstant(`2026-01-06 ${time}+00:00`);
+      const iso = parseInstant(`2026-01-06T${time}+00:00`);
+      // the ISO pattern reads a comma as the decimal point; Flowkeeper's form never has one
+      if (time.includes(',')) expect({ time, fast }).toEqual({ time, fast: null });
+      else expect({ time, fast }).toEqual({ time, fast: iso });
+      if (fast !== null) read++;
+    }
+    expect(read).toBeGreaterThan(100);
+  });
 });
 
 describe('Python numbers', () => {
