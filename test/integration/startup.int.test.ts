@@ -45,8 +45,11 @@ describe('fk start-up loads only what the command uses', () => {
       expect(loaded.files.filter((f) => unwanted.test(f))).toEqual([]);
       expect(loaded.files.some((f) => f.endsWith(join('commands', 'status.js')))).toBe(true);
       // child_process (and what it loads): commander's, deferred by the start-up pack until used;
-      // stream: process.stdout's (fk writes to the descriptor); os: $HOME is the home directory
-      const heavy = /^(http|https|tls|worker_threads|readline|zlib|fs\/promises|crypto|child_process|stream|os)$/;
+      // stream: process.stdout's (fk writes to the descriptor); os: $HOME is the home directory;
+      // module (and the ESM loader it loads): the pack's loader takes Node's module class from its
+      // own `module`
+      const heavy =
+        /^(http|https|tls|worker_threads|readline|zlib|fs\/promises|crypto|child_process|stream|os|module|internal\/modules\/esm\/loader)$/;
       expect(loaded.builtins.filter((b) => heavy.test(b))).toEqual([]);
       // it reads once and exits: no file watch
       expect(loaded.bindings.filter((b) => b === 'fs_event_wrap')).toEqual([]);
