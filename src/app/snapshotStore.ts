@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { nodeCrypto } from '../core/nodeCrypto';
-import { decodeHistoryState, encodeHistoryState, MODEL_CODEC_VERSION } from '../core/engine/modelCodec';
+import type * as ModelCodec from '../core/engine/modelCodec';
 import { SnapshotReadError } from '../core/engine/lazyRefs';
 import type { HistoryState } from '../core/engine/engine';
 import { silentLogger, type Logger } from '../core/logger';
@@ -24,6 +24,11 @@ import type { SnapshotStore, StateSnapshot } from '../core/snapshots';
 import { readLinesFd } from '../transports/file';
 
 const FORMAT = 'fk-snapshot/1';
+/**
+ * The model codec, loaded on first use: a history too short for a snapshot (`fk status` on a
+ * small file) neither reads nor writes one, and its start-up need not load the codec.
+ */
+const codec = (): typeof ModelCodec => require('../core/engine/modelCodec') as typeof ModelCodec;
 /**
  * About the shortest record line (`1, 2000-01-01 00:00:00+00:00, a@b.cd: StopTimer()`): a file
  * under `minLines` such lines holds no snapshot's worth of history, and is replayed without
@@ -206,7 +211,7 @@ export function createFileSnapshotStore(opts: FileSnapshotOptions): SnapshotStor
       writeSnapshot(
         opts.dir,
         snapFile(),
-        { format: FORMAT, codec: MODEL_CODEC_VERSION, file: real(), covered, sha256, ...(key ? { key } : {}) },
+        { format: FORMAT, codec: codec().MODEL_CODEC_VERSION, file: real(), covered, sha256, ...(key ? { key } : {}) },
         state,
       );
     },
@@ -261,7 +266,7 @@ export function createReplicaSnapshotStore(opts: ReplicaSnapshotOptions): Snapsh
       const key = keyToken(opts.cipher);
       const meta = {
         format: FORMAT,
-        codec: MODEL_CODEC_VERSION,
+        codec: codec().MODEL_CODEC_VERSION,
         file: id,
         covered: replica.length,
         sha256: entriesHash(replica, replica.length),
@@ -323,7 +328,7 @@ function readSnapshot(file: string, log: Logger, reject: (m: Meta) => string | n
       return false;
     });
     const m = meta as Meta | null;
-    if (m === null || m.format !== FORMAT || m.codec !== MODEL_CODEC_VERSION) return discard('another format');
+    if (m === null || m.format !== FORMAT || m.codec !== codec().MODEL_CODEC_VERSION) return discard('another format');
     const why = reject(m);
     if (why !== null) return discard(why);
     const opened = fdIdentity(fd);
@@ -346,10 +351,10 @@ function readSnapshot(file: string, log: Logger, reject: (m: Meta) => string | n
       return buf.toString('utf8');
     };
     const size = Number(fstatSync(fd).size) - bodyStart;
-    const state = decodeHistoryState(read, size);
+    const state = codec().decodeHistoryState(read, size);
     keep = true;
     openSnapshots.register(read, fd);
-    return { state, position: String(m.covered), fork: () => decodeHistoryState(read, size) };
+    return { state, position: String(m.covered), fork: () => codec().decodeHistoryState(read, size) };
   } catch (err) {
     return discard(`unreadable: ${(err as Error).message}`);
   } finally {
@@ -386,7 +391,7 @@ function writeSnapshot(dir: string, file: string, meta: Meta, state: HistoryStat
   try {
     const out = bufferedWriter(fd);
     out(JSON.stringify(meta));
-    encodeHistoryState(state, out);
+    codec().encodeHistoryState(state, out);
     out(null);
   } catch (err) {
     closeSync(fd);
