@@ -72,20 +72,30 @@ function shebangFlags() {
   return m && m[1] ? m[1].trim().split(/\s+/) : [];
 }
 
-/** The files (absolute, in load order) `fk status` loads besides its entry. */
+/**
+ * The files (absolute, in load order) `fk <args>` loads besides its entry: for `fk --file h
+ * status` (its quick path, quickStatus.ts), then for `fk --file=h status` (commander's, which every
+ * other command takes).
+ */
 function modulesOfStatus(tmp, history, env) {
+  const quick = modulesOf(tmp, ['--file', history, 'status'], env);
+  const seen = new Set(quick);
+  return [...quick, ...modulesOf(tmp, [`--file=${history}`, 'status'], env).filter((f) => !seen.has(f))];
+}
+
+function modulesOf(tmp, args, env) {
   const list = path.join(tmp, 'modules.json');
   const record = path.join(tmp, 'record.js');
   fs.writeFileSync(
     record,
     `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(require.cache))));\n`,
   );
-  const r = spawnSync(process.execPath, ['--require', record, main, '--file', history, 'status'], {
+  const r = spawnSync(process.execPath, ['--require', record, main, ...args], {
     env: { ...env, FK_STARTUP_PACK: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
   });
-  if (r.status !== 0) throw new Error(`fk status exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`fk ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const skip = new Set([record, main, loader]);
   return JSON.parse(fs.readFileSync(list, 'utf8')).filter((f) => !skip.has(f) && f.endsWith('.js'));
 }
@@ -94,10 +104,14 @@ function writeCodeCache(history, env) {
   const code = `
     const pack = require(${JSON.stringify(loader)}).openStartupPack(${JSON.stringify(dist)});
     const program = pack.load('cli/program.js');
+    const quick = pack.load('cli/quickStatus.js');
     (async () => {
       for (const args of [['status'], ['status', '--json']]) {
         const code = await program.main(['node', 'fk', '--file', ${JSON.stringify(history)}, ...args]);
         if (code !== 0) throw new Error('fk ' + args.join(' ') + ' exited ' + code);
+        const argv = ['node', 'fk', '--file', ${JSON.stringify(history)}, ...args];
+        const quickCode = await quick.quickStatus(quick.quickStatusArgs(argv));
+        if (quickCode !== 0) throw new Error('fk ' + args.join(' ') + ' (quick) exited ' + quickCode);
       }
       pack.writeCodeCache();
     })().catch((err) => { console.error(err); process.exit(1); });`;

@@ -10,6 +10,7 @@
  */
 import { join } from 'node:path';
 import type * as Program from './program';
+import type * as QuickStatus from './quickStatus';
 import { openStartupPack } from './startupPack';
 
 /** The program, loaded on first use (`main.js` required as a module: the oracle's adapter, tests). */
@@ -22,5 +23,8 @@ export const reportError: typeof Program.reportError = (err, debug) => program()
 
 if (require.main === module) {
   const pack = process.env.FK_STARTUP_PACK === '0' ? null : openStartupPack(join(__dirname, '..'));
-  ((pack?.load('cli/program.js') as typeof Program | null) ?? program()).runCli(process.argv);
+  // the plain forms of `fk status` run without commander (quickStatus.ts), anything else with it
+  const quick = (pack?.load('cli/quickStatus.js') ?? require('./quickStatus')) as typeof QuickStatus;
+  if (!quick.runQuickStatus(process.argv))
+    ((pack?.load('cli/program.js') as typeof Program | null) ?? program()).runCli(process.argv);
 }

@@ -23,7 +23,10 @@ export interface GlobalFlags {
   readonly readOnly?: boolean;
 }
 
-export function configFrom(cmd: Command): Config {
+/** What the commands read of their commander `Command` (the quick `fk status` passes its own). */
+export type CommandLike = Pick<Command, 'optsWithGlobals' | 'name'>;
+
+export function configFrom(cmd: CommandLike): Config {
   const g = cmd.optsWithGlobals<GlobalFlags>();
   return loadConfig({
     backend: g.backend,
@@ -58,7 +61,7 @@ export async function withSession<T>(
  * enough), and a broker history nobody wrote yet comes to `fn` as `null` instead of an error.
  */
 export async function withReadSession<T>(
-  cmd: Command,
+  cmd: CommandLike,
   fn: (s: Session | null, config: Config, logger: Logger) => Promise<T>,
 ): Promise<T> {
   const config = { ...configFrom(cmd), readOnly: true };

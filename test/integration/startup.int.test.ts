@@ -40,6 +40,10 @@ describe('fk start-up loads only what the command uses', () => {
         /app\/(keyCache|historyCipher|replicaCache|brokerOptions)\.js$|core\/crypto\/(index|fernet|sodiumOpen)\.js$/;
       // It only reads: no append code.
       const writes = /transports\/file\/lockedAppend\.js$/;
+      // Its plain form runs without commander (quickStatus.ts), and without the snapshot codec on
+      // a file too short for a snapshot.
+      const quick = /node_modules\/commander\/|cli\/program\.js$|core\/engine\/(modelCodec|modelSegments)\.js$/;
+      expect(loaded.files.filter((f) => quick.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => writes.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unneeded.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => unwanted.test(f))).toEqual([]);
@@ -81,6 +85,44 @@ describe('fk start-up loads only what the command uses', () => {
         ['--version'],
       ]) {
         expect({ args, ...run(true, args) }).toEqual({ args, ...run(false, args) });
+      }
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('fk status prints and exits the same with commander as without it (its quick path)', () => {
+    const box = sandbox();
+    try {
+      const file = join(box.dir, 'history.txt');
+      writeFileSync(file, `${generateHistory(120).join('\n')}\n`);
+      const broken = join(box.dir, 'broken.txt');
+      writeFileSync(broken, `${generateHistory(20).join('\n')}\nnot a record\n`);
+      const encrypted = join(box.dir, 'encrypted.txt');
+      writeFileSync(encrypted, '+gAAAAABnot-really-fernet\n');
+      const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+        const r = spawnSync(process.execPath, [FK, ...args], {
+          env: { ...box.env, FK_USER: 'user@local.host', ...env },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+      };
+      // `--file=<path>` and `--log-level warn` (the default) are commander's: the same command
+      const cases: Array<[string[], string[], NodeJS.ProcessEnv?]> = [];
+      for (const f of [file, broken, encrypted, join(box.dir, 'missing', 'h.txt'), box.dir, '']) {
+        for (const json of [[], ['--json']]) {
+          cases.push([['--file', f, 'status', ...json], [`--file=${f}`, 'status', ...json]]);
+        }
+      }
+      cases.push([['--file', file, 'status'], [`--file=${file}`, 'status'], { FK_USER: 'other@local.host' }]);
+      cases.push([['--file', file, 'status'], [`--file=${file}`, 'status'], { FK_ENCRYPTION: 'bogus' }]);
+      cases.push([['--file', file, 'status'], [`--file=${file}`, 'status'], { FK_USER: 'bad user' }]);
+      cases.push([['status'], ['--log-level', 'warn', 'status'], { FK_BACKEND: file }]);
+      cases.push([['status', '--json'], ['--log-level', 'warn', 'status', '--json'], { FK_BACKEND: broken }]);
+      for (const [quick, commander, env] of cases) {
+        const q = run(quick, env);
+        expect({ quick, ...q }).toEqual({ quick, ...run(commander, env) });
       }
     } finally {
       box.cleanup();
