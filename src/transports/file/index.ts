@@ -1,3 +1,5 @@
+import type * as LockFile from './lockFile';
+
 export {
   createFileTransport,
   type FileTransportOptions,
@@ -5,15 +7,16 @@ export {
   DEFAULT_LOCK_TIMEOUT_MS,
 } from './fileTransport';
 export { ensureHistoryFile, type CreateHistory } from './historyPath';
-export {
-  lockFile,
-  tryLockFile,
-  describeHolder,
-  type HeldLock,
-  type LockHolder,
-  type LockWaitOptions,
-  type TryLockResult,
-} from './lockFile';
+export type { HeldLock, LockHolder, LockWaitOptions, TryLockResult } from './lockFile';
+
+/**
+ * The lock functions, loaded on first use: a command that only reads (`fk status`) never takes a
+ * lock, and its start-up need not load them.
+ */
+const locks = (): typeof LockFile => require('./lockFile') as typeof LockFile;
+export const lockFile: typeof LockFile.lockFile = (...args) => locks().lockFile(...args);
+export const tryLockFile: typeof LockFile.tryLockFile = (...args) => locks().tryLockFile(...args);
+export const describeHolder: typeof LockFile.describeHolder = (...args) => locks().describeHolder(...args);
 export {
   readLines,
   readLinesFd,
