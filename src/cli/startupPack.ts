@@ -11,8 +11,8 @@ import { Script } from 'node:vm';
  * lookup, read and compile per module, and functions that need not be compiled again.
  *
  * The pack holds each module's source in Node's wrapper, in one of two texts (the modules of
- * ASCII characters only, then the others), each read into one string when the first module of it
- * is compiled: a module's source is a slice of it (no copy), and the texts, past V8's size for
+ * ASCII characters only, then the others, stored as UTF-16 so that reading them is a copy, not a
+ * decoding), each read into one string when the first module of it is compiled: a module's source is a slice of it (no copy), and the texts, past V8's size for
  * large objects, never fill the young generation (no copying them in a scavenge).
  *
  * Every module keeps its own file name, `module` object and place in `require.cache` (a module
@@ -44,12 +44,12 @@ export interface PackedModule {
 }
 
 export interface Manifest {
-  readonly format: 2;
+  readonly format: 3;
   /** Names the pack, so a code cache of another pack is never used. */
   readonly id: string;
   /**
    * Byte offsets after the manifest line: the ASCII text is `[texts[0], texts[1])` (read as
-   * Latin-1, a plain copy), the other `[texts[1], texts[2])` (UTF-8).
+   * Latin-1), the other `[texts[1], texts[2])` (UTF-16LE): both a plain copy, no decoding.
    */
   readonly texts: readonly [number, number, number];
   readonly modules: readonly PackedModule[];
@@ -111,7 +111,7 @@ export function openStartupPack(dir: string): StartupPack | null {
     buf = readFileSync(packPath);
     const nl = buf.indexOf(0x0a);
     manifest = JSON.parse(buf.toString('utf8', 0, nl)) as Manifest;
-    if (manifest.format !== 2) return null;
+    if (manifest.format !== 3) return null;
     bodyAt = nl + 1;
   } catch {
     return null;
@@ -126,7 +126,7 @@ export function openStartupPack(dir: string): StartupPack | null {
   const texts: Array<string | undefined> = [];
   function textOf(k: 0 | 1): string {
     const [a, b, c] = manifest.texts;
-    return (texts[k] ??= k === 0 ? buf.toString('latin1', bodyAt + a, bodyAt + b) : buf.toString('utf8', bodyAt + b, bodyAt + c));
+    return (texts[k] ??= k === 0 ? buf.toString('latin1', bodyAt + a, bodyAt + b) : buf.toString('utf16le', bodyAt + b, bodyAt + c));
   }
   /** Per module: true when its file is the one packed (checked on first use). */
   const current: Array<boolean | undefined> = [];
