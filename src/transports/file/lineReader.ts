@@ -33,6 +33,14 @@ export function readLinesFd(fd: number, onLine: LineSink, opts: ReadLinesOptions
 }
 
 /**
+ * Bytes per chunk of `linesOfFd`: a chunk's lines are all held while the consumer works through
+ * them, so they must be few enough to die in V8's young generation (1 MB under the bin's
+ * `--max-semi-space-size=1`). With 1 MB chunks, ~7,500 line strings outlived every scavenge and
+ * were copied and promoted: 100k lines, GC time 270 -> 157 ms, peak RSS 110 -> 105 MiB.
+ */
+const ITERATED_CHUNK_BYTES = 1 << 14;
+
+/**
  * The lines of an open file as an iterable of strings, read one chunk at a time as it is
  * consumed (for `replay(lines)`): only the current chunk's lines are held.
  */
@@ -40,7 +48,7 @@ export function linesOfFd(fd: number, opts: ReadLinesOptions = {}): Iterable<str
   return {
     *[Symbol.iterator]() {
       let batch: string[] = [];
-      const reader = createLineReader(fd, (text) => batch.push(text), opts);
+      const reader = createLineReader(fd, (text) => batch.push(text), { chunkBytes: ITERATED_CHUNK_BYTES, ...opts });
       for (let more = true; more; ) {
         more = reader.step();
         const lines = batch;
