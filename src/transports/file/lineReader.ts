@@ -46,15 +46,26 @@ const ITERATED_CHUNK_BYTES = 1 << 14;
  */
 export function linesOfFd(fd: number, opts: ReadLinesOptions = {}): Iterable<string> {
   return {
-    *[Symbol.iterator]() {
+    [Symbol.iterator](): Iterator<string> {
       let batch: string[] = [];
+      let at = 0;
+      let more = true;
       const reader = createLineReader(fd, (text) => batch.push(text), { chunkBytes: ITERATED_CHUNK_BYTES, ...opts });
-      for (let more = true; more; ) {
-        more = reader.step();
-        const lines = batch;
-        batch = [];
-        yield* lines;
-      }
+      // One result object, refilled: a `for…of` reads it before asking for the next (a generator
+      // made two per line, `yield*` over the batch's own iterator).
+      const result = { done: false, value: '' };
+      return {
+        next(): IteratorResult<string> {
+          while (at === batch.length) {
+            if (!more) return { done: true, value: undefined };
+            batch = [];
+            at = 0;
+            more = reader.step();
+          }
+          result.value = batch[at++] as string;
+          return result;
+        },
+      };
     },
   };
 }
