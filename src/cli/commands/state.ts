@@ -2,10 +2,7 @@ import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { canonicalError, canonicalJson, writeCanonicalState } from '../../core/engine/canonical';
 import { join } from 'node:path';
-import { readBackendHistory } from '../../app/historySource';
-import { createHistoryCipher } from '../../app/historyCipher';
-import { createLogger } from '../../app/logger';
-import { resolvePassphrase } from '../../app/passphrase';
+import type { Cipher } from '../../core/crypto';
 import { backendKind } from '../../app/session';
 import { configFrom } from '../run';
 import { InputError, TransportError } from '../../core/errors';
@@ -58,6 +55,18 @@ function writeAll(text: string): void {
   }
 }
 
+/**
+ * The cipher of an encrypted history file, from the passphrase the user configured; none without
+ * one (the replay then stops at the first encrypted line: FK_KEY_INVALID).
+ */
+async function fernetCipher(passphraseFile: string | undefined, cacheDir: string): Promise<Cipher | undefined> {
+  const { resolvePassphrase } = await import('../../app/passphrase');
+  const passphrase = await resolvePassphrase({ passphraseFile, input: { isTTY: false } as never });
+  if (passphrase === null) return undefined;
+  const { createHistoryCipher } = await import('../../app/historyCipher');
+  return createHistoryCipher(passphrase, { format: 'fernet' }, { cacheDir: join(cacheDir, 'keys') });
+}
+
 /** Replays a history file through the record engine (`strict`, or `lenient` like the desktop app). */
 async function replayFile(
   history: string,
@@ -78,10 +87,8 @@ async function replayFile(
   }
   try {
     // Never a secret on argv (visible in ps): --passphrase-file, FK_PASSPHRASE or FK_PASSPHRASE_FILE.
-    const encrypted = anyLineStartsWith(history, '+');
-    const passphrase = encrypted ? await resolvePassphrase({ passphraseFile, input: { isTTY: false } as never }) : null;
-    const cache = { cacheDir: join(cacheDir, 'keys') };
-    const cipher = passphrase !== null ? await createHistoryCipher(passphrase, { format: 'fernet' }, cache) : undefined;
+    // The key code loads only for an encrypted file (OpenSSL, the key cache: ~3 MB of a small run's memory).
+    const cipher = anyLineStartsWith(history, '+') ? await fernetCipher(passphraseFile, cacheDir) : undefined;
     return replay(linesOfFd(fd), { mode, now, ...(cipher ? { cipher } : {}) });
   } finally {
     closeSync(fd);
@@ -107,6 +114,8 @@ export function register(program: Command): void {
         } else {
           // A broker log is read with the race rule every client applies (lost races, rejected and
           // unauthentic records ignored), then sealed at `now` like a file.
+          const { createLogger } = await import('../../app/logger');
+          const { readBackendHistory } = await import('../../app/historySource');
           const logger = createLogger(config.logLevel, { cmd: 'state' });
           const read = await readBackendHistory(config, logger, {
             passphraseFile: config.passphraseFile,
