@@ -62,6 +62,31 @@ describe('fk start-up loads only what the command uses', () => {
     }
   });
 
+  it('fk state of a plaintext file loads no cipher, key cache, OpenSSL or broker reader', () => {
+    const box = sandbox();
+    try {
+      const preload = join(box.dir, 'preload.js');
+      const list = join(box.dir, 'modules.json');
+      const file = join(box.dir, 'history.txt');
+      writeFileSync(preload, PRELOAD);
+      writeFileSync(file, `${generateHistory(50).join('\n')}\n`);
+      const r = spawnSync(process.execPath, ['--require', preload, FK, 'state', file], {
+        env: { ...box.env, FK_TEST_MODULES: list },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const loaded = JSON.parse(readFileSync(list, 'utf8')) as { files: string[]; builtins: string[] };
+      const unneeded = /app\/(keyCache|keyDerivation|historyCipher|historySource)\.js$|core\/crypto\/(index|fernet|sodiumOpen)\.js$/;
+      expect(loaded.files.filter((f) => unneeded.test(f))).toEqual([]);
+      expect(loaded.files.filter((f) => /node_modules\/(pino|amqplib|@xmpp|libsodium)/.test(f))).toEqual([]);
+      expect(loaded.builtins.filter((b) => b === 'crypto')).toEqual([]);
+    } finally {
+      box.cleanup();
+    }
+  });
+
   it('fk prints the same with and without its start-up pack', () => {
     const box = sandbox();
     try {

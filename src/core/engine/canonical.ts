@@ -44,6 +44,7 @@ function num(x: number | null): Json {
       details: { pythonError: 'Out of range float values are not JSON compliant' },
     });
   }
+  if (Number.isSafeInteger(x)) return x; // its JSON is Python's digits (-0 prints as 0 in both)
   const py = pyNumberJson(x);
   return py === String(x) ? x : `${RAW}${py}${RAW}`;
 }
@@ -68,7 +69,18 @@ export function codePointCompare(a: string, b: string): number {
   }
 }
 
-const sorted = (xs: Iterable<string>): string[] => [...xs].sort(codePointCompare);
+const SURROGATE_RE = /[\uD800-\uDFFF]/;
+
+/**
+ * Sorted by code point. Without surrogates (characters beyond U+FFFF) that is the UTF-16 order
+ * of the built-in sort, which is many times faster than `codePointCompare` on a tag's thousands
+ * of workitem ids.
+ */
+const sorted = (xs: Iterable<string>): string[] => {
+  const list = [...xs];
+  if (list.length < 2) return list;
+  return list.some((x) => SURROGATE_RE.test(x)) ? list.sort(codePointCompare) : list.sort();
+};
 
 function interruption(i: Interruption): Json {
   return {

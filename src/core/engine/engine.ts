@@ -60,6 +60,13 @@ export {
 } from './historyState';
 
 const BLANK: LineOutcome = { kind: 'blank' };
+const DECRYPTED = { decrypted: true } as const;
+const PLAIN = { decrypted: false } as const;
+
+/** The default `RecordContext.newId`: `rt-1`, `rt-2`… counted in the state. */
+export function runtimeIds(state: HistoryState): () => string {
+  return () => `rt-${++state.nextId}`;
+}
 
 /** Executes one record's strategy against the model: no decryption, no sequence rule. */
 export function executeRecord(state: HistoryState, record: StrategyRecord, ctx: RecordContext): void {
@@ -69,7 +76,7 @@ export function executeRecord(state: HistoryState, record: StrategyRecord, ctx: 
     now: ctx.now,
     defaultWork: ctx.defaultWork ?? 1500,
     defaultRest: ctx.defaultRest ?? 300,
-    newId: ctx.newId ?? (() => `rt-${++state.nextId}`),
+    newId: ctx.newId ?? runtimeIds(state),
   };
   STRATEGIES[record.name](strategyCtx);
 }
@@ -148,7 +155,7 @@ export function applyLine(state: HistoryState, text: string, opts: EngineOptions
     if (plain === null) return BLANK;
     let parsed;
     try {
-      parsed = parseLine(plain, lineNumber, { decrypted: plain !== text });
+      parsed = parseLine(plain, lineNumber, plain !== text ? DECRYPTED : PLAIN);
     } catch (err) {
       throw new LineFailure('parse', err);
     }

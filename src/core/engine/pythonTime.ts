@@ -152,11 +152,23 @@ export function parseHistoryTimestamp(s: string): HistoryTimestamp | typeof INEX
 export const INEXACT = 'inexact' as const;
 
 /**
+ * The instant `formatCanonicalInstant` formatted last: a dump repeats one (create and modify
+ * dates, the pomodoros of one workitem).
+ */
+let lastCanonical = Number.NaN;
+let lastCanonicalText = '';
+
+/**
  * The canonical dump's instant: Python's `strftime('%Y-%m-%dT%H:%M:%S.%fZ')` of the UTC time,
  * whose `%Y` (glibc) does not pad years below 1000. Null outside years 1-9999, where Python
  * cannot convert the instant to UTC at all.
  */
 export function formatCanonicalInstant(t: Micros): string | null {
   if (t < MIN_INSTANT || t > MAX_INSTANT) return null;
-  return formatInstant(t).replace(/^0+(?=\d)/, '');
+  if (t !== lastCanonical) {
+    const s = formatInstant(t);
+    lastCanonicalText = s.charCodeAt(0) === ASCII_0 ? s.replace(/^0+(?=\d)/, '') : s;
+    lastCanonical = t;
+  }
+  return lastCanonicalText;
 }

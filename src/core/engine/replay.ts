@@ -8,6 +8,7 @@ import {
   type HistoryEncryption,
   type HistoryState,
   type RecordContext,
+  runtimeIds,
 } from './engine';
 import type { StrategyRecord } from './records';
 import { sealAtEndOfHistory } from './strategies/timerTransitions';
@@ -71,6 +72,7 @@ export function replay(lines: Iterable<string>, opts: ReplayOptions): ReplayStat
   } as const;
   const ctx: RecordContext = {
     now: opts.now,
+    newId: runtimeIds(state), // the engine's default, made once rather than per record
     ...(opts.defaultWork !== undefined ? { defaultWork: opts.defaultWork } : {}),
     ...(opts.defaultRest !== undefined ? { defaultRest: opts.defaultRest } : {}),
   };

@@ -3,7 +3,7 @@ import { isStrategyName, type StrategyRecord } from './records';
 import { assertConstructible } from './strategies/construct';
 import { PY_SPACE_CLASS } from './strategies/pyNumbers';
 import { INEXACT, parseHistoryTimestamp } from './pythonTime';
-import { formatHistoryInstant } from './time';
+import { formatHistoryInstant, parseFlowkeeperInstant } from './time';
 
 /**
  * Flowkeeper's line grammar, both ways:
@@ -124,7 +124,12 @@ function splitCanonical(text: string): [string, string, string, string, string[]
   i = runEnd(NAME_RUN, text, i);
   if (i === nameFrom || text.charCodeAt(i) !== 40) return null;
   const name = text.slice(nameFrom, i);
-  const params: string[] = [];
+  // up to four parameters in locals, then one array of their number (`push` would allocate 17 slots)
+  let p0 = '';
+  let p1 = '';
+  let p2 = '';
+  let p3 = '';
+  let count = 0;
   i++;
   let backslash = text.indexOf('\\', i);
   for (;;) {
@@ -146,13 +151,20 @@ function splitCanonical(text: string): [string, string, string, string, string[]
       i = backslash + 2;
     }
     const raw = text.slice(from, i);
-    params.push(escaped ? unescape(raw) : raw);
+    const param = escaped ? unescape(raw) : raw;
+    if (count === 0) p0 = param;
+    else if (count === 1) p1 = param;
+    else if (count === 2) p2 = param;
+    else if (count === 3) p3 = param;
+    else return null; // a fifth parameter: the pattern's rules for it
+    count++;
     i++;
     if (text.charCodeAt(i) === 41) break;
     if (text.charCodeAt(i) !== 44 || text.charCodeAt(i + 1) !== 32) return null;
     i += 2;
   }
-  if (i !== n - 1 || params.length > 4) return null;
+  if (i !== n - 1) return null;
+  const params = count === 1 ? [p0] : count === 2 ? [p0, p1] : count === 3 ? [p0, p1, p2] : [p0, p1, p2, p3];
   return [seq, ts, user, name, params];
 }
 
@@ -188,8 +200,29 @@ const HIDDEN = '(an encrypted record: its content is not shown)';
  */
 export function parseLine(text: string, lineNumber: number, opts: ParseLineOptions = {}): ParsedLine {
   if (isEmptyLine(text)) return EMPTY_LINE;
-  const show = (part: string): string => (opts.decrypted ? HIDDEN : `'${part}'`);
   const m = splitCanonical(text) ?? matchLine(text);
+  if (m !== null) {
+    // what Flowkeeper writes (`2026-06-10 12:54:22[.123456]+00:00`): UTC, read without Python's rules
+    const t = parseFlowkeeperInstant(m[1]);
+    if (t !== null && Number.isSafeInteger(t) && isStrategyName(m[3])) {
+      const seq = Number(m[0]);
+      if (Number.isSafeInteger(seq)) {
+        assertConstructible(m[3], m[4], lineNumber, opts.decrypted === true);
+        return { kind: 'record', record: { seq, when: t, user: m[2], name: m[3], params: m[4] } };
+      }
+    }
+  }
+  return parseUncommonLine(text, m, lineNumber, opts);
+}
+
+/** `parseLine` for what the common path above did not take: errors, Python's other timestamp forms. */
+function parseUncommonLine(
+  text: string,
+  m: [string, string, string, string, string[]] | null,
+  lineNumber: number,
+  opts: ParseLineOptions,
+): ParsedLine {
+  const show = (part: string): string => (opts.decrypted ? HIDDEN : `'${part}'`);
   if (!m) {
     throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: bad syntax ${show(text.trim())}`, {
       lineNumber,

@@ -150,8 +150,21 @@ function split(t: Micros): { date: string; h: number; mi: number; s: number; us:
   rest -= mi * 60_000_000;
   const s = Math.floor(rest / 1_000_000);
   const us = rest - s * 1_000_000;
-  const [y, m, d] = civilFromDays(days);
-  return { date: `${String(y).padStart(4, '0')}-${p2(m)}-${p2(d)}`, h, mi, s, us };
+  return { date: dateOfDay(days), h, mi, s, us };
+}
+
+/** The day `dateOfDay` formatted last: the instants of a history or a dump come in runs of one day. */
+let lastDay = Number.NaN;
+let lastDate = '';
+
+/** `YYYY-MM-DD` of a day number (days since 1970-01-01). */
+function dateOfDay(days: number): string {
+  if (days !== lastDay) {
+    const [y, m, d] = civilFromDays(days);
+    lastDate = `${String(y).padStart(4, '0')}-${p2(m)}-${p2(d)}`;
+    lastDay = days;
+  }
+  return lastDate;
 }
 
 /** Canonical UTC form with six fractional digits: `2026-06-10T12:54:22.000000Z`. */

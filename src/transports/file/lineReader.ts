@@ -33,20 +33,39 @@ export function readLinesFd(fd: number, onLine: LineSink, opts: ReadLinesOptions
 }
 
 /**
+ * Bytes per chunk of `linesOfFd`: a chunk's lines are all held while the consumer works through
+ * them, so they must be few enough to die in V8's young generation (1 MB under the bin's
+ * `--max-semi-space-size=1`). With 1 MB chunks, ~7,500 line strings outlived every scavenge and
+ * were copied and promoted: 100k lines, GC time 270 -> 157 ms, peak RSS 110 -> 105 MiB.
+ */
+const ITERATED_CHUNK_BYTES = 1 << 14;
+
+/**
  * The lines of an open file as an iterable of strings, read one chunk at a time as it is
  * consumed (for `replay(lines)`): only the current chunk's lines are held.
  */
 export function linesOfFd(fd: number, opts: ReadLinesOptions = {}): Iterable<string> {
   return {
-    *[Symbol.iterator]() {
+    [Symbol.iterator](): Iterator<string> {
       let batch: string[] = [];
-      const reader = createLineReader(fd, (text) => batch.push(text), opts);
-      for (let more = true; more; ) {
-        more = reader.step();
-        const lines = batch;
-        batch = [];
-        yield* lines;
-      }
+      let at = 0;
+      let more = true;
+      const reader = createLineReader(fd, (text) => batch.push(text), { chunkBytes: ITERATED_CHUNK_BYTES, ...opts });
+      // One result object, refilled: a `for…of` reads it before asking for the next (a generator
+      // made two per line, `yield*` over the batch's own iterator).
+      const result = { done: false, value: '' };
+      return {
+        next(): IteratorResult<string> {
+          while (at === batch.length) {
+            if (!more) return { done: true, value: undefined };
+            batch = [];
+            at = 0;
+            more = reader.step();
+          }
+          result.value = batch[at++] as string;
+          return result;
+        },
+      };
     },
   };
 }

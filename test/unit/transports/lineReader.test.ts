@@ -93,6 +93,17 @@ describe('readLines (chunked, universal newlines)', () => {
     }
   });
 
+  it('iterates a file of many chunks with its own chunk size, lines longer than a chunk included', () => {
+    const long = 'é'.repeat(40_000); // 80 KB of UTF-8, several of linesOfFd's chunks
+    const text = [...Array.from({ length: 3000 }, (_, i) => `${i + 1}, line ${i}`), long, 'after\r\nlast\r'].join('\n');
+    const fd = openSync(file(text), 'r');
+    try {
+      expect([...linesOfFd(fd)]).toEqual(splitLines(text));
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('stops at the first record line', () => {
     expect(firstRecordLine(file('# header\n\n  \n+gAAA\n1, x\n'))).toBe('+gAAA');
     expect(firstRecordLine(file('# only\n\n'))).toBeNull();

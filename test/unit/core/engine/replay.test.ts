@@ -112,7 +112,57 @@ describe('canonical JSON', () => {
   });
 });
 
+describe('canonical order', () => {
+  it('sorts set-valued fields by code point (Python), not by UTF-16 unit: U+FF21 before U+1D400', () => {
+    const lines = [
+      '1, 2026-01-05 09:00:00+00:00, admin@local.host: CreateUser("user@local.host", "Local User")',
+      '2, 2026-01-06 09:15:08+00:00, user@local.host: CreateBacklog("b1", "Day 1")',
+      '3, 2026-01-06 09:15:31+00:00, user@local.host: CreateWorkitem("w\u{1D400}", "b1", "x #\u{1D400} #\uFF21 #b")',
+      '4, 2026-01-06 09:15:32+00:00, user@local.host: CreateWorkitem("w\uFF21", "b1", "y #\uFF21")',
+      '5, 2026-01-06 09:15:33+00:00, user@local.host: CreateWorkitem("w1", "b1", "z #\uFF21")',
+    ];
+    const now = parseInstant('2030-01-01T00:00:00Z')!;
+    const state = replay(lines, { now, mode: 'strict' });
+    const pieces: string[] = [];
+    writeCanonicalState(state, 'strict', now, (p) => pieces.push(p));
+    const dump = JSON.parse(pieces.join('')) as { users: Array<{ tags: Array<{ uid: string; workitems: string[] }> }> };
+    const tags = dump.users[1]!.tags;
+    expect(tags.map((t) => t.uid)).toEqual(['b', '\uFF41', '\u{1D400}']);
+    expect(tags[1]!.workitems).toEqual(['w1', 'w\uFF21', 'w\u{1D400}']);
+  });
+});
+
 describe('streamed canonical JSON', () => {
+  const streamed = (lines: string[], mode: ReplayMode): string => {
+    const now = parseInstant('2030-01-01T00:00:00Z')!;
+    const state = replay(lines, { now, mode });
+    const pieces: string[] = [];
+    writeCanonicalState(state, mode, now, (p) => pieces.push(p));
+    expect(pieces.join('')).toBe(canonicalJson(canonicalState(state, mode, now)));
+    return pieces.join('');
+  };
+
+  it('writes exactly the canonical JSON of generated histories in pieces', () => {
+    for (const seed of [1, 2, 3]) streamed(generateHistory(3000, seed), seed === 2 ? 'lenient' : 'strict');
+  });
+
+  it('writes durations Python prints unlike JSON (1e-05, fractions) the same both ways', () => {
+    const head = [
+      '1, 2026-01-05 09:00:00+00:00, admin@local.host: CreateUser("user@local.host", "Local User")',
+      '2, 2026-01-06 09:15:08+00:00, user@local.host: CreateBacklog("b1", "Day \\"1\\" \u00e9\u{1F600}")',
+      '3, 2026-01-06 09:15:31+00:00, user@local.host: CreateWorkitem("w1", "b1", "x #a")',
+      '4, 2026-01-06 09:15:32+00:00, user@local.host: AddPomodoro("w1", "3", "normal")',
+    ];
+    const dumps = [
+      ['0.00001', '1e-7'],
+      ['1500.5', '0.1'],
+      ['-0.0', '2.5e-5'],
+    ].map(([work, rest]) =>
+      streamed([...head, `5, 2026-01-06 09:16:00+00:00, user@local.host: StartTimer("w1", "${work}", "${rest}")`], 'lenient'),
+    );
+    expect(dumps.join('\n')).toMatch(/"rest_duration":1e-07,.*"work_duration":1e-05\}.*"work_duration":1500\.5\}/s);
+  });
+
   it.each(['fixture-random', 'broken-bad-syntax', 'fixture-test-tags'])(
     'writes exactly the canonical JSON of %s in pieces',
     (name) => {
