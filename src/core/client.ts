@@ -1,4 +1,4 @@
-import { createActionWriter } from './actionWriter';
+import type * as ActionWriterModule from './actionWriter';
 import { createCatchUp } from './catchUp';
 import { systemClock, type Clock, type Micros } from './clock';
 import { trackConnection } from './connectionStatus';
@@ -14,7 +14,8 @@ import type { ReplayState } from './engine/replay';
 import { viewAt } from './engine/view';
 import type { Transport, TransportStatus } from './transport';
 import { createPublications } from './publications';
-import { createReplicaFollower, type ReplicaCache } from './replicaFollower';
+import type * as ReplicaFollowerModule from './replicaFollower';
+import type { ReplicaCache } from './replicaFollower';
 import type { SnapshotStore } from './snapshots';
 
 export type { CachedEntry, ReplicaCache } from './replicaFollower';
@@ -121,7 +122,10 @@ export function createClient(opts: ClientOptions): Client {
   const actions = createPublications();
   /** What `execute` checks actions against: a copy kept in step with `state` (see checkModel.ts). */
   const checks = createCheckModel(state);
-  const replica = opts.cache ? createReplicaFollower(opts.cache, log) : null;
+  // loaded for a broker's replica only: a file is its own
+  const replica = opts.cache
+    ? (require('./replicaFollower') as typeof ReplicaFollowerModule).createReplicaFollower(opts.cache, log)
+    : null;
   const connection = trackConnection(opts.transport, log);
   const applier = createLogApplier({
     state,
@@ -146,29 +150,32 @@ export function createClient(opts: ClientOptions): Client {
     log,
     onHistoryError: opts.onHistoryError,
   });
-  const writer = createActionWriter({
-    transport: opts.transport,
-    state,
-    checks,
-    actions,
-    connection,
-    replica,
-    cipher: opts.cipher,
-    writes: opts.cipher?.format ?? 'plain',
-    user: opts.user,
-    clock,
-    newId,
-    maxRetries: opts.maxRetries ?? 10,
-    delay: opts.delay ?? (() => Promise.resolve()),
-    log,
-  });
+  let writer: ActionWriterModule.ActionWriter | undefined;
+  /** The action writer, made on the first write: a client that only reads never loads it. */
+  const writerOf = (): ActionWriterModule.ActionWriter =>
+    (writer ??= (require('./actionWriter') as typeof ActionWriterModule).createActionWriter({
+      transport: opts.transport,
+      state,
+      checks,
+      actions,
+      connection,
+      replica,
+      cipher: opts.cipher,
+      writes: opts.cipher?.format ?? 'plain',
+      user: opts.user,
+      clock,
+      newId,
+      maxRetries: opts.maxRetries ?? 10,
+      delay: opts.delay ?? (() => Promise.resolve()),
+      log,
+    }));
 
   return {
     start: catchUp.start,
     state,
     view: (now?: Micros): ReplayState => viewAt(state, opts.user, now ?? clock.now()),
-    execute: writer.execute,
-    publishCopy: writer.publishCopy,
+    execute: (...args) => writerOf().execute(...args),
+    publishCopy: (...args) => writerOf().publishCopy(...args),
     get historyError() {
       return state.error;
     },

@@ -38,8 +38,10 @@ describe('fk start-up loads only what the command uses', () => {
       // A plaintext file needs no key cache, cipher choice, cipher or broker replica either.
       const unneeded =
         /app\/(keyCache|historyCipher|replicaCache|brokerOptions)\.js$|core\/crypto\/(index|fernet|sodiumOpen)\.js$/;
-      // It only reads: no append or lock code.
-      const writes = /transports\/file\/(lockedAppend|lockFile)\.js$/;
+      // It only reads: no append or lock code, no action writer (nor its retry backoff), no
+      // broker replica follower.
+      const writes =
+        /transports\/file\/(lockedAppend|lockFile)\.js$|core\/(actionWriter|backoff|replicaFollower)\.js$/;
       // Its plain form runs without commander (quickStatus.ts), and without the snapshot codec on
       // a file too short for a snapshot.
       const quick = /node_modules\/commander\/|cli\/program\.js$|core\/engine\/(modelCodec|modelSegments)\.js$/;
