@@ -25,6 +25,6 @@ if (require.main === module) {
   const pack = process.env.FK_STARTUP_PACK === '0' ? null : openStartupPack(join(__dirname, '..'));
   // the plain forms of `fk status` run without commander (quickStatus.ts), anything else with it
   const quick = (pack?.load('cli/quickStatus.js') ?? require('./quickStatus')) as typeof QuickStatus;
-  if (!quick.runQuickStatus(process.argv))
+  if (quick.runQuickStatus(process.argv) === null)
     ((pack?.load('cli/program.js') as typeof Program | null) ?? program()).runCli(process.argv);
 }

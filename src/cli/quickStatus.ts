@@ -46,15 +46,16 @@ export async function quickStatus(args: { file?: string; json: boolean }): Promi
 }
 
 /**
- * Runs `fk status` for `argv` (process.argv) as a process, as `program.runCli` would, and returns
- * true; or returns false at once (nothing loaded, nothing run) when `argv` is not a plain form.
+ * Runs `fk status` for `argv` (process.argv) as a process, as `program.runCli` would (it settles
+ * once `process.exitCode` is set); or returns null at once (nothing loaded, nothing run) when
+ * `argv` is not a plain form.
  */
-export function runQuickStatus(argv: readonly string[]): boolean {
+export function runQuickStatus(argv: readonly string[]): Promise<void> | null {
   const args = quickStatusArgs(argv);
-  if (args === null) return false;
+  if (args === null) return null;
   // what runCli does first: a reader that stops early is not an error
   watchStdout();
-  quickStatus(args).then(
+  return quickStatus(args).then(
     (code) => {
       process.exitCode = code;
     },
@@ -63,5 +64,4 @@ export function runQuickStatus(argv: readonly string[]): boolean {
       process.exitCode = 1;
     },
   );
-  return true;
 }
