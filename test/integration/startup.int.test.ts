@@ -13,26 +13,32 @@ process.on('exit', () => require('fs').writeFileSync(process.env.FK_TEST_MODULES
 })));
 `;
 
+type Loaded = { files: string[]; builtins: string[]; bindings: string[] };
+
+/** Runs fk with `args(file)` on a 50-line history file in `dir`; what it loaded (it must succeed quietly). */
+function loadedBy(dir: string, env: NodeJS.ProcessEnv, args: (file: string) => string[]): Loaded {
+  const preload = join(dir, 'preload.js');
+  const list = join(dir, 'modules.json');
+  const file = join(dir, 'history.txt');
+  writeFileSync(preload, PRELOAD);
+  writeFileSync(file, `${generateHistory(50).join('\n')}\n`);
+  const r = spawnSync(process.execPath, ['--require', preload, FK, ...args(file)], {
+    env: { ...env, FK_TEST_MODULES: list },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return JSON.parse(readFileSync(list, 'utf8')) as Loaded;
+}
+
 describe('fk start-up loads only what the command uses', () => {
   beforeAll(assertBuilt);
 
   it('fk status on a file loads no daemon, broker, history tool, pino, http, crypto, zlib, key cache, watch', () => {
     const box = sandbox();
     try {
-      const preload = join(box.dir, 'preload.js');
-      const list = join(box.dir, 'modules.json');
-      const file = join(box.dir, 'history.txt');
-      writeFileSync(preload, PRELOAD);
-      writeFileSync(file, `${generateHistory(50).join('\n')}\n`);
-      const r = spawnSync(process.execPath, ['--require', preload, FK, '--file', file, 'status'], {
-        env: { ...box.env, FK_TEST_MODULES: list },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      type Loaded = { files: string[]; builtins: string[]; bindings: string[] };
-      const loaded = JSON.parse(readFileSync(list, 'utf8')) as Loaded;
+      const loaded = loadedBy(box.dir, box.env, (file) => ['--file', file, 'status']);
       const unwanted =
         /node_modules\/(pino|amqplib|@xmpp|libsodium)|dist\/(daemon|tools)\/|transports\/(amqp|xmpp)|commands\/(?!index|status)/;
       // A plaintext file needs no key cache, cipher choice, cipher or broker replica either.
@@ -67,19 +73,7 @@ describe('fk start-up loads only what the command uses', () => {
   it('fk state of a plaintext file loads no cipher, key cache, OpenSSL or broker reader', () => {
     const box = sandbox();
     try {
-      const preload = join(box.dir, 'preload.js');
-      const list = join(box.dir, 'modules.json');
-      const file = join(box.dir, 'history.txt');
-      writeFileSync(preload, PRELOAD);
-      writeFileSync(file, `${generateHistory(50).join('\n')}\n`);
-      const r = spawnSync(process.execPath, ['--require', preload, FK, 'state', file], {
-        env: { ...box.env, FK_TEST_MODULES: list },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      const loaded = JSON.parse(readFileSync(list, 'utf8')) as { files: string[]; builtins: string[] };
+      const loaded = loadedBy(box.dir, box.env, (file) => ['state', file]);
       const unneeded = /app\/(keyCache|keyDerivation|historyCipher|historySource)\.js$|core\/crypto\/(index|fernet|sodiumOpen)\.js$/;
       expect(loaded.files.filter((f) => unneeded.test(f))).toEqual([]);
       expect(loaded.files.filter((f) => /node_modules\/(pino|amqplib|@xmpp|libsodium)/.test(f))).toEqual([]);
