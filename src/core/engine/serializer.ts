@@ -201,70 +201,60 @@ const HIDDEN = '(an encrypted record: its content is not shown)';
 export function parseLine(text: string, lineNumber: number, opts: ParseLineOptions = {}): ParsedLine {
   if (isEmptyLine(text)) return EMPTY_LINE;
   const m = splitCanonical(text) ?? matchLine(text);
-  if (m !== null) {
-    // what Flowkeeper writes (`2026-06-10 12:54:22[.123456]+00:00`): UTC, read without Python's rules
-    const t = parseFlowkeeperInstant(m[1]);
-    if (t !== null && Number.isSafeInteger(t) && isStrategyName(m[3])) {
-      const seq = Number(m[0]);
-      if (Number.isSafeInteger(seq)) {
-        assertConstructible(m[3], m[4], lineNumber, opts.decrypted === true);
-        return { kind: 'record', record: { seq, when: t, user: m[2], name: m[3], params: m[4] } };
-      }
-    }
-  }
-  return parseUncommonLine(text, m, lineNumber, opts);
-}
-
-/** `parseLine` for what the common path above did not take: errors, Python's other timestamp forms. */
-function parseUncommonLine(
-  text: string,
-  m: [string, string, string, string, string[]] | null,
-  lineNumber: number,
-  opts: ParseLineOptions,
-): ParsedLine {
-  const show = (part: string): string => (opts.decrypted ? HIDDEN : `'${part}'`);
   if (!m) {
-    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: bad syntax ${show(text.trim())}`, {
+    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: bad syntax ${shown(text.trim(), opts)}`, {
       lineNumber,
       details: { pythonError: `Bad syntax: ${opts.decrypted ? HIDDEN : text}\n` },
     });
   }
   const name = m[3];
   if (!isStrategyName(name)) {
-    throw new ParseError('FK_UNKNOWN_STRATEGY', `line ${lineNumber}: unknown strategy ${show(name)}`, {
+    throw new ParseError('FK_UNKNOWN_STRATEGY', `line ${lineNumber}: unknown strategy ${shown(name, opts)}`, {
       lineNumber,
       details: { pythonError: `Unknown strategy: ${opts.decrypted ? HIDDEN : name}` },
     });
   }
   const seq = Number(m[0]);
   if (!Number.isSafeInteger(seq)) {
-    const why = `sequence number ${show(m[0])} is beyond 2^53 - 1, which fk cannot hold exactly`;
+    const why = `sequence number ${shown(m[0], opts)} is beyond 2^53 - 1, which fk cannot hold exactly`;
     throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${why}`, {
       lineNumber,
       details: { pythonName: 'ValueError', pythonError: why },
     });
   }
-  const stamp = parseHistoryTimestamp(m[1]);
-  if (stamp === INEXACT) {
-    const why = `timestamp ${show(m[1])} has microseconds fk cannot hold exactly (beyond the years 1684-2255)`;
-    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${why}`, {
-      lineNumber,
-      details: { pythonName: 'ValueError', pythonError: why },
-    });
-  }
-  if (stamp === null) {
-    throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp ${show(m[1])}`, {
-      lineNumber,
-      details: { pythonError: `Invalid isoformat string: ${show(m[1])}`, pythonName: 'ValueError' },
-    });
+  // What Flowkeeper writes (`2026-06-10 12:54:22[.123456]+00:00`) is UTC and reads the same
+  // without Python's rules: read directly, with no result object per line. Only the other forms
+  // Python accepts (offsets, naive times) go through `parseHistoryTimestamp`.
+  let when = parseFlowkeeperInstant(m[1]);
+  let zone: number | null = 0;
+  if (when === null || !Number.isSafeInteger(when)) {
+    const stamp = parseHistoryTimestamp(m[1]);
+    if (stamp === INEXACT) {
+      const why = `timestamp ${shown(m[1], opts)} has microseconds fk cannot hold exactly (beyond the years 1684-2255)`;
+      throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: ${why}`, {
+        lineNumber,
+        details: { pythonName: 'ValueError', pythonError: why },
+      });
+    }
+    if (stamp === null) {
+      throw new ParseError('FK_PARSE_FAILED', `line ${lineNumber}: invalid timestamp ${shown(m[1], opts)}`, {
+        lineNumber,
+        details: { pythonError: `Invalid isoformat string: ${shown(m[1], opts)}`, pythonName: 'ValueError' },
+      });
+    }
+    when = stamp.t;
+    zone = stamp.zone;
   }
   const params = m[4];
   assertConstructible(name, params, lineNumber, opts.decrypted === true);
   const record: StrategyRecord =
-    stamp.zone === 0
-      ? { seq, when: stamp.t, user: m[2], name, params }
-      : { seq, when: stamp.t, zone: stamp.zone, user: m[2], name, params };
+    zone === 0 ? { seq, when, user: m[2], name, params } : { seq, when, zone, user: m[2], name, params };
   return { kind: 'record', record };
+}
+
+/** A part of the line as an error may show it: quoted, or hidden when the line was decrypted. */
+function shown(part: string, opts: ParseLineOptions): string {
+  return opts.decrypted ? HIDDEN : `'${part}'`;
 }
 
 function quote(p: string): string {
