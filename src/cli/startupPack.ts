@@ -12,8 +12,9 @@ import { Script } from 'node:vm';
  *
  * The pack holds each module's source in Node's wrapper, in one of two texts (the modules of
  * ASCII characters only, then the others, stored as UTF-16 so that reading them is a copy, not a
- * decoding), each read into one string when the first module of it is compiled: a module's source is a slice of it (no copy), and the texts, past V8's size for
- * large objects, never fill the young generation (no copying them in a scavenge).
+ * decoding), each read into one string when the first module of it is compiled: a module's
+ * source is a slice of it (no copy), and the texts, past V8's size for large objects, never fill
+ * the young generation (no copying them in a scavenge).
  *
  * Every module keeps its own file name, `module` object and place in `require.cache` (a module
  * loaded from disk and one from the pack are the same module), and its stack traces name the
@@ -116,7 +117,6 @@ export function openStartupPack(dir: string): StartupPack | null {
   } catch {
     return null;
   }
-  const M = Module;
   const mods = manifest.modules;
   // plain concatenation where the path has no `..` (path.resolve on every module would soon be
   // hot enough for V8 to optimise it in the background, which the exit then waits for)
@@ -126,7 +126,8 @@ export function openStartupPack(dir: string): StartupPack | null {
   const texts: Array<string | undefined> = [];
   function textOf(k: 0 | 1): string {
     const [a, b, c] = manifest.texts;
-    return (texts[k] ??= k === 0 ? buf.toString('latin1', bodyAt + a, bodyAt + b) : buf.toString('utf16le', bodyAt + b, bodyAt + c));
+    return (texts[k] ??=
+      k === 0 ? buf.toString('latin1', bodyAt + a, bodyAt + b) : buf.toString('utf16le', bodyAt + b, bodyAt + c));
   }
   /** Per module: true when its file is the one packed (checked on first use). */
   const current: Array<boolean | undefined> = [];
@@ -135,7 +136,7 @@ export function openStartupPack(dir: string): StartupPack | null {
   const pathsOf = new Map<string, readonly string[]>();
   function nodeModulePaths(folder: string): string[] {
     let paths = pathsOf.get(folder);
-    if (paths === undefined) pathsOf.set(folder, (paths = M._nodeModulePaths(folder)));
+    if (paths === undefined) pathsOf.set(folder, (paths = Module._nodeModulePaths(folder)));
     return [...paths];
   }
 
@@ -174,24 +175,24 @@ export function openStartupPack(dir: string): StartupPack | null {
       return mod.require(id);
     }) as NodeJS.Require;
     const resolveFn = ((request: string, options?: unknown) =>
-      M._resolveFilename(request, mod, false, options)) as NodeJS.RequireResolve;
-    resolveFn.paths = (request: string) => M._resolveLookupPaths(request, mod);
+      Module._resolveFilename(request, mod, false, options)) as NodeJS.RequireResolve;
+    resolveFn.paths = (request: string) => Module._resolveLookupPaths(request, mod);
     req.resolve = resolveFn;
     req.main = require.main;
-    req.cache = M._cache;
+    req.cache = Module._cache;
     req.extensions = require.extensions;
     return req;
   }
 
   function load(i: number, parent: NodeModule | undefined): unknown {
     const filename = filenames[i] as string;
-    const known = M._cache[filename];
+    const known = Module._cache[filename];
     if (known !== undefined) return known.exports;
     const mod = new Module(filename, parent);
     const dir = dirname(filename);
     mod.filename = filename;
     mod.paths = nodeModulePaths(dir);
-    M._cache[filename] = mod;
+    Module._cache[filename] = mod;
     let ok = false;
     try {
       compile(i).call(
@@ -204,7 +205,7 @@ export function openStartupPack(dir: string): StartupPack | null {
       );
       ok = true;
     } finally {
-      if (!ok) delete M._cache[filename];
+      if (!ok) delete Module._cache[filename];
     }
     mod.loaded = true;
     return mod.exports;
