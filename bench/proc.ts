@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { sharedDir } from '../test/support/shared';
 
 /** What one whole process cost, measured from outside (wall) and by its own probe (the rest). */
 export interface ProcessCost {
@@ -116,7 +117,7 @@ export function runPython(script: string, args: readonly string[], opts: RunOpti
  * measured here (no python3, no reference checkout). FK_BENCH_REFERENCE names another dump_state.py.
  */
 export function findReference(): { script: string } | { missing: string } {
-  const script = process.env.FK_BENCH_REFERENCE ?? join(ROOT, '..', 'shared', 'oracle', 'dump_state.py');
+  const script = process.env.FK_BENCH_REFERENCE ?? join(sharedDir(ROOT), 'oracle', 'dump_state.py');
   if (!existsSync(script))
     return { missing: `no reference core at ${script} (set FK_BENCH_REFERENCE to its dump_state.py)` };
   const py = spawnSync('python3', ['--version'], { encoding: 'utf8' });

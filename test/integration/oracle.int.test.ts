@@ -2,12 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, assertBuilt } from '../support/cli';
+import { sharedDir } from '../support/shared';
 
 /**
- * Runs the oracle's own checker (../shared/oracle/check.py, next to the repository as in CI)
+ * Runs the oracle's own checker (shared/oracle/check.py next to the repository, see support/shared.ts)
  * against the built `fk state` (through scripts/oracle-state.js): every case must pass.
  */
-const CHECK = join(ROOT, '..', 'shared', 'oracle', 'check.py');
+const CHECK = join(sharedDir(ROOT), 'oracle', 'check.py');
 const available = existsSync(CHECK);
 if (!available && process.env.CI === 'true') throw new Error(`the oracle checker ${CHECK} is missing`);
 

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FK, ROOT } from './cli';
+import { sharedDir } from './shared';
 
 /**
  * Flowkeeper's real WebSocket client, unmodified, driven headless by `../shared/realclient/fkclient.py`
@@ -9,7 +10,7 @@ import { FK, ROOT } from './cli';
  * Debian's python3 with PySide2 and python3-cryptography (`scripts/realclient-deps.sh`, which
  * `.ci/run` calls through `scripts/services.sh`).
  */
-export const FKCLIENT = process.env.FK_TEST_FKCLIENT ?? join(ROOT, '..', 'shared', 'realclient', 'fkclient.py');
+export const FKCLIENT = process.env.FK_TEST_FKCLIENT ?? join(sharedDir(ROOT), 'realclient', 'fkclient.py');
 export const PYTHON = process.env.FK_TEST_PYTHON ?? '/usr/bin/python3';
 
 let checked: string | null | undefined;
